@@ -1,0 +1,62 @@
+# Campus Tiers-Lieux — the two set-up commands are `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test install install-dev migrate demo serve worker lint format messages bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e ".[dev]"
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(PY) manage.py migrate --no-input
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+## make run: install, migrate, load the demo and serve http://127.0.0.1:8000
+run: demo
+	@echo "Campus Tiers-Lieux: http://$(HOST)/  (Ctrl-C to stop)"
+	$(PY) manage.py runserver $(HOST)
+
+## make test: install the dev dependencies and run the whole suite
+test: install-dev
+	$(PY) -m pytest
+
+## make worker: a Celery worker with the beat scheduler (needs CELERY_BROKER_URL)
+worker: install
+	$(VENV)/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## make messages: refresh the French catalogue (needs GNU gettext) and compile it
+messages: install-dev
+	$(PY) manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=var --ignore=tests --ignore=bench
+	$(PY) manage.py compilemessages -l fr --ignore=.venv
+
+bench: install-dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var/

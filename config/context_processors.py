@@ -1,0 +1,12 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def campus(request: HttpRequest) -> dict:
+    return {
+        "campus": {
+            "provider": settings.CAMPUS_PROVIDER_NAME,
+            "contact_email": settings.CAMPUS_CONTACT_EMAIL,
+            "accessibility_email": settings.CAMPUS_ACCESSIBILITY_EMAIL,
+        }
+    }

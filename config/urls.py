@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from config import views
+from courses import views as courses_views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accessibilite/", views.accessibility, name="accessibility"),
+    path("mentions-legales/", views.legal_notice, name="legal_notice"),
+    path("confidentialite/", views.privacy, name="privacy"),
+    path("comptes/", include("allauth.urls")),
+    path("catalogue/", courses_views.catalogue_page, name="catalogue"),
+    path("moi/", include("learners.urls")),
+    path("cms-admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Wagtail serves the page tree (home, catalogue, tracks, modules, lessons): last.
+urlpatterns += [path("", include(wagtail_urls))]
+
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

@@ -1,0 +1,75 @@
+"""Site-wide views that belong to no app: health, legal pages, error pages."""
+
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+BROKER_TIMEOUT_SECONDS = 1.5
+_broker_probe = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz-broker")
+
+
+def _database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        return "down"
+    return "ok"
+
+
+def _ping_broker(url: str) -> None:
+    from kombu import Connection
+
+    with Connection(url, connect_timeout=BROKER_TIMEOUT_SECONDS) as conn:
+        conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
+
+
+def _broker_status() -> str:
+    url = settings.CELERY_BROKER_URL
+    if not url:
+        return "not configured"
+    # The probe runs in a thread so that a broker that accepts the connection and
+    # then stalls still cannot hold the request past the deadline.
+    future = _broker_probe.submit(_ping_broker, url)
+    try:
+        future.result(timeout=BROKER_TIMEOUT_SECONDS + 0.3)
+    except (FutureTimeout, Exception):
+        return "down"
+    return "ok"
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    status = {"database": _database_status(), "broker": _broker_status()}
+    return JsonResponse(status, status=200 if status["database"] == "ok" else 503)
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "pages/accessibility.html")
+
+
+def legal_notice(request: HttpRequest) -> HttpResponse:
+    return render(request, "pages/legal_notice.html")
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "pages/privacy.html")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No template context processors that could fail again: the error page must render.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

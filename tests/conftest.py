@@ -1,0 +1,104 @@
+"""Personas and shared fixtures: permission tests read like a story."""
+
+import pytest
+from allauth.account.models import EmailAddress
+
+from learners.models import Organisation, User
+
+
+def make_user(email: str, full_name: str, **extra) -> User:
+    user = User.objects.create_user(
+        email=email, password="campus-test-password", full_name=full_name, **extra
+    )
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture
+def organisation(db) -> Organisation:
+    return Organisation.objects.create(
+        name="Communauté de communes du Val Test",
+        kind=Organisation.Kind.EPCI,
+        departement="23",
+        region="75",
+    )
+
+
+@pytest.fixture
+def other_organisation(db) -> Organisation:
+    return Organisation.objects.create(
+        name="Commune de Testville", kind=Organisation.Kind.COMMUNE, departement="19", region="75"
+    )
+
+
+@pytest.fixture
+def camille(db) -> User:
+    """A facilitator working toward RS5142."""
+    return make_user("camille@example.org", "Camille Martin", role=User.Role.FACILITATOR)
+
+
+@pytest.fixture
+def dominique(db) -> User:
+    """A second facilitator, who must never see Camille's data."""
+    return make_user("dominique@example.org", "Dominique Petit", role=User.Role.FACILITATOR)
+
+
+@pytest.fixture
+def karim(db) -> User:
+    """A trainer who authors modules."""
+    return make_user("karim@example.org", "Karim Benali", role=User.Role.TRAINER)
+
+
+@pytest.fixture
+def lea(db) -> User:
+    """Another trainer."""
+    return make_user("lea@example.org", "Léa Rousseau", role=User.Role.TRAINER)
+
+
+@pytest.fixture
+def sophie(db, organisation) -> User:
+    """A public agent of Camille's département's EPCI."""
+    return make_user(
+        "sophie@example.org",
+        "Sophie Lefèvre",
+        role=User.Role.PUBLIC_AGENT,
+        organisation=organisation,
+    )
+
+
+@pytest.fixture
+def helene(db, organisation) -> User:
+    """The manager (référente) of Sophie's organisation."""
+    return make_user(
+        "helene@example.org",
+        "Hélène Moreau",
+        role=User.Role.PUBLIC_AGENT,
+        organisation=organisation,
+        is_organisation_manager=True,
+    )
+
+
+@pytest.fixture
+def marc(db, other_organisation) -> User:
+    """The manager of another organisation."""
+    return make_user(
+        "marc@example.org",
+        "Marc Girard",
+        role=User.Role.PUBLIC_AGENT,
+        organisation=other_organisation,
+        is_organisation_manager=True,
+    )
+
+
+@pytest.fixture
+def staff(db) -> User:
+    """Someone of the operating team."""
+    return make_user("staff@example.org", "Équipe Campus", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def demo(db):
+    """The demo as `seed_demo` loads it."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", verbosity=0)
