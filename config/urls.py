@@ -6,7 +6,6 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from config import views
-from courses import views as courses_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -15,7 +14,7 @@ urlpatterns = [
     path("mentions-legales/", views.legal_notice, name="legal_notice"),
     path("confidentialite/", views.privacy, name="privacy"),
     path("comptes/", include("allauth.urls")),
-    path("catalogue/", courses_views.catalogue_page, name="catalogue"),
+    path("", include("courses.urls")),
     path("moi/", include("learners.urls")),
     path("cms-admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
