@@ -153,10 +153,14 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_UNIQUE_EMAIL = True
+# Sign-up says plainly that an address is taken (people otherwise wait for a mail
+# that never comes); allauth's rate limits and django-axes bound enumeration.
+ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_SIGNUP_FORM_CLASS = "learners.forms.SignupProfileForm"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Campus Tiers-Lieux] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
-ACCOUNT_RATE_LIMITS = {} if env_bool("ACCOUNT_RATE_LIMITS_OFF") else None
+if env_bool("ACCOUNT_RATE_LIMITS_OFF"):
+    ACCOUNT_RATE_LIMITS = False
 
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "8"))
 AXES_COOLOFF_TIME = 0.25  # hours

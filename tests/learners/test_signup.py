@@ -1,0 +1,55 @@
+"""Sign-up answers every bad input with a clear French message and creates nothing."""
+
+import pytest
+from django.core import mail
+
+from learners.models import User
+
+SIGNUP_URL = "/comptes/signup/"
+
+
+def signup_data(**overrides) -> dict[str, str]:
+    data = {
+        "email": "nouvelle@example.org",
+        "full_name": "Nadia Nouvelle",
+        "role": "facilitator",
+        "password1": "Tiers-lieux-2026!",
+        "password2": "Tiers-lieux-2026!",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_visitor_signs_up_and_receives_a_confirmation_email(client, db):
+    response = client.post(SIGNUP_URL, signup_data())
+    assert response.status_code == 302
+    user = User.objects.get(email="nouvelle@example.org")
+    assert user.full_name == "Nadia Nouvelle"
+    assert user.role == User.Role.FACILITATOR
+    assert len(mail.outbox) == 1
+    assert "/comptes/confirm-email/" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("overrides", "french_error"),
+    [
+        ({"email": "pas-une-adresse"}, "Saisissez une adresse de courriel valide."),
+        ({"password1": "azerty", "password2": "azerty"}, "Ce mot de passe est trop court."),
+        ({"password1": "12345678901", "password2": "12345678901"}, "Ce mot de passe est entièrement numérique."),
+        ({"password2": "Autre-mot-de-passe-2026"}, "Vous devez saisir deux fois le même mot de passe."),
+        ({"full_name": ""}, "Champ requis."),
+    ],
+)
+def test_a_bad_sign_up_gives_a_french_error_and_creates_nothing(client, db, overrides, french_error):
+    response = client.post(SIGNUP_URL, signup_data(**overrides))
+    assert response.status_code == 200
+    assert french_error in response.content.decode()
+    assert not User.objects.filter(email__in=["nouvelle@example.org", "pas-une-adresse"]).exists()
+    assert mail.outbox == []
+
+
+def test_signing_up_with_an_existing_email_gives_a_french_error_and_creates_nothing(client, camille):
+    response = client.post(SIGNUP_URL, signup_data(email=camille.email))
+    assert response.status_code == 200
+    assert "Un autre utilisateur utilise déjà cette adresse e-mail." in response.content.decode()
+    assert User.objects.filter(email=camille.email).count() == 1
