@@ -1,7 +1,19 @@
 """Skills frameworks (référentiels): framework → blocks → competences, with ordered levels."""
 
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+# Codes end up in URLs (/referentiels/<code>/<version>/) and in CSV cells that
+# people edit in spreadsheets: no spaces, no slashes.
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+code_validator = RegexValidator(
+    CODE_PATTERN,
+    _("Use letters, digits, dots, hyphens and underscores only, starting with a letter or digit."),
+)
 
 
 class FrameworkQuerySet(models.QuerySet):
@@ -12,6 +24,13 @@ class FrameworkQuerySet(models.QuerySet):
         """Frameworks that no newer version replaces."""
         return self.filter(next_versions__isnull=True)
 
+    def newest_first(self):
+        # Version labels are free text ("2025", "2025-bis"): creation order is the truth.
+        return self.order_by("-created_at", "-pk")
+
+    def latest_of(self, code: str) -> "Framework | None":
+        return self.filter(code=code).newest_first().first()
+
 
 class Framework(models.Model):
     class Status(models.TextChoices):
@@ -19,8 +38,8 @@ class Framework(models.Model):
         PUBLISHED = "published", _("Published")
 
     # Codes are stable identifiers: a new version keeps the code and changes `version`.
-    code = models.CharField(_("code"), max_length=40)
-    version = models.CharField(_("version"), max_length=20)
+    code = models.CharField(_("code"), max_length=40, validators=[code_validator])
+    version = models.CharField(_("version"), max_length=20, validators=[code_validator])
     title = models.CharField(_("title"), max_length=255)
     kind = models.CharField(_("kind"), max_length=255, blank=True)
     awarding_body = models.CharField(_("awarding body"), max_length=255, blank=True)
@@ -67,11 +86,23 @@ class Framework(models.Model):
     def competences(self) -> models.QuerySet["Competence"]:
         return Competence.objects.filter(block__framework=self).order_by("block__order", "order")
 
+    @property
+    def label(self) -> str:
+        """How imports and previews name a framework: code and version."""
+        return f"{self.code} {self.version}"
+
+    def clean(self) -> None:
+        levels = self.levels.all() if self.pk else Level.objects.none()
+        if levels.exists() and not levels.filter(rank=self.target_level_rank).exists():
+            raise ValidationError(
+                {"target_level_rank": _("No level of this framework has this rank.")}
+            )
+
 
 class Level(models.Model):
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="levels")
     rank = models.PositiveSmallIntegerField(_("rank"))
-    code = models.CharField(_("code"), max_length=40)
+    code = models.CharField(_("code"), max_length=40, validators=[code_validator])
     label = models.CharField(_("label"), max_length=100)
     descriptor = models.TextField(_("descriptor"), blank=True)
 
@@ -90,7 +121,7 @@ class Level(models.Model):
 
 class Block(models.Model):
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="blocks")
-    code = models.CharField(_("code"), max_length=40)
+    code = models.CharField(_("code"), max_length=40, validators=[code_validator])
     title = models.CharField(_("title"), max_length=255)
     description = models.TextField(_("description"), blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -111,10 +142,43 @@ class CompetenceQuerySet(models.QuerySet):
     def of_framework(self, framework: Framework):
         return self.filter(block__framework=framework)
 
+    def counting_for(self, competences: "Competence | Iterable[Competence]"):
+        """Competences whose evidence counts for `competences`: themselves and, through
+        crosswalks, their predecessors in older versions (transitively)."""
+        if isinstance(competences, Competence):
+            competences = [competences]
+        targets = {competence.pk for competence in competences}
+        return self.filter(pk__in=set().union(*crosswalk_sources(targets).values(), targets))
+
+
+def crosswalk_sources(competence_ids: Iterable[int]) -> dict[int, set[int]]:
+    """For each competence id, the ids whose evidence counts for it (itself included).
+
+    One query per generation of versions walked back, whatever the number of
+    competences: the ledger asks this for a whole framework at once.
+    """
+    sources = {pk: {pk} for pk in competence_ids}
+    reached_by = {pk: {pk} for pk in sources}  # id reached -> the asked ids it counts for
+    frontier = set(sources)
+    while frontier:
+        edges = CompetenceCrosswalk.objects.filter(target_id__in=frontier).values_list(
+            "source_id", "target_id"
+        )
+        next_frontier: set[int] = set()
+        for source_id, target_id in edges:
+            for asked in reached_by[target_id]:
+                # A cycle of crosswalks (A → B → A) stops here instead of looping.
+                if source_id not in sources[asked]:
+                    sources[asked].add(source_id)
+                    reached_by.setdefault(source_id, set()).add(asked)
+                    next_frontier.add(source_id)
+        frontier = next_frontier
+    return sources
+
 
 class Competence(models.Model):
     block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="competences")
-    code = models.CharField(_("code"), max_length=40)
+    code = models.CharField(_("code"), max_length=40, validators=[code_validator])
     title = models.CharField(_("title"), max_length=500)
     description = models.TextField(_("description"), blank=True)
     external_uri = models.URLField(
@@ -136,6 +200,26 @@ class Competence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} — {self.title}"
+
+    def counting_competences(self) -> models.QuerySet["Competence"]:
+        """Competences whose evidence counts for this one (itself included)."""
+        return Competence.objects.counting_for(self)
+
+    def clean(self) -> None:
+        # The database only knows codes per block; a framework-wide duplicate would
+        # make crosswalks and CSV rows ambiguous.
+        if self.block_id and self.code:
+            clash = (
+                Competence.objects.filter(
+                    block__framework_id=self.block.framework_id, code=self.code
+                )
+                .exclude(pk=self.pk)
+                .exists()
+            )
+            if clash:
+                raise ValidationError(
+                    {"code": _("Another competence of this framework already has this code.")}
+                )
 
 
 class CompetenceCrosswalk(models.Model):
@@ -163,3 +247,7 @@ class CompetenceCrosswalk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source.code} → {self.target.code}"
+
+    def clean(self) -> None:
+        if self.source_id and self.source_id == self.target_id:
+            raise ValidationError(_("A competence cannot be crosswalked to itself."))
