@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.http import HttpRequest
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+
+
+class FrenchFirstLocaleMiddleware(LocaleMiddleware):
+    """French unless the visitor chose otherwise with the language switch.
+
+    Django's LocaleMiddleware follows the browser's Accept-Language, which would
+    show English to French agents whose workstation is set up in English; the
+    platform is French first, so only the explicit choice (a cookie) counts.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
