@@ -1,0 +1,223 @@
+"""Awards (what can be earned) and certificates (what was issued, frozen)."""
+
+import base64
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def new_verification_code() -> str:
+    """160 random bits as 32 base32 characters in groups of four, easy to type from paper."""
+    raw = base64.b32encode(secrets.token_bytes(20)).decode("ascii")
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def normalise_code(code: str) -> str:
+    """Accept a code typed in lower case, with spaces or without dashes."""
+    compact = "".join(ch for ch in code.upper() if ch.isalnum())
+    return "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+class Award(models.Model):
+    class Kind(models.TextChoices):
+        MODULE = "module", _("Module achievement attestation")
+        BLOCK = "block", _("Block attestation")
+        CERTIFICATION = "certification", _("Full certification")
+        AWARENESS = "awareness", _("Awareness attestation")
+        END_OF_TRAINING = "end_of_training", _("End-of-training attestation")
+        COMPLETION = "completion", _("Certificate of completion")
+
+    # Which target each kind needs: the database refuses anything else.
+    TARGET_OF_KIND = {
+        Kind.MODULE: "module",
+        Kind.BLOCK: "block",
+        Kind.CERTIFICATION: "framework",
+        Kind.AWARENESS: "track",
+        Kind.END_OF_TRAINING: "track",
+        Kind.COMPLETION: "track",
+    }
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=255)
+    criteria = models.TextField(
+        _("what earns it"), help_text=_("Shown on the certificate and the verification page.")
+    )
+    module = models.ForeignKey(
+        "courses.ModulePage",
+        verbose_name=_("module"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="awards",
+    )
+    block = models.ForeignKey(
+        "courses.Block",
+        verbose_name=_("block"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="awards",
+    )
+    framework = models.ForeignKey(
+        "courses.Framework",
+        verbose_name=_("skills framework"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="awards",
+    )
+    track = models.ForeignKey(
+        "courses.TrackPage",
+        verbose_name=_("track"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="awards",
+    )
+    validity_months = models.PositiveSmallIntegerField(
+        _("validity (months)"), null=True, blank=True, help_text=_("Empty: valid without limit.")
+    )
+    signatory_name = models.CharField(_("signatory"), max_length=150, blank=True)
+    signatory_title = models.CharField(_("signatory's title"), max_length=150, blank=True)
+    is_active = models.BooleanField(
+        _("issued automatically"),
+        default=True,
+        help_text=_("Untick to stop issuing it; certificates already issued stay valid."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "title"]
+        verbose_name = _("award")
+        verbose_name_plural = _("awards")
+        constraints = [
+            models.CheckConstraint(
+                name="award_target_matches_kind",
+                condition=(
+                    Q(
+                        kind="module",
+                        module__isnull=False,
+                        block__isnull=True,
+                        framework__isnull=True,
+                        track__isnull=True,
+                    )
+                    | Q(
+                        kind="block",
+                        module__isnull=True,
+                        block__isnull=False,
+                        framework__isnull=True,
+                        track__isnull=True,
+                    )
+                    | Q(
+                        kind="certification",
+                        module__isnull=True,
+                        block__isnull=True,
+                        framework__isnull=False,
+                        track__isnull=True,
+                    )
+                    | Q(
+                        kind__in=["awareness", "end_of_training", "completion"],
+                        module__isnull=True,
+                        block__isnull=True,
+                        framework__isnull=True,
+                        track__isnull=False,
+                    )
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CertificateQuerySet(models.QuerySet):
+    def valid(self):
+        return self.filter(status=Certificate.Status.VALID)
+
+    def awaiting_render(self):
+        return self.filter(pdf="")
+
+    def for_holder(self, user):
+        return self.filter(learner=user)
+
+
+class Certificate(models.Model):
+    class Status(models.TextChoices):
+        VALID = "valid", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    award = models.ForeignKey(
+        Award, verbose_name=_("award"), on_delete=models.PROTECT, related_name="certificates"
+    )
+    # Kept when the holder erases their account: certificates outlive it for the
+    # legal retention period, with the name frozen in `context`.
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("holder"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="certificates",
+    )
+    code = models.CharField(
+        _("verification code"), max_length=40, unique=True, default=new_verification_code
+    )
+    # Everything the certificate states, frozen when issued: later edits of the
+    # profile, the award or the framework never change an issued certificate.
+    context = models.JSONField(_("frozen content"))
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.VALID
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revocation_reason = models.TextField(_("reason for revocation"), blank=True)
+    superseded_by = models.OneToOneField(
+        "self",
+        verbose_name=_("superseded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supersedes",
+    )
+    pdf = models.FileField(_("PDF"), upload_to="certificates/%Y/%m/", blank=True)
+    pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    render_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CertificateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "award"],
+                condition=Q(status="valid"),
+                name="one_valid_certificate_per_learner_and_award",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "rendered_at"], name="certificate_render_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.context.get('award', {}).get('title', self.award_id)} — {self.holder_name}"
+
+    @property
+    def holder_name(self) -> str:
+        return self.context.get("holder", {}).get("name", "")
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def public_status(self) -> str:
+        """valid, expired, revoked or superseded: what a verifier is told."""
+        if self.status == self.Status.VALID and self.is_expired:
+            return "expired"
+        return self.status
