@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from wagtail.models import Page, Site
 
+from courses.authoring import ensure_authoring_setup
 from courses.models import (
     CatalogPage,
     Competence,
@@ -179,5 +180,6 @@ def seed() -> int:
     created = load_frameworks()
     _, catalogue, tree_created = build_site_tree()
     created += tree_created
+    created += ensure_authoring_setup()
     created += build_tracks(catalogue)
     return created

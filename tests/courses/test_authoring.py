@@ -1,0 +1,235 @@
+"""Trainers author modules in the Wagtail admin; the operating team reviews and publishes."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils.text import slugify
+from wagtail.models import WorkflowState
+from wagtail.test.utils.form_data import (
+    nested_form_data,
+    querydict_from_html,
+    rich_text,
+    streamfield,
+)
+
+from courses.authoring import (
+    REVIEWERS_GROUP,
+    TRAINERS_GROUP,
+    WORKFLOW_NAME,
+    ensure_authoring_setup,
+)
+from courses.models import CatalogPage, Framework, LessonPage, ModulePage, TrackPage
+from learners.models import User
+from tests.conftest import make_user
+
+ADMIN = "/cms-admin"
+
+
+@pytest.fixture
+def track(demo) -> TrackPage:
+    """A track of the demo catalogue, written by the operating team (owned by nobody)."""
+    framework = Framework.objects.get(code="RS5142")
+    return CatalogPage.objects.get().add_child(
+        instance=TrackPage(
+            title="Parcours de test",
+            slug="parcours-de-test",
+            audience="facilitateurs",
+            framework=framework,
+            objectives="<p>Piloter un tiers-lieu.</p>",
+            duration_hours=10,
+        )
+    )
+
+
+def page_form(client, url: str, **fields) -> dict:
+    """The admin form as the browser would send it: its own defaults, then `fields`."""
+    response = client.get(url)
+    assert response.status_code == 200, url
+    data = querydict_from_html(response.content.decode(), form_id="page-edit-form")
+    for name, value in fields.items():
+        data[name] = value  # replaces; QueryDict.update() would append
+    return data
+
+
+def create_module(client, track: TrackPage, title: str = "Ouvrir son lieu aux habitants"):
+    competence = track.framework.competences().first()
+    level = track.framework.levels.get(rank=2)
+    url = f"{ADMIN}/pages/add/courses/modulepage/{track.pk}/"
+    data = page_form(
+        client,
+        url,
+        title=title,
+        slug=slugify(title),
+        summary="Accueillir, écouter, faire participer.",
+        objectives=rich_text("<p>Organiser une réunion publique.</p>"),
+        duration_minutes="45",
+        **{
+            "targets-TOTAL_FORMS": "1",
+            "targets-0-competence": str(competence.pk),
+            "targets-0-target_level": str(level.pk),
+            "targets-0-ORDER": "0",
+            "targets-0-DELETE": "",
+            "targets-0-id": "",
+        },
+    )
+    response = client.post(url, data)
+    module = ModulePage.objects.filter(slug=slugify(title)).first()
+    assert module is not None, response.content.decode()[:2000]
+    return module
+
+
+def edit_url(page) -> str:
+    return f"{ADMIN}/pages/{page.pk}/edit/"
+
+
+def submit_for_review(client, page) -> None:
+    data = page_form(client, edit_url(page), **{"action-submit": "1"})
+    client.post(edit_url(page), data)
+
+
+@pytest.fixture
+def karims_module(client, track, karim) -> ModulePage:
+    client.force_login(karim)
+    module = create_module(client, track)
+    client.logout()
+    return module
+
+
+def test_setting_up_authoring_twice_creates_nothing_the_second_time(demo):
+    assert ensure_authoring_setup() == 0
+    assert Group.objects.filter(name__in=[TRAINERS_GROUP, REVIEWERS_GROUP]).count() == 2
+    catalogue = CatalogPage.objects.get()
+    assert catalogue.get_workflow().name == WORKFLOW_NAME
+
+
+def test_trainers_are_in_the_formateurs_group_for_as_long_as_they_are_trainers(karim, camille):
+    assert karim.groups.filter(name=TRAINERS_GROUP).exists()
+    assert not camille.groups.filter(name=TRAINERS_GROUP).exists()
+
+    camille.role = User.Role.TRAINER
+    camille.save()
+    assert camille.groups.filter(name=TRAINERS_GROUP).exists()
+
+    karim.role = User.Role.FACILITATOR
+    karim.save(update_fields=["role"])
+    assert not karim.groups.filter(name=TRAINERS_GROUP).exists()
+
+
+def test_a_trainer_reaches_the_wagtail_admin_but_a_facilitator_does_not(
+    client, demo, karim, camille
+):
+    client.force_login(karim)
+    assert client.get(f"{ADMIN}/").status_code == 200
+    client.force_login(camille)
+    assert client.get(f"{ADMIN}/").status_code == 302
+
+
+def test_a_trainer_creates_a_module_and_a_lesson_as_drafts_through_the_admin(client, track, karim):
+    client.force_login(karim)
+    module = create_module(client, track)
+    assert module.owner == karim
+    assert not module.live
+    assert module.get_parent().specific == track
+    target = module.targets.get()
+    assert (target.competence.code, target.target_level.rank) == ("B1.1", 2)
+
+    url = f"{ADMIN}/pages/add/courses/lessonpage/{module.pk}/"
+    data = page_form(
+        client,
+        url,
+        title="Préparer la réunion",
+        slug="preparer-la-reunion",
+        estimated_minutes="15",
+        **nested_form_data(
+            {"body": streamfield([("paragraph", rich_text("<p>Choisir un lieu neutre.</p>"))])}
+        ),
+    )
+    client.post(url, data)
+    lesson = LessonPage.objects.child_of(module).get()
+    assert lesson.owner == karim
+    assert not lesson.live
+    assert "Choisir un lieu neutre" in str(lesson.body)
+
+
+def test_a_trainer_edits_their_own_module_but_cannot_publish_it(client, karims_module, karim):
+    client.force_login(karim)
+    data = page_form(
+        client, edit_url(karims_module), summary="Version revue.", **{"action-publish": "1"}
+    )
+    client.post(edit_url(karims_module), data)
+
+    karims_module.refresh_from_db()
+    assert not karims_module.live
+    assert karims_module.get_latest_revision_as_object().summary == "Version revue."
+    assert karims_module.revisions.count() == 2
+    assert not karims_module.permissions_for_user(karim).can_publish()
+
+
+def test_a_trainer_submits_their_module_for_review(client, karims_module, karim):
+    client.force_login(karim)
+    submit_for_review(client, karims_module)
+
+    state = WorkflowState.objects.for_instance(karims_module).get()
+    assert state.status == WorkflowState.STATUS_IN_PROGRESS
+    assert state.workflow.name == WORKFLOW_NAME
+    assert state.requested_by == karim
+    assert not ModulePage.objects.get(pk=karims_module.pk).live
+
+
+def test_another_trainer_can_neither_open_nor_change_karims_module(client, karims_module, lea):
+    client.force_login(lea)
+    response = client.get(edit_url(karims_module))
+    assert response.status_code == 302
+    assert response.url == f"{ADMIN}/"  # Wagtail's "permission denied" lands on the dashboard
+
+    client.post(edit_url(karims_module), {"title": "Pris par Léa", "action-publish": "1"})
+    karims_module.refresh_from_db()
+    assert karims_module.title == "Ouvrir son lieu aux habitants"
+    assert karims_module.revisions.count() == 1
+    assert not karims_module.permissions_for_user(lea).can_edit()
+
+
+def test_a_trainer_cannot_change_the_track_written_by_the_operating_team(client, track, karim):
+    client.force_login(karim)
+    assert client.get(edit_url(track)).url == f"{ADMIN}/"
+    assert not track.permissions_for_user(karim).can_edit()
+    assert not CatalogPage.objects.get().permissions_for_user(karim).can_edit()
+
+
+def test_trainers_hold_no_permission_on_frameworks(client, demo, karim):
+    for model in ("framework", "block", "competence", "level"):
+        for action in ("add", "change", "delete", "view"):
+            assert not karim.has_perm(f"courses.{action}_{model}")
+
+
+def test_staff_approves_the_review_and_the_module_goes_live(client, karims_module, karim, staff):
+    client.force_login(karim)
+    submit_for_review(client, karims_module)
+    task_state = WorkflowState.objects.for_instance(karims_module).get().current_task_state
+
+    client.force_login(staff)
+    url = f"{ADMIN}/pages/workflow/action/{karims_module.pk}/approve/{task_state.pk}/"
+    assert client.post(url).status_code == 302
+
+    karims_module.refresh_from_db()
+    assert karims_module.live
+    state = WorkflowState.objects.for_instance(karims_module).get()
+    assert state.status == WorkflowState.STATUS_APPROVED
+    assert ModulePage.objects.live().filter(pk=karims_module.pk).exists()
+
+
+def test_a_member_of_the_moderation_group_who_is_not_superuser_approves_too(
+    client, karims_module, karim
+):
+    reviewer = make_user("relecture@example.org", "Rita Relecture", is_staff=True)
+    reviewer.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
+    client.force_login(karim)
+    submit_for_review(client, karims_module)
+    task_state = WorkflowState.objects.for_instance(karims_module).get().current_task_state
+
+    client.force_login(reviewer)
+    assert client.get(edit_url(karims_module)).status_code == 200
+    url = f"{ADMIN}/pages/workflow/action/{karims_module.pk}/approve/{task_state.pk}/"
+    client.post(url)
+
+    karims_module.refresh_from_db()
+    assert karims_module.live
