@@ -11,10 +11,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO", "SECRET", "ALLOWED"))}
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO", "SECRET", "ALLOWED"))
+    }
     clean.update(env)
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -44,25 +53,39 @@ def test_production_mode_refuses_to_start_without(missing, production_env):
     assert f"{missing} must be set" in result.stderr
 
 
-def test_with_no_environment_the_platform_runs_embedded(tmp_path):
-    from config import settings
-
-    assert settings.LANGUAGE_CODE == "fr"
-    code = (
-        "from django.conf import settings;"
-        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER, settings.MEDIA_ROOT)"
+def read_settings(env: dict[str, str], *expressions: str) -> list[str]:
+    """Evaluate settings expressions in a fresh interpreter with exactly `env` on top."""
+    script = (
+        "import django; django.setup(); from django.conf import settings; print("
+        + ", ".join(expressions)
+        + ")"
     )
-    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", CAMPUS_VAR_DIR=str(tmp_path))
     result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    engine, eager, media = result.stdout.split()
+    return result.stdout.split()
+
+
+def test_with_no_environment_the_platform_runs_embedded(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", CAMPUS_VAR_DIR=str(tmp_path))
+    engine, eager, media, language = read_settings(
+        env,
+        "settings.DATABASES['default']['ENGINE']",
+        "settings.CELERY_TASK_ALWAYS_EAGER",
+        "settings.MEDIA_ROOT",
+        "settings.LANGUAGE_CODE",
+    )
     assert engine == "django.db.backends.sqlite3"
     assert eager == "True"
     assert media == str(tmp_path / "media")
+    assert language == "fr"
 
 
 def test_database_and_broker_urls_switch_to_postgresql_and_redis(tmp_path):
@@ -73,15 +96,13 @@ def test_database_and_broker_urls_switch_to_postgresql_and_redis(tmp_path):
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/campus",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
     )
-    code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'], settings.CELERY_TASK_ALWAYS_EAGER)"
-    result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.postgresql", "False"]
+    assert read_settings(
+        env, "settings.DATABASES['default']['ENGINE']", "settings.CELERY_TASK_ALWAYS_EAGER"
+    ) == ["django.db.backends.postgresql", "False"]
 
 
 def test_every_model_change_has_its_migration():
-    result = manage("makemigrations", "--check", "--dry-run", env={"DJANGO_SETTINGS_MODULE": "tests.settings"})
+    result = manage(
+        "makemigrations", "--check", "--dry-run", env={"DJANGO_SETTINGS_MODULE": "tests.settings"}
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -18,7 +18,9 @@ def test_every_french_entry_is_translated_and_none_is_fuzzy():
 def test_the_compiled_catalogue_matches_the_source():
     source = polib.pofile(str(LOCALE / "django.po"))
     compiled = polib.mofile(str(LOCALE / "django.mo"))
-    translated = {(e.msgctxt, e.msgid): (e.msgstr, e.msgstr_plural) for e in source.translated_entries()}
+    translated = {
+        (e.msgctxt, e.msgid): (e.msgstr, e.msgstr_plural) for e in source.translated_entries()
+    }
     in_mo = {(e.msgctxt, e.msgid): (e.msgstr, e.msgstr_plural) for e in compiled}
     missing = {key for key in translated if key not in in_mo or in_mo[key][0] != translated[key][0]}
     assert missing == set(), "run `make messages` to recompile the catalogue"
