@@ -6,6 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from config import views
+from courses.api import api as courses_api
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("comptes/", include("allauth.urls")),
     path("", include("courses.urls")),
     path("moi/", include("learners.urls")),
+    path("api/", courses_api.urls),
     path("cms-admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

@@ -1,7 +1,12 @@
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
+from courses.filters import Ignored, ModuleFilter
 from courses.models import CatalogPage, ModulePage
+
+MODULES_PER_PAGE = 20
 
 
 def catalogue_page(request: HttpRequest) -> HttpResponse:
@@ -13,7 +18,40 @@ def catalogue_page(request: HttpRequest) -> HttpResponse:
 
 
 def catalogue(request: HttpRequest, page: CatalogPage) -> HttpResponse:
-    modules = ModulePage.objects.live().public().descendant_of(page).with_cards().order_by("title")
+    """Modules of the catalogue, filtered by the GET form; bad values are ignored and said so."""
+    modules = ModulePage.objects.live().public().descendant_of(page)
+    filterset = ModuleFilter(request.GET, queryset=modules)
+    counts = filterset.facet_counts()
+    paginator = Paginator(filterset.qs.with_cards(), MODULES_PER_PAGE)
+    # The facet aggregate already counted the result: no second COUNT query.
+    paginator.count = counts.total
+    results, page_notice = _page_of(paginator, request.GET.get("page", "1"))
+    ignored = filterset.ignored
+    if page_notice:
+        ignored.append(Ignored("page", str(_("Page")), request.GET["page"]))
     return TemplateResponse(
-        request, "courses/catalog_page.html", {"page": page, "self": page, "modules": modules}
+        request,
+        "courses/catalog_page.html",
+        {
+            "page": page,
+            "self": page,
+            "filterset": filterset,
+            "facets": filterset.facets(counts),
+            "modules": results,
+            "paginator": paginator,
+            "page_range": paginator.get_elided_page_range(results.number),
+            "query": filterset.clean_query,
+            "ignored": ignored,
+        },
     )
+
+
+def _page_of(paginator: Paginator, number: str):
+    """The requested page, or the nearest real one and whether the request was off."""
+    try:
+        return paginator.page(number), False
+    except PageNotAnInteger:
+        return paginator.page(1), True
+    except EmptyPage:
+        nearest = paginator.num_pages if int(number) > 1 else 1
+        return paginator.page(nearest), True

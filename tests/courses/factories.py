@@ -1,0 +1,245 @@
+"""Small builders for frameworks and the page tree.
+
+Plain functions rather than factory-boy factories: Wagtail pages must be placed
+in the tree with `add_child`, which factory-boy's create strategy does not know.
+"""
+
+from django.db import transaction
+from django.test import override_settings
+from django.utils.text import slugify
+from wagtail.models import Page, Site
+
+from courses.models import (
+    Audience,
+    Block,
+    CatalogPage,
+    Competence,
+    Format,
+    Framework,
+    HomePage,
+    LessonPage,
+    Level,
+    ModuleCompetence,
+    ModulePage,
+    TrackPage,
+)
+
+LEVELS = (("decouvrir", "Découvrir"), ("appliquer", "Appliquer"), ("maitriser", "Maîtriser"))
+BLOCKS = {"B1": ("B1.1", "B1.2"), "B2": ("B2.1", "B2.2")}
+
+
+def make_framework(
+    code: str = "RS5142",
+    *,
+    levels: tuple[tuple[str, str], ...] = LEVELS,
+    blocks: dict[str, tuple[str, ...]] = BLOCKS,
+    status: str = Framework.Status.PUBLISHED,
+) -> Framework:
+    framework = Framework.objects.create(
+        code=code, version="2025", title=f"Référentiel {code}", status=status
+    )
+    for rank, (level_code, label) in enumerate(levels, start=1):
+        Level.objects.create(framework=framework, rank=rank, code=level_code, label=label)
+    for order, (block_code, competence_codes) in enumerate(blocks.items(), start=1):
+        block = Block.objects.create(
+            framework=framework, code=block_code, title=f"Bloc {block_code}", order=order
+        )
+        for position, competence_code in enumerate(competence_codes, start=1):
+            Competence.objects.create(
+                block=block,
+                code=competence_code,
+                title=f"Compétence {competence_code}",
+                order=position,
+            )
+    return framework
+
+
+def make_catalogue_page() -> CatalogPage:
+    """Home and catalogue pages, with the home page as the default site's root."""
+    root = Page.get_first_root_node()
+    home = root.add_child(instance=HomePage(title="Campus Tiers-Lieux", slug="campus"))
+    Site.objects.update_or_create(
+        is_default_site=True,
+        defaults={"hostname": "localhost", "port": 80, "root_page": home},
+    )
+    return home.add_child(instance=CatalogPage(title="Catalogue", slug="catalogue"))
+
+
+def make_track(
+    catalogue: CatalogPage,
+    framework: Framework | None = None,
+    *,
+    title: str = "Piloter un tiers-lieu",
+    slug: str | None = None,
+    audience: str = Audience.FACILITATORS,
+) -> TrackPage:
+    return catalogue.add_child(
+        instance=TrackPage(
+            title=title,
+            slug=slug or title.lower().replace(" ", "-"),
+            audience=audience,
+            framework=framework,
+            objectives="<p>Objectifs du parcours.</p>",
+            duration_hours=10,
+        )
+    )
+
+
+def make_module(
+    track: TrackPage,
+    title: str,
+    *,
+    competences: tuple[str, ...] = (),
+    level: str | None = None,
+    format: str = Format.ONLINE,
+    duration_minutes: int = 60,
+    summary: str = "Un module du catalogue.",
+    slug: str | None = None,
+) -> ModulePage:
+    """A live module targeting `competences` (codes) of the track's framework."""
+    framework = track.framework
+    levels = {lvl.code: lvl for lvl in Level.objects.filter(framework=framework)}
+    first_level = Level.objects.filter(framework=framework).order_by("rank").first()
+    module = ModulePage(
+        title=title,
+        slug=slug or slugify(title),
+        summary=summary,
+        objectives="<p>Savoir faire.</p>",
+        format=format,
+        duration_minutes=duration_minutes,
+        level=levels.get(level) if level else None,
+    )
+    module.targets = [
+        ModuleCompetence(
+            competence=Competence.objects.get(block__framework=framework, code=code),
+            target_level=levels.get(level) or first_level,
+        )
+        for code in competences
+    ]
+    return track.add_child(instance=module)
+
+
+def make_lesson(module: ModulePage, title: str = "Première leçon") -> LessonPage:
+    return module.add_child(
+        instance=LessonPage(
+            title=title,
+            slug=slugify(title),
+            body=[("paragraph", "<p>Un tiers-lieu naît d'un collectif.</p>")],
+        )
+    )
+
+
+# Indexing (search, references) runs as tasks after each save; a dummy backend
+# drops them, which halves the time to build a large catalogue.
+SKIP_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+@override_settings(TASKS=SKIP_TASKS)
+@transaction.atomic
+def make_catalogue(modules: int) -> CatalogPage:
+    """A catalogue of `modules` modules over two tracks, built fast enough for query budgets.
+
+    Modules cycle through competences, levels, formats and durations so that
+    every facet has several values. Targets are bulk-created after the pages.
+    The pages are not in the search index: use `make_module` to test search.
+    """
+    framework = make_framework()
+    levels = list(Level.objects.filter(framework=framework).order_by("rank"))
+    competences = list(Competence.objects.of_framework(framework).order_by("code"))
+    catalogue = make_catalogue_page()
+    tracks = [
+        make_track(catalogue, framework, title="Facilitateurs", audience=Audience.FACILITATORS),
+        make_track(catalogue, framework, title="Agents publics", audience=Audience.PUBLIC_AGENTS),
+    ]
+    formats = list(Format.values)
+    targets = []
+    for number in range(modules):
+        module = tracks[number % 2].add_child(
+            instance=ModulePage(
+                title=f"Module {number:04d}",
+                slug=f"module-{number:04d}",
+                summary="Un module du catalogue.",
+                objectives="<p>Savoir faire.</p>",
+                format=formats[number % len(formats)],
+                duration_minutes=30 + 15 * (number % 8),
+                level=levels[number % len(levels)],
+            )
+        )
+        for offset in range(2):
+            competence = competences[(number + offset) % len(competences)]
+            targets.append(
+                ModuleCompetence(
+                    module=module, competence=competence, target_level=levels[-1], sort_order=offset
+                )
+            )
+    ModuleCompetence.objects.bulk_create(targets)
+    return catalogue
+
+
+def make_sample_catalogue() -> dict[str, ModulePage]:
+    """Five live modules (and one draft) whose facet counts the tests know by heart.
+
+    | module       | track (audience)    | competences | level     | format     | min |
+    | gouvernance  | piloter (facil.)    | B1.1, B1.2  | appliquer | en_ligne   |  90 |
+    | economie     | piloter (facil.)    | B2.1        | maitriser | presentiel | 240 |
+    | communaute   | piloter (facil.)    | B1.2, B2.2  | decouvrir | hybride    |  45 |
+    | decouvrir    | sensibiliser (AP)   | B1.1        | decouvrir | en_ligne   |  30 |
+    | cooperer     | sensibiliser (AP)   | B2.2        | appliquer | en_ligne   |  60 |
+    """
+    framework = make_framework()
+    catalogue = make_catalogue_page()
+    piloter = make_track(catalogue, framework, title="Piloter", slug="piloter")
+    sensibiliser = make_track(
+        catalogue,
+        framework,
+        title="Sensibiliser",
+        slug="sensibiliser",
+        audience=Audience.PUBLIC_AGENTS,
+    )
+    modules = {
+        "gouvernance": make_module(
+            piloter,
+            "Gouvernance partagée",
+            competences=("B1.1", "B1.2"),
+            level="appliquer",
+            duration_minutes=90,
+            summary="Organiser la gouvernance du collectif et ses instances.",
+        ),
+        "economie": make_module(
+            piloter,
+            "Modèle économique",
+            competences=("B2.1",),
+            level="maitriser",
+            format=Format.ON_SITE,
+            duration_minutes=240,
+            summary="Hybrider les ressources : location, services, subventions.",
+        ),
+        "communaute": make_module(
+            piloter,
+            "Animer une communauté",
+            competences=("B1.2", "B2.2"),
+            level="decouvrir",
+            format=Format.BLENDED,
+            duration_minutes=45,
+            summary="Faire vivre le collectif au quotidien.",
+        ),
+        "decouvrir": make_module(
+            sensibiliser,
+            "Découvrir les tiers-lieux",
+            competences=("B1.1",),
+            level="decouvrir",
+            duration_minutes=30,
+            summary="Ce qu'est un tiers-lieu, et ce qu'il n'est pas.",
+        ),
+        "cooperer": make_module(
+            sensibiliser,
+            "Coopérer avec une collectivité",
+            competences=("B2.2",),
+            level="appliquer",
+            duration_minutes=60,
+            summary="Mettre des locaux à disposition sans piloter le projet.",
+        ),
+    }
+    draft = make_module(piloter, "Brouillon caché", competences=("B1.1",), level="appliquer")
+    draft.unpublish()
+    return modules
