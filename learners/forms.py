@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from courses.models import Competence, Level
 from learners.models import User
 
 
@@ -35,3 +36,88 @@ class ProfileForm(forms.ModelForm):
         fields = ["full_name", "job_title"]
         labels = {"full_name": _("Full name")}
         help_texts = {"full_name": _("As it must appear on your certificates.")}
+
+
+class ObservationForm(forms.Form):
+    """A trainer's validation by observation: it enters the ledger under their name."""
+
+    competence = forms.ModelChoiceField(label=_("Competence"), queryset=Competence.objects.none())
+    level = forms.ModelChoiceField(label=_("Level observed"), queryset=Level.objects.none())
+    comment = forms.CharField(
+        label=_("What you observed"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The situation and what the learner did: the learner will read it."),
+    )
+
+    def __init__(self, *args, competences, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["competence"].queryset = competences
+        self.fields["competence"].label_from_instance = lambda c: f"{c.code} — {c.title}"
+        self.fields["competence"].error_messages["invalid_choice"] = _(
+            "Choose a competence that one of your modules targets."
+        )
+        frameworks = competences.values("block__framework")
+        self.fields["level"].queryset = Level.objects.filter(framework__in=frameworks).order_by(
+            "framework", "rank"
+        )
+        self.fields["level"].label_from_instance = lambda level: level.label
+        self.fields["level"].error_messages["invalid_choice"] = _(
+            "Choose one of the levels listed."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        competence, level = cleaned.get("competence"), cleaned.get("level")
+        if competence and level and level.framework_id != competence.block.framework_id:
+            self.add_error(
+                "level",
+                _("This level belongs to another framework than the competence's."),
+            )
+        return cleaned
+
+
+class EraseAccountForm(forms.Form):
+    """Confirms an erasure: the password when the account has one, else the email address."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirmation = forms.CharField(
+        label=_("Type your email address to confirm"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.has_usable_password():
+            del self.fields["confirmation"]
+            self.fields["password"].required = True
+            self.fields["password"].error_messages["required"] = _(
+                "Enter your password to confirm."
+            )
+        else:
+            del self.fields["password"]
+            self.fields["confirmation"].required = True
+            self.fields["confirmation"].error_messages["required"] = _(
+                "Type your email address to confirm."
+            )
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("This password is not correct."))
+        return password
+
+    def clean_confirmation(self) -> str:
+        typed = self.cleaned_data["confirmation"].strip()
+        if typed.lower() != self.user.email.lower():
+            raise forms.ValidationError(
+                _("This is not your email address: type it exactly as shown.")
+            )
+        return typed

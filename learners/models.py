@@ -1,7 +1,14 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import Page
+
+from courses.models import Competence, LessonPage, Level, ModulePage, TrackPage
 
 
 class UserManager(BaseUserManager):
@@ -84,6 +91,9 @@ class User(AbstractUser):
         related_name="members",
     )
     is_organisation_manager = models.BooleanField(_("manages their organisation"), default=False)
+    # Set when the person erased their account (RGPD): the row stays so that
+    # anonymised progress and ledger entries keep pointing somewhere.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -100,6 +110,8 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
+        if self.erased_at:
+            return gettext("Deleted account")
         return self.full_name or self.email
 
     def save(self, *args, **kwargs):
@@ -114,3 +126,270 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.first_name or self.display_name
+
+
+def _parent_path(page: Page) -> str:
+    return page.path[: -Page.steplen]
+
+
+class EnrolmentQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(left_at__isnull=True)
+
+    def for_learner(self, learner: User):
+        return self.filter(learner=learner)
+
+    def covering_module(self, module: ModulePage):
+        """Enrolments that give access to `module`: in the module itself or in its track."""
+        return self.filter(Q(module=module) | Q(track__path=_parent_path(module)))
+
+    def in_modules_owned_by(self, trainer: User):
+        """Enrolments in one of the trainer's modules, or in a track that holds one."""
+        owned_paths = list(ModulePage.objects.filter(owner=trainer).values_list("path", flat=True))
+        track_paths = {path[: -Page.steplen] for path in owned_paths}
+        return self.filter(Q(module__owner=trainer) | Q(track__path__in=track_paths))
+
+
+class Enrolment(models.Model):
+    """A learner follows a whole track or a single module.
+
+    Leaving sets `left_at` and keeps the row: enrolling again creates a new
+    row, so the history of comings and goings stays readable.
+    """
+
+    learner = models.ForeignKey(
+        User, verbose_name=_("learner"), on_delete=models.CASCADE, related_name="enrolments"
+    )
+    track = models.ForeignKey(
+        TrackPage,
+        verbose_name=_("track"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="enrolments",
+    )
+    module = models.ForeignKey(
+        ModulePage,
+        verbose_name=_("module"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="enrolments",
+    )
+    enrolled_at = models.DateTimeField(_("enrolled at"), default=timezone.now)
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+
+    objects = EnrolmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["enrolled_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(track__isnull=False, module__isnull=True)
+                    | Q(track__isnull=True, module__isnull=False)
+                ),
+                name="enrolment_track_xor_module",
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "track"],
+                condition=Q(left_at__isnull=True, track__isnull=False),
+                name="enrolment_one_active_per_track",
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "module"],
+                condition=Q(left_at__isnull=True, module__isnull=False),
+                name="enrolment_one_active_per_module",
+            ),
+        ]
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+
+    def __str__(self) -> str:
+        return f"{self.learner} → {self.target}"
+
+    @property
+    def target(self) -> TrackPage | ModulePage:
+        return self.track or self.module
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_at is None
+
+    def leave(self) -> bool:
+        """Close the enrolment; progress and ledger entries stay. False if already left."""
+        if self.left_at is not None:
+            return False
+        self.left_at = timezone.now()
+        self.save(update_fields=["left_at"])
+        return True
+
+
+class LessonProgress(models.Model):
+    """A lesson the learner marked as done."""
+
+    learner = models.ForeignKey(
+        User, verbose_name=_("learner"), on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(
+        LessonPage, verbose_name=_("lesson"), on_delete=models.CASCADE, related_name="progress"
+    )
+    done_at = models.DateTimeField(_("done at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["done_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "lesson"], name="lesson_progress_unique")
+        ]
+        verbose_name = _("lesson done")
+        verbose_name_plural = _("lessons done")
+
+    def __str__(self) -> str:
+        return f"{self.learner} ✓ {self.lesson}"
+
+
+class ModuleCompletion(models.Model):
+    """The fact that a learner met a module's requirements, and when.
+
+    It is an event, not a cache: adding a lesson to the module later does not
+    undo what the learner completed. The unique constraint is what makes
+    `module_completed` fire once even when two requests race.
+    """
+
+    learner = models.ForeignKey(
+        User, verbose_name=_("learner"), on_delete=models.CASCADE, related_name="module_completions"
+    )
+    module = models.ForeignKey(
+        ModulePage, verbose_name=_("module"), on_delete=models.PROTECT, related_name="completions"
+    )
+    completed_at = models.DateTimeField(_("completed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["completed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "module"], name="module_completion_unique")
+        ]
+        verbose_name = _("module completion")
+        verbose_name_plural = _("module completions")
+
+    def __str__(self) -> str:
+        return f"{self.learner} ✓ {self.module}"
+
+
+class TrackCompletion(models.Model):
+    """The fact that a learner completed every module of a track, and when."""
+
+    learner = models.ForeignKey(
+        User, verbose_name=_("learner"), on_delete=models.CASCADE, related_name="track_completions"
+    )
+    track = models.ForeignKey(
+        TrackPage, verbose_name=_("track"), on_delete=models.PROTECT, related_name="completions"
+    )
+    completed_at = models.DateTimeField(_("completed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["completed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "track"], name="track_completion_unique")
+        ]
+        verbose_name = _("track completion")
+        verbose_name_plural = _("track completions")
+
+    def __str__(self) -> str:
+        return f"{self.learner} ✓ {self.track}"
+
+
+class LedgerIsAppendOnly(Exception):
+    """Raised on any attempt to change or remove a ledger entry."""
+
+
+class LedgerEntryQuerySet(models.QuerySet):
+    # A ledger entry is evidence someone relied on: correcting it means adding
+    # a new entry, never rewriting history. Bulk paths are closed as well.
+    def update(self, **kwargs):
+        raise LedgerIsAppendOnly("Ledger entries cannot be updated.")
+
+    def delete(self):
+        raise LedgerIsAppendOnly("Ledger entries cannot be deleted.")
+
+    def for_learner(self, learner: User):
+        return self.filter(learner=learner)
+
+    def best_ranks(self) -> dict[int, int]:
+        """Highest level rank reached per competence id, straight from the entries."""
+        return dict(
+            self.order_by()
+            .values("competence_id")
+            .annotate(best=Max("level__rank"))
+            .values_list("competence_id", "best")
+        )
+
+
+class LedgerEntry(models.Model):
+    """One piece of validated evidence that a learner reached a level on a competence."""
+
+    class Source(models.TextChoices):
+        ASSESSMENT = "assessment", _("Assessment")
+        SUBMISSION = "submission", _("Validated submission")
+        POSITIONING = "positioning", _("Positioning test")
+        TRAINER = "trainer_validation", _("Trainer validation")
+
+    # PROTECT everywhere: an account with evidence is erased (anonymised), never deleted.
+    learner = models.ForeignKey(
+        User, verbose_name=_("learner"), on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    competence = models.ForeignKey(
+        Competence,
+        verbose_name=_("competence"),
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    level = models.ForeignKey(
+        Level, verbose_name=_("level reached"), on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(_("source"), max_length=24, choices=Source.choices)
+    validated_by = models.ForeignKey(
+        User,
+        verbose_name=_("validated by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="validations_given",
+    )
+    source_reference = models.CharField(
+        _("source reference"),
+        max_length=255,
+        blank=True,
+        help_text=_("What the evidence comes from, e.g. an attempt or a submission."),
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        indexes = [models.Index(fields=["learner", "competence"], name="ledger_learner_competence")]
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.competence.code} · {self.level.label}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise LedgerIsAppendOnly("Ledger entries cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerIsAppendOnly("Ledger entries cannot be deleted.")
+
+    def clean(self) -> None:
+        if (
+            self.competence_id
+            and self.level_id
+            and self.level.framework_id != self.competence.block.framework_id
+        ):
+            raise ValidationError(
+                {"level": _("The level must belong to the competence's framework.")}
+            )

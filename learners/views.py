@@ -1,15 +1,28 @@
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from wagtail.models import Page
 
-from learners.forms import ProfileForm
+from courses.models import LessonPage, ModulePage, TrackPage
+from learners import exports, queries, services
+from learners.forms import EraseAccountForm, ObservationForm, ProfileForm
+from learners.models import LedgerEntry, User
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "learners/dashboard.html")
+    return render(
+        request,
+        "learners/dashboard.html",
+        {"path": queries.learning_path(request.user), "is_trainer": _is_trainer(request.user)},
+    )
 
 
 @login_required
@@ -20,3 +33,156 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your profile has been saved."))
         return redirect("learners:profile")
     return render(request, "learners/profile.html", {"form": form})
+
+
+# --- Enrolment and progress ------------------------------------------------------
+
+
+def _enrollable_page(page_id: int) -> TrackPage | ModulePage:
+    pages = Page.objects.live().public().type(TrackPage, ModulePage)
+    return get_object_or_404(pages, pk=page_id).specific
+
+
+def _back_to(request: HttpRequest, page: Page) -> HttpResponse:
+    return redirect(page.get_url(request) or reverse("learners:dashboard"))
+
+
+@login_required
+@require_POST
+def enrol(request: HttpRequest, page_id: int) -> HttpResponse:
+    page = _enrollable_page(page_id)
+    try:
+        created = services.enrol(request.user, page)[1]
+    except services.JourneyRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        if created:
+            messages.success(
+                request, _("You are enrolled in « %(title)s ».") % {"title": page.title}
+            )
+        else:
+            messages.info(request, _("You were already enrolled."))
+    return _back_to(request, page)
+
+
+@login_required
+@require_POST
+def leave(request: HttpRequest, page_id: int) -> HttpResponse:
+    page = _enrollable_page(page_id)
+    if services.leave(request.user, page):
+        messages.success(
+            request,
+            _("You left « %(title)s ». Your progress is kept if you come back.")
+            % {"title": page.title},
+        )
+    else:
+        messages.info(request, _("You were not enrolled."))
+    return _back_to(request, page)
+
+
+@login_required
+@require_POST
+def lesson_done(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    lesson = get_object_or_404(LessonPage.objects.live().public(), pk=lesson_id)
+    try:
+        services.mark_lesson_done(request.user, lesson)
+    except services.JourneyRefused as refusal:
+        messages.error(request, str(refusal))
+        return _back_to(request, lesson)
+    module = ModulePage.objects.parent_of(lesson).get()
+    progress = queries.module_progress(request.user, module)
+    if progress.next_lesson is not None:
+        messages.success(request, _("Lesson done. Here is the next one."))
+        return _back_to(request, progress.next_lesson)
+    if progress.completed:
+        messages.success(request, _("Module « %(title)s » completed.") % {"title": module.title})
+    else:
+        messages.success(request, _("Lesson done."))
+    return _back_to(request, module)
+
+
+# --- Trainers --------------------------------------------------------------------
+
+
+def _is_trainer(user: User) -> bool:
+    return user.role == User.Role.TRAINER or user.is_staff
+
+
+def _trainer_or_404(user: User) -> None:
+    # A learner has no business knowing these pages exist.
+    if not _is_trainer(user):
+        raise Http404
+
+
+@login_required
+def trainer_learners(request: HttpRequest) -> HttpResponse:
+    _trainer_or_404(request.user)
+    return render(
+        request,
+        "learners/trainer_learners.html",
+        {"learners": queries.learners_of(request.user)},
+    )
+
+
+@login_required
+def learner_file(request: HttpRequest, learner_id: int) -> HttpResponse:
+    _trainer_or_404(request.user)
+    trainer = request.user
+    learner = get_object_or_404(queries.learners_of(trainer), pk=learner_id)
+    modules = queries.trainer_modules_for(trainer, learner)
+    competences = queries.trainer_competences(trainer, modules)
+    form = ObservationForm(request.POST or None, competences=competences)
+    if request.method == "POST" and form.is_valid():
+        services.record_observation(
+            trainer,
+            learner,
+            form.cleaned_data["competence"],
+            form.cleaned_data["level"],
+            form.cleaned_data["comment"],
+        )
+        messages.success(request, _("Your validation has been recorded in the ledger."))
+        return redirect("learners:learner_file", learner_id=learner.pk)
+    ledger = (
+        LedgerEntry.objects.for_learner(learner)
+        .filter(competence__in=competences)
+        .select_related("competence", "level", "validated_by")
+        .order_by("-recorded_at", "-pk")
+    )
+    return render(
+        request,
+        "learners/learner_file.html",
+        {
+            "learner": learner,
+            "progress": queries.modules_progress(learner, modules),
+            "ledger": ledger,
+            "form": form,
+        },
+    )
+
+
+# --- RGPD ------------------------------------------------------------------------
+
+
+@login_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    return render(request, "learners/my_data.html")
+
+
+@never_cache
+@login_required
+def export_data(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(exports.personal_data_zip(request.user), content_type="application/zip")
+    filename = f"campus-tiers-lieux-mes-donnees-{timezone.localdate().isoformat()}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def erase_account(request: HttpRequest) -> HttpResponse:
+    form = EraseAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.erase_account(request.user)
+        logout(request)
+        messages.success(request, _("Your account has been deleted and your personal data erased."))
+        return redirect("/")
+    return render(request, "learners/erase_account.html", {"form": form})

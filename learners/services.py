@@ -1,0 +1,295 @@
+"""Operations on a learner's journey: enrol, progress, competence ledger, erasure."""
+
+import uuid
+from functools import partial
+
+from allauth.account.models import EmailAddress
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from courses.models import Competence, LessonPage, Level, ModulePage, TrackPage
+from learners.models import (
+    Enrolment,
+    LedgerEntry,
+    LessonProgress,
+    ModuleCompletion,
+    TrackCompletion,
+    User,
+)
+from learners.queries import (
+    covering_enrolment,
+    derived_ranks,
+    learners_of,
+    missing_prerequisites,
+    trainer_competences,
+    trainer_modules_for,
+)
+from learners.signals import competence_changed, module_completed, track_completed
+
+
+class JourneyRefused(Exception):
+    """A refusal the person can act upon: `str(error)` is the message to show them."""
+
+
+class PrerequisitesMissing(JourneyRefused):
+    def __init__(self, missing: list[ModulePage]):
+        self.missing = missing
+        names = ", ".join(f"« {module.title} »" for module in missing)
+        super().__init__(
+            ngettext(
+                "Complete this module first: %(modules)s.",
+                "Complete these modules first: %(modules)s.",
+                len(missing),
+            )
+            % {"modules": names}
+        )
+
+
+class NotEnrolled(JourneyRefused):
+    def __init__(self):
+        super().__init__(_("Enrol in this module or its track to record your progress."))
+
+
+# --- Enrolment -------------------------------------------------------------------
+
+
+def _target_field(page: TrackPage | ModulePage) -> str:
+    if isinstance(page, TrackPage):
+        return "track"
+    if isinstance(page, ModulePage):
+        return "module"
+    raise TypeError(f"Learners enrol in a track or a module, not in {type(page).__name__}.")
+
+
+def enrol(learner: User, page: TrackPage | ModulePage) -> tuple[Enrolment, bool]:
+    """Enrol `learner` in a track or a single module; a second call returns the active enrolment.
+
+    A module the learner already follows through its track returns the track's
+    enrolment. Raises `PrerequisitesMissing`, naming the modules to complete first.
+    """
+    field = _target_field(page)
+    if field == "track":
+        existing = Enrolment.objects.active().filter(learner=learner, track=page).first()
+    else:
+        existing = covering_enrolment(learner, page)
+    if existing is not None:
+        return existing, False
+    missing = missing_prerequisites(learner, page)
+    if missing:
+        raise PrerequisitesMissing(missing)
+    try:
+        with transaction.atomic():
+            return Enrolment.objects.create(learner=learner, **{field: page}), True
+    except IntegrityError:
+        # A concurrent request enrolled first: the partial unique constraint decided.
+        return Enrolment.objects.active().get(learner=learner, **{field: page}), False
+
+
+def leave(learner: User, page: TrackPage | ModulePage) -> bool:
+    """Close the learner's enrolment in `page`; lessons done and ledger entries stay."""
+    enrolment = (
+        Enrolment.objects.active().filter(learner=learner, **{_target_field(page): page}).first()
+    )
+    return enrolment.leave() if enrolment else False
+
+
+# --- Progress and completion -----------------------------------------------------
+
+
+def assessment_passed(learner: User, module: ModulePage) -> bool | None:
+    """Whether the learner passed the module's assessment; None when it has none.
+
+    Assessments arrive with the quiz issue, which replaces this body. Until then
+    no module has one, so modules complete on their lessons alone.
+    """
+    return None
+
+
+def module_requirements_met(learner: User, module: ModulePage) -> bool:
+    """Every live lesson done and, if the module has an assessment, the assessment passed."""
+    lesson_ids = set(module.lessons().values_list("pk", flat=True))
+    passed = assessment_passed(learner, module)
+    if not lesson_ids and passed is None:
+        return False  # an empty module has nothing to complete yet
+    done = LessonProgress.objects.filter(learner=learner, lesson_id__in=lesson_ids).count()
+    return done == len(lesson_ids) and passed is not False
+
+
+@transaction.atomic
+def mark_lesson_done(learner: User, lesson: LessonPage) -> bool:
+    """Record that the learner finished `lesson`; False when it was already done.
+
+    Raises `NotEnrolled` or `PrerequisitesMissing` when progress cannot be recorded.
+    """
+    module = ModulePage.objects.parent_of(lesson).first()
+    if module is None or covering_enrolment(learner, module) is None:
+        raise NotEnrolled()
+    missing = missing_prerequisites(learner, module)
+    if missing:
+        raise PrerequisitesMissing(missing)
+    _, created = LessonProgress.objects.get_or_create(learner=learner, lesson=lesson)
+    if created:
+        refresh_completion(learner, module)
+    return created
+
+
+@transaction.atomic
+def refresh_completion(learner: User, module: ModulePage) -> bool:
+    """Record the module (and its track) as completed if their requirements are now met.
+
+    Call it after anything that may complete a module (a lesson done, later a
+    passed assessment). True only for the call that completed the module; the
+    unique constraint on completions keeps the signals to one per change.
+    """
+    if ModuleCompletion.objects.filter(learner=learner, module=module).exists():
+        return False
+    if not module_requirements_met(learner, module):
+        return False
+    _, created = ModuleCompletion.objects.get_or_create(learner=learner, module=module)
+    if not created:
+        return False
+    transaction.on_commit(
+        partial(module_completed.send, sender=ModuleCompletion, learner=learner, module=module)
+    )
+    track = TrackPage.objects.parent_of(module).first()
+    if track is not None:
+        _refresh_track_completion(learner, track)
+    return True
+
+
+def _refresh_track_completion(learner: User, track: TrackPage) -> bool:
+    modules = ModulePage.objects.live().child_of(track)
+    if not modules.exists() or modules.exclude(completions__learner=learner).exists():
+        return False
+    _, created = TrackCompletion.objects.get_or_create(learner=learner, track=track)
+    if created:
+        transaction.on_commit(
+            partial(track_completed.send, sender=TrackCompletion, learner=learner, track=track)
+        )
+    return created
+
+
+# --- Competence ledger -----------------------------------------------------------
+
+
+def record_evidence(
+    learner: User,
+    competence: Competence,
+    level: Level,
+    source: str,
+    *,
+    validated_by: User | None = None,
+    source_reference: str = "",
+    comment: str = "",
+) -> LedgerEntry:
+    """Append one piece of evidence to the ledger and announce the levels it changed.
+
+    `competence_changed` is sent after commit for each competence whose derived
+    level rose (the competence itself, and those a crosswalk carries it to);
+    evidence below the current level changes nothing and sends nothing.
+    """
+    if level.framework_id != competence.block.framework_id:
+        raise ValueError("The level must belong to the competence's framework.")
+    with transaction.atomic():
+        # Serialise ledger writes per learner (PostgreSQL row lock), so that two
+        # concurrent entries cannot both compare against the same "before".
+        list(User.objects.select_for_update().filter(pk=learner.pk).values_list("pk"))
+        before = derived_ranks(learner)
+        entry = LedgerEntry.objects.create(
+            learner=learner,
+            competence=competence,
+            level=level,
+            source=source,
+            validated_by=validated_by,
+            source_reference=source_reference,
+            comment=comment,
+        )
+        after = derived_ranks(learner)
+        changed = {pk: rank for pk, rank in after.items() if before.get(pk) != rank}
+        if changed:
+            _announce_levels(learner, changed)
+    return entry
+
+
+def _announce_levels(learner: User, changed: dict[int, int]) -> None:
+    competences = list(Competence.objects.filter(pk__in=changed).select_related("block"))
+    levels = {
+        (level.framework_id, level.rank): level
+        for level in Level.objects.filter(
+            framework_id__in={c.block.framework_id for c in competences}
+        )
+    }
+    for competence in competences:
+        level = levels.get((competence.block.framework_id, changed[competence.pk]))
+        transaction.on_commit(
+            partial(
+                competence_changed.send,
+                sender=LedgerEntry,
+                learner=learner,
+                competence=competence,
+                level=level,
+            )
+        )
+
+
+def record_observation(
+    trainer: User, learner: User, competence: Competence, level: Level, comment: str
+) -> LedgerEntry:
+    """A trainer validates, by observation, a competence one of their modules targets."""
+    if not learners_of(trainer).filter(pk=learner.pk).exists():
+        raise PermissionError("This learner does not follow any of the trainer's modules.")
+    modules = trainer_modules_for(trainer, learner)
+    if not trainer_competences(trainer, modules).filter(pk=competence.pk).exists():
+        raise PermissionError("None of the trainer's modules followed by the learner targets it.")
+    return record_evidence(
+        learner,
+        competence,
+        level,
+        LedgerEntry.Source.TRAINER,
+        validated_by=trainer,
+        source_reference="observation",
+        comment=comment,
+    )
+
+
+# --- RGPD ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def erase_account(user: User) -> None:
+    """Erase the person's personal data and deactivate the account.
+
+    Progress and ledger entries stay, attached to the anonymised row, so that
+    statistics and the evidence behind issued certificates remain true.
+    Certificates themselves keep the name they were issued to for the legal
+    retention period: certification owns them and does not react here.
+    """
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from wagtail.users.models import UserProfile
+
+    old_email = user.email
+    EmailAddress.objects.filter(user=user).delete()
+    # Login throttling keeps the address typed at login: it is personal data too.
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username__iexact=old_email).delete()
+    UserProfile.objects.filter(user=user).delete()
+    Enrolment.objects.active().filter(learner=user).update(left_at=timezone.now())
+    user.groups.clear()
+    user.user_permissions.clear()
+
+    # `.invalid` is reserved (RFC 2606): the address can never receive mail.
+    user.email = f"erased-{uuid.uuid4().hex}@erased.invalid"
+    user.full_name = ""
+    user.first_name = ""
+    user.last_name = ""
+    user.job_title = ""
+    user.organisation = None
+    user.is_organisation_manager = False
+    user.is_active = False
+    user.is_staff = False
+    user.is_superuser = False
+    user.erased_at = timezone.now()
+    user.set_unusable_password()
+    user.save()

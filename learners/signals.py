@@ -1,0 +1,19 @@
+"""What learners tells the rest of the platform when a learner's state changes.
+
+Each signal is sent once per actual change, after the transaction that made it
+commits: a receiver (certification's award evaluation) never sees a state that
+a rollback later undoes, and never hears about a no-op. Receivers connect in
+their own `AppConfig.ready()`; learners never imports them.
+"""
+
+from django.dispatch import Signal
+
+# Keyword arguments: learner (User), competence (Competence), level (Level) —
+# the learner's new derived level on that competence.
+competence_changed = Signal()
+
+# Keyword arguments: learner (User), module (ModulePage).
+module_completed = Signal()
+
+# Keyword arguments: learner (User), track (TrackPage).
+track_completed = Signal()
