@@ -4,8 +4,10 @@ import base64
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +22,14 @@ def normalise_code(code: str) -> str:
     """Accept a code typed in lower case, with spaces or without dashes."""
     compact = "".join(ch for ch in code.upper() if ch.isalnum())
     return "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+class AwardQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def of_kind(self, *kinds: str):
+        return self.filter(kind__in=kinds)
 
 
 class Award(models.Model):
@@ -90,6 +100,8 @@ class Award(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AwardQuerySet.as_manager()
+
     class Meta:
         ordering = ["kind", "title"]
         verbose_name = _("award")
@@ -133,6 +145,24 @@ class Award(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def target(self):
+        """The module, block, framework or track this award is about."""
+        return getattr(self, self.TARGET_OF_KIND[self.kind])
+
+    def clean(self) -> None:
+        # The check constraint would refuse it anyway; this says which field is wrong.
+        wanted = self.TARGET_OF_KIND.get(self.kind)
+        errors = {}
+        for field in ("module", "block", "framework", "track"):
+            filled = getattr(self, f"{field}_id") is not None
+            if field == wanted and not filled:
+                errors[field] = _("This kind of award needs it.")
+            elif field != wanted and filled:
+                errors[field] = _("Leave it empty for this kind of award.")
+        if errors:
+            raise ValidationError(errors)
+
 
 class CertificateQuerySet(models.QuerySet):
     def valid(self):
@@ -140,6 +170,17 @@ class CertificateQuerySet(models.QuerySet):
 
     def awaiting_render(self):
         return self.filter(pdf="")
+
+    def stale_renders(self, older_than):
+        """Valid certificates still without a PDF since before `older_than`."""
+        return (
+            self.valid()
+            .awaiting_render()
+            .filter(
+                Q(render_enqueued_at__lt=older_than)
+                | Q(render_enqueued_at__isnull=True, issued_at__lt=older_than)
+            )
+        )
 
     def for_holder(self, user):
         return self.filter(learner=user)
@@ -188,6 +229,26 @@ class Certificate(models.Model):
     pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
     render_enqueued_at = models.DateTimeField(null=True, blank=True)
+    # A lease, not a lock: a worker killed mid-render leaves it behind, and the
+    # next attempt takes it over once it is older than the render lease.
+    render_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Empty when issued automatically on a learner's progress.
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     objects = CertificateQuerySet.as_manager()
 
@@ -216,8 +277,105 @@ class Certificate(models.Model):
         return self.expires_at is not None and self.expires_at <= timezone.now()
 
     @property
+    def filename(self) -> str:
+        """What the holder's browser saves the PDF as."""
+        return f"certificat-{self.code}.pdf"
+
+    @property
+    def storage_name(self) -> str:
+        # Deterministic: a second render of the same certificate replaces the
+        # same object instead of leaving a sibling behind.
+        return f"certificates/{self.issued_at:%Y/%m}/{self.code}.pdf"
+
+    @property
+    def is_rendered(self) -> bool:
+        return bool(self.pdf)
+
+    def get_pdf_url(self) -> str:
+        return reverse("certification:certificate_pdf", args=[self.pk])
+
+    @property
     def public_status(self) -> str:
         """valid, expired, revoked or superseded: what a verifier is told."""
         if self.status == self.Status.VALID and self.is_expired:
             return "expired"
         return self.status
+
+
+class BulkIssue(models.Model):
+    """A staff request to issue (or re-render) an award for every eligible learner.
+
+    Learners are split into chunks when the job is created; each chunk is one
+    task. A chunk is counted once, when its `done_at` flips from empty, so the
+    progress stays exact when a killed worker's task is delivered again.
+    """
+
+    class Mode(models.TextChoices):
+        ISSUE = "issue", _("Issue to eligible learners")
+        REGENERATE = "regenerate", _("Regenerate the PDFs")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    award = models.ForeignKey(
+        Award, verbose_name=_("award"), on_delete=models.CASCADE, related_name="bulk_issues"
+    )
+    mode = models.CharField(_("mode"), max_length=12, choices=Mode.choices, default=Mode.ISSUE)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.RUNNING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    total = models.PositiveIntegerField(_("learners to process"), default=0)
+    done = models.PositiveIntegerField(_("learners processed"), default=0)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("bulk issue")
+        verbose_name_plural = _("bulk issues")
+
+    def __str__(self) -> str:
+        return f"{self.award} · {self.get_mode_display()} · {self.done}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * self.done / self.total))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status == self.Status.DONE
+
+    def as_progress(self) -> dict:
+        return {
+            "status": self.status,
+            "total": self.total,
+            "done": self.done,
+            "percent": self.percent,
+            "finished": self.is_finished,
+        }
+
+
+class BulkIssueChunk(models.Model):
+    job = models.ForeignKey(BulkIssue, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    # Learner ids when issuing, certificate ids when regenerating.
+    item_ids = models.JSONField(default=list)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="bulk_issue_chunk_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.index}"

@@ -268,7 +268,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_max": 0.5,
     "socket_timeout": 1.0,
     "socket_connect_timeout": 1.0,
-    "visibility_timeout": 3600,
+    # Unacknowledged tasks of a killed worker come back after this many seconds.
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
@@ -276,7 +277,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Certificates left without a PDF (broker down at issue time, worker lost).
+    "certification-rerender-stale": {
+        "task": "certification.tasks.rerender_stale",
+        "schedule": 300.0,
+    },
+}
 
 # Wagtail's own background jobs (search and reference indexes) run in-process.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -330,6 +337,9 @@ LOGGING = {
         # Wagtail logs every page action and django-tasks every in-process task.
         "wagtail": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
+        # WeasyPrint narrates every rendering step at INFO; refusals stay visible.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
@@ -338,3 +348,15 @@ CAMPUS_PROVIDER_NAME = os.environ.get("CAMPUS_PROVIDER_NAME", "Campus Tiers-Lieu
 CAMPUS_CONTACT_EMAIL = os.environ.get("CAMPUS_CONTACT_EMAIL", "contact@example.org")
 CAMPUS_ACCESSIBILITY_EMAIL = os.environ.get("CAMPUS_ACCESSIBILITY_EMAIL", CAMPUS_CONTACT_EMAIL)
 CAMPUS_DATA_DIR = BASE_DIR / "data"
+# A render claimed longer ago than this is taken over (its worker is presumed dead).
+CERTIFICATE_RENDER_LEASE_SECONDS = int(os.environ.get("CERTIFICATE_RENDER_LEASE_SECONDS", "120"))
+# The Open Badges signing key lives outside the repository (docs/openbadges.md);
+# retired public keys sit next to it so that old credentials keep verifying.
+OPENBADGES_KEY_PATH = Path(
+    os.environ.get("OPENBADGES_KEY_PATH", VAR_DIR / "keys" / "openbadges-issuer.jwk")
+)
+# Public verification lookups per client IP and minute (shared through the cache).
+VERIFY_LOOKUPS_PER_MINUTE = int(os.environ.get("VERIFY_LOOKUPS_PER_MINUTE", "30"))
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For: without
+# this every visitor would share the proxy's address and its rate limit.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

@@ -16,6 +16,7 @@ urlpatterns = [
     path("confidentialite/", views.privacy, name="privacy"),
     path("comptes/", include("allauth.urls")),
     path("", include("courses.urls")),
+    path("", include("certification.urls")),
     path("moi/", include("learners.urls")),
     path("api/", courses_api.urls),
     path("cms-admin/", include(wagtailadmin_urls)),

@@ -1,0 +1,149 @@
+"""Staff actions on certificates and awards, reached from the Wagtail admin listings."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from certification import services
+from certification.models import Award, BulkIssue, Certificate
+
+CONFIRM_TEMPLATE = "certification/admin/confirm.html"
+
+
+def can_manage_certificates(user) -> bool:
+    return user.is_active and user.is_staff and user.has_perm("certification.change_certificate")
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not can_manage_certificates(request.user):
+        raise PermissionDenied
+
+
+def _back_to_certificates() -> HttpResponse:
+    return redirect("certification_certificate:index")
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Shown to anyone who verifies this certificate."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manager(request)
+    certificate = get_object_or_404(Certificate.objects.valid(), pk=pk)
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.revoke(certificate, form.cleaned_data["reason"], by=request.user)
+        messages.success(request, _("Certificate %(code)s revoked.") % {"code": certificate.code})
+        return _back_to_certificates()
+    return TemplateResponse(
+        request,
+        CONFIRM_TEMPLATE,
+        {
+            "title": _("Revoke a certificate"),
+            "certificate": certificate,
+            "form": form,
+            "explanation": _(
+                "The certificate stays in the records; its verification page will say it "
+                "was revoked, and why."
+            ),
+            "submit": _("Revoke"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def reissue_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manager(request)
+    certificate = get_object_or_404(Certificate.objects.valid().select_related("learner"), pk=pk)
+    if request.method == "POST":
+        new = services.reissue(certificate, by=request.user)
+        messages.success(
+            request,
+            _("Certificate re-issued as %(new)s; %(old)s is superseded.")
+            % {"new": new.code, "old": certificate.code},
+        )
+        return _back_to_certificates()
+    current_name = certificate.learner.display_name if certificate.learner else ""
+    return TemplateResponse(
+        request,
+        CONFIRM_TEMPLATE,
+        {
+            "title": _("Re-issue a certificate"),
+            "certificate": certificate,
+            "current_name": current_name,
+            "explanation": _(
+                "A new certificate is issued with the holder's current profile (for example "
+                "a corrected name). The old one is kept and marked superseded."
+            ),
+            "submit": _("Re-issue"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def regenerate_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manager(request)
+    certificate = get_object_or_404(Certificate, pk=pk)
+    if request.method == "POST":
+        with transaction.atomic():
+            services.regenerate_pdf(certificate)
+        messages.success(request, _("The PDF will be rendered again shortly."))
+        return _back_to_certificates()
+    return TemplateResponse(
+        request,
+        CONFIRM_TEMPLATE,
+        {
+            "title": _("Regenerate the PDF"),
+            "certificate": certificate,
+            "explanation": _(
+                "The PDF is rendered again from the same frozen content; nothing it states changes."
+            ),
+            "submit": _("Regenerate"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def bulk_view(request: HttpRequest, pk: int, mode: str) -> HttpResponse:
+    _require_manager(request)
+    award = get_object_or_404(Award, pk=pk)
+    if mode not in BulkIssue.Mode.values:
+        raise PermissionDenied
+    if request.method == "POST":
+        job = services.start_bulk(award, request.user, mode)
+        return redirect("certification:bulk_progress", pk=job.pk)
+    if mode == BulkIssue.Mode.ISSUE:
+        count = len(services.candidate_learner_ids(award))
+        explanation = _(
+            "Every learner who meets the criteria and does not hold it yet receives this "
+            "award (%(count)s learners to examine)."
+        ) % {"count": count}
+    else:
+        count = Certificate.objects.valid().filter(award=award).count()
+        explanation = _("The PDFs of %(count)s valid certificates are rendered again.") % {
+            "count": count
+        }
+    return TemplateResponse(
+        request,
+        CONFIRM_TEMPLATE,
+        {
+            "title": BulkIssue.Mode(mode).label,
+            "award": award,
+            "explanation": explanation,
+            "submit": _("Start"),
+            "back_url": reverse("certification_award:index"),
+        },
+    )

@@ -1,0 +1,38 @@
+"""Downloads of certificates and the progress of bulk issuance."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+
+from certification.models import BulkIssue, Certificate
+
+
+@login_required
+def certificate_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    # Someone else's certificate is a 404, not a 403: its existence is nobody's business.
+    certificates = Certificate.objects.all()
+    if not request.user.is_staff:
+        certificates = certificates.for_holder(request.user)
+    certificate = get_object_or_404(certificates.exclude(pdf=""), pk=pk)
+    return FileResponse(
+        certificate.pdf.open("rb"),
+        as_attachment=True,
+        filename=certificate.filename,
+        content_type="application/pdf",
+    )
+
+
+def _staff_job(request: HttpRequest, pk: int) -> BulkIssue:
+    if not request.user.is_staff:
+        raise Http404
+    return get_object_or_404(BulkIssue.objects.select_related("award", "requested_by"), pk=pk)
+
+
+@login_required
+def bulk_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "certification/bulk_progress.html", {"job": _staff_job(request, pk)})
+
+
+@login_required
+def bulk_progress_json(request: HttpRequest, pk: int) -> JsonResponse:
+    return JsonResponse(_staff_job(request, pk).as_progress())

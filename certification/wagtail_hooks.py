@@ -1,0 +1,194 @@
+"""Wagtail admin: awards (what can be earned) and certificates (what was issued).
+
+Both follow Django's model permissions: superusers, or a group the operating
+team grants them to; trainers have admin access but none of these.
+"""
+
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.views.generic import IndexView
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
+
+from certification import admin_views
+from certification.models import Award, BulkIssue, Certificate
+
+
+class AwardIndexView(IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if admin_views.can_manage_certificates(self.request.user):
+            for mode, label, icon in (
+                (BulkIssue.Mode.ISSUE, _("Issue to eligible learners"), "group"),
+                (BulkIssue.Mode.REGENERATE, _("Regenerate all PDFs"), "repeat"),
+            ):
+                buttons.append(
+                    MenuItem(
+                        label,
+                        url=reverse("certification_award_bulk", args=[instance.pk, mode]),
+                        icon_name=icon,
+                        priority=40,
+                    )
+                )
+        return buttons
+
+
+class AwardViewSet(ModelViewSet):
+    name = "awards"
+    url_namespace = "certification_award"
+    model = Award
+    index_view_class = AwardIndexView
+    icon = "trophy"
+    menu_label = _("Awards")
+    list_display = ["title", "kind", "target", "validity_months", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["title", "criteria"]
+    form_fields = [
+        "kind",
+        "title",
+        "criteria",
+        "module",
+        "block",
+        "framework",
+        "track",
+        "validity_months",
+        "signatory_name",
+        "signatory_title",
+        "is_active",
+    ]
+    copy_view_enabled = False
+
+    def get_queryset(self, request):
+        return Award.objects.select_related("module", "block", "framework", "track")
+
+
+class CertificatePermissionPolicy(ModelPermissionPolicy):
+    """Certificates are issued by the services and kept for the legal retention
+    period: nobody adds or deletes them by hand, whatever their permissions."""
+
+    def user_has_permission(self, user, action):
+        if action in ("add", "delete"):
+            return False
+        return super().user_has_permission(user, action)
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
+register_permission_policy(Certificate, CertificatePermissionPolicy(Certificate), exact_class=True)
+
+
+class CertificateIndexView(IndexView):
+    def get_edit_url(self, instance):
+        return None  # frozen: corrections go through re-issue
+
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if not admin_views.can_manage_certificates(self.request.user):
+            return buttons
+        actions = []
+        if instance.is_rendered:
+            actions.append((_("Download the PDF"), instance.get_pdf_url(), "download"))
+        actions.append(
+            (
+                _("Regenerate the PDF"),
+                reverse("certification_regenerate", args=[instance.pk]),
+                "repeat",
+            )
+        )
+        if instance.status == Certificate.Status.VALID:
+            actions += [
+                (
+                    _("Re-issue (name corrected)"),
+                    reverse("certification_reissue", args=[instance.pk]),
+                    "edit",
+                ),
+                (_("Revoke"), reverse("certification_revoke", args=[instance.pk]), "cross"),
+            ]
+        for priority, (label, url, icon) in enumerate(actions, start=40):
+            buttons.append(MenuItem(label, url=url, icon_name=icon, priority=priority))
+        return buttons
+
+
+def _edit_is_inspect(request, pk):
+    return redirect("certification_certificate:inspect", pk)
+
+
+class CertificateViewSet(ModelViewSet):
+    name = "certificates"
+    url_namespace = "certification_certificate"
+    model = Certificate
+    index_view_class = CertificateIndexView
+    icon = "doc-full"
+    menu_label = _("Certificates")
+    list_display = ["code", "holder_name", "award", "status", "issued_at", "expires_at"]
+    list_filter = ["award", "status"]
+    search_fields = ["code", "learner__full_name", "learner__email", "context__holder__name"]
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "code",
+        "award",
+        "learner",
+        "status",
+        "issued_at",
+        "issued_by",
+        "expires_at",
+        "revoked_at",
+        "revoked_by",
+        "revocation_reason",
+        "superseded_by",
+        "pdf_sha256",
+        "rendered_at",
+        "context",
+    ]
+    copy_view_enabled = False
+    form_fields = ["revocation_reason"]  # unused: editing redirects to the inspect view
+
+    @property
+    def edit_view(self):
+        return _edit_is_inspect
+
+    def get_queryset(self, request):
+        return Certificate.objects.select_related("award", "learner")
+
+
+class CertificationGroup(ModelViewSetGroup):
+    menu_label = _("Certification")
+    menu_icon = "trophy"
+    menu_order = 260
+    items = (AwardViewSet, CertificateViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_certification_viewsets():
+    return CertificationGroup()
+
+
+@hooks.register("register_admin_urls")
+def register_certification_admin_urls():
+    return [
+        path(
+            "certificates/<int:pk>/revoke/",
+            admin_views.revoke_view,
+            name="certification_revoke",
+        ),
+        path(
+            "certificates/<int:pk>/reissue/",
+            admin_views.reissue_view,
+            name="certification_reissue",
+        ),
+        path(
+            "certificates/<int:pk>/regenerate/",
+            admin_views.regenerate_view,
+            name="certification_regenerate",
+        ),
+        path(
+            "awards/<int:pk>/bulk/<str:mode>/",
+            admin_views.bulk_view,
+            name="certification_award_bulk",
+        ),
+    ]
