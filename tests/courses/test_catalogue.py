@@ -1,0 +1,307 @@
+"""The public catalogue: facets, counts, search, sort, pagination, and bad input."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from courses.models import ModulePage
+from tests.courses.factories import make_catalogue, make_sample_catalogue
+
+CATALOGUE = "/catalogue/"
+
+
+@pytest.fixture
+def sample(db):
+    return make_sample_catalogue()
+
+
+def titles(response) -> list[str]:
+    return [module.title for module in response.context["modules"]]
+
+
+def counts(response) -> dict[str, dict[str, int]]:
+    return {
+        facet.name: {option.value: option.count for option in facet.options}
+        for facet in response.context["facets"]
+    }
+
+
+def ignored(response) -> list[tuple[str, str]]:
+    return [(item.name, item.value) for item in response.context["ignored"]]
+
+
+def test_the_catalogue_lists_live_modules_by_title(client, sample):
+    response = client.get(CATALOGUE)
+
+    assert response.status_code == 200
+    assert titles(response) == [
+        "Animer une communauté",
+        "Coopérer avec une collectivité",
+        "Découvrir les tiers-lieux",
+        "Gouvernance partagée",
+        "Modèle économique",
+    ]
+    assert response.context["paginator"].count == 5
+    assert ignored(response) == []
+
+
+def test_the_catalogue_url_is_reversed_by_name(client, sample):
+    assert reverse("courses:catalogue") == CATALOGUE
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("block=B2", {"economie", "communaute", "cooperer"}),
+        ("competence=B1.1", {"gouvernance", "decouvrir"}),
+        ("level=decouvrir", {"communaute", "decouvrir"}),
+        ("audience=agents_publics", {"decouvrir", "cooperer"}),
+        ("format=presentiel", {"economie"}),
+        ("track=piloter", {"gouvernance", "economie", "communaute"}),
+        ("duration_min=60", {"gouvernance", "economie", "cooperer"}),
+        ("duration_max=45", {"communaute", "decouvrir"}),
+        ("duration_min=45&duration_max=90", {"gouvernance", "communaute", "cooperer"}),
+        # Several values of one facet widen the result…
+        ("level=decouvrir&level=maitriser", {"communaute", "decouvrir", "economie"}),
+        ("competence=B2.1&competence=B1.1", {"economie", "gouvernance", "decouvrir"}),
+        # …and facets combine to narrow it.
+        ("format=en_ligne&audience=facilitateurs", {"gouvernance"}),
+        ("block=B1&level=appliquer&track=piloter", {"gouvernance"}),
+        ("block=B2&format=hybride&duration_max=30", set()),
+    ],
+)
+def test_each_facet_narrows_the_result(client, sample, query, expected):
+    response = client.get(f"{CATALOGUE}?{query}")
+
+    assert response.status_code == 200
+    assert set(titles(response)) == {sample[key].title for key in expected}
+    assert ignored(response) == []
+
+
+def test_a_module_with_two_competences_of_a_block_is_listed_once(client, sample):
+    response = client.get(f"{CATALOGUE}?block=B1")
+
+    assert titles(response).count("Gouvernance partagée") == 1
+    assert response.context["paginator"].count == 3
+
+
+def test_facet_counts_cover_the_whole_catalogue_when_nothing_is_chosen(client, sample):
+    response = client.get(CATALOGUE)
+
+    assert counts(response) == {
+        "block": {"B1": 3, "B2": 3},
+        "competence": {"B1.1": 2, "B1.2": 2, "B2.1": 1, "B2.2": 2},
+        "level": {"decouvrir": 2, "appliquer": 2, "maitriser": 1},
+        "audience": {"facilitateurs": 3, "agents_publics": 2},
+        "format": {"en_ligne": 3, "presentiel": 1, "hybride": 1},
+        "track": {"piloter": 3, "sensibiliser": 2},
+    }
+
+
+def test_facet_counts_follow_the_current_result(client, sample):
+    response = client.get(f"{CATALOGUE}?format=en_ligne")
+
+    assert counts(response) == {
+        "block": {"B1": 2, "B2": 1},
+        "competence": {"B1.1": 2, "B1.2": 1, "B2.1": 0, "B2.2": 1},
+        "level": {"decouvrir": 1, "appliquer": 2, "maitriser": 0},
+        "audience": {"facilitateurs": 1, "agents_publics": 2},
+        "format": {"en_ligne": 3, "presentiel": 0, "hybride": 0},
+        "track": {"piloter": 1, "sensibiliser": 2},
+    }
+
+
+def test_a_draft_module_is_neither_listed_nor_counted(client, sample):
+    response = client.get(CATALOGUE)
+
+    assert "Brouillon caché" not in titles(response)
+    assert ModulePage.objects.filter(title="Brouillon caché", live=False).exists()
+    assert counts(response)["track"]["piloter"] == 3
+
+
+def test_the_filter_form_is_a_plain_accessible_get_form(client, sample):
+    soup = BeautifulSoup(client.get(f"{CATALOGUE}?format=en_ligne").content, "html.parser")
+    form = soup.find("form", class_="catalogue-filters")
+
+    assert form["method"] == "get"
+    assert form.find("button", type="submit") is not None
+    legends = [legend.get_text(strip=True) for legend in form.find_all("legend")]
+    assert len(legends) == len(form.find_all("fieldset")) == 7  # six facets and the duration
+    # Every input has a label, and a facet's count is part of its label's text.
+    for field in form.find_all(["input", "select"]):
+        assert form.find("label", attrs={"for": field["id"]}) is not None, field
+    online = form.find("input", attrs={"name": "format", "value": "en_ligne"})
+    assert online.has_attr("checked")
+    assert form.find("label", attrs={"for": online["id"]}).get_text().strip().endswith("(3)")
+    on_site = form.find("input", attrs={"name": "format", "value": "presentiel"})
+    assert form.find("label", attrs={"for": on_site["id"]}).get_text().strip().endswith("(0)")
+    status = soup.find(attrs={"role": "status"})
+    assert status["data-count"] == "3" and "3" in status.get_text()
+
+
+def test_cards_show_the_duration_and_competence_chips(client, sample):
+    soup = BeautifulSoup(client.get(f"{CATALOGUE}?track=piloter").content, "html.parser")
+    card = next(
+        card for card in soup.select("li.card") if "Gouvernance partagée" in card.h3.get_text()
+    )
+
+    assert card.h3.a["href"] == sample["gouvernance"].url
+    assert "90" in card.select_one(".duration").get_text()
+    chips = [chip.contents[0].strip() for chip in card.select(".chips .chip")]
+    assert chips == ["B1.1", "B1.2"]
+
+
+def test_search_finds_modules_by_title_and_summary(client, sample):
+    assert titles(client.get(f"{CATALOGUE}?q=gouvernance")) == ["Gouvernance partagée"]
+    assert set(titles(client.get(f"{CATALOGUE}?q=collectif"))) == {
+        "Gouvernance partagée",
+        "Animer une communauté",
+    }
+    assert titles(client.get(f"{CATALOGUE}?q=introuvable")) == []
+
+
+def test_search_combines_with_facets_and_counts(client, sample):
+    response = client.get(f"{CATALOGUE}?q=collectif&format=hybride")
+
+    assert titles(response) == ["Animer une communauté"]
+    assert counts(response)["track"] == {"piloter": 1, "sensibiliser": 0}
+
+
+def test_search_ignores_draft_modules(client, sample):
+    assert titles(client.get(f"{CATALOGUE}?q=brouillon")) == []
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("title", ["communaute", "cooperer", "decouvrir", "gouvernance", "economie"]),
+        ("duration", ["decouvrir", "communaute", "cooperer", "gouvernance", "economie"]),
+        ("newest", ["economie", "cooperer", "communaute", "gouvernance", "decouvrir"]),
+    ],
+)
+def test_sort_orders_the_result(client, sample, sort, expected):
+    # Publication dates that differ from both title and duration order.
+    day = timezone.now()
+    for age, key in enumerate(["economie", "cooperer", "communaute", "gouvernance", "decouvrir"]):
+        ModulePage.objects.filter(pk=sample[key].pk).update(
+            first_published_at=day - timezone.timedelta(days=age)
+        )
+
+    response = client.get(f"{CATALOGUE}?sort={sort}")
+
+    assert titles(response) == [sample[key].title for key in expected]
+
+
+def test_pages_hold_twenty_modules_and_links_keep_the_filters(client, db):
+    make_catalogue(modules=90)  # a third of them online: 30 modules, two pages
+
+    first = client.get(f"{CATALOGUE}?format=en_ligne&sort=duration&level=zzz")
+    assert len(first.context["modules"]) == 20
+    assert first.context["paginator"].count == 30
+    soup = BeautifulSoup(first.content, "html.parser")
+    next_link = soup.find("a", rel="next")["href"]
+    # The link carries the applied filters, and drops the value that was ignored.
+    assert parse_qs(urlsplit(next_link).query) == {
+        "format": ["en_ligne"],
+        "sort": ["duration"],
+        "page": ["2"],
+    }
+
+    second = client.get(next_link if next_link.startswith("/") else CATALOGUE + next_link)
+    assert len(second.context["modules"]) == 10
+    assert second.context["modules"].number == 2
+    assert all(module.format == "en_ligne" for module in second.context["modules"])
+    assert not set(titles(first)) & set(titles(second))
+
+
+@pytest.mark.parametrize(
+    ("query", "notice"),
+    [
+        ("level=abc", ("level", "abc")),
+        ("competence=ZZZ", ("competence", "ZZZ")),
+        ("block=B9", ("block", "B9")),
+        ("audience=tout-le-monde", ("audience", "tout-le-monde")),
+        ("format=papier", ("format", "papier")),
+        ("track=inconnu", ("track", "inconnu")),
+        ("duration_max=-3", ("duration_max", "-3")),
+        ("duration_min=abc", ("duration_min", "abc")),
+        ("duration_min=99999999999999999999999", ("duration_min", "99999999999999999999999")),
+        ("page=9999", ("page", "9999")),
+        ("page=0", ("page", "0")),
+        ("page=deux", ("page", "deux")),
+        ("sort=drop", ("sort", "drop")),
+        ("q=" + "x" * 300, ("q", "x" * 300)),
+        ("q=%00", ("q", "\x00")),
+    ],
+)
+def test_malformed_values_are_ignored_with_a_visible_notice(client, sample, query, notice):
+    response = client.get(f"{CATALOGUE}?{query}")
+
+    assert response.status_code == 200
+    assert ignored(response) == [notice]
+    assert response.context["paginator"].count == 5  # as if the value had not been sent
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert soup.find(id="ignored-filters") is not None
+
+
+def test_an_unknown_value_does_not_drop_the_known_ones(client, sample):
+    response = client.get(f"{CATALOGUE}?level=decouvrir&level=abc")
+
+    assert set(titles(response)) == {"Animer une communauté", "Découvrir les tiers-lieux"}
+    assert ignored(response) == [("level", "abc")]
+
+
+def test_the_main_menu_marks_the_catalogue_as_the_current_page(client, sample):
+    soup = BeautifulSoup(client.get(CATALOGUE).content, "html.parser")
+    link = soup.select_one(".main-nav").find("a", href=CATALOGUE)
+
+    assert link["aria-current"] == "page"
+
+
+PARAMETERS = [
+    "q",
+    "block",
+    "competence",
+    "level",
+    "audience",
+    "format",
+    "track",
+    "duration_min",
+    "duration_max",
+    "sort",
+    "page",
+]
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    params=st.lists(
+        st.tuples(
+            st.sampled_from(PARAMETERS) | st.text(max_size=5),
+            st.sampled_from(["B1", "B1.1", "appliquer", "en_ligne", "piloter", "-1", "1e9"])
+            | st.text(max_size=30),
+        ),
+        max_size=6,
+    )
+)
+def test_no_query_string_breaks_the_catalogue(client, sample, params):
+    response = client.get(CATALOGUE, params_as_list(params))
+
+    assert response.status_code == 200
+    assert response.context["paginator"].count <= 5
+
+
+def params_as_list(params: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name, value in params:
+        grouped.setdefault(name, []).append(value)
+    return grouped
