@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certification import views
+from certification import verification_views, views
 
 app_name = "certification"
 
@@ -10,4 +10,28 @@ urlpatterns: list = [
     # Staff bulk issuance: progress page and the JSON it polls.
     path("certificats/lots/<int:pk>/", views.bulk_progress, name="bulk_progress"),
     path("certificats/lots/<int:pk>.json", views.bulk_progress_json, name="bulk_progress_json"),
+    # Public verification: the QR code printed on each PDF reverses "certification:verify".
+    path("verify/", verification_views.verify_form, name="verify_form"),
+    path(
+        "verify/<str:code>.json",
+        verification_views.verify,
+        {"as_json": True},
+        name="verify_json",
+    ),
+    path("verify/<str:code>/", verification_views.verify, name="verify"),
+    # Open Badges 3.0: the holder's signed credential, the issuer, its keys, statuses.
+    path(
+        "certificats/<int:pk>/openbadge.jwt",
+        verification_views.openbadges_credential,
+        name="openbadges_credential",
+    ),
+    path("openbadges/issuer", verification_views.openbadges_issuer, name="openbadges_issuer"),
+    path("openbadges/jwks.json", verification_views.openbadges_jwks, name="openbadges_jwks"),
+    path(".well-known/jwks.json", verification_views.openbadges_jwks, name="well_known_jwks"),
+    path("openbadges/keys/<str:kid>", verification_views.openbadges_key, name="openbadges_key"),
+    path(
+        "openbadges/status/<str:code>",
+        verification_views.openbadges_status,
+        name="openbadges_status",
+    ),
 ]

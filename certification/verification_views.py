@@ -1,0 +1,318 @@
+"""Public verification of certificates, and the Open Badges 3.0 endpoints.
+
+Anyone holding a code may check a certificate; nobody may learn whether a code
+exists without holding it (an unknown code is the site's ordinary 404) nor
+sweep codes quickly (lookups are rate-limited per client address).
+"""
+
+import hashlib
+import hmac
+import logging
+import time
+from functools import wraps
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from certification import keys, openbadges
+from certification.models import Award, Certificate, normalise_code
+from certification.openbadges import frozen_text
+
+logger = logging.getLogger(__name__)
+
+PDF_MAX_BYTES = 10 * 1024 * 1024
+PDF_MAGIC = b"%PDF-"
+RATE_WINDOW_SECONDS = 60
+
+
+# --- Rate limit ------------------------------------------------------------------------
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The visitor's address; behind N trusted proxies, the Nth hop from the right."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _lookup_allowed(request: HttpRequest) -> tuple[bool, int]:
+    """Count one lookup for the client; (allowed, seconds until the window resets)."""
+    now = time.time()
+    window = int(now // RATE_WINDOW_SECONDS)
+    address = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+    key = f"verify-lookups:{address}:{window}"
+    retry_after = int(RATE_WINDOW_SECONDS - now % RATE_WINDOW_SECONDS) + 1
+    try:
+        # add() then incr() is atomic in Redis and under the local-memory lock:
+        # concurrent workers cannot lose a count.
+        cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
+        count = cache.incr(key)
+    except Exception:
+        # A cache outage must not take verification down with it.
+        logger.warning("Verification rate limit skipped: cache unavailable.", exc_info=True)
+        return True, retry_after
+    return count <= settings.VERIFY_LOOKUPS_PER_MINUTE, retry_after
+
+
+def _wants_json(request: HttpRequest, kwargs: dict) -> bool:
+    return kwargs.get("as_json", False) or request.GET.get("format") == "json"
+
+
+def rate_limited(view):
+    """Count each call as a lookup; past the limit answer 429 instead of looking."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        allowed, retry_after = _lookup_allowed(request)
+        if allowed:
+            return view(request, *args, **kwargs)
+        if _wants_json(request, kwargs):
+            response = JsonResponse({"error": "rate_limited", "retry_after": retry_after})
+            response.status_code = 429
+        else:
+            response = render(
+                request,
+                "certification/verify_rate_limited.html",
+                {"retry_after": retry_after, "limit": settings.VERIFY_LOOKUPS_PER_MINUTE},
+                status=429,
+            )
+        response["Retry-After"] = str(retry_after)
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    return wrapper
+
+
+# --- Verification ----------------------------------------------------------------------
+
+
+class VerifyCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Verification code"),
+        max_length=80,
+        help_text=_("As printed under the QR code; case and spaces do not matter."),
+    )
+
+    def clean_code(self) -> str:
+        code = normalise_code(self.cleaned_data["code"])
+        if not code:
+            raise forms.ValidationError(_("Type the code printed on the certificate."))
+        return code
+
+
+class PdfCheckForm(forms.Form):
+    pdf = forms.FileField(label=_("PDF file of the certificate"))
+
+    def clean_pdf(self):
+        upload = self.cleaned_data["pdf"]
+        if upload.size > PDF_MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 10 MB."), code="too_large")
+        head = upload.read(len(PDF_MAGIC))
+        upload.seek(0)
+        if head != PDF_MAGIC:
+            raise forms.ValidationError(_("This file is not a PDF."), code="not_pdf")
+        return upload
+
+
+def _sha256(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def public_record(certificate: Certificate) -> dict:
+    """What anyone holding the code may learn, for the page and for machines."""
+    context = certificate.context
+    award = context.get("award", {})
+    kind = frozen_text(award, "kind") or certificate.award.kind
+    successor = certificate.superseded_by if certificate.superseded_by_id else None
+    return {
+        "code": certificate.code,
+        "status": certificate.public_status,
+        "holder": certificate.holder_name,
+        "award": {
+            "title": frozen_text(award, "title") or certificate.award.title,
+            "kind": kind,
+            "kind_label": str(Award.Kind(kind).label) if kind in Award.Kind.values else kind,
+            "criteria": frozen_text(award, "criteria"),
+        },
+        "competences": [
+            {
+                "code": frozen_text(competence, "code"),
+                "title": frozen_text(competence, "title"),
+                "level": frozen_text(competence.get("level"), "title", "name", "code"),
+            }
+            for competence in context.get("competences", [])
+        ],
+        "issuer": openbadges.issuer_name(certificate),
+        "signatory": frozen_text(context.get("signatory"), "name"),
+        "issued_at": _iso(certificate.issued_at),
+        "expires_at": _iso(certificate.expires_at),
+        "revoked_at": _iso(certificate.revoked_at),
+        "reason": certificate.revocation_reason or None,
+        "superseded_by": openbadges.verification_url(successor) if successor else None,
+        "sha256": certificate.pdf_sha256 or None,
+        "verification_url": openbadges.verification_url(certificate),
+    }
+
+
+def _noindex(response: HttpResponse) -> HttpResponse:
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def verify_form(request: HttpRequest) -> HttpResponse:
+    """Type a code: lookups happen on the certificate's own page, which is rate-limited."""
+    form = VerifyCodeForm(request.GET if "code" in request.GET else None)
+    if form.is_valid():
+        return redirect("certification:verify", code=form.cleaned_data["code"])
+    return _noindex(render(request, "certification/verify_form.html", {"form": form}))
+
+
+def _upload_too_large(request: HttpRequest) -> bool:
+    # Room for the multipart envelope around a file of the maximum size.
+    return int(request.META.get("CONTENT_LENGTH") or 0) > PDF_MAX_BYTES + 64 * 1024
+
+
+def _csrf_rejection(request: HttpRequest) -> HttpResponse | None:
+    return CsrfViewMiddleware(lambda request: None).process_view(request, None, (), {})
+
+
+def _check_pdf(request: HttpRequest, certificate: Certificate) -> tuple[str, PdfCheckForm]:
+    """Compare an uploaded file with the SHA-256 of the PDF we issued."""
+    if not certificate.pdf_sha256:
+        return "unavailable", PdfCheckForm()
+    form = PdfCheckForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = form.errors.as_data().get("pdf", [])
+        return (errors[0].code if errors and errors[0].code else "missing"), form
+    matches = hmac.compare_digest(_sha256(form.cleaned_data["pdf"]), certificate.pdf_sha256)
+    return ("authentic" if matches else "mismatch"), PdfCheckForm()
+
+
+# CSRF is checked in the view, after the size: the middleware would first parse
+# (and spool to disk) an oversized upload that we can refuse unread.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+@rate_limited
+def verify(request: HttpRequest, code: str, as_json: bool = False) -> HttpResponse:
+    canonical = normalise_code(code)
+    if canonical != code:
+        target = reverse(
+            "certification:verify_json" if as_json else "certification:verify",
+            kwargs={"code": canonical},
+        )
+        query = request.GET.urlencode()
+        return redirect(f"{target}?{query}" if query else target)
+    certificate = get_object_or_404(
+        Certificate.objects.select_related("award", "superseded_by"), code=code
+    )
+    record = public_record(certificate)
+    if as_json or request.GET.get("format") == "json":
+        response = JsonResponse(record, json_dumps_params={"ensure_ascii": False})
+        response["Access-Control-Allow-Origin"] = "*"
+        return _noindex(response)
+
+    pdf_check, form = None, PdfCheckForm()
+    if request.method == "POST":
+        if _upload_too_large(request):
+            pdf_check = "too_large"
+        elif rejection := _csrf_rejection(request):
+            return rejection
+        else:
+            pdf_check, form = _check_pdf(request, certificate)
+    return _noindex(
+        render(
+            request,
+            "certification/verify.html",
+            {
+                "certificate": certificate,
+                "record": record,
+                "successor": certificate.superseded_by,
+                "form": form,
+                "pdf_check": pdf_check,
+                "pdf_max_mb": PDF_MAX_BYTES // (1024 * 1024),
+            },
+        )
+    )
+
+
+# --- Open Badges 3.0 -------------------------------------------------------------------
+
+
+def _public_json(data: dict, content_type: str = "application/json") -> JsonResponse:
+    response = JsonResponse(data, content_type=content_type, json_dumps_params={"indent": 2})
+    # Wallets and verifiers fetch these from the browser, on other origins.
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@login_required
+def openbadges_credential(request: HttpRequest, pk: int) -> HttpResponse:
+    # Someone else's certificate is a 404, not a 403: its existence is nobody's business.
+    certificates = Certificate.objects.select_related(
+        "award__framework", "award__block__framework", "learner"
+    )
+    if not request.user.is_staff:
+        certificates = certificates.for_holder(request.user)
+    certificate = get_object_or_404(certificates, pk=pk)
+    try:
+        token = openbadges.signed_credential(certificate)
+    except keys.IssuerKeyMissing:
+        return render(request, "certification/verify_openbadges_unavailable.html", status=503)
+    response = HttpResponse(token, content_type=openbadges.MEDIA_TYPE)
+    filename = f"{slugify(certificate.context.get('award', {}).get('title', '')) or 'badge'}.jwt"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def openbadges_issuer(request: HttpRequest) -> JsonResponse:
+    return _public_json(openbadges.issuer_profile(), "application/ld+json")
+
+
+@require_GET
+def openbadges_jwks(request: HttpRequest) -> JsonResponse:
+    return _public_json(openbadges.jwks(), "application/jwk-set+json")
+
+
+@require_GET
+def openbadges_key(request: HttpRequest, kid: str) -> JsonResponse:
+    jwk = openbadges.published_key(kid)
+    if jwk is None:
+        raise Http404
+    return _public_json(jwk, "application/jwk+json")
+
+
+@require_GET
+@rate_limited
+def openbadges_status(request: HttpRequest, code: str) -> JsonResponse:
+    certificate = get_object_or_404(
+        Certificate.objects.select_related("superseded_by"), code=normalise_code(code)
+    )
+    response = _public_json(openbadges.revocation_list(certificate))
+    # A revocation must reach verifiers at once: no caching of the status.
+    response["Cache-Control"] = "no-cache"
+    return _noindex(response)

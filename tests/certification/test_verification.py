@@ -1,0 +1,320 @@
+"""Public verification: /verify/<code>/, its JSON, the PDF check and the rate limit."""
+
+import hashlib
+import re
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from certification import verification_views
+from certification.models import new_verification_code
+from tests.certification.verification_data import (
+    make_award,
+    make_certificate,
+    pdf_bytes,
+    revoke,
+    supersede,
+)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit(settings, monkeypatch):
+    """Every test starts with an empty counter, inside one frozen rate-limit window."""
+    cache.clear()
+    settings.SITE_URL = "https://campus.example.org"
+    monkeypatch.setattr(verification_views, "time", SimpleNamespace(time=lambda: 1_800_000_030.0))
+    yield
+    cache.clear()
+
+
+def verify_url(certificate) -> str:
+    return reverse("certification:verify", kwargs={"code": certificate.code})
+
+
+def json_url(certificate) -> str:
+    return reverse("certification:verify_json", kwargs={"code": certificate.code})
+
+
+# --- Statuses ---------------------------------------------------------------------------
+
+
+def test_a_valid_certificate_shows_holder_award_issuer_date_competences_and_fingerprint(
+    client, camille
+):
+    pdf = pdf_bytes()
+    certificate = make_certificate(camille, pdf=pdf)
+    response = client.get(verify_url(certificate))
+    assert response.status_code == 200
+    record = response.context["record"]
+    assert record["status"] == "valid"
+    assert record["holder"] == "Camille Martin"
+    assert record["award"]["title"] == "Facilitateur·rice de tiers-lieux"
+    assert record["issuer"] == "Campus Tiers-Lieux"
+    assert record["sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert [c["code"] for c in record["competences"]] == ["B1.1", "B1.2", "B2.1", "B2.2"]
+    assert {c["level"] for c in record["competences"]} == {"Appliquer"}
+    html = response.content.decode()
+    assert 'data-status="valid"' in html
+    assert "Camille Martin" in html
+    assert hashlib.sha256(pdf).hexdigest() in html
+    assert 'data-competence="B2.2"' in html
+
+
+def test_the_verification_page_asks_robots_not_to_index_it(client, camille):
+    certificate = make_certificate(camille)
+    response = client.get(verify_url(certificate))
+    assert response["X-Robots-Tag"] == "noindex"
+    assert '<meta name="robots" content="noindex">' in response.content.decode()
+    assert client.get(json_url(certificate))["X-Robots-Tag"] == "noindex"
+    form = client.get(reverse("certification:verify_form"))
+    assert form["X-Robots-Tag"] == "noindex"
+
+
+def test_a_revoked_certificate_says_when_and_why(client, camille):
+    certificate = make_certificate(camille)
+    revoke(certificate, reason="Fraude à l'évaluation constatée.")
+    response = client.get(verify_url(certificate))
+    assert response.status_code == 200
+    assert response.context["record"]["status"] == "revoked"
+    html = response.content.decode()
+    assert 'data-status="revoked"' in html
+    assert "Fraude à l&#x27;évaluation constatée." in html
+
+    data = client.get(json_url(certificate)).json()
+    assert data["status"] == "revoked"
+    assert data["reason"] == "Fraude à l'évaluation constatée."
+    assert data["revoked_at"] == certificate.revoked_at.isoformat()
+
+
+def test_an_expired_certificate_says_since_when(client, camille):
+    expired_on = timezone.now() - timedelta(days=2)
+    certificate = make_certificate(camille, expires_at=expired_on)
+    response = client.get(verify_url(certificate))
+    assert response.context["record"]["status"] == "expired"
+    assert 'data-status="expired"' in response.content.decode()
+
+    data = client.get(json_url(certificate)).json()
+    assert data["status"] == "expired"
+    assert data["expires_at"] == expired_on.isoformat()
+    assert data["revoked_at"] is None
+
+
+def test_a_certificate_not_yet_expired_is_valid_and_says_until_when(client, camille):
+    until = timezone.now() + timedelta(days=300)
+    certificate = make_certificate(camille, expires_at=until)
+    data = client.get(json_url(certificate)).json()
+    assert data["status"] == "valid"
+    assert data["expires_at"] == until.isoformat()
+
+
+def test_a_superseded_certificate_links_to_the_one_that_replaces_it(client, camille):
+    certificate = make_certificate(camille)
+    successor = supersede(certificate)
+    response = client.get(verify_url(certificate))
+    assert response.context["record"]["status"] == "superseded"
+    assert f'href="{verify_url(successor)}"' in response.content.decode()
+
+    data = client.get(json_url(certificate)).json()
+    assert data["status"] == "superseded"
+    assert data["superseded_by"] == f"https://campus.example.org{verify_url(successor)}"
+    assert client.get(json_url(successor)).json()["status"] == "valid"
+
+
+def test_the_json_gives_machines_every_field_also_with_format_json(client, camille):
+    pdf = pdf_bytes()
+    certificate = make_certificate(camille, pdf=pdf)
+    data = client.get(json_url(certificate)).json()
+    assert client.get(verify_url(certificate), {"format": "json"}).json() == data
+    assert data["code"] == certificate.code
+    assert data["holder"] == "Camille Martin"
+    assert data["award"]["title"] == "Facilitateur·rice de tiers-lieux"
+    assert data["award"]["kind"] == "certification"
+    assert data["issued_at"] == certificate.issued_at.isoformat()
+    assert data["expires_at"] is None
+    assert data["revoked_at"] is None
+    assert data["reason"] is None
+    assert data["superseded_by"] is None
+    assert data["sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert data["verification_url"] == f"https://campus.example.org{verify_url(certificate)}"
+
+
+# --- Codes ------------------------------------------------------------------------------
+
+
+def test_a_code_typed_in_lower_case_with_spaces_leads_to_the_certificate(client, camille):
+    certificate = make_certificate(camille)
+    typed = certificate.code.replace("-", " ").lower()
+    response = client.get(reverse("certification:verify_form"), {"code": typed}, follow=True)
+    assert response.status_code == 200
+    assert response.context["certificate"] == certificate
+    assert response.redirect_chain[-1][0] == verify_url(certificate)
+
+
+def test_a_sloppy_code_in_the_address_redirects_to_the_canonical_one(client, camille):
+    certificate = make_certificate(camille)
+    sloppy = certificate.code.replace("-", "").lower()
+    response = client.get(reverse("certification:verify", kwargs={"code": sloppy}))
+    assert response.status_code == 302
+    assert response["Location"] == verify_url(certificate)
+
+
+def test_the_form_asks_again_when_nothing_usable_was_typed(client, db):
+    response = client.get(reverse("certification:verify_form"), {"code": " -- "})
+    assert response.status_code == 200
+    assert "code" in response.context["form"].errors
+
+
+def page_without(response, path: str) -> str:
+    html = response.content.decode().replace(path, "PATH")
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
+
+
+def test_an_unknown_code_is_the_same_404_as_any_unknown_page(client, camille):
+    make_certificate(camille)
+    unknown_code = new_verification_code()
+    for url in (
+        reverse("certification:verify", kwargs={"code": unknown_code}),
+        reverse("certification:verify_json", kwargs={"code": unknown_code}),
+        reverse("certification:openbadges_status", kwargs={"code": unknown_code}),
+    ):
+        response = client.get(url)
+        ordinary = client.get("/cette-page-n-existe-pas/")
+        assert response.status_code == ordinary.status_code == 404
+        assert [t.name for t in response.templates] == [t.name for t in ordinary.templates]
+        assert response["Content-Type"] == ordinary["Content-Type"]
+        assert "X-Robots-Tag" not in response
+        # Byte for byte the same page, once the echoed path and the CSRF token set aside.
+        assert page_without(response, url) == page_without(ordinary, "/cette-page-n-existe-pas/")
+        assert "Camille" not in response.content.decode()
+
+
+# --- PDF check --------------------------------------------------------------------------
+
+
+def upload(client, certificate, content: bytes, name: str = "certificat.pdf"):
+    return client.post(
+        verify_url(certificate), {"pdf": SimpleUploadedFile(name, content, "application/pdf")}
+    )
+
+
+def test_the_issued_pdf_is_recognised_as_authentic(client, camille):
+    pdf = pdf_bytes()
+    certificate = make_certificate(camille, pdf=pdf)
+    response = upload(client, certificate, pdf)
+    assert response.status_code == 200
+    assert response.context["pdf_check"] == "authentic"
+    assert 'data-pdf-check="authentic"' in response.content.decode()
+
+
+def test_an_altered_pdf_does_not_match(client, camille):
+    certificate = make_certificate(camille, pdf=pdf_bytes("Camille Martin"))
+    response = upload(client, certificate, pdf_bytes("Camille Martin, docteure"))
+    assert response.status_code == 200
+    assert response.context["pdf_check"] == "mismatch"
+    assert 'data-pdf-check="mismatch"' in response.content.decode()
+
+
+def test_a_file_that_is_not_a_pdf_is_refused_by_its_magic_bytes(client, camille):
+    certificate = make_certificate(camille, pdf=pdf_bytes())
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+    response = upload(client, certificate, png, name="certificat.pdf")
+    assert response.context["pdf_check"] == "not_pdf"
+    assert "pdf" in response.context["form"].errors
+
+
+def test_a_file_over_10_mb_is_refused_unread(client, camille):
+    certificate = make_certificate(camille, pdf=pdf_bytes())
+    huge = b"%PDF-1.7\n" + b"0" * (10 * 1024 * 1024 + 100 * 1024)
+    response = upload(client, certificate, huge)
+    assert response.status_code == 200
+    assert response.context["pdf_check"] == "too_large"
+
+
+def test_a_pdf_check_before_the_pdf_is_rendered_says_it_is_not_ready(client, camille):
+    certificate = make_certificate(camille)
+    response = upload(client, certificate, pdf_bytes())
+    assert response.context["pdf_check"] == "unavailable"
+    assert response.context["record"]["sha256"] is None
+
+
+def test_the_pdf_check_keeps_csrf_protection(camille):
+    from django.test import Client
+
+    certificate = make_certificate(camille, pdf=pdf_bytes())
+    strict = Client(enforce_csrf_checks=True)
+    response = upload(strict, certificate, pdf_bytes())
+    assert response.status_code == 403
+
+
+# --- Rate limit -------------------------------------------------------------------------
+
+
+def test_lookups_past_the_limit_get_a_clear_429_and_other_visitors_are_unaffected(
+    client, camille, settings
+):
+    settings.VERIFY_LOOKUPS_PER_MINUTE = 3
+    certificate = make_certificate(camille)
+    for _ in range(3):
+        assert client.get(verify_url(certificate)).status_code == 200
+    refused = client.get(verify_url(certificate))
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "certification/verify_rate_limited.html" in [t.name for t in refused.templates]
+    # Unknown codes count too: sweeping codes is what the limit is for.
+    unknown = reverse("certification:verify", kwargs={"code": new_verification_code()})
+    assert client.get(unknown).status_code == 429
+    assert client.get(json_url(certificate)).status_code == 429
+    assert client.get(json_url(certificate)).json()["error"] == "rate_limited"
+
+    elsewhere = client.get(verify_url(certificate), REMOTE_ADDR="198.51.100.7")
+    assert elsewhere.status_code == 200
+
+
+def test_the_limit_resets_with_the_next_minute(client, camille, settings, monkeypatch):
+    settings.VERIFY_LOOKUPS_PER_MINUTE = 1
+    certificate = make_certificate(camille)
+    assert client.get(verify_url(certificate)).status_code == 200
+    assert client.get(verify_url(certificate)).status_code == 429
+    monkeypatch.setattr(verification_views, "time", SimpleNamespace(time=lambda: 1_800_000_095.0))
+    assert client.get(verify_url(certificate)).status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_limit_applies_to_the_forwarded_client(
+    client, camille, settings
+):
+    settings.VERIFY_LOOKUPS_PER_MINUTE = 1
+    settings.TRUSTED_PROXY_COUNT = 1
+    certificate = make_certificate(camille)
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    first = client.get(verify_url(certificate), HTTP_X_FORWARDED_FOR="203.0.113.1", **proxy)
+    assert first.status_code == 200
+    # A spoofed leftmost hop does not buy a fresh counter: the proxy's hop is the one trusted.
+    spoofed = client.get(
+        verify_url(certificate), HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.1", **proxy
+    )
+    assert spoofed.status_code == 429
+    other = client.get(verify_url(certificate), HTTP_X_FORWARDED_FOR="203.0.113.2", **proxy)
+    assert other.status_code == 200
+
+
+# --- Query budget -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("certificates", [1, 40])
+def test_the_verification_page_stays_within_five_queries(
+    client, camille, dominique, certificates, django_assert_max_num_queries
+):
+    award = make_award()
+    for _ in range(certificates):
+        revoke(make_certificate(dominique, award))
+    old = make_certificate(camille, award, pdf=pdf_bytes())
+    supersede(old)
+    with django_assert_max_num_queries(5):
+        assert client.get(verify_url(old)).status_code == 200
+    with django_assert_max_num_queries(5):
+        assert client.get(json_url(old)).status_code == 200
