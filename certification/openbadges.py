@@ -210,7 +210,8 @@ def credential(certificate: Certificate) -> dict:
         )
 
     achievement = {
-        "id": f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'award:{certificate.award_id}')}",
+        # The site's address in the name: award 1 of another deployment is another achievement.
+        "id": f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{issuer_id()}/award/{certificate.award_id}')}",
         "type": ["Achievement"],
         "achievementType": ACHIEVEMENT_TYPE_OF_KIND.get(kind, "Achievement"),
         "name": title,

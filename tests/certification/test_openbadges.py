@@ -20,7 +20,12 @@ from joserfc.jwk import KeySet
 
 from certification import keys, openbadges
 from certification.models import Certificate
-from tests.certification.verification_data import make_certificate, revoke, supersede
+from tests.certification.verification_data import (
+    make_award,
+    make_certificate,
+    revoke,
+    supersede,
+)
 
 SITE = "https://campus.example.org"
 SCHEMA = json.loads(
@@ -156,6 +161,23 @@ def test_the_credential_states_issuer_achievement_competences_and_status(client,
         "id": f"{SITE}/openbadges/status/{certificate.code}",
         "type": "1EdTechRevocationList",
     }
+
+
+def test_achievement_ids_are_stable_per_award_and_distinct_between_sites(
+    camille, dominique, settings
+):
+    award = make_award()
+    certificate = make_certificate(camille, award)
+    first = openbadges.credential(certificate)
+    second = openbadges.credential(make_certificate(dominique, award))
+    other_award = openbadges.credential(make_certificate(camille, make_award(title="Autre")))
+    achievement_id = first["credentialSubject"]["achievement"]["id"]
+    assert second["credentialSubject"]["achievement"]["id"] == achievement_id
+    assert other_award["credentialSubject"]["achievement"]["id"] != achievement_id
+    assert first["credentialSubject"]["id"] != second["credentialSubject"]["id"]
+    settings.SITE_URL = "https://autre-campus.example.org"
+    elsewhere = openbadges.credential(certificate)
+    assert elsewhere["credentialSubject"]["achievement"]["id"] != achievement_id
 
 
 def test_the_holders_email_is_only_there_salted_and_hashed(client, camille):
