@@ -1,0 +1,161 @@
+"""Wagtail admin registration for the courses app."""
+
+from django.db import models
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.views.generic import IndexView
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.widgets import ListingButton
+
+from courses import admin_views
+from courses.models import Block, Competence, CompetenceCrosswalk, Framework, Level
+
+# Frameworks (référentiels) ------------------------------------------------------
+# Only holders of the model permissions on frameworks (superusers, or a group the
+# operating team gives them) see and change these; trainers get admin access only.
+
+
+class FrameworkIndexView(IndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if admin_views.can_manage_frameworks(self.request.user):
+            buttons.append(
+                ListingButton(
+                    _("New version"),
+                    url=reverse("courses_framework_new_version", args=[instance.pk]),
+                    icon_name="copy",
+                    priority=30,
+                )
+            )
+        return buttons
+
+
+class FrameworkViewSet(ModelViewSet):
+    name = "frameworks"
+    url_namespace = "courses_framework"
+    model = Framework
+    index_view_class = FrameworkIndexView
+    icon = "list-ul"
+    menu_label = _("Frameworks")
+    list_display = ["code", "version", "title", "status", "awarding_body"]
+    list_filter = ["status", "code"]
+    search_fields = ["code", "title"]
+    form_fields = [
+        "code",
+        "version",
+        "title",
+        "status",
+        "kind",
+        "awarding_body",
+        "note",
+        "target_level_rank",
+        "previous_version",
+        "sources",
+        "specialisations",
+    ]
+
+
+class LevelViewSet(ModelViewSet):
+    name = "levels"
+    url_namespace = "courses_level"
+    model = Level
+    icon = "order"
+    menu_label = _("Levels")
+    list_display = ["framework", "rank", "code", "label"]
+    list_filter = ["framework"]
+    search_fields = ["code", "label"]
+    form_fields = ["framework", "rank", "code", "label", "descriptor"]
+
+
+class BlockViewSet(ModelViewSet):
+    name = "blocks"
+    url_namespace = "courses_block"
+    model = Block
+    icon = "folder-open-1"
+    menu_label = _("Blocks")
+    list_display = ["code", "title", "framework", "order"]
+    list_filter = ["framework"]
+    search_fields = ["code", "title"]
+    form_fields = ["framework", "code", "title", "description", "order"]
+
+
+class CompetenceViewSet(ModelViewSet):
+    name = "competences"
+    url_namespace = "courses_competence"
+    model = Competence
+    icon = "tick-inverse"
+    menu_label = _("Competences")
+    list_display = ["code", "title", "block"]
+    list_filter = ["block__framework", "block"]
+    search_fields = ["code", "title"]
+    form_fields = ["block", "code", "title", "description", "external_uri", "order"]
+
+    def get_queryset(self, request):
+        return Competence.objects.select_related("block__framework")
+
+    def formfield_for_dbfield(self, db_field, **kwargs):
+        if isinstance(db_field, models.URLField):
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, **kwargs)
+
+
+class CrosswalkViewSet(ModelViewSet):
+    name = "crosswalks"
+    url_namespace = "courses_crosswalk"
+    model = CompetenceCrosswalk
+    icon = "arrow-right-full"
+    menu_label = _("Crosswalks")
+    list_display = ["source", "target"]
+    list_filter = ["target__block__framework", "source__block__framework"]
+    search_fields = ["source__code", "target__code"]
+    form_fields = ["source", "target"]
+
+    def get_queryset(self, request):
+        return CompetenceCrosswalk.objects.select_related("source", "target")
+
+
+class FrameworksGroup(ModelViewSetGroup):
+    menu_label = _("Skills frameworks")
+    menu_icon = "list-ul"
+    menu_order = 250
+    items = (FrameworkViewSet, LevelViewSet, BlockViewSet, CompetenceViewSet, CrosswalkViewSet)
+    submenu_hook = "register_frameworks_menu_item"
+
+
+@hooks.register("register_admin_viewset")
+def register_frameworks_viewsets():
+    return FrameworksGroup()
+
+
+class FrameworkImportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return admin_views.can_manage_frameworks(request.user)
+
+
+@hooks.register("register_frameworks_menu_item")
+def register_framework_import_menu_item():
+    return FrameworkImportMenuItem(
+        _("Import a file"),
+        reverse("courses_framework_import"),
+        icon_name="upload",
+        name="framework-import",
+        order=900,
+    )
+
+
+@hooks.register("register_admin_urls")
+def register_framework_admin_urls():
+    return [
+        path(
+            "frameworks/import/",
+            admin_views.import_frameworks_view,
+            name="courses_framework_import",
+        ),
+        path(
+            "frameworks/<int:pk>/new-version/",
+            admin_views.new_version_view,
+            name="courses_framework_new_version",
+        ),
+    ]

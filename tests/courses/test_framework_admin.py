@@ -1,0 +1,213 @@
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import signing
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from courses.admin_views import PAYLOAD_SALT
+from courses.authoring import ensure_authoring_setup
+from courses.frameworks_io import serialise
+from courses.models import Competence, Framework
+from tests.courses.factories import make_framework
+
+RS5142 = Path(settings.CAMPUS_DATA_DIR) / "referentiels" / "rs5142-piloter-un-tiers-lieu.json"
+IMPORT_URL = "/cms-admin/frameworks/import/"
+FRAMEWORK_ADMIN_URLS = [
+    "/cms-admin/frameworks/",
+    "/cms-admin/frameworks/new/",
+    "/cms-admin/competences/",
+    "/cms-admin/blocks/",
+    "/cms-admin/levels/",
+    "/cms-admin/crosswalks/",
+    IMPORT_URL,
+]
+
+
+@pytest.fixture
+def trainer(db, karim):
+    """Karim as the trainers' group makes him: he reaches the admin to author pages."""
+    ensure_authoring_setup()
+    karim.refresh_from_db()
+    assert karim.has_perm("wagtailadmin.access_admin")
+    return karim
+
+
+def upload(name: str, content: bytes) -> dict:
+    return {"file": SimpleUploadedFile(name, content)}
+
+
+def test_the_import_url_is_the_named_admin_route():
+    assert reverse("courses_framework_import") == IMPORT_URL
+
+
+@pytest.mark.parametrize("url", FRAMEWORK_ADMIN_URLS)
+def test_a_trainer_cannot_reach_the_framework_admin_or_the_import(client, trainer, url):
+    client.force_login(trainer)
+    response = client.get(url)
+    assert response.status_code == 403 or (response.status_code, response.url) == (
+        302,
+        "/cms-admin/",
+    )
+
+
+def test_a_trainer_cannot_post_an_import_nor_start_a_new_version(client, trainer):
+    framework = make_framework()
+    client.force_login(trainer)
+    new_version_url = reverse("courses_framework_new_version", args=[framework.pk])
+    payload = _payload("rs5142.json", RS5142.read_text())
+
+    # Wagtail turns a refusal inside its admin into a redirect to the dashboard.
+    for response in (
+        client.post(IMPORT_URL, upload("rs.json", RS5142.read_bytes())),
+        client.post(IMPORT_URL, {"payload": payload}),
+        client.post(new_version_url, {"version": "2026"}),
+    ):
+        assert (response.status_code, response.url) == (302, "/cms-admin/")
+    assert list(Framework.objects.values_list("version", flat=True)) == ["2025"]
+
+
+def test_the_frameworks_menu_and_its_import_item_are_for_staff_only(client, trainer, staff):
+    client.force_login(staff)
+    staff_home = client.get("/cms-admin/").content.decode()
+    client.force_login(trainer)
+    trainer_home = client.get("/cms-admin/").content.decode()
+    assert IMPORT_URL in staff_home
+    assert "/cms-admin/frameworks/" in staff_home
+    assert IMPORT_URL not in trainer_home
+    assert "/cms-admin/frameworks/" not in trainer_home
+
+
+def test_staff_list_search_and_filter_frameworks_and_competences(client, staff):
+    make_framework("RS5142")
+    make_framework("SENS-AP", blocks={"S1": ("S1.1",)}, status=Framework.Status.DRAFT)
+    client.force_login(staff)
+
+    listing = client.get("/cms-admin/frameworks/", {"q": "SENS"})
+    assert listing.status_code == 200
+    assert [f.code for f in listing.context["object_list"]] == ["SENS-AP"]
+    drafts = client.get("/cms-admin/frameworks/", {"status": "draft"})
+    assert [f.code for f in drafts.context["object_list"]] == ["SENS-AP"]
+
+    sens = Framework.objects.get(code="SENS-AP")
+    competences = client.get("/cms-admin/competences/", {"block__framework": sens.pk})
+    assert competences.status_code == 200
+    assert [c.code for c in competences.context["object_list"]] == ["S1.1"]
+    searched = client.get("/cms-admin/competences/", {"q": "B2.1"})
+    assert [c.code for c in searched.context["object_list"]] == ["B2.1"]
+
+
+def test_staff_preview_an_import_then_apply_it(client, staff):
+    client.force_login(staff)
+
+    preview = client.post(IMPORT_URL, upload("rs5142.json", RS5142.read_bytes()))
+
+    assert preview.status_code == 200
+    assert not Framework.objects.exists()  # a preview writes nothing
+    report = preview.context["report"]
+    assert {row["kind"]: row["create"] for row in report.counts()} == {
+        "framework": 1,
+        "level": 4,
+        "block": 4,
+        "competence": 17,
+    }
+    html = preview.content.decode()
+    assert 'id="import-preview"' in html
+    assert "B4.4" in html  # the list, not only the counts
+    payload = preview.context["payload"]
+    assert f'value="{payload}"' in html
+
+    applied = client.post(IMPORT_URL, {"payload": payload})
+
+    assert applied.status_code == 302
+    assert applied.url == reverse("courses_framework:index")
+    framework = Framework.objects.get(code="RS5142")
+    assert framework.competences().count() == 17
+
+
+def test_a_preview_of_a_changed_framework_lists_updates_and_what_the_file_leaves_out(client, staff):
+    client.force_login(staff)
+    client.post(IMPORT_URL, {"payload": _payload("rs5142.json", RS5142.read_text())})
+    csv = (
+        "framework,version,framework_title,block_code,block_title,competence_code,competence_title\n"
+        "RS5142,2025,Piloter un tiers-lieu,B1,Positionnement dans la dynamique tiers-lieu,"
+        "B1.1,Principes reformulés\n"
+    )
+
+    preview = client.post(IMPORT_URL, upload("maj.csv", csv.encode()))
+
+    report = preview.context["report"]
+    assert [(c.kind, c.code, c.fields) for c in report.of("update")] == [
+        ("competence", "B1.1", ("title",))
+    ]
+    assert len(report.of("keep")) == 3 + 16  # blocks B2-B4 and the other competences
+    assert Competence.objects.get(code="B1.1").title != "Principes reformulés"
+
+
+def test_an_invalid_upload_lists_every_problem_and_changes_nothing(client, staff):
+    client.force_login(staff)
+    broken = (
+        RS5142.read_text().replace('"code": "B2"', '"code": "B1"').replace('"rank": 2', '"rank": 7')
+    )
+
+    response = client.post(IMPORT_URL, upload("rs5142.json", broken.encode()))
+
+    assert response.status_code == 200
+    paths = {problem.path for problem in response.context["problems"]}
+    assert paths == {"blocks[1].code", "levels[1].rank"}
+    assert "payload" not in response.context
+    html = response.content.decode()
+    assert 'id="import-problems"' in html
+    assert "blocks[1].code" in html and "levels[1].rank" in html
+    assert not Framework.objects.exists()
+
+
+def test_a_tampered_or_stale_payload_is_refused_and_changes_nothing(client, staff):
+    client.force_login(staff)
+    tampered = _payload("rs5142.json", RS5142.read_text())[:-3] + "abc"
+
+    response = client.post(IMPORT_URL, {"payload": tampered})
+
+    assert response.status_code == 302
+    assert response.url == IMPORT_URL
+    assert not Framework.objects.exists()
+
+
+def test_applying_a_preview_rechecks_the_file_against_what_is_stored_now(client, staff):
+    client.force_login(staff)
+    csv = (
+        "framework,version,framework_title,block_code,block_title,competence_code,competence_title\n"
+        "RS5142,2025,Piloter un tiers-lieu,B1,Positionnement,B1.1,Principes\n"
+    )
+    client.post(IMPORT_URL, {"payload": _payload("rs5142.json", RS5142.read_text())})
+    payload = client.post(IMPORT_URL, upload("maj.csv", csv.encode())).context["payload"]
+    Framework.objects.get(code="RS5142").blocks.all().delete()
+    Framework.objects.all().delete()  # someone removed the framework meanwhile
+
+    response = client.post(IMPORT_URL, {"payload": payload})
+
+    assert response.status_code == 200
+    assert [problem.field for problem in response.context["problems"]] == ["framework"]
+    assert not Framework.objects.exists()
+
+
+def test_staff_start_a_new_version_from_the_admin(client, staff):
+    framework = make_framework()
+    before = serialise(framework)
+    client.force_login(staff)
+    url = reverse("courses_framework_new_version", args=[framework.pk])
+
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"version": "2025"})
+    response = client.post(url, {"version": "2026"})
+
+    assert refused.status_code == 200 and refused.context["form"].errors["version"]
+    new = Framework.objects.get(code="RS5142", version="2026")
+    assert response.status_code == 302
+    assert response.url == reverse("courses_framework:edit", args=[new.pk])
+    assert serialise(framework) == before
+
+
+def _payload(name: str, content: str) -> str:
+    return signing.dumps({"name": name, "content": content}, salt=PAYLOAD_SALT, compress=True)
