@@ -1,10 +1,11 @@
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from courses.filters import Ignored, ModuleFilter
-from courses.models import CatalogPage, ModulePage
+from courses.models import CatalogPage, Competence, Framework, ModuleCompetence, ModulePage
 
 MODULES_PER_PAGE = 20
 
@@ -55,3 +56,44 @@ def _page_of(paginator: Paginator, number: str):
     except EmptyPage:
         nearest = paginator.num_pages if int(number) > 1 else 1
         return paginator.page(nearest), True
+
+
+def framework_page(request: HttpRequest, code: str, version: str | None = None) -> HttpResponse:
+    """A framework's public page: the newest published version unless one is named."""
+    frameworks = Framework.objects.filter(code=code)
+    # Staff who manage frameworks may look at a draft before publishing it.
+    if not request.user.has_perm("courses.change_framework"):
+        frameworks = frameworks.published()
+    framework = (
+        frameworks.filter(version=version) if version else frameworks.published().newest_first()
+    ).first()
+    if framework is None:
+        raise Http404
+    live_targets = (
+        ModuleCompetence.objects.filter(module__in=ModulePage.objects.live().public())
+        .select_related("module", "target_level")
+        .order_by("module__title", "module_id")
+    )
+    # Three queries for blocks, competences and modules, whatever their number.
+    blocks = framework.blocks.order_by("order", "code").prefetch_related(
+        Prefetch(
+            "competences",
+            queryset=Competence.objects.order_by("order", "code").prefetch_related(
+                Prefetch("module_targets", queryset=live_targets, to_attr="live_targets")
+            ),
+        )
+    )
+    levels = list(framework.levels.order_by("rank"))
+    return TemplateResponse(
+        request,
+        "courses/framework_page.html",
+        {
+            "framework": framework,
+            "blocks": blocks,
+            "levels": levels,
+            "target_level": next(
+                (level for level in levels if level.rank == framework.target_level_rank), None
+            ),
+            "versions": Framework.objects.published().filter(code=code).newest_first(),
+        },
+    )
