@@ -1,0 +1,66 @@
+"""Only the holder and staff download a certificate; everyone else learns nothing."""
+
+import pytest
+
+from certification import services
+from certification.models import Certificate
+
+
+@pytest.fixture
+def certificate(setting, camille) -> Certificate:
+    certificate, _ = services.issue(camille, setting.module_award, render=False)
+    services.render(certificate.pk)
+    certificate.refresh_from_db()
+    return certificate
+
+
+def test_the_holder_downloads_the_pdf_as_an_attachment_named_with_the_code(
+    client, camille, certificate
+):
+    client.force_login(camille)
+    response = client.get(certificate.get_pdf_url())
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="certificat-{certificate.code}.pdf"'
+    )
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+
+
+def test_staff_download_any_certificate(client, staff, certificate):
+    client.force_login(staff)
+    assert client.get(certificate.get_pdf_url()).status_code == 200
+
+
+def test_another_learner_gets_a_404_not_a_403(client, dominique, certificate):
+    client.force_login(dominique)
+    assert client.get(certificate.get_pdf_url()).status_code == 404
+
+
+def test_an_anonymous_visitor_is_sent_to_the_login_page(client, certificate):
+    response = client.get(certificate.get_pdf_url())
+    assert response.status_code == 302
+    assert response.url.startswith("/comptes/login/")
+
+
+def test_a_certificate_still_rendering_is_not_downloadable_yet(client, setting, camille):
+    pending, _ = services.issue(camille, setting.block_award, render=False)
+    client.force_login(camille)
+    assert client.get(pending.get_pdf_url()).status_code == 404
+
+
+def test_the_dashboard_lists_the_holders_certificates_with_their_download_links(
+    client, setting, camille, dominique, certificate
+):
+    pending, _ = services.issue(camille, setting.block_award, render=False)
+    client.force_login(camille)
+    html = client.get("/moi/parcours/").content.decode()
+    assert f'data-code="{certificate.code}"' in html
+    assert f'href="{certificate.get_pdf_url()}"' in html
+    assert f'data-code="{pending.code}"' in html
+    assert 'data-testid="certificate-pending"' in html
+
+    client.force_login(dominique)
+    html = client.get("/moi/parcours/").content.decode()
+    assert certificate.code not in html
+    assert 'data-testid="certificate-list"' not in html

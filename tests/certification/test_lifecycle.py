@@ -1,0 +1,95 @@
+"""Revocation, re-issue after a name correction, expiry."""
+
+import datetime as dt
+from datetime import datetime
+
+import pytest
+from django.utils import timezone
+
+from certification import services
+from certification.models import Certificate
+
+
+@pytest.fixture
+def certificate(setting, camille) -> Certificate:
+    certificate, _ = services.issue(camille, setting.certification_award, render=False)
+    return certificate
+
+
+def test_revoking_needs_a_reason(certificate, staff):
+    with pytest.raises(ValueError):
+        services.revoke(certificate, "  ", by=staff)
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID
+
+
+def test_a_revoked_certificate_says_why_and_by_whom(certificate, staff):
+    assert services.revoke(certificate, "Fraude à l'évaluation", by=staff)
+    assert certificate.status == Certificate.Status.REVOKED
+    assert certificate.public_status == "revoked"
+    assert certificate.revocation_reason == "Fraude à l'évaluation"
+    assert certificate.revoked_by == staff and certificate.revoked_at is not None
+    # A second revocation changes nothing.
+    assert not services.revoke(certificate, "Autre raison", by=staff)
+    certificate.refresh_from_db()
+    assert certificate.revocation_reason == "Fraude à l'évaluation"
+
+
+def test_after_a_revocation_the_award_can_be_earned_again(certificate, camille, setting, staff):
+    services.revoke(certificate, "Erreur d'attribution", by=staff)
+    again, created = services.issue(camille, setting.certification_award, render=False)
+    assert created and again.pk != certificate.pk
+
+
+def test_reissuing_after_a_name_correction_supersedes_the_old_certificate(
+    certificate, camille, staff, django_capture_on_commit_callbacks
+):
+    camille.full_name = "Camille Martin-Durand"
+    camille.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        new = services.reissue(certificate, by=staff)
+
+    certificate.refresh_from_db()
+    new.refresh_from_db()
+    assert certificate.status == Certificate.Status.SUPERSEDED
+    assert certificate.superseded_by == new
+    assert certificate.holder_name == "Camille Martin"  # history kept as it was
+    assert new.holder_name == "Camille Martin-Durand"
+    assert new.status == Certificate.Status.VALID and new.issued_by == staff
+    assert new.code != certificate.code
+    assert new.expires_at == certificate.expires_at  # a correction is not a renewal
+    assert new.pdf  # rendered after commit
+    assert Certificate.objects.valid().filter(learner=camille).count() == 1
+
+
+def test_only_a_valid_certificate_can_be_reissued(certificate, staff):
+    services.revoke(certificate, "Erreur", by=staff)
+    with pytest.raises(ValueError):
+        services.reissue(certificate, by=staff)
+
+
+def test_expiry_adds_calendar_months_and_clamps_to_the_months_end():
+    tz = timezone.get_current_timezone()
+    assert services.add_months(datetime(2025, 1, 31, 10, tzinfo=tz), 1) == datetime(
+        2025, 2, 28, 10, tzinfo=tz
+    )
+    assert services.add_months(datetime(2024, 2, 29, tzinfo=tz), 12) == datetime(
+        2025, 2, 28, tzinfo=tz
+    )
+    assert services.add_months(datetime(2025, 11, 15, tzinfo=tz), 14) == datetime(
+        2027, 1, 15, tzinfo=tz
+    )
+
+
+def test_a_certificate_past_its_expiry_is_reported_expired(certificate):
+    assert certificate.expires_at is not None and not certificate.is_expired
+    Certificate.objects.filter(pk=certificate.pk).update(
+        expires_at=timezone.now() - dt.timedelta(days=1)
+    )
+    certificate.refresh_from_db()
+    assert certificate.is_expired and certificate.public_status == "expired"
+
+
+def test_an_award_without_validity_never_expires(setting, camille):
+    certificate, _ = services.issue(camille, setting.module_award, render=False)
+    assert certificate.expires_at is None and certificate.context["expires_on"] is None

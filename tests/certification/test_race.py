@@ -1,0 +1,52 @@
+"""Two workers issuing the same award at the same moment end with one certificate."""
+
+import os
+import threading
+
+import pytest
+from django.db import connection
+
+from certification import services
+from certification.models import Certificate
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="needs DATABASE_URL pointing at PostgreSQL",
+    ),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_issues_one_certificate_when_two_workers_race(setting, camille, monkeypatch):
+    both_checked = threading.Barrier(2, timeout=10)
+    real_freeze = services.freeze_context
+
+    def freeze_then_wait(*args, **kwargs):
+        # Both threads have looked for an existing certificate and found none.
+        context = real_freeze(*args, **kwargs)
+        both_checked.wait()
+        return context
+
+    monkeypatch.setattr(services, "freeze_context", freeze_then_wait)
+    results, errors = [], []
+
+    def worker():
+        try:
+            results.append(services.issue(camille, setting.module_award, render=False))
+        except Exception as error:  # reported below, with the thread's traceback lost
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert not errors
+    assert sorted(created for _, created in results) == [False, True]
+    assert results[0][0].pk == results[1][0].pk
+    assert Certificate.objects.filter(learner=camille, award=setting.module_award).count() == 1
