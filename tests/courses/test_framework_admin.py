@@ -211,3 +211,34 @@ def test_staff_start_a_new_version_from_the_admin(client, staff):
 
 def _payload(name: str, content: str) -> str:
     return signing.dumps({"name": name, "content": content}, salt=PAYLOAD_SALT, compress=True)
+
+
+@pytest.mark.parametrize("prefix", ["frameworks", "levels", "blocks", "competences", "crosswalks"])
+def test_staff_open_the_add_form_of_every_framework_viewset(client, staff, prefix):
+    client.force_login(staff)
+    assert client.get(f"/cms-admin/{prefix}/new/").status_code == 200
+
+
+def test_the_framework_listing_offers_a_new_version_and_the_edit_form_opens(client, staff):
+    framework = make_framework()
+    client.force_login(staff)
+    listing = client.get("/cms-admin/frameworks/").content.decode()
+    assert reverse("courses_framework_new_version", args=[framework.pk]) in listing
+    assert client.get(reverse("courses_framework:edit", args=[framework.pk])).status_code == 200
+
+
+def test_the_admin_refuses_a_competence_code_used_elsewhere_in_the_framework(client, staff):
+    framework = make_framework()
+    client.force_login(staff)
+    response = client.post(
+        "/cms-admin/competences/new/",
+        {
+            "block": framework.blocks.get(code="B2").pk,
+            "code": "B1.1",
+            "title": "Doublon",
+            "order": 3,
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["code"]
+    assert Competence.objects.filter(code="B1.1").count() == 1
