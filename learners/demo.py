@@ -1,9 +1,16 @@
-"""Demo accounts and organisation, all with the password `campus-demo`."""
+"""Demo accounts and organisation, all with the password `campus-demo`, and a journey.
+
+The demo facilitator follows the facilitator track with some lessons done and
+a few ledger entries, so that « Mon parcours » and the trainer's learner list
+show something. Every step is idempotent.
+"""
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
 
-from learners.models import Organisation, User
+from courses.models import Level, ModulePage, TrackPage
+from learners import services
+from learners.models import LedgerEntry, Organisation, User
 
 DEMO_PASSWORD = "campus-demo"  # noqa: S105 - documented demo password, never used in production
 DEMO_ORGANISATION = "Communauté de communes du Pays de Démo"
@@ -76,5 +83,78 @@ def seed() -> int:
         )
         # Demo accounts log in straight away: their address counts as confirmed.
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        created += 1
+    created += seed_journey()
+    return created
+
+
+DEMO_LEARNER = "facilitatrice@example.org"
+DEMO_TRAINER = "formateur@example.org"
+DEMO_TRACK = "piloter-un-tiers-lieu"
+# (competence code, level rank, source): a positioning test at entry, then one
+# validation by the trainer after the first module.
+DEMO_EVIDENCE = [
+    ("B1.1", 1, LedgerEntry.Source.POSITIONING),
+    ("B2.1", 1, LedgerEntry.Source.POSITIONING),
+    ("B1.4", 2, LedgerEntry.Source.POSITIONING),
+    ("B1.1", 3, LedgerEntry.Source.TRAINER),
+]
+
+
+def seed_journey() -> int:
+    """Enrol the demo facilitator in the facilitator track, with progress and evidence.
+
+    Does nothing when the track (built from data/demo/) or the accounts are missing.
+    """
+    track = TrackPage.objects.filter(slug=DEMO_TRACK).select_related("framework").first()
+    learner = User.objects.filter(email=DEMO_LEARNER).first()
+    trainer = User.objects.filter(email=DEMO_TRAINER).first()
+    if track is None or learner is None:
+        return 0
+    created = 0
+    modules = list(ModulePage.objects.live().child_of(track).order_by("path"))
+    if trainer is not None:
+        # The demo trainer authors the track's modules, so his learner list is not empty.
+        created += ModulePage.objects.filter(
+            pk__in=[m.pk for m in modules], owner__isnull=True
+        ).update(owner=trainer)
+    _, enrolled = services.enrol(learner, track)
+    created += enrolled
+    # The first module done, and the first lesson of the next one it opens.
+    if modules:
+        first, *others = modules
+        for lesson in first.lessons():
+            created += services.mark_lesson_done(learner, lesson)
+        opened = next((m for m in others if not services.missing_prerequisites(learner, m)), None)
+        if opened is not None and (lesson := opened.lessons().first()) is not None:
+            created += services.mark_lesson_done(learner, lesson)
+    created += _seed_evidence(learner, trainer, track)
+    return created
+
+
+def _seed_evidence(learner: User, trainer: User | None, track: TrackPage) -> int:
+    if track.framework is None or LedgerEntry.objects.for_learner(learner).exists():
+        return 0
+    competences = {c.code: c for c in track.framework.competences()}
+    levels = {level.rank: level for level in Level.objects.filter(framework=track.framework)}
+    created = 0
+    for code, rank, source in DEMO_EVIDENCE:
+        if code not in competences or rank not in levels:
+            continue
+        if source != LedgerEntry.Source.TRAINER:
+            services.record_evidence(
+                learner, competences[code], levels[rank], source, source_reference="demo"
+            )
+        elif trainer is not None:
+            services.record_observation(
+                trainer,
+                learner,
+                competences[code],
+                levels[rank],
+                "Observée lors de l'accueil d'un groupe de visiteurs : présente le projet du "
+                "lieu et son histoire avec aisance.",
+            )
+        else:
+            continue
         created += 1
     return created

@@ -131,7 +131,9 @@ def learner_file(request: HttpRequest, learner_id: int) -> HttpResponse:
     learner = get_object_or_404(queries.learners_of(trainer), pk=learner_id)
     modules = queries.trainer_modules_for(trainer, learner)
     competences = queries.trainer_competences(trainer, modules)
-    form = ObservationForm(request.POST or None, competences=competences)
+    # `request.POST or None` would take an empty submission for a first visit.
+    data = request.POST if request.method == "POST" else None
+    form = ObservationForm(data, competences=competences)
     if request.method == "POST" and form.is_valid():
         services.record_observation(
             trainer,
@@ -179,7 +181,7 @@ def export_data(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def erase_account(request: HttpRequest) -> HttpResponse:
-    form = EraseAccountForm(request.POST or None, user=request.user)
+    form = EraseAccountForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         services.erase_account(request.user)
         logout(request)
