@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from certification import demo as certification_demo
 from courses import demo as courses_demo
 from learners import demo as learners_demo
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         created = courses_demo.seed()
         created += learners_demo.seed()
+        created += certification_demo.seed()
         if created:
             self.stdout.write(self.style.SUCCESS(f"Demo loaded: {created} objects created."))
         else:
