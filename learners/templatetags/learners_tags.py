@@ -86,11 +86,13 @@ def lesson_done_button(context, lesson) -> dict:
         data.update(module=module, enrolled=False)
         return data
     progress = module_progress(user, module)
+    done = lesson.pk in progress.done_ids
     data.update(
         module=module,
         enrolled=True,
-        done=lesson.pk in progress.done_ids,
+        done=done,
         progress=progress,
+        missing=[] if done or progress.completed else missing_prerequisites(user, module),
     )
     return data
 

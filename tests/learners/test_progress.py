@@ -158,3 +158,16 @@ def test_the_enrolment_box_costs_three_queries_whatever_the_number_of_lessons(
             client.get(module.url)
         counts.append(len(enrolled) - len(anonymous) - AUTH)
     assert counts == [ENROLMENT_BOX, ENROLMENT_BOX]
+
+
+def test_a_lesson_of_a_locked_module_names_the_prerequisite_instead_of_a_button(
+    client, camille, journey
+):
+    services.enrol(camille, journey.track)
+    client.force_login(camille)
+    html = client.get(lessons(journey.advanced)[0].url).content.decode()
+    assert 'data-testid="missing-prerequisites"' in html
+    assert journey.basics.title in html
+    assert 'data-testid="mark-lesson-done"' not in html
+    module_html = client.get(journey.advanced.url).content.decode()
+    assert 'data-testid="resume"' not in module_html
