@@ -35,12 +35,20 @@ def test_a_visitor_signs_up_and_receives_a_confirmation_email(client, db):
     [
         ({"email": "pas-une-adresse"}, "Saisissez une adresse de courriel valide."),
         ({"password1": "azerty", "password2": "azerty"}, "Ce mot de passe est trop court."),
-        ({"password1": "12345678901", "password2": "12345678901"}, "Ce mot de passe est entièrement numérique."),
-        ({"password2": "Autre-mot-de-passe-2026"}, "Vous devez saisir deux fois le même mot de passe."),
+        (
+            {"password1": "12345678901", "password2": "12345678901"},
+            "Ce mot de passe est entièrement numérique.",
+        ),
+        (
+            {"password2": "Autre-mot-de-passe-2026"},
+            "Vous devez saisir deux fois le même mot de passe.",
+        ),
         ({"full_name": ""}, "Champ requis."),
     ],
 )
-def test_a_bad_sign_up_gives_a_french_error_and_creates_nothing(client, db, overrides, french_error):
+def test_a_bad_sign_up_gives_a_french_error_and_creates_nothing(
+    client, db, overrides, french_error
+):
     response = client.post(SIGNUP_URL, signup_data(**overrides))
     assert response.status_code == 200
     assert french_error in response.content.decode()
@@ -48,7 +56,9 @@ def test_a_bad_sign_up_gives_a_french_error_and_creates_nothing(client, db, over
     assert mail.outbox == []
 
 
-def test_signing_up_with_an_existing_email_gives_a_french_error_and_creates_nothing(client, camille):
+def test_signing_up_with_an_existing_email_gives_a_french_error_and_creates_nothing(
+    client, camille
+):
     response = client.post(SIGNUP_URL, signup_data(email=camille.email))
     assert response.status_code == 200
     assert "Un autre utilisateur utilise déjà cette adresse e-mail." in response.content.decode()
