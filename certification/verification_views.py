@@ -115,7 +115,10 @@ class VerifyCodeForm(forms.Form):
 
 
 class PdfCheckForm(forms.Form):
-    pdf = forms.FileField(label=_("PDF file of the certificate"))
+    pdf = forms.FileField(
+        label=_("PDF file of the certificate"),
+        widget=forms.FileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
 
     def clean_pdf(self):
         upload = self.cleaned_data["pdf"]
