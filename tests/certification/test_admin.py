@@ -1,0 +1,174 @@
+"""Staff manage awards and certificates in the Wagtail admin; trainers do not."""
+
+import pytest
+from django.urls import reverse
+
+from certification import services
+from certification.models import Award, BulkIssue, Certificate
+
+
+@pytest.fixture
+def certificate(setting, camille) -> Certificate:
+    certificate, _ = services.issue(camille, setting.module_award, render=False)
+    return certificate
+
+
+def test_staff_list_awards_and_certificates(client, staff, certificate):
+    client.force_login(staff)
+    awards = client.get(reverse("certification_award:index"))
+    assert awards.status_code == 200
+    assert "Bloc B1 validé" in awards.content.decode()
+    listing = client.get(reverse("certification_certificate:index"))
+    assert listing.status_code == 200
+    assert certificate.code in listing.content.decode()
+
+
+@pytest.mark.parametrize("query", ["Camille", "camille@example", "{code}"])
+def test_staff_find_a_certificate_by_holder_or_code(
+    client, staff, certificate, dominique, setting, query
+):
+    other, _ = services.issue(dominique, setting.module_award, render=False)
+    client.force_login(staff)
+    html = client.get(
+        reverse("certification_certificate:index"), {"q": query.format(code=certificate.code[:9])}
+    )
+    content = html.content.decode()
+    assert certificate.code in content and other.code not in content
+
+
+def test_staff_filter_certificates_by_status_and_award(
+    client, staff, certificate, setting, dominique
+):
+    other, _ = services.issue(dominique, setting.block_award, render=False)
+    services.revoke(other, "Erreur", by=staff)
+    client.force_login(staff)
+    content = client.get(
+        reverse("certification_certificate:index"), {"status": "revoked"}
+    ).content.decode()
+    assert other.code in content and certificate.code not in content
+    content = client.get(
+        reverse("certification_certificate:index"), {"award": setting.module_award.pk}
+    ).content.decode()
+    assert certificate.code in content and other.code not in content
+
+
+def test_a_trainer_with_admin_access_sees_neither_awards_nor_certificates(
+    client, karim, certificate
+):
+    from django.contrib.auth.models import Permission
+
+    karim.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(karim)
+    assert client.get("/cms-admin/").status_code == 200
+    for url in (
+        reverse("certification_award:index"),
+        reverse("certification_certificate:index"),
+        f"/cms-admin/certificates/{certificate.pk}/revoke/",
+        f"/cms-admin/awards/{certificate.award_id}/bulk/issue/",
+    ):
+        assert client.get(url).status_code in (302, 403), url
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID
+
+
+def test_an_award_whose_target_does_not_match_its_kind_is_refused_with_a_message(
+    client, staff, setting
+):
+    client.force_login(staff)
+    response = client.post(
+        reverse("certification_award:add"),
+        {
+            "kind": "block",
+            "title": "Incohérente",
+            "criteria": "—",
+            "track": setting.track.pk,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200  # the form again, with errors
+    assert not Award.objects.filter(title="Incohérente").exists()
+
+
+def test_staff_create_an_award_with_a_validity_period(client, staff, setting):
+    client.force_login(staff)
+    response = client.post(
+        reverse("certification_award:add"),
+        {
+            "kind": "module",
+            "title": "Attestation — Approfondir",
+            "criteria": "Toutes les leçons achevées.",
+            "module": setting.advanced.pk,
+            "validity_months": "24",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert Award.objects.get(title="Attestation — Approfondir").validity_months == 24
+
+
+def test_staff_cannot_add_or_delete_certificates_by_hand(client, staff, certificate):
+    client.force_login(staff)
+    assert client.get(reverse("certification_certificate:add")).status_code in (302, 403)
+    assert client.post(
+        reverse("certification_certificate:delete", args=[certificate.pk])
+    ).status_code in (
+        302,
+        403,
+        404,
+    )
+    assert Certificate.objects.filter(pk=certificate.pk).exists()
+
+
+def test_staff_revoke_from_the_admin_and_must_give_a_reason(client, staff, certificate):
+    client.force_login(staff)
+    url = f"/cms-admin/certificates/{certificate.pk}/revoke/"
+    assert client.post(url, {"reason": ""}).status_code == 200
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID
+
+    assert client.post(url, {"reason": "Doublon"}).status_code == 302
+    certificate.refresh_from_db()
+    assert (certificate.status, certificate.revocation_reason) == ("revoked", "Doublon")
+
+
+def test_staff_reissue_after_a_name_correction_from_the_admin(
+    client, staff, camille, certificate, django_capture_on_commit_callbacks
+):
+    camille.full_name = "Camille Martin-Durand"
+    camille.save()
+    client.force_login(staff)
+    url = f"/cms-admin/certificates/{certificate.pk}/reissue/"
+    assert "Camille Martin-Durand" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 302
+    certificate.refresh_from_db()
+    assert certificate.status == "superseded"
+    assert certificate.superseded_by.holder_name == "Camille Martin-Durand"
+    assert certificate.superseded_by.pdf
+
+
+def test_staff_regenerate_a_pdf_from_the_admin(
+    client, staff, certificate, django_capture_on_commit_callbacks
+):
+    services.render(certificate.pk)
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            client.post(f"/cms-admin/certificates/{certificate.pk}/regenerate/").status_code == 302
+        )
+    certificate.refresh_from_db()
+    assert certificate.pdf and certificate.rendered_at is not None
+
+
+def test_staff_start_a_bulk_issue_from_the_award_and_land_on_its_progress(
+    client, staff, setting, django_capture_on_commit_callbacks
+):
+    client.force_login(staff)
+    url = f"/cms-admin/awards/{setting.module_award.pk}/bulk/issue/"
+    assert client.get(url).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+    job = BulkIssue.objects.get()
+    assert response.status_code == 302
+    assert response.url == f"/certificats/lots/{job.pk}/"
+    assert job.requested_by == staff

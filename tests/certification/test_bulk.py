@@ -1,0 +1,151 @@
+"""Staff issue or re-render an award for every eligible learner, in chunks."""
+
+import pytest
+
+from certification import services
+from certification.models import BulkIssue, BulkIssueChunk, Certificate
+from learners.models import ModuleCompletion, User
+from tests.conftest import make_user
+
+
+@pytest.fixture
+def graduates(setting) -> list[User]:
+    """Seven learners who completed « Les bases », two who did not."""
+    people = [make_user(f"learner{n}@example.org", f"Apprenant {n}") for n in range(9)]
+    for person in people[:7]:
+        ModuleCompletion.objects.create(learner=person, module=setting.basics)
+    return people
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(services, "BULK_CHUNK_SIZE", 3)
+
+
+def run_bulk(award, by, mode, capture) -> BulkIssue:
+    with capture(execute=True):
+        job = services.start_bulk(award, by, mode)
+    job.refresh_from_db()
+    return job
+
+
+def test_bulk_issue_gives_every_eligible_learner_one_rendered_certificate(
+    setting, graduates, staff, small_chunks, django_capture_on_commit_callbacks
+):
+    services.issue(graduates[0], setting.module_award)  # already holds it
+
+    job = run_bulk(
+        setting.module_award, staff, BulkIssue.Mode.ISSUE, django_capture_on_commit_callbacks
+    )
+
+    assert (job.status, job.total, job.done, job.percent) == ("done", 7, 7, 100)
+    assert job.chunks.count() == 3
+    certificates = Certificate.objects.filter(award=setting.module_award)
+    assert sorted(certificates.values_list("learner_id", flat=True)) == sorted(
+        p.pk for p in graduates[:7]
+    )
+    assert not certificates.filter(pdf="").exists()
+
+
+def test_running_the_bulk_again_creates_no_duplicate(
+    setting, graduates, staff, small_chunks, django_capture_on_commit_callbacks
+):
+    for _ in range(2):
+        run_bulk(
+            setting.module_award, staff, BulkIssue.Mode.ISSUE, django_capture_on_commit_callbacks
+        )
+    assert Certificate.objects.filter(award=setting.module_award).count() == 7
+
+
+def test_a_redelivered_chunk_is_neither_redone_nor_counted_twice(
+    setting, graduates, staff, small_chunks, django_capture_on_commit_callbacks
+):
+    job = run_bulk(
+        setting.module_award, staff, BulkIssue.Mode.ISSUE, django_capture_on_commit_callbacks
+    )
+    chunk = job.chunks.first()
+    assert services.process_bulk_chunk(chunk.pk) is False
+    job.refresh_from_db()
+    assert job.done == 7
+
+
+def test_a_chunk_interrupted_midway_finishes_the_job_when_delivered_again(
+    setting, graduates, staff, small_chunks
+):
+    job = services.start_bulk(setting.module_award, staff, BulkIssue.Mode.ISSUE)
+    first = job.chunks.order_by("index").first()
+    # A worker died after issuing to the chunk's first learner.
+    services.issue(User.objects.get(pk=first.item_ids[0]), setting.module_award, render=False)
+    for chunk in BulkIssueChunk.objects.filter(job=job):
+        services.process_bulk_chunk(chunk.pk)
+    job.refresh_from_db()
+    assert (job.status, job.done) == ("done", 7)
+    assert Certificate.objects.filter(award=setting.module_award).count() == 7
+    assert not Certificate.objects.filter(award=setting.module_award, pdf="").exists()
+
+
+def test_bulk_regenerate_renders_every_valid_certificate_again(
+    setting, graduates, staff, django_capture_on_commit_callbacks
+):
+    run_bulk(setting.module_award, staff, BulkIssue.Mode.ISSUE, django_capture_on_commit_callbacks)
+    before = dict(
+        Certificate.objects.filter(award=setting.module_award).values_list("pk", "rendered_at")
+    )
+    job = run_bulk(
+        setting.module_award, staff, BulkIssue.Mode.REGENERATE, django_capture_on_commit_callbacks
+    )
+    after = dict(
+        Certificate.objects.filter(award=setting.module_award).values_list("pk", "rendered_at")
+    )
+    assert job.status == "done" and job.total == 7
+    assert all(after[pk] > before[pk] for pk in before)
+
+
+def test_a_block_bulk_examines_learners_with_evidence_and_issues_only_to_the_eligible(
+    setting, camille, dominique, staff, django_capture_on_commit_callbacks
+):
+    from tests.certification.conftest import reach
+
+    for code in ("B1.1", "B1.2"):
+        reach(camille, setting.framework, code, 2)
+    reach(dominique, setting.framework, "B1.1", 3)  # B1.2 missing
+    job = run_bulk(
+        setting.block_award, staff, BulkIssue.Mode.ISSUE, django_capture_on_commit_callbacks
+    )
+    assert job.total == 2
+    holders = Certificate.objects.filter(award=setting.block_award)
+    assert list(holders.values_list("learner", flat=True)) == [camille.pk]
+
+
+def test_the_progress_page_and_its_json_are_for_staff_only(
+    client, setting, staff, camille, django_capture_on_commit_callbacks
+):
+    job = BulkIssue.objects.create(
+        award=setting.module_award, requested_by=staff, total=40, done=10
+    )
+    page = f"/certificats/lots/{job.pk}/"
+    data = f"/certificats/lots/{job.pk}.json"
+
+    client.force_login(staff)
+    html = client.get(page).content.decode()
+    assert 'http-equiv="refresh"' in html  # works without JavaScript
+    assert '<progress id="bulk-bar" max="40" value="10">' in html
+    assert client.get(data).json() == {
+        "status": "running",
+        "total": 40,
+        "done": 10,
+        "percent": 25,
+        "finished": False,
+    }
+
+    client.force_login(camille)
+    assert client.get(page).status_code == 404
+    assert client.get(data).status_code == 404
+
+
+def test_a_finished_job_stops_refreshing(client, setting, staff):
+    job = BulkIssue.objects.create(
+        award=setting.module_award, total=0, status=BulkIssue.Status.DONE
+    )
+    client.force_login(staff)
+    assert 'http-equiv="refresh"' not in client.get(f"/certificats/lots/{job.pk}/").content.decode()
