@@ -114,8 +114,9 @@ def make_module(
         ModuleCompetence(
             competence=Competence.objects.get(block__framework=framework, code=code),
             target_level=levels.get(level) or first_level,
+            sort_order=position,
         )
-        for code in competences
+        for position, code in enumerate(competences)
     ]
     return track.add_child(instance=module)
 

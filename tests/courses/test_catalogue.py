@@ -4,10 +4,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from wagtail.search.backends import get_search_backend
 
 from courses.models import ModulePage
 from tests.courses.factories import make_catalogue, make_sample_catalogue
@@ -174,6 +176,18 @@ def test_search_combines_with_facets_and_counts(client, sample):
 
 def test_search_ignores_draft_modules(client, sample):
     assert titles(client.get(f"{CATALOGUE}?q=brouillon")) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs DATABASE_URL on PostgreSQL")
+def test_search_uses_postgresql_full_text_search_on_postgresql(client, sample):
+    from modelsearch.backends.database.postgres.postgres import PostgresSearchBackend
+
+    assert isinstance(get_search_backend(), PostgresSearchBackend)
+    # Full-text, not substring: a word's stem finds the module, a fragment does not.
+    assert titles(client.get(f"{CATALOGUE}?q=instances")) == ["Gouvernance partagée"]
+    assert titles(client.get(f"{CATALOGUE}?q=instance")) == ["Gouvernance partagée"]
+    assert titles(client.get(f"{CATALOGUE}?q=nstanc")) == []
 
 
 @pytest.mark.parametrize(
