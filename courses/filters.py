@@ -201,15 +201,22 @@ class ModuleFilter(django_filters.FilterSet):
             self.ignored.append(Ignored(name, label, self.data.get(name, "")))
         return self._order(queryset)
 
+    @property
+    def applied_sort(self) -> str:
+        """The order actually applied: relevance when searching, unless another is asked for."""
+        asked = self.form.cleaned_data.get("sort", "") if self.is_bound else ""
+        if self._ranking is not None and asked in ("", "relevance"):
+            return "relevance"
+        return asked if asked in SORT_ORDERING else "title"
+
     def _order(self, queryset: QuerySet) -> QuerySet:
-        sort = self.form.cleaned_data.get("sort") if self.is_bound else ""
-        if self._ranking is not None and sort in ("", "relevance"):
+        if self.applied_sort == "relevance":
             rank = Case(
                 *[When(pk=pk, then=Value(position)) for position, pk in enumerate(self._ranking)],
                 output_field=IntegerField(),
             )
             return queryset.order_by(rank, "title", "pk")
-        return queryset.order_by(*SORT_ORDERING.get(sort, SORT_ORDERING["title"]))
+        return queryset.order_by(*SORT_ORDERING[self.applied_sort])
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wagtail.search.backends import get_search_backend
 
-from courses.models import ModulePage
+from courses.models import CatalogPage, ModulePage
 from tests.courses.factories import make_catalogue, make_sample_catalogue
 
 CATALOGUE = "/catalogue/"
@@ -178,6 +178,18 @@ def test_search_ignores_draft_modules(client, sample):
     assert titles(client.get(f"{CATALOGUE}?q=brouillon")) == []
 
 
+def test_search_results_come_by_relevance_unless_another_order_is_asked(client, sample):
+    ranked = [m.title for m in ModulePage.objects.live().search("collectif", operator="and")]
+
+    by_relevance = client.get(f"{CATALOGUE}?q=collectif")
+    by_title = client.get(f"{CATALOGUE}?q=collectif&sort=title")
+
+    assert titles(by_relevance) == ranked
+    assert titles(by_title) == ["Animer une communauté", "Gouvernance partagée"]
+    selected = BeautifulSoup(by_relevance.content, "html.parser").select_one("#catalogue-sort")
+    assert selected.find("option", selected=True)["value"] == "relevance"
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs DATABASE_URL on PostgreSQL")
 def test_search_uses_postgresql_full_text_search_on_postgresql(client, sample):
@@ -267,6 +279,16 @@ def test_an_unknown_value_does_not_drop_the_known_ones(client, sample):
     response = client.get(f"{CATALOGUE}?level=decouvrir&level=abc")
 
     assert set(titles(response)) == {"Animer une communauté", "Découvrir les tiers-lieux"}
+    assert ignored(response) == [("level", "abc")]
+
+
+def test_the_catalogue_page_served_by_wagtail_filters_the_same_way(client, sample):
+    CatalogPage.objects.update(slug="formations", url_path="/campus/formations/")
+
+    response = client.get("/formations/?format=en_ligne&level=abc")
+
+    assert response.status_code == 200
+    assert len(titles(response)) == 3
     assert ignored(response) == [("level", "abc")]
 
 
