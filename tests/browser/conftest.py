@@ -5,6 +5,7 @@ serialized rollback (see `pytest_collection_modifyitems`).
 """
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,9 +55,17 @@ def browser() -> Iterator:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason)
         pytest.skip(reason)
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Once Playwright's sync API is up, test code resumes in another contextvars
+    # context, where Django's connection handler (an asgiref Local) would hand out
+    # fresh connection wrappers that know nothing of the test database's set-up
+    # (serialized rollback would silently restore nothing). Carry ours over.
+    wrappers = {alias: connections[alias] for alias in connections}
     with sync_playwright() as playwright:
+        for alias, wrapper in wrappers.items():
+            connections[alias] = wrapper
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
@@ -85,3 +94,17 @@ def new_page(browser, live_server):
 def page(new_page):
     """A page in a fresh browser context (no cookies), with relative URLs on the live server."""
     return new_page()
+
+
+@pytest.fixture
+def log_in():
+    """Log in through allauth's form, as a person would; lands on the learner's page."""
+
+    def log_in_as(page, email: str, password: str) -> None:
+        page.goto("/comptes/login/")
+        page.fill("#id_login", email)
+        page.fill("#id_password", password)
+        page.click("form[action='/comptes/login/'] [type=submit]")
+        page.wait_for_url(re.compile(r"/moi/parcours/$"))
+
+    return log_in_as
