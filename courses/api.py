@@ -173,7 +173,7 @@ def list_modules(request: HttpRequest, filters: Query[ModuleQuery]):
 
 def _as_query_dict(filters: ModuleQuery) -> QueryDict:
     data = QueryDict(mutable=True)
-    for name, value in filters.dict(exclude_none=True).items():
+    for name, value in filters.model_dump(exclude_none=True).items():
         data.setlist(
             name, [str(item) for item in value] if isinstance(value, list) else [str(value)]
         )

@@ -182,7 +182,8 @@ class ModuleFilter(django_filters.FilterSet):
         """Keep the known values of each facet; remember the others for the notice."""
         data = data.copy()
         for name in CHOICE_FACETS:
-            values = data.getlist(name)
+            # An empty value (`?level=`) means "no filter", not an unknown one.
+            values = [value for value in data.getlist(name) if value]
             known = [value for value in values if value in self.choices[name]]
             self.ignored += [
                 Ignored(name, str(self.filters[name].label), value)

@@ -26,7 +26,7 @@ def catalogue(request: HttpRequest, page: CatalogPage) -> HttpResponse:
     paginator = Paginator(filterset.qs.with_cards(), MODULES_PER_PAGE)
     # The facet aggregate already counted the result: no second COUNT query.
     paginator.count = counts.total
-    results, page_notice = _page_of(paginator, request.GET.get("page", "1"))
+    results, page_notice = _page_of(paginator, request.GET.get("page") or "1")
     ignored = filterset.ignored
     if page_notice:
         ignored.append(Ignored("page", str(_("Page")), request.GET["page"]))

@@ -275,6 +275,13 @@ def test_malformed_values_are_ignored_with_a_visible_notice(client, sample, quer
     assert soup.find(id="ignored-filters") is not None
 
 
+def test_empty_values_mean_no_filter(client, sample):
+    response = client.get(f"{CATALOGUE}?q=&level=&competence=&duration_min=&sort=&page=")
+
+    assert response.context["paginator"].count == 5
+    assert ignored(response) == []
+
+
 def test_an_unknown_value_does_not_drop_the_known_ones(client, sample):
     response = client.get(f"{CATALOGUE}?level=decouvrir&level=abc")
 
