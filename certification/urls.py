@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certification import verification_views, views
+from certification import organisation_views, territory_views, verification_views, views
 
 app_name = "certification"
 
@@ -10,6 +10,12 @@ urlpatterns: list = [
     # Staff bulk issuance: progress page and the JSON it polls.
     path("certificats/lots/<int:pk>/", views.bulk_progress, name="bulk_progress"),
     path("certificats/lots/<int:pk>.json", views.bulk_progress_json, name="bulk_progress_json"),
+    # Organisation managers' view of their agents; staff's territory dashboard.
+    path("organisation/", organisation_views.dashboard, name="organisation_dashboard"),
+    path("organisation/agents.csv", organisation_views.export_csv, name="organisation_export"),
+    path("territoires/", territory_views.dashboard, name="territory_dashboard"),
+    path("territoires/territoires.csv", territory_views.export_csv, name="territory_export"),
+    path("territoires/mois.csv", territory_views.export_months_csv, name="territory_months_export"),
     # Public verification: the QR code printed on each PDF reverses "certification:verify".
     path("verify/", verification_views.verify_form, name="verify_form"),
     path(

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("courses.urls")),
     path("", include("certification.urls")),
     path("moi/", include("learners.urls")),
+    path("", include("learners.organisation_urls")),
     path("api/", courses_api.urls),
     path("cms-admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -1,6 +1,8 @@
+import datetime
+import secrets
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -9,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
 from courses.models import Competence, LessonPage, Level, ModulePage, TrackPage
+from learners import insee
+from learners.insee import validate_departement, validate_region, validate_siren
 
 
 class UserManager(BaseUserManager):
@@ -50,10 +54,21 @@ class Organisation(models.Model):
         _("SIREN"),
         max_length=9,
         blank=True,
-        validators=[RegexValidator(r"^\d{9}$", _("A SIREN number has exactly 9 digits."))],
+        validators=[validate_siren],
     )
-    departement = models.CharField(_("département (INSEE code)"), max_length=3, blank=True)
-    region = models.CharField(_("région (INSEE code)"), max_length=2, blank=True)
+    departement = models.CharField(
+        _("département (INSEE code)"),
+        max_length=3,
+        blank=True,
+        validators=[validate_departement],
+    )
+    region = models.CharField(
+        _("région (INSEE code)"),
+        max_length=2,
+        blank=True,
+        validators=[validate_region],
+        help_text=_("Filled from the département when left empty."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -63,6 +78,22 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # A learner's région comes from their organisation's: it must agree
+        # with the département, which is what people know.
+        departement = insee.departements().get(self.departement)
+        if departement is None:
+            return
+        if not self.region:
+            self.region = departement.region
+        elif self.region != departement.region:
+            raise ValidationError(
+                {
+                    "region": _("Département %(code)s is in région %(region)s.")
+                    % {"code": departement.code, "region": departement.region}
+                }
+            )
 
 
 class User(AbstractUser):
@@ -393,3 +424,124 @@ class LedgerEntry(models.Model):
             raise ValidationError(
                 {"level": _("The level must belong to the competence's framework.")}
             )
+
+
+def new_invitation_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class InvitationBatch(models.Model):
+    """One upload of invitations by an organisation's manager, sent by a task.
+
+    `sent` is recounted from the invitations after each mail, so the progress
+    stays exact when a redelivered task goes over the batch again.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Sending")
+        DONE = "done", _("Sent")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="invitation_batches",
+    )
+    invited_by = models.ForeignKey(
+        User,
+        verbose_name=_("invited by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    total = models.PositiveIntegerField(_("invitations"), default=0)
+    sent = models.PositiveIntegerField(_("invitations sent"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("invitation batch")
+        verbose_name_plural = _("invitation batches")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.sent}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * self.sent / self.total))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status == self.Status.DONE
+
+    def as_progress(self) -> dict:
+        return {
+            "status": self.status,
+            "total": self.total,
+            "sent": self.sent,
+            "percent": self.percent,
+            "finished": self.is_finished,
+        }
+
+
+class InvitationQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        """Invitations sent, not yet accepted, and not older than their validity."""
+        now = now or timezone.now()
+        return self.filter(
+            sent_at__isnull=False,
+            accepted_at__isnull=True,
+            sent_at__gt=now - Invitation.VALIDITY,
+        )
+
+
+class Invitation(models.Model):
+    """An invitation to join an organisation; its link logs the person in once."""
+
+    VALIDITY = datetime.timedelta(days=30)
+
+    batch = models.ForeignKey(
+        InvitationBatch,
+        verbose_name=_("batch"),
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    email = models.EmailField(_("email address"))
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User,
+        verbose_name=_("accepted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["batch", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "email"], name="invitation_unique_in_batch")
+        ]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organisation}"
+

@@ -1,0 +1,56 @@
+"""What an organisation's manager sees of their agents: name, progress, attestations.
+
+Nothing else about the agents leaves this module: no email address, no
+ledger, no lesson detail. The figures come in a fixed number of queries,
+whatever the number of agents.
+"""
+
+from dataclasses import dataclass, field
+
+from certification.models import Award, Certificate
+from courses.models import TrackPage
+from learners import organisations
+from learners.models import User
+
+
+@dataclass
+class AgentRow:
+    pk: int
+    name: str
+    progress: int  # percent of the awareness track's lessons done
+    attestations: list[Certificate] = field(default_factory=list)
+
+    @property
+    def aware(self) -> bool:
+        return any(c.award.kind == Award.Kind.AWARENESS for c in self.attestations)
+
+
+def awareness_tracks() -> list[TrackPage]:
+    """The tracks whose completion earns an awareness attestation."""
+    return list(
+        TrackPage.objects.filter(
+            awards__kind=Award.Kind.AWARENESS, awards__is_active=True
+        ).distinct()
+    )
+
+
+def agents_overview(manager: User) -> list[AgentRow]:
+    members = organisations.members_of(manager)
+    people = list(members.order_by("full_name", "email").only("pk", "full_name", "email"))
+    if not people:
+        return []
+    progress = organisations.progress_by_member(members, awareness_tracks())
+    rows = {
+        person.pk: AgentRow(person.pk, person.full_name or person.email, progress.get(person.pk, 0))
+        for person in people
+    }
+    certificates = (
+        Certificate.objects.valid()
+        .filter(learner__in=members)
+        .select_related("award")
+        .order_by("issued_at", "pk")
+    )
+    for certificate in certificates:
+        if not certificate.is_expired:
+            rows[certificate.learner_id].attestations.append(certificate)
+    return list(rows.values())

@@ -1,0 +1,59 @@
+"""The organisation manager's view of their agents, and its CSV export."""
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.cache import never_cache
+
+from certification.organisation import agents_overview
+from learners.models import InvitationBatch
+
+
+def _manager_or_404(request: HttpRequest) -> None:
+    user = request.user
+    if not (user.is_organisation_manager and user.organisation_id):
+        raise Http404
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _manager_or_404(request)
+    return render(
+        request,
+        "certification/organisation/dashboard.html",
+        {
+            "organisation": request.user.organisation,
+            "agents": agents_overview(request.user),
+            "batches": InvitationBatch.objects.filter(organisation_id=request.user.organisation_id)[
+                :5
+            ],
+        },
+    )
+
+
+@never_cache
+@login_required
+def export_csv(request: HttpRequest) -> HttpResponse:
+    _manager_or_404(request)
+    organisation = request.user.organisation
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"agents-{slugify(organisation.name)}-{timezone.localdate().isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # A byte order mark and semicolons: what French spreadsheets open correctly.
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(["name", "awareness_progress_percent", "attestations", "issued_on"])
+    for agent in agents_overview(request.user):
+        writer.writerow(
+            [
+                agent.name,
+                agent.progress,
+                " | ".join(c.award.title for c in agent.attestations),
+                " | ".join(timezone.localdate(c.issued_at).isoformat() for c in agent.attestations),
+            ]
+        )
+    return response

@@ -1,0 +1,140 @@
+"""The operating team's territory dashboard and its CSV exports (staff only, 404 otherwise)."""
+
+import csv
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from certification import territory
+from certification.territory_charts import bar_chart, column_chart
+
+
+def _staff_or_404(request: HttpRequest) -> None:
+    if not (request.user.is_authenticated and request.user.is_staff):
+        raise Http404
+
+
+def _month_label(month: territory.Month) -> str:
+    return formats.date_format(month.start, "M y")
+
+
+@never_cache
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _staff_or_404(request)
+    report = territory.territory_report()
+    regions = territory.all_regions(report)
+    charts = {
+        "regions_aware": bar_chart(
+            [(area.name, area.figures.aware) for area in regions],
+            title=_("Agents made aware, by région"),
+            key="regions-aware",
+        ),
+        "regions_certified": bar_chart(
+            [(area.name, area.figures.certified) for area in regions],
+            title=_("Facilitators certified, by région"),
+            key="regions-certified",
+        ),
+        "months_aware": column_chart(
+            [(_month_label(m), m.aware) for m in report.months],
+            title=_("Awareness attestations issued, by month"),
+            key="months-aware",
+        ),
+        "months_blocks": column_chart(
+            [(_month_label(m), m.blocks) for m in report.months],
+            title=_("Block attestations issued, by month"),
+            key="months-blocks",
+        ),
+        "months_certified": column_chart(
+            [(_month_label(m), m.certified) for m in report.months],
+            title=_("Full certifications issued, by month"),
+            key="months-certified",
+        ),
+        "months_organisations": column_chart(
+            [(_month_label(m), m.organisations) for m in report.months],
+            title=_("Organisations newly involved, by month"),
+            key="months-organisations",
+        ),
+    }
+    return render(
+        request,
+        "certification/territory/dashboard.html",
+        {"report": report, "regions": regions, "charts": charts},
+    )
+
+
+def _csv_response(filename: str) -> tuple[HttpResponse, "csv._writer"]:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
+    response.write("\ufeff")
+    return response, csv.writer(response, delimiter=";")
+
+
+FIGURE_COLUMNS = [
+    "facilitators_certified",
+    "facilitators_partially_certified",
+    "blocks_validated",
+    "agents_made_aware",
+    "organisations_involved",
+]
+
+
+def _figure_cells(figures: territory.Figures) -> list[int]:
+    return [
+        figures.certified,
+        figures.partially_certified,
+        figures.blocks,
+        figures.aware,
+        figures.organisations,
+    ]
+
+
+@never_cache
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """One line per département with figures, under its région; « Non renseigné » last."""
+    _staff_or_404(request)
+    report = territory.territory_report()
+    response, writer = _csv_response("territoires")
+    writer.writerow(["region_code", "region", "departement_code", "departement", *FIGURE_COLUMNS])
+    for region in report.regions:
+        for departement in region.departements:
+            writer.writerow(
+                [
+                    region.code,
+                    region.name,
+                    departement.code,
+                    departement.name,
+                    *_figure_cells(departement.figures),
+                ]
+            )
+    return response
+
+
+@never_cache
+def export_months_csv(request: HttpRequest) -> HttpResponse:
+    _staff_or_404(request)
+    report = territory.territory_report()
+    response, writer = _csv_response("territoires-par-mois")
+    writer.writerow(
+        [
+            "month",
+            "full_certifications_issued",
+            "block_attestations_issued",
+            "awareness_attestations_issued",
+            "organisations_newly_involved",
+        ]
+    )
+    for month in report.months:
+        writer.writerow(
+            [
+                month.start.strftime("%Y-%m"),
+                month.certified,
+                month.blocks,
+                month.aware,
+                month.organisations,
+            ]
+        )
+    return response

@@ -1,0 +1,400 @@
+"""Invitations of agents by their organisation's manager: read a list, send, accept.
+
+A list is checked whole before anything is stored: one bad line refuses the
+upload and every bad line is reported with its number, so the manager fixes
+the file once and nothing is half-imported.
+"""
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from learners.models import Invitation, InvitationBatch, Organisation, User
+
+logger = logging.getLogger(__name__)
+
+MAX_ROWS = 2000
+MAX_UPLOAD_BYTES = 1_000_000
+# Headers as French spreadsheets often name them, mapped to ours.
+HEADER_ALIASES = {
+    "email": "email",
+    "e-mail": "email",
+    "courriel": "email",
+    "mail": "email",
+    "full_name": "full_name",
+    "nom": "full_name",
+    "nom complet": "full_name",
+    "job_title": "job_title",
+    "fonction": "job_title",
+    "poste": "job_title",
+}
+NAME_MAX = 150
+
+
+@dataclass(frozen=True)
+class InviteRow:
+    line: int
+    email: str
+    full_name: str = ""
+    job_title: str = ""
+    problem: str = ""  # a line whose shape is wrong, reported with the others
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int  # 0 when the problem is the file as a whole
+    message: str
+
+
+class InvitationListRefused(Exception):
+    """The list has errors; nothing was stored. `errors` says where and why."""
+
+    def __init__(self, errors: list[LineError]):
+        self.errors = errors
+        super().__init__("; ".join(f"{e.line}: {e.message}" for e in errors))
+
+
+class InvitationRefused(Exception):
+    """An invitation link that cannot be used: `str(error)` is the message to show."""
+
+
+# --- Reading a list ------------------------------------------------------------------
+
+
+def rows_from_text(text: str) -> list[InviteRow]:
+    """One address per line, as pasted from a mail client or a spreadsheet column."""
+    rows = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        email = raw.strip().strip(",;").strip()
+        if email:
+            rows.append(InviteRow(line=number, email=email))
+    return rows
+
+
+def _decode(data: bytes) -> str:
+    try:
+        # utf-8-sig drops the byte order mark spreadsheets put in front.
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvitationListRefused(
+            [LineError(0, _("The file is not in UTF-8: save it as « CSV UTF-8 » and try again."))]
+        ) from error
+
+
+def rows_from_csv(data: bytes) -> list[InviteRow]:
+    """Rows of a CSV with a header line: email, full_name (optional), job_title (optional).
+
+    Commas or semicolons. Raises `InvitationListRefused` for problems with the
+    file as a whole (encoding, header); a line with the wrong number of cells
+    comes back with its `problem`, so that `check_rows` reports it with the rest.
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InvitationListRefused([LineError(0, _("The file is too large (1 MB at most)."))])
+    text = _decode(data)
+    lines = text.splitlines()
+    if not any(line.strip() for line in lines):
+        raise InvitationListRefused([LineError(0, _("The file is empty."))])
+    first = next(line for line in lines if line.strip())
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    errors: list[LineError] = []
+    header: list[str] | None = None
+    rows: list[InviteRow] = []
+    for cells in reader:
+        number = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if header is None:
+            header = [
+                HEADER_ALIASES.get(cell.strip().lower(), cell.strip().lower()) for cell in cells
+            ]
+            unknown = [name for name in header if name not in HEADER_ALIASES.values()]
+            if "email" not in header:
+                errors.append(LineError(number, _("Missing column: email.")))
+            if unknown:
+                errors.append(
+                    LineError(
+                        number,
+                        _("Unknown column: %(names)s (expected email, full_name, job_title).")
+                        % {"names": ", ".join(unknown)},
+                    )
+                )
+            if errors:
+                raise InvitationListRefused(errors)
+            continue
+        if len(cells) < len(header):
+            missing = ", ".join(header[len(cells) :])
+            problem = _("Missing column: %(names)s.") % {"names": missing}
+            rows.append(InviteRow(line=number, email="", problem=problem))
+            continue
+        if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
+            problem = _("Too many columns: %(count)s.") % {"count": len(cells)}
+            rows.append(InviteRow(line=number, email="", problem=problem))
+            continue
+        values = dict(zip(header, (cell.strip() for cell in cells), strict=False))
+        rows.append(
+            InviteRow(
+                line=number,
+                email=values.get("email", ""),
+                full_name=values.get("full_name", ""),
+                job_title=values.get("job_title", ""),
+            )
+        )
+    if header is None:
+        raise InvitationListRefused([LineError(0, _("The file is empty."))])
+    return rows
+
+
+def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[InviteRow]:
+    """Normalise and check every row; raises `InvitationListRefused` listing every bad line."""
+    if not rows:
+        raise InvitationListRefused([LineError(0, _("Give at least one email address."))])
+    if len(rows) > MAX_ROWS:
+        raise InvitationListRefused(
+            [LineError(0, _("At most %(max)s invitations at once.") % {"max": MAX_ROWS})]
+        )
+    members = {
+        email.lower()
+        for email in User.objects.filter(
+            organisation=organisation,
+            email__in=[row.email.lower() for row in rows],
+        ).values_list("email", flat=True)
+    }
+    errors: list[LineError] = []
+    seen: dict[str, int] = {}
+    checked: list[InviteRow] = []
+    for row in rows:
+        email = row.email.strip().lower()
+        if row.problem:
+            errors.append(LineError(row.line, row.problem))
+            continue
+        if not email:
+            errors.append(LineError(row.line, _("Missing email address.")))
+            continue
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.append(
+                LineError(row.line, _("Invalid email address: « %(email)s ».") % {"email": email})
+            )
+            continue
+        if email in seen:
+            errors.append(
+                LineError(
+                    row.line,
+                    _("Duplicate of line %(line)s: « %(email)s ».")
+                    % {"line": seen[email], "email": email},
+                )
+            )
+            continue
+        seen[email] = row.line
+        if email in members:
+            errors.append(
+                LineError(
+                    row.line,
+                    _("« %(email)s » is already a member of the organisation.") % {"email": email},
+                )
+            )
+            continue
+        if len(row.full_name) > NAME_MAX or len(row.job_title) > NAME_MAX:
+            errors.append(
+                LineError(
+                    row.line,
+                    _("Name or job title too long (%(max)s characters at most).")
+                    % {"max": NAME_MAX},
+                )
+            )
+            continue
+        checked.append(InviteRow(row.line, email, row.full_name, row.job_title))
+    if errors:
+        raise InvitationListRefused(errors)
+    return checked
+
+
+# --- Creating and sending -------------------------------------------------------------
+
+
+def invite(manager: User, rows: list[InviteRow]) -> InvitationBatch:
+    """Store the invitations of a checked list as one batch and send them in a task.
+
+    Raises `InvitationListRefused` (nothing stored) when any line is bad.
+    """
+    organisation = manager.organisation
+    if organisation is None or not manager.is_organisation_manager:
+        raise PermissionError("Only an organisation's manager invites agents to it.")
+    checked = check_rows(organisation, rows)
+    with transaction.atomic():
+        batch = InvitationBatch.objects.create(
+            organisation=organisation, invited_by=manager, total=len(checked)
+        )
+        Invitation.objects.bulk_create(
+            Invitation(
+                batch=batch,
+                organisation=organisation,
+                email=row.email,
+                full_name=row.full_name,
+                job_title=row.job_title,
+            )
+            for row in checked
+        )
+        transaction.on_commit(partial(enqueue_sending, batch.pk))
+    return batch
+
+
+def enqueue_sending(batch_pk: int) -> bool:
+    """Publish the sending task, or log and leave the batch pending when the broker is down."""
+    from learners.tasks import send_invitations
+
+    try:
+        send_invitations.delay(batch_pk)
+    except Exception:  # noqa: BLE001 - any broker failure leaves the batch pending
+        logger.exception("Could not enqueue the sending of invitation batch %s", batch_pk)
+        return False
+    return True
+
+
+def invitation_url(invitation: Invitation) -> str:
+    path = reverse("organisations:accept_invitation", args=[invitation.token])
+    # Sent from a task, with no request at hand: the public address comes from settings.
+    return f"{settings.SITE_URL}{path}"
+
+
+def _send_one(invitation: Invitation) -> None:
+    # A worker has no request to take the language from: mails go in the site's.
+    with translation.override(settings.LANGUAGE_CODE):
+        _compose_and_send(invitation)
+
+
+def _compose_and_send(invitation: Invitation) -> None:
+    context = {
+        "invitation": invitation,
+        "organisation": invitation.organisation,
+        "inviter": invitation.batch.invited_by,
+        "url": invitation_url(invitation),
+        "validity_days": Invitation.VALIDITY.days,
+    }
+    send_mail(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+        + _("Invitation to join %(organisation)s on Campus Tiers-Lieux")
+        % {"organisation": invitation.organisation.name},
+        message=render_to_string("learners/organisation/invitation_email.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def send_batch(batch_pk: int) -> int:
+    """Send every unsent invitation of the batch; returns how many this call sent.
+
+    Each invitation is claimed by a compare-and-swap on `sent_at` before its
+    mail goes, so a redelivered task sends no mail twice; a mail that fails
+    releases its claim and the error propagates for the task to retry.
+    """
+    InvitationBatch.objects.filter(pk=batch_pk, status=InvitationBatch.Status.PENDING).update(
+        status=InvitationBatch.Status.SENDING
+    )
+    sent = 0
+    pending = Invitation.objects.filter(batch_id=batch_pk, sent_at__isnull=True).select_related(
+        "organisation", "batch__invited_by"
+    )
+    for invitation in pending.iterator():
+        claimed = Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(
+            sent_at=timezone.now()
+        )
+        if not claimed:
+            continue
+        try:
+            _send_one(invitation)
+        except Exception:
+            Invitation.objects.filter(pk=invitation.pk).update(sent_at=None)
+            raise
+        sent += 1
+        _recount(batch_pk)
+    _recount(batch_pk)
+    InvitationBatch.objects.filter(pk=batch_pk).exclude(status=InvitationBatch.Status.DONE).update(
+        status=InvitationBatch.Status.DONE, finished_at=timezone.now()
+    )
+    return sent
+
+
+def _recount(batch_pk: int) -> None:
+    count = Invitation.objects.filter(batch_id=batch_pk, sent_at__isnull=False).count()
+    InvitationBatch.objects.filter(pk=batch_pk).update(sent=count)
+
+
+# --- Accepting ------------------------------------------------------------------------
+
+
+def usable_invitation(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("organisation").filter(token=token).first()
+        if token
+        else None
+    )
+    if invitation is None or invitation.sent_at is None:
+        raise InvitationRefused(_("This invitation link is not valid."))
+    if invitation.accepted_at is not None:
+        raise InvitationRefused(
+            _("This invitation has already been used: log in with a code sent to your address.")
+        )
+    if invitation.sent_at <= timezone.now() - Invitation.VALIDITY:
+        raise InvitationRefused(
+            _("This invitation has expired: ask your organisation's manager for a new one.")
+        )
+    return invitation
+
+
+@transaction.atomic
+def accept(token: str) -> User:
+    """Join the invitation's organisation, creating the account if needed; returns the user.
+
+    The address counts as verified: the link reached it. Usable once.
+    """
+    invitation = usable_invitation(token)
+    # Lock the row: two clicks on the same link must not create two accounts.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise InvitationRefused(
+            _("This invitation has already been used: log in with a code sent to your address.")
+        )
+    user = User.objects.filter(email__iexact=invitation.email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email=invitation.email,
+            full_name=invitation.full_name,
+            job_title=invitation.job_title,
+            role=User.Role.PUBLIC_AGENT,
+            organisation=invitation.organisation,
+        )
+    elif not user.is_active:
+        raise InvitationRefused(_("This account is closed."))
+    elif user.organisation_id != invitation.organisation_id:
+        # Managing belongs to one organisation: joining another ends it.
+        user.organisation = invitation.organisation
+        user.is_organisation_manager = False
+        user.save(update_fields=["organisation", "is_organisation_manager"])
+    address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+    if address is None:
+        EmailAddress.objects.create(
+            user=user, email=user.email, verified=True, primary=not user.emailaddress_set.exists()
+        )
+    elif not address.verified:
+        address.verified = True
+        address.save(update_fields=["verified"])
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return user

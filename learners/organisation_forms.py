@@ -1,0 +1,126 @@
+"""Forms of the agents' light sign-up and of the organisation manager's pages."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from learners import insee
+from learners.models import Organisation, User
+
+
+class AgentSignupForm(forms.Form):
+    """A public agent's sign-up: who they are and where they work, no password."""
+
+    full_name = forms.CharField(
+        label=_("Full name"),
+        max_length=150,
+        help_text=_("As it must appear on your attestation."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Professional email address"),
+        help_text=_("We send a login code to it: no password to remember."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Your organisation"),
+        queryset=Organisation.objects.all(),
+        required=False,
+        empty_label=_("— not in the list: name it below —"),
+    )
+    new_organisation_name = forms.CharField(
+        label=_("Name of your organisation"), max_length=200, required=False
+    )
+    new_organisation_kind = forms.ChoiceField(
+        label=_("Type of organisation"),
+        choices=[("", "—")] + list(Organisation.Kind.choices),
+        required=False,
+    )
+    new_organisation_departement = forms.ChoiceField(
+        label=_("Département"), choices=(), required=False
+    )
+    job_title = forms.CharField(label=_("Job title (optional)"), max_length=150, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_organisation_departement"].choices = [
+            ("", "—"),
+            *insee.departement_choices(),
+        ]
+        self.fields["organisation"].error_messages["invalid_choice"] = _(
+            "Choose an organisation from the list."
+        )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("An account already uses this address: log in with a code instead."),
+                code="email_taken",
+            )
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        organisation = cleaned.get("organisation")
+        name = cleaned.get("new_organisation_name", "").strip()
+        if organisation and name:
+            self.add_error(
+                "new_organisation_name",
+                _("Either choose your organisation in the list or name a new one, not both."),
+            )
+        elif not organisation and not name and "organisation" not in self.errors:
+            self.add_error(
+                "organisation", _("Choose your organisation in the list, or name it below.")
+            )
+        elif name:
+            if Organisation.objects.filter(name__iexact=name).exists():
+                self.add_error(
+                    "new_organisation_name",
+                    _("This organisation already exists: choose it in the list."),
+                )
+            if not cleaned.get("new_organisation_kind"):
+                self.add_error("new_organisation_kind", _("Give the type of your organisation."))
+            if not cleaned.get("new_organisation_departement"):
+                self.add_error("new_organisation_departement", _("Give its département."))
+        return cleaned
+
+    def new_organisation(self) -> dict | None:
+        name = self.cleaned_data.get("new_organisation_name", "").strip()
+        if not name:
+            return None
+        departement = self.cleaned_data["new_organisation_departement"]
+        return {
+            "name": name,
+            "kind": self.cleaned_data["new_organisation_kind"],
+            "departement": departement,
+            "region": insee.departements()[departement].region,
+        }
+
+
+class InvitationForm(forms.Form):
+    """Addresses pasted one per line, or a CSV file: one or the other."""
+
+    emails = forms.CharField(
+        label=_("Email addresses, one per line"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+    )
+    file = forms.FileField(
+        label=_("Or a CSV file"),
+        required=False,
+        help_text=_(
+            "Columns email, full_name (optional), job_title (optional), with a header line; "
+            "commas or semicolons; UTF-8."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        has_text = bool(cleaned.get("emails", "").strip())
+        has_file = bool(cleaned.get("file"))
+        if has_text and has_file:
+            raise forms.ValidationError(_("Paste addresses or upload a file, not both."))
+        if not has_text and not has_file:
+            raise forms.ValidationError(_("Paste at least one address or upload a CSV file."))
+        return cleaned

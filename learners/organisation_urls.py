@@ -1,0 +1,21 @@
+"""Public agents' entry and organisation managers' pages (outside /moi/)."""
+
+from django.urls import path
+
+from learners import organisation_views as views
+
+app_name = "organisations"
+
+urlpatterns = [
+    path("agents/inscription/", views.agent_signup, name="agent_signup"),
+    path("agents/invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
+    path("moi/organisation/quitter/", views.leave_organisation, name="leave"),
+    path("organisation/inviter/", views.invite, name="invite"),
+    path("organisation/invitations/<int:pk>/", views.batch_progress, name="batch_progress"),
+    path(
+        "organisation/invitations/<int:pk>.json",
+        views.batch_progress_json,
+        name="batch_progress_json",
+    ),
+    path("organisation/agents/<int:pk>/retirer/", views.remove_member, name="remove_member"),
+]

@@ -1,0 +1,153 @@
+"""Agents' light sign-up, invitation links, and the manager's invitation pages."""
+
+from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from learners import invitations, organisations
+from learners.models import InvitationBatch, User
+from learners.organisation_forms import AgentSignupForm, InvitationForm
+
+LOGIN_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
+
+
+def _manager_or_404(user: User) -> None:
+    # Someone who manages nothing has no business knowing these pages exist.
+    if not (user.is_organisation_manager and user.organisation_id):
+        raise Http404
+
+
+# --- Agents ------------------------------------------------------------------------
+
+
+def agent_signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("learners:dashboard")
+    form = AgentSignupForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        user = organisations.register_agent(
+            email=form.cleaned_data["email"],
+            full_name=form.cleaned_data["full_name"],
+            job_title=form.cleaned_data["job_title"],
+            organisation=form.cleaned_data["organisation"],
+            new_organisation=form.new_organisation(),
+        )
+        # The same step as allauth's « send me a login code »: typing the code
+        # proves the address and logs the agent in, with no password ever set.
+        LoginCodeVerificationProcess.initiate(request=request, user=user, email=user.email)
+        return redirect("account_confirm_login_code")
+    return render(request, "learners/organisation/agent_signup.html", {"form": form})
+
+
+@never_cache
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    # GET only shows the invitation: mail scanners open links, a click on the
+    # button (POST) is what uses it.
+    if request.method == "POST":
+        try:
+            user = invitations.accept(token)
+        except invitations.InvitationRefused as refusal:
+            return render(
+                request,
+                "learners/organisation/invitation.html",
+                {"refusal": str(refusal)},
+                status=410,
+            )
+        login(request, user, backend=LOGIN_BACKEND)
+        messages.success(
+            request,
+            _("Welcome! You joined « %(organisation)s ».") % {"organisation": user.organisation},
+        )
+        return redirect("learners:dashboard")
+    try:
+        invitation = invitations.usable_invitation(token)
+    except invitations.InvitationRefused as refusal:
+        return render(
+            request, "learners/organisation/invitation.html", {"refusal": str(refusal)}, status=410
+        )
+    return render(request, "learners/organisation/invitation.html", {"invitation": invitation})
+
+
+@login_required
+def leave_organisation(request: HttpRequest) -> HttpResponse:
+    if request.user.organisation_id is None:
+        raise Http404
+    if request.method == "POST":
+        organisations.leave_organisation(request.user)
+        messages.success(request, _("You left your organisation."))
+        return redirect("learners:profile")
+    return render(request, "learners/organisation/leave.html")
+
+
+# --- Managers ----------------------------------------------------------------------
+
+
+@login_required
+def invite(request: HttpRequest) -> HttpResponse:
+    _manager_or_404(request.user)
+    form = InvitationForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
+    line_errors: list[invitations.LineError] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            upload = form.cleaned_data["file"]
+            rows = (
+                invitations.rows_from_csv(upload.read())
+                if upload
+                else invitations.rows_from_text(form.cleaned_data["emails"])
+            )
+            batch = invitations.invite(request.user, rows)
+        except invitations.InvitationListRefused as refused:
+            line_errors = refused.errors
+        else:
+            messages.success(request, _("The invitations are being sent."))
+            return redirect("organisations:batch_progress", pk=batch.pk)
+    return render(
+        request,
+        "learners/organisation/invite.html",
+        {"form": form, "line_errors": line_errors, "organisation": request.user.organisation},
+        status=400 if line_errors else 200,
+    )
+
+
+def _own_batch(request: HttpRequest, pk: int) -> InvitationBatch:
+    _manager_or_404(request.user)
+    return get_object_or_404(
+        InvitationBatch.objects.filter(organisation_id=request.user.organisation_id), pk=pk
+    )
+
+
+@login_required
+def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(
+        request, "learners/organisation/batch_progress.html", {"batch": _own_batch(request, pk)}
+    )
+
+
+@never_cache
+@login_required
+def batch_progress_json(request: HttpRequest, pk: int) -> JsonResponse:
+    return JsonResponse(_own_batch(request, pk).as_progress())
+
+
+@login_required
+def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
+    _manager_or_404(request.user)
+    member = get_object_or_404(
+        organisations.members_of(request.user).exclude(pk=request.user.pk), pk=pk
+    )
+    if request.method == "POST":
+        organisations.remove_member(request.user, member)
+        messages.success(
+            request,
+            _("%(name)s no longer belongs to your organisation.") % {"name": member.display_name},
+        )
+        return redirect("certification:organisation_dashboard")
+    return render(request, "learners/organisation/remove_member.html", {"member": member})

@@ -1,0 +1,83 @@
+"""Organisations and their members: agent sign-up, leaving, removal, progress of members."""
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.db.models import Count, QuerySet
+
+from courses.models import LessonPage, TrackPage
+from learners.models import LessonProgress, Organisation, User
+
+
+@transaction.atomic
+def register_agent(
+    *,
+    email: str,
+    full_name: str,
+    job_title: str,
+    organisation: Organisation | None = None,
+    new_organisation: dict | None = None,
+) -> User:
+    """Create a public agent's account without a password, in an existing or a new organisation.
+
+    The address stays unverified until the person types the login code mailed to it.
+    """
+    if organisation is None:
+        if not new_organisation:
+            raise ValueError("An organisation, existing or new, is required.")
+        organisation = Organisation(**new_organisation)
+        organisation.full_clean()
+        organisation.save()
+    user = User.objects.create_user(
+        email=email,
+        full_name=full_name,
+        job_title=job_title,
+        role=User.Role.PUBLIC_AGENT,
+        organisation=organisation,
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
+    return user
+
+
+def leave_organisation(user: User) -> bool:
+    """The person leaves their organisation; False when they had none."""
+    if user.organisation_id is None:
+        return False
+    user.organisation = None
+    user.is_organisation_manager = False
+    user.save(update_fields=["organisation", "is_organisation_manager"])
+    return True
+
+
+def members_of(manager: User) -> QuerySet[User]:
+    """The people a manager follows: active members of their organisation, none otherwise."""
+    if not manager.is_organisation_manager or manager.organisation_id is None:
+        return User.objects.none()
+    return User.objects.filter(
+        organisation_id=manager.organisation_id, is_active=True, erased_at__isnull=True
+    )
+
+
+def remove_member(manager: User, member: User) -> bool:
+    """Remove `member` from the manager's organisation; their account and progress stay."""
+    if member.pk == manager.pk or not members_of(manager).filter(pk=member.pk).exists():
+        raise PermissionError("A manager removes other members of their own organisation only.")
+    return leave_organisation(member)
+
+
+def progress_by_member(members: QuerySet[User], tracks: list[TrackPage]) -> dict[int, int]:
+    """Percent of the tracks' live lessons each member has done, in two queries."""
+    if not tracks:
+        return {}
+    lessons = LessonPage.objects.none()
+    for track in tracks:
+        lessons = lessons | LessonPage.objects.live().descendant_of(track)
+    lesson_ids = list(lessons.values_list("pk", flat=True))
+    if not lesson_ids:
+        return {}
+    done = (
+        LessonProgress.objects.filter(learner__in=members, lesson_id__in=lesson_ids)
+        .values("learner_id")
+        .annotate(done=Count("lesson_id", distinct=True))
+        .values_list("learner_id", "done")
+    )
+    return {learner_id: round(100 * count / len(lesson_ids)) for learner_id, count in done}

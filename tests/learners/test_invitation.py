@@ -1,0 +1,251 @@
+"""A manager invites agents by a pasted list or a CSV: all or nothing, each bad line named."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from learners import invitations
+from learners.models import Invitation, InvitationBatch, User
+
+INVITE_URL = "/organisation/inviter/"
+
+
+@pytest.fixture(autouse=True)
+def eager_tasks():
+    """Send in-process even when CI sets a broker: these tests read the outbox."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+def csv_file(text: str, *, encoding: str = "utf-8") -> SimpleUploadedFile:
+    return SimpleUploadedFile("agents.csv", text.encode(encoding), content_type="text/csv")
+
+
+def link_in(message) -> str:
+    return re.search(r"https?://\S+/agents/invitation/\S+/", message.body).group(0)
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+def test_a_manager_invites_a_pasted_list_and_every_address_receives_a_link(
+    client, helene, django_capture_on_commit_callbacks
+):
+    client.force_login(helene)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(INVITE_URL, {"emails": "Anne@Example.org\n\nbruno@example.org;\n"})
+    batch = InvitationBatch.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("organisations:batch_progress", args=[batch.pk])
+    assert (batch.organisation, batch.invited_by) == (helene.organisation, helene)
+    assert (batch.total, batch.sent, batch.status) == (2, 2, InvitationBatch.Status.DONE)
+    assert sorted(m.to[0] for m in mail.outbox) == ["anne@example.org", "bruno@example.org"]
+    assert all("/agents/invitation/" in m.body for m in mail.outbox)
+
+
+def test_a_csv_with_bom_and_semicolons_is_read_with_names_and_job_titles(
+    client, helene, django_capture_on_commit_callbacks
+):
+    client.force_login(helene)
+    upload = csv_file(
+        "email;full_name;job_title\nanne@example.org;Anne Durand;Chargée de mission\n"
+        "bruno@example.org;Bruno Roy;\n",
+        encoding="utf-8-sig",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(INVITE_URL, {"file": upload})
+    assert response.status_code == 302
+    anne = Invitation.objects.get(email="anne@example.org")
+    assert (anne.full_name, anne.job_title) == ("Anne Durand", "Chargée de mission")
+    assert Invitation.objects.get(email="bruno@example.org").full_name == "Bruno Roy"
+    assert len(mail.outbox) == 2
+
+
+def test_a_comma_separated_csv_with_only_an_email_column_is_accepted(helene):
+    rows = invitations.rows_from_csv(b"email\r\nanne@example.org\r\n")
+    assert [(r.line, r.email) for r in rows] == [(2, "anne@example.org")]
+
+
+def test_a_list_with_bad_lines_is_refused_whole_and_every_bad_line_is_reported(
+    client, helene, sophie
+):
+    client.force_login(helene)
+    upload = csv_file(
+        "email,full_name\n"
+        "anne@example.org,Anne\n"  # 2: fine
+        "pas-une-adresse,Paul\n"  # 3: invalid
+        "ANNE@example.org,Anne bis\n"  # 4: duplicate of line 2
+        f"{sophie.email},Sophie\n"  # 5: already a member
+        "claire@example.org\n"  # 6: missing column
+        ",Sans adresse\n"  # 7: empty address
+    )
+    response = client.post(INVITE_URL, {"file": upload})
+    assert response.status_code == 400
+    errors = {error.line: error.message for error in response.context["line_errors"]}
+    assert sorted(errors) == [3, 4, 5, 6, 7]
+    assert "pas-une-adresse" in errors[3]
+    assert "2" in errors[4]
+    assert sophie.email in errors[5]
+    assert "full_name" in errors[6]
+    assert not InvitationBatch.objects.exists()
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"nom;fonction\nAnne;DGS\n", 1),  # no email column
+        (b"email,age\nanne@example.org,40\n", 1),  # unknown column
+        (b"email\nanne@example.org,extra\n", 2),  # too many cells
+        ("email\nanne@exemple.fr\n".encode("utf-16"), 0),  # not UTF-8
+        (b"", 0),  # empty
+    ],
+)
+def test_a_badly_shaped_file_is_refused_with_a_reason_and_stores_nothing(
+    client, helene, data, line
+):
+    client.force_login(helene)
+    upload = SimpleUploadedFile("agents.csv", data, content_type="text/csv")
+    response = client.post(INVITE_URL, {"file": upload})
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert [error.line for error in response.context["line_errors"]] == [line]
+    else:  # an empty upload is refused by the form itself
+        assert response.context["form"].errors
+    assert not InvitationBatch.objects.exists()
+
+
+def test_pasting_nothing_or_both_a_list_and_a_file_is_refused(client, helene):
+    client.force_login(helene)
+    assert client.post(INVITE_URL, {"emails": "  \n"}).context["form"].errors
+    both = client.post(
+        INVITE_URL, {"emails": "anne@example.org", "file": csv_file("email\nb@example.org\n")}
+    )
+    assert both.context["form"].errors
+    assert not InvitationBatch.objects.exists()
+
+
+def test_only_a_manager_reaches_the_invitation_pages(client, sophie, camille, helene, marc):
+    batch = InvitationBatch.objects.create(organisation=helene.organisation, total=0)
+    for person in (sophie, camille):
+        client.force_login(person)
+        assert client.get(INVITE_URL).status_code == 404
+        assert client.post(INVITE_URL, {"emails": "x@example.org"}).status_code == 404
+    client.force_login(marc)  # manages another organisation
+    assert client.get(reverse("organisations:batch_progress", args=[batch.pk])).status_code == 404
+    assert (
+        client.get(reverse("organisations:batch_progress_json", args=[batch.pk])).status_code == 404
+    )
+    assert not Invitation.objects.exists()
+
+
+def test_the_progress_page_works_without_javascript_and_its_json_counts_the_mails(client, helene):
+    batch = InvitationBatch.objects.create(
+        organisation=helene.organisation, invited_by=helene, total=3, sent=1
+    )
+    client.force_login(helene)
+    page = client.get(reverse("organisations:batch_progress", args=[batch.pk]))
+    assert b'http-equiv="refresh"' in page.content
+    progress = client.get(reverse("organisations:batch_progress_json", args=[batch.pk])).json()
+    assert progress == {
+        "status": "pending",
+        "total": 3,
+        "sent": 1,
+        "percent": 33,
+        "finished": False,
+    }
+
+
+def test_sending_a_batch_twice_sends_each_mail_once(helene):
+    rows = invitations.rows_from_text("anne@example.org\nbruno@example.org")
+    batch = invitations.invite(helene, rows)  # no commit in this test: nothing enqueued
+    assert invitations.send_batch(batch.pk) == 2
+    assert invitations.send_batch(batch.pk) == 0
+    batch.refresh_from_db()
+    assert (batch.sent, batch.status, len(mail.outbox)) == (2, "done", 2)
+
+
+def test_a_failing_mail_releases_its_claim_so_a_retry_sends_it(helene, monkeypatch):
+    batch = invitations.invite(helene, invitations.rows_from_text("anne@example.org"))
+
+    def broken(invitation):
+        raise OSError("mail server down")
+
+    monkeypatch.setattr(invitations, "_send_one", broken)
+    with pytest.raises(OSError):
+        invitations.send_batch(batch.pk)
+    assert Invitation.objects.get().sent_at is None
+    monkeypatch.undo()
+    assert invitations.send_batch(batch.pk) == 1
+
+
+# --- Accepting -------------------------------------------------------------------------
+
+
+def invite_and_get_link(helene, email="anne@example.org", name="Anne Durand") -> str:
+    rows = [invitations.InviteRow(line=2, email=email, full_name=name)]
+    batch = invitations.invite(helene, rows)
+    invitations.send_batch(batch.pk)
+    return path_of(link_in(mail.outbox[-1]))
+
+
+def test_the_invitation_link_creates_a_verified_account_and_logs_the_agent_in(client, helene):
+    link = invite_and_get_link(helene)
+    # Opening the link (as a mail scanner would) changes nothing.
+    assert client.get(link).status_code == 200
+    assert not User.objects.filter(email="anne@example.org").exists()
+    response = client.post(link)
+    assert response.status_code == 302
+    anne = User.objects.get(email="anne@example.org")
+    assert (anne.full_name, anne.role, anne.organisation) == (
+        "Anne Durand",
+        User.Role.PUBLIC_AGENT,
+        helene.organisation,
+    )
+    assert not anne.has_usable_password()
+    assert EmailAddress.objects.get(user=anne).verified
+    assert client.get(reverse("learners:dashboard")).wsgi_request.user == anne
+    assert Invitation.objects.get().accepted_by == anne
+
+
+def test_an_invitation_link_works_once(client, helene):
+    link = invite_and_get_link(helene)
+    client.post(link)
+    client.logout()
+    assert client.post(link).status_code == 410
+    assert client.get(link).status_code == 410
+    assert User.objects.filter(email="anne@example.org").count() == 1
+
+
+def test_an_expired_or_unknown_link_is_refused(client, helene):
+    link = invite_and_get_link(helene)
+    Invitation.objects.update(sent_at=timezone.now() - Invitation.VALIDITY)
+    assert client.post(link).status_code == 410
+    assert client.post("/agents/invitation/nope/").status_code == 410
+    assert not User.objects.filter(email="anne@example.org").exists()
+
+
+def test_an_existing_account_joins_the_organisation_through_its_invitation(
+    client, helene, marc, camille
+):
+    link = invite_and_get_link(helene, email=camille.email, name="")
+    client.post(link)
+    camille.refresh_from_db()
+    assert camille.organisation == helene.organisation
+    assert camille.full_name == "Camille Martin"
+    # A manager invited elsewhere stops managing their former organisation.
+    link = invite_and_get_link(helene, email=marc.email, name="")
+    client.post(link)
+    marc.refresh_from_db()
+    assert (marc.organisation, marc.is_organisation_manager) == (helene.organisation, False)

@@ -1,0 +1,101 @@
+"""Organisations: INSEE codes from the shipped files, Luhn-checked SIREN, leaving, removal."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from learners import insee
+from learners.models import Organisation
+
+VALID_SIRENS = ["732829320", "552032534", "130025265", "356000000"]
+INVALID_SIRENS = ["732829321", "123456789", "12345678", "1234567890", "73282932A"]
+
+
+def test_the_insee_files_hold_18_regions_and_101_departements_each_in_a_known_region():
+    regions, departements = insee.regions(), insee.departements()
+    assert len(regions) == 18
+    assert len(departements) == 101
+    assert all(d.region in regions for d in departements.values())
+    assert (departements["2A"].region, departements["971"].region) == ("94", "01")
+    assert (departements["23"].name, regions["75"].name) == ("Creuse", "Nouvelle-Aquitaine")
+    per_region = dict.fromkeys(regions, 0)
+    for departement in departements.values():
+        per_region[departement.region] += 1
+    assert (per_region["84"], per_region["76"], per_region["11"], per_region["94"]) == (
+        12,
+        13,
+        8,
+        2,
+    )
+
+
+@pytest.mark.parametrize("siren", VALID_SIRENS)
+def test_a_siren_with_a_correct_luhn_checksum_is_accepted(db, siren):
+    Organisation(name="Mairie", siren=siren, departement="23").full_clean()
+
+
+@pytest.mark.parametrize("siren", INVALID_SIRENS)
+def test_a_mistyped_siren_is_refused(db, siren):
+    with pytest.raises(ValidationError) as error:
+        Organisation(name="Mairie", siren=siren).full_clean()
+    assert "siren" in error.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("fields", "wrong"),
+    [
+        ({"departement": "20"}, "departement"),  # Corsica is 2A and 2B
+        ({"departement": "975"}, "departement"),
+        ({"region": "12"}, "region"),
+        ({"departement": "23", "region": "84"}, "region"),  # Creuse is in Nouvelle-Aquitaine
+    ],
+)
+def test_unknown_or_inconsistent_insee_codes_are_refused(db, fields, wrong):
+    with pytest.raises(ValidationError) as error:
+        Organisation(name="Mairie", **fields).full_clean()
+    assert wrong in error.value.message_dict
+
+
+def test_the_region_is_filled_from_the_departement(db):
+    organisation = Organisation(name="Mairie de Bastia", departement="2B")
+    organisation.full_clean()
+    assert organisation.region == "94"
+
+
+def test_an_agent_leaves_their_organisation_from_their_profile(client, sophie):
+    client.force_login(sophie)
+    url = reverse("organisations:leave")
+    assert client.get(url).status_code == 200
+    assert client.post(url).status_code == 302
+    sophie.refresh_from_db()
+    assert sophie.organisation is None
+    # Nothing left to leave.
+    assert client.post(url).status_code == 404
+
+
+def test_a_manager_removes_an_agent_of_their_organisation_after_confirming(client, helene, sophie):
+    client.force_login(helene)
+    url = reverse("organisations:remove_member", args=[sophie.pk])
+    assert client.get(url).status_code == 200
+    sophie.refresh_from_db()
+    assert sophie.organisation == helene.organisation  # a GET only asks
+    assert client.post(url).status_code == 302
+    sophie.refresh_from_db()
+    assert sophie.organisation is None
+    assert sophie.is_active
+
+
+def test_no_one_removes_an_agent_of_another_organisation_or_themselves(
+    client, helene, marc, sophie, camille
+):
+    for person in (marc, camille, sophie):
+        client.force_login(person)
+        assert (
+            client.post(reverse("organisations:remove_member", args=[sophie.pk])).status_code == 404
+        )
+    client.force_login(helene)
+    assert client.post(reverse("organisations:remove_member", args=[helene.pk])).status_code == 404
+    sophie.refresh_from_db()
+    helene.refresh_from_db()
+    assert helene.organisation is not None
+    assert sophie.organisation == helene.organisation
