@@ -1,0 +1,145 @@
+"""An organisation's manager sees their own agents' names, progress and attestations — no more."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from certification.models import Award, Certificate
+from learners.models import LessonProgress, User
+from tests.certification.conftest import complete_module
+
+DASHBOARD = "/organisation/"
+EXPORT = "/organisation/agents.csv"
+
+
+@pytest.fixture
+def earn(django_capture_on_commit_callbacks):
+    """Complete a module as the learner's clicks would, running what waits for the commit."""
+
+    def complete(learner, module):
+        with django_capture_on_commit_callbacks(execute=True):
+            complete_module(learner, module)
+
+    return complete
+
+
+def rows_of(response) -> dict[int, dict]:
+    return {
+        agent.pk: {
+            "name": agent.name,
+            "progress": agent.progress,
+            "kinds": sorted(c.award.kind for c in agent.attestations),
+        }
+        for agent in response.context["agents"]
+    }
+
+
+def test_a_manager_sees_the_progress_and_attestation_of_their_agents(
+    client, setting, earn, helene, sophie, marc
+):
+    earn(sophie, setting.basics)
+    client.force_login(helene)
+    rows = rows_of(client.get(DASHBOARD))
+    assert rows[sophie.pk] == {"name": "Sophie Lefèvre", "progress": 50, "kinds": ["module"]}
+    assert marc.pk not in rows
+
+    earn(sophie, setting.advanced)
+    rows = rows_of(client.get(DASHBOARD))
+    assert rows[sophie.pk]["progress"] == 100
+    assert Award.Kind.AWARENESS in rows[sophie.pk]["kinds"]
+
+
+def test_the_manager_page_shows_names_progress_and_attestations_only(
+    client, setting, earn, helene, sophie
+):
+    sophie.job_title = "Chargée de mission"
+    sophie.save()
+    earn(sophie, setting.basics)
+    earn(sophie, setting.advanced)
+    client.force_login(helene)
+    page = client.get(DASHBOARD).content.decode()
+    assert "Sophie Lefèvre" in page
+    assert sophie.email not in page
+    assert "Chargée de mission" not in page
+    exported = client.get(EXPORT).content.decode("utf-8-sig")
+    assert sophie.email not in exported
+
+
+def test_only_managers_reach_the_manager_pages_and_each_sees_only_their_organisation(
+    client, setting, earn, helene, sophie, marc, camille, staff
+):
+    earn(sophie, setting.basics)
+    for person in (sophie, camille, staff):  # an agent, a facilitator, the operating team
+        client.force_login(person)
+        assert client.get(DASHBOARD).status_code == 404
+        assert client.get(EXPORT).status_code == 404
+    client.force_login(marc)
+    assert sophie.pk not in rows_of(client.get(DASHBOARD))
+    assert "Sophie" not in client.get(EXPORT).content.decode("utf-8-sig")
+    remove = reverse("organisations:remove_member", args=[sophie.pk])
+    assert client.get(remove).status_code == 404
+    assert client.post(remove).status_code == 404
+    client.logout()
+    assert client.get(DASHBOARD).status_code == 302  # to the login page
+
+
+def test_the_export_lists_every_agent_with_progress_and_attestations(
+    client, setting, earn, helene, sophie
+):
+    earn(sophie, setting.basics)
+    earn(sophie, setting.advanced)
+    client.force_login(helene)
+    response = client.get(EXPORT)
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    by_name = {row["name"]: row for row in rows}
+    assert set(by_name) == {"Hélène Moreau", "Sophie Lefèvre"}
+    assert by_name["Sophie Lefèvre"]["awareness_progress_percent"] == "100"
+    assert setting.awareness_award.title in by_name["Sophie Lefèvre"]["attestations"]
+    assert by_name["Hélène Moreau"]["attestations"] == ""
+
+
+@pytest.mark.parametrize("agents", [5, 500])
+def test_the_manager_page_costs_the_same_queries_for_5_or_500_agents(
+    client, setting, helene, agents, django_assert_max_num_queries
+):
+    people = User.objects.bulk_create(
+        User(
+            email=f"agent{i}@example.org",
+            full_name=f"Agent {i:03}",
+            role=User.Role.PUBLIC_AGENT,
+            organisation=helene.organisation,
+        )
+        for i in range(agents)
+    )
+    lesson = setting.basics.lessons().first()
+    LessonProgress.objects.bulk_create(LessonProgress(learner=p, lesson=lesson) for p in people)
+    Certificate.objects.bulk_create(
+        Certificate(learner=p, award=setting.awareness_award, context={"holder": {"name": "x"}})
+        for p in people
+    )
+    client.force_login(helene)
+    with django_assert_max_num_queries(12):
+        response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    rows = rows_of(response)
+    assert len(rows) == agents + 1
+    assert {row["progress"] for pk, row in rows.items() if pk != helene.pk} == {50}
+    with django_assert_max_num_queries(12):
+        assert client.get(EXPORT).status_code == 200
+
+
+def test_the_demo_manager_sees_the_demo_agent_and_her_attestation(
+    client, db, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", verbosity=0)
+    manager = User.objects.get(email="referente@example.org")
+    agent = User.objects.get(email="agent@example.org")
+    client.force_login(manager)
+    rows = rows_of(client.get(DASHBOARD))
+    assert rows[agent.pk]["progress"] == 100
+    assert Award.Kind.AWARENESS in rows[agent.pk]["kinds"]

@@ -1,0 +1,125 @@
+"""Public agents sign up without a password and log in with a code mailed to them."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+
+from learners.models import Organisation, User
+
+SIGNUP_URL = "/agents/inscription/"
+
+
+def code_in(message) -> str:
+    # allauth's login code: two groups of four characters on a line of their own.
+    return re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", message.body, re.MULTILINE).group(1)
+
+
+def signup_data(**overrides) -> dict[str, str]:
+    data = {
+        "full_name": "Nadia Agent",
+        "email": "Nadia.Agent@Mairie-Test.fr",
+        "organisation": "",
+        "new_organisation_name": "",
+        "new_organisation_kind": "",
+        "new_organisation_departement": "",
+        "job_title": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_an_agent_signs_up_in_an_existing_organisation_and_logs_in_with_the_mailed_code(
+    client, organisation
+):
+    response = client.post(
+        SIGNUP_URL, signup_data(organisation=organisation.pk, job_title="Secrétaire de mairie")
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/comptes/login/code/confirm/"
+    nadia = User.objects.get(email="nadia.agent@mairie-test.fr")
+    assert (nadia.role, nadia.organisation, nadia.job_title) == (
+        User.Role.PUBLIC_AGENT,
+        organisation,
+        "Secrétaire de mairie",
+    )
+    assert not nadia.has_usable_password()
+    assert not EmailAddress.objects.get(user=nadia).verified
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [nadia.email]
+
+    response = client.post("/comptes/login/code/confirm/", {"code": code_in(mail.outbox[0])})
+    assert response.status_code == 302
+    assert client.get("/moi/parcours/").wsgi_request.user == nadia
+    assert EmailAddress.objects.get(user=nadia).verified
+
+
+def test_an_agent_names_a_new_organisation_whose_region_follows_the_departement(client, db):
+    response = client.post(
+        SIGNUP_URL,
+        signup_data(
+            new_organisation_name="Mairie de Guéret",
+            new_organisation_kind=Organisation.Kind.COMMUNE,
+            new_organisation_departement="23",
+        ),
+    )
+    assert response.status_code == 302
+    created = Organisation.objects.get(name="Mairie de Guéret")
+    assert (created.kind, created.departement, created.region) == ("commune", "23", "75")
+    assert User.objects.get(email="nadia.agent@mairie-test.fr").organisation == created
+
+
+def test_a_known_agent_logs_in_again_by_code_without_a_password(client, sophie):
+    response = client.post("/comptes/login/code/", {"email": sophie.email})
+    assert response.status_code == 302
+    code = code_in(mail.outbox[-1])
+    assert client.post("/comptes/login/code/confirm/", {"code": "WRONG1"}).status_code == 200
+    assert client.post("/comptes/login/code/confirm/", {"code": code}).status_code == 302
+    assert client.get("/moi/parcours/").wsgi_request.user == sophie
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"email": "pas-une-adresse", "organisation": "ORG"}, "email"),
+        ({"email": "sophie@example.org", "organisation": "ORG"}, "email"),
+        ({"full_name": "", "organisation": "ORG"}, "full_name"),
+        ({}, "organisation"),  # neither chosen nor named
+        ({"organisation": "999999"}, "organisation"),
+        (
+            {"organisation": "ORG", "new_organisation_name": "Autre"},
+            "new_organisation_name",
+        ),
+        (
+            {
+                "new_organisation_name": "communauté de communes du val test",
+                "new_organisation_kind": "epci",
+                "new_organisation_departement": "23",
+            },
+            "new_organisation_name",
+        ),
+        (
+            {"new_organisation_name": "Mairie", "new_organisation_departement": "23"},
+            "new_organisation_kind",
+        ),
+        (
+            {
+                "new_organisation_name": "Mairie",
+                "new_organisation_kind": "commune",
+                "new_organisation_departement": "20",
+            },
+            "new_organisation_departement",
+        ),
+    ],
+)
+def test_a_bad_agent_sign_up_names_the_field_and_creates_nothing(
+    client, sophie, organisation, overrides, field
+):
+    if overrides.get("organisation") == "ORG":
+        overrides["organisation"] = str(organisation.pk)
+    users, organisations = User.objects.count(), Organisation.objects.count()
+    response = client.post(SIGNUP_URL, signup_data(**overrides))
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert (User.objects.count(), Organisation.objects.count()) == (users, organisations)
+    assert mail.outbox == []
