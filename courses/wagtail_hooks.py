@@ -1,5 +1,6 @@
 """Wagtail admin registration for the courses app."""
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +11,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import ListingButton
 
 from courses import admin_views
-from courses.models import Block, Competence, CompetenceCrosswalk, Framework, Level
+from courses.models import Block, Competence, CompetenceCrosswalk, Framework, Level, ModulePage
 
 # Frameworks (référentiels) ------------------------------------------------------
 # Only holders of the model permissions on frameworks (superusers, or a group the
@@ -159,3 +160,21 @@ def register_framework_admin_urls():
             name="courses_framework_new_version",
         ),
     ]
+
+
+# Authoring ------------------------------------------------------------------------
+# Wagtail's "add" permission on the catalogue lets a trainer add pages anywhere
+# below it. Modules are the trainers' own: a lesson goes only under a module its
+# author owns, unless the user may publish there (the moderation team).
+
+
+def _may_add_below(user, parent_page) -> bool:
+    if user.is_superuser or parent_page.owner_id == user.pk:
+        return True
+    return parent_page.permissions_for_user(user).can_publish()
+
+
+@hooks.register("before_create_page")
+def refuse_lessons_under_someone_elses_module(request, parent_page, page_class):
+    if parent_page.specific_class is ModulePage and not _may_add_below(request.user, parent_page):
+        raise PermissionDenied

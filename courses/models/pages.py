@@ -1,6 +1,7 @@
 """The Wagtail page tree: Home → Catalogue → Track → Module → Lesson."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -9,7 +10,9 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page, PageManager, PageQuerySet
 from wagtail.search import index
 
+from courses.assessments import question_errors
 from courses.blocks import RICH_TEXT_FEATURES, LessonStreamBlock
+from courses.question_blocks import QuestionStreamBlock
 
 from .frameworks import Competence, Framework, Level
 
@@ -23,6 +26,21 @@ class Format(models.TextChoices):
     ONLINE = "en_ligne", _("Online")
     ON_SITE = "presentiel", _("On site")
     BLENDED = "hybride", _("Blended")
+
+
+class FeedbackPolicy(models.TextChoices):
+    IMMEDIATELY = "immediately", _("Immediately after each attempt")
+    AFTER_PASSING = "after_passing", _("Once the learner has passed")
+    NEVER = "never", _("Never (score only)")
+
+
+def _pass_mark_field(verbose_name):
+    return models.PositiveSmallIntegerField(
+        verbose_name,
+        default=70,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Percentage of the automatically scored questions."),
+    )
 
 
 class HomePage(Page):
@@ -40,6 +58,32 @@ class HomePage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["tracks"] = TrackPage.objects.live().public().descendant_of(self).order_by("path")
         return context
+
+    def route(self, request, path_components):
+        """Resolve a whole URL in two queries instead of two per level of the tree.
+
+        Wagtail walks down one level at a time (a child lookup, then its specific
+        row). Our pages have no routes of their own, so the page at the end of the
+        path can be found by its `url_path` at once; anything not found that way
+        (a route below a page) falls back to Wagtail's walk.
+        """
+        if not path_components:
+            return super().route(request, path_components)
+        prefixes = [
+            f"{self.url_path}{'/'.join(path_components[:depth])}/"
+            for depth in range(1, len(path_components) + 1)
+        ]
+        found = {
+            page.url_path: page
+            for page in Page.objects.filter(url_path__in=prefixes[-2:], path__startswith=self.path)
+        }
+        target = found.get(prefixes[-1])
+        if target is None:
+            return super().route(request, path_components)
+        page = target.specific
+        # Breadcrumbs ask for the parent: hand it over as Wagtail's walk would.
+        page._cached_parent_obj = found.get(prefixes[-2], self) if len(prefixes) > 1 else self
+        return page.route(request, [])
 
 
 class CatalogPage(Page):
@@ -88,6 +132,13 @@ class TrackPage(Page):
     disability_referent = models.CharField(_("disability referent"), max_length=150, blank=True)
     disability_contact = models.EmailField(_("disability referent's email"), blank=True)
     contact = models.EmailField(_("contact"), blank=True)
+    positioning = StreamField(
+        QuestionStreamBlock(),
+        verbose_name=_("positioning questions"),
+        blank=True,
+        help_text=_("A short quiz learners take when they enter the track (Qualiopi 8)."),
+    )
+    positioning_pass_mark = _pass_mark_field(_("positioning pass mark (%)"))
 
     content_panels = Page.content_panels + [
         FieldPanel("audience"),
@@ -116,6 +167,10 @@ class TrackPage(Page):
             heading=_("Disability"),
         ),
         FieldPanel("contact"),
+        MultiFieldPanel(
+            [FieldPanel("positioning_pass_mark"), FieldPanel("positioning")],
+            heading=_("Positioning test"),
+        ),
     ]
     search_fields = Page.search_fields + [
         index.SearchField("summary"),
@@ -202,6 +257,30 @@ class ModulePage(Page):
         blank=True,
         help_text=_("Leave empty only if the image is purely decorative."),
     )
+    quiz = StreamField(QuestionStreamBlock(), verbose_name=_("quiz questions"), blank=True)
+    quiz_questions_per_competence = models.PositiveSmallIntegerField(
+        _("questions drawn per competence"),
+        null=True,
+        blank=True,
+        help_text=_("Drawn at random for each attempt. Leave blank to ask every question."),
+    )
+    quiz_shuffle_options = models.BooleanField(_("shuffle the options"), default=True)
+    quiz_pass_mark = _pass_mark_field(_("pass mark (%)"))
+    quiz_max_attempts = models.PositiveSmallIntegerField(
+        _("maximum attempts"), null=True, blank=True, default=3, help_text=_("Blank: unlimited.")
+    )
+    quiz_cooldown_minutes = models.PositiveIntegerField(
+        _("minutes between attempts"), default=0
+    )
+    quiz_time_limit_minutes = models.PositiveIntegerField(
+        _("time limit (minutes)"), null=True, blank=True, help_text=_("Blank: no limit.")
+    )
+    quiz_feedback = models.CharField(
+        _("feedback shown"),
+        max_length=16,
+        choices=FeedbackPolicy.choices,
+        default=FeedbackPolicy.IMMEDIATELY,
+    )
 
     objects = ModulePageManager()
 
@@ -214,6 +293,19 @@ class ModulePage(Page):
         FieldPanel("prerequisite_modules"),
         InlinePanel("targets", label=_("Targeted competences"), min_num=1),
         MultiFieldPanel([FieldPanel("cover_image"), FieldPanel("cover_alt")], heading=_("Cover")),
+        MultiFieldPanel(
+            [
+                FieldPanel("quiz_questions_per_competence"),
+                FieldPanel("quiz_shuffle_options"),
+                FieldPanel("quiz_pass_mark"),
+                FieldPanel("quiz_max_attempts"),
+                FieldPanel("quiz_cooldown_minutes"),
+                FieldPanel("quiz_time_limit_minutes"),
+                FieldPanel("quiz_feedback"),
+                FieldPanel("quiz"),
+            ],
+            heading=_("Quiz"),
+        ),
     ]
     search_fields = Page.search_fields + [
         index.SearchField("summary"),
@@ -231,6 +323,26 @@ class ModulePage(Page):
 
     def lessons(self) -> PageQuerySet:
         return LessonPage.objects.live().child_of(self).order_by("path")
+
+    @property
+    def has_quiz(self) -> bool:
+        return len(self.quiz) > 0
+
+    def clean(self) -> None:
+        super().clean()
+        # Targets are an inline panel: in the admin they are in memory, not saved yet.
+        targets = [t for t in self.targets.all() if t.competence_id and t.target_level_id]
+        framework_ids = {t.competence.block.framework_id for t in targets}
+        level_codes: dict[int, set[str]] = {}
+        for level in Level.objects.filter(framework_id__in=framework_ids):
+            level_codes.setdefault(level.framework_id, set()).add(level.code)
+        allowed = {
+            t.competence.code: level_codes.get(t.competence.block.framework_id, set())
+            for t in targets
+        }
+        errors = question_errors(self.quiz, allowed)
+        if errors:
+            raise ValidationError({"quiz": errors})
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

@@ -233,3 +233,17 @@ def test_a_member_of_the_moderation_group_who_is_not_superuser_approves_too(
 
     karims_module.refresh_from_db()
     assert karims_module.live
+
+
+def test_a_trainer_cannot_add_a_lesson_under_another_trainers_module(client, karims_module, lea):
+    client.force_login(lea)
+    url = f"{ADMIN}/pages/add/courses/lessonpage/{karims_module.pk}/"
+    assert client.get(url).status_code == 403
+    client.post(url, {"title": "Leçon de Léa", "slug": "lecon-de-lea"})
+    assert karims_module.get_children().count() == 0
+
+
+def test_a_trainer_adds_lessons_under_their_own_module(client, karims_module, karim):
+    client.force_login(karim)
+    url = f"{ADMIN}/pages/add/courses/lessonpage/{karims_module.pk}/"
+    assert client.get(url).status_code == 200

@@ -43,7 +43,7 @@ def test_a_visitor_signs_up_and_receives_a_confirmation_email(client, db):
             {"password2": "Autre-mot-de-passe-2026"},
             "Vous devez saisir deux fois le même mot de passe.",
         ),
-        ({"full_name": ""}, "Champ requis."),
+        ({"full_name": ""}, "Ce champ est obligatoire."),
     ],
 )
 def test_a_bad_sign_up_gives_a_french_error_and_creates_nothing(
