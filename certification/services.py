@@ -474,7 +474,8 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
     is not extended: a correction is not a renewal.
     """
     old = (
-        Certificate.objects.select_for_update()
+        # Lock only the certificate row: the holder may be gone (nullable join).
+        Certificate.objects.select_for_update(of=("self",))
         .select_related("award", "learner")
         .get(pk=certificate.pk)
     )
