@@ -545,3 +545,11 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"{self.email} → {self.organisation}"
 
+
+# Assessment rows live in their own module; importing them here registers them.
+from learners.assessment_models import (  # noqa: E402, F401
+    Attempt,
+    AttemptAnswer,
+    Satisfaction,
+    Submission,
+)

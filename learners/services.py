@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from courses.models import Competence, LessonPage, Level, ModulePage, TrackPage
 from learners.models import (
+    Attempt,
     Enrolment,
     LedgerEntry,
     LessonProgress,
@@ -99,12 +100,10 @@ def leave(learner: User, page: TrackPage | ModulePage) -> bool:
 
 
 def assessment_passed(learner: User, module: ModulePage) -> bool | None:
-    """Whether the learner passed the module's assessment; None when it has none.
-
-    Assessments arrive with the quiz issue, which replaces this body. Until then
-    no module has one, so modules complete on their lessons alone.
-    """
-    return None
+    """Whether the learner passed the module's quiz; None when it has none."""
+    if not module.has_quiz:
+        return None
+    return Attempt.objects.quizzes().filter(learner=learner, module=module, passed=True).exists()
 
 
 def module_requirements_met(learner: User, module: ModulePage) -> bool:

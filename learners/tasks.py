@@ -1,8 +1,82 @@
 """Celery tasks of learners: thin, take primary keys, safe to run twice."""
 
+import logging
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from learners.models import Attempt, Submission
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue(task, *args) -> bool:
+    """Publish `task`; log and return False when the broker cannot be reached."""
+    try:
+        task.delay(*args)
+    except OSError:  # kombu and redis connection errors derive from it
+        logger.exception("Could not enqueue %s%r", task.name, args)
+        return False
+    return True
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def record_attempt_outcome(attempt_pk: int) -> bool:
+    """Turn a submitted attempt into ledger evidence once; False on a redelivery."""
+    from learners import assessments
+
+    with transaction.atomic():
+        claimed = Attempt.objects.filter(
+            pk=attempt_pk, status=Attempt.Status.SUBMITTED, outcome_recorded_at__isnull=True
+        ).update(outcome_recorded_at=timezone.now())
+        if not claimed:
+            return False
+        attempt = Attempt.objects.select_related("learner", "module", "track").get(pk=attempt_pk)
+        assessments.record_attempt_outcome(attempt)
+    return True
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def notify_submission_graded(submission_pk: int) -> bool:
+    """Tell the learner their submission was graded; False when already told (redelivery)."""
+    claimed = (
+        Submission.objects.filter(pk=submission_pk, learner_notified_at__isnull=True)
+        .exclude(status=Submission.Status.PENDING)
+        .update(learner_notified_at=timezone.now())
+    )
+    if not claimed:
+        return False
+    submission = Submission.objects.select_related("learner", "module").get(pk=submission_pk)
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "submission": submission,
+            "dashboard_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+            + reverse("learners:dashboard"),
+        }
+        try:
+            send_mail(
+                render_to_string("learners/email/submission_graded_subject.txt", context).strip(),
+                render_to_string("learners/email/submission_graded.txt", context),
+                None,
+                [submission.learner.email],
+            )
+        except OSError:
+            # Release the claim so that the retry sends it: a lost mail is worse than none late.
+            Submission.objects.filter(pk=submission_pk).update(learner_notified_at=None)
+            raise
+    return True
 
 
 @shared_task(

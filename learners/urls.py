@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learners import views
+from learners import assessment_views, views
 
 app_name = "learners"
 
@@ -15,4 +15,30 @@ urlpatterns = [
     path("donnees/", views.my_data, name="my_data"),
     path("donnees/export.zip", views.export_data, name="export_data"),
     path("donnees/supprimer/", views.erase_account, name="erase_account"),
+    # Assessments (learners/assessment_views.py)
+    path("modules/<int:module_id>/quiz/", assessment_views.quiz_start, name="quiz_start"),
+    path("quiz/<int:attempt_id>/", assessment_views.quiz_take, name="quiz_take"),
+    path("quiz/<int:attempt_id>/resultat/", assessment_views.quiz_result, name="quiz_result"),
+    path(
+        "parcours/<int:track_id>/positionnement/",
+        assessment_views.positioning,
+        name="positioning",
+    ),
+    path(
+        "modules/<int:module_id>/satisfaction/",
+        assessment_views.satisfaction,
+        name="satisfaction",
+    ),
+    path(
+        "modules/<int:module_id>/resultats/",
+        assessment_views.module_results,
+        name="module_results",
+    ),
+    path("evaluations/", assessment_views.grading_queue, name="grading_queue"),
+    path("evaluations/<int:submission_id>/", assessment_views.grade, name="grade"),
+    path(
+        "evaluations/<int:submission_id>/piece/",
+        assessment_views.submission_file,
+        name="submission_file",
+    ),
 ]

@@ -45,6 +45,11 @@ def page_form(client, url: str, **fields) -> dict:
     response = client.get(url)
     assert response.status_code == 200, url
     data = querydict_from_html(response.content.decode(), form_id="page-edit-form")
+    # Empty question StreamFields (module quiz, track positioning) are drawn by
+    # Wagtail's JavaScript, so the HTML holds no count for them; other forms ignore these.
+    for stream in ("quiz", "positioning"):
+        if f"{stream}-count" not in data:
+            data[f"{stream}-count"] = "0"
     for name, value in fields.items():
         data[name] = value  # replaces; QueryDict.update() would append
     return data

@@ -31,3 +31,27 @@ def journey(db, karim, lea) -> Journey:
     other_track = make_track(framework, "Aller plus loin (test)")
     outside = make_module(other_track, "Module externe", lessons=1, prerequisites=[basics])
     return Journey(framework, track, basics, advanced, closing, other_track, outside)
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run tasks in-process, as the embedded mode does, even when CI sets a broker."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def submit(eager_tasks, django_capture_on_commit_callbacks):
+    """Submit an attempt and run what follows its commit (evidence, completion)."""
+
+    from learners.assessments import submit_attempt
+
+    def submit_and_commit(attempt, answers, uploads=None, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return submit_attempt(attempt, answers, uploads, **kwargs)
+
+    return submit_and_commit

@@ -1,0 +1,125 @@
+"""Quiz definitions as data: the frozen form of a question, and checks on authored ones.
+
+An attempt stores `question_snapshot(...)` for each question it drew, so later
+edits of the page never change what a learner was asked or how it is scored.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+AUTO_SCORED = {
+    "single_choice",
+    "multiple_choice",
+    "true_false",
+    "short_answer",
+    "numeric",
+    "ordering",
+}
+CHOICE_TYPES = {"single_choice", "multiple_choice", "true_false"}
+
+
+def _item_ids(list_value) -> list[str]:
+    # ListBlock items carry their own UUID once saved; a value built in code may not.
+    bound = getattr(list_value, "bound_blocks", None)
+    if bound is None:
+        return [str(index) for index in range(len(list_value))]
+    return [item.id or str(index) for index, item in enumerate(bound)]
+
+
+def question_snapshot(child) -> dict[str, Any]:
+    """The frozen, JSON-ready form of one StreamField question (a StreamChild)."""
+    value = child.value
+    snapshot: dict[str, Any] = {
+        "id": str(child.id),
+        "type": child.block_type,
+        "competence": value["competence"],
+        "level": value["level"],
+        "text": value["text"],
+        "explanation": value.get("explanation") or "",
+    }
+    if child.block_type in CHOICE_TYPES:
+        snapshot["options"] = [
+            {
+                "key": key,
+                "text": option["text"],
+                "correct": bool(option["correct"]),
+                "feedback": option.get("feedback") or "",
+            }
+            for key, option in zip(_item_ids(value["options"]), value["options"], strict=True)
+        ]
+    if child.block_type == "multiple_choice":
+        snapshot["scoring"] = value.get("scoring") or "all_or_nothing"
+    elif child.block_type == "short_answer":
+        snapshot["accepted_answers"] = list(value["accepted_answers"])
+    elif child.block_type == "numeric":
+        snapshot["answer"] = float(value["answer"])
+        snapshot["tolerance"] = float(value.get("tolerance") or 0)
+    elif child.block_type == "ordering":
+        # Keys are the correct positions; the attempt shuffles the display order.
+        snapshot["items"] = [
+            {"key": str(position), "text": text} for position, text in enumerate(value["items"])
+        ]
+    elif child.block_type == "open":
+        snapshot["allow_file"] = bool(value.get("allow_file"))
+    return snapshot
+
+
+def question_errors(stream: Iterable, competence_levels: dict[str, set[str]]) -> list[str]:
+    """Messages for questions whose competence or level code `competence_levels` lacks.
+
+    `competence_levels` maps each allowed competence code to its framework's level codes.
+    """
+    errors = []
+    for number, child in enumerate(stream, start=1):
+        code, level = child.value["competence"], child.value["level"]
+        if code not in competence_levels:
+            errors.append(
+                _("Question %(number)s: the module does not target the competence « %(code)s ».")
+                % {"number": number, "code": code}
+            )
+        elif level not in competence_levels[code]:
+            errors.append(
+                _(
+                    "Question %(number)s: « %(level)s » is not a level of the "
+                    "competence's framework."
+                )
+                % {"number": number, "level": level}
+            )
+    return errors
+
+
+def stream_data(questions: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """StreamField data for questions in the JSON form of data/demo/ (and tests)."""
+    data = []
+    for question in questions:
+        kind = question["type"]
+        value: dict[str, Any] = {
+            "competence": question["competence"],
+            "level": question["level"],
+            "text": question["text"],
+            "explanation": question.get("explanation", ""),
+        }
+        if kind in CHOICE_TYPES:
+            value["options"] = [
+                {
+                    "text": option["text"],
+                    "correct": bool(option.get("correct")),
+                    "feedback": option.get("feedback", ""),
+                }
+                for option in question["options"]
+            ]
+        if kind == "multiple_choice":
+            value["scoring"] = question.get("scoring", "all_or_nothing")
+        elif kind == "short_answer":
+            value["accepted_answers"] = list(question["accepted_answers"])
+        elif kind == "numeric":
+            value["answer"] = question["answer"]
+            value["tolerance"] = question.get("tolerance", 0)
+        elif kind == "ordering":
+            value["items"] = list(question["items"])
+        elif kind == "open":
+            value["allow_file"] = question.get("allow_file", True)
+        data.append((kind, value))
+    return data

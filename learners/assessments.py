@@ -1,0 +1,816 @@
+"""Operations on assessments: quiz attempts, positioning tests, grading, satisfaction.
+
+Scoring is `learners.scoring` (pure); this module draws, freezes, locks,
+stores and turns results into ledger evidence through `services.record_evidence`.
+"""
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courses.assessments import AUTO_SCORED, question_snapshot
+from courses.models import Block, Competence, Level, ModulePage, TrackPage
+from courses.models.pages import FeedbackPolicy
+from learners import scoring
+from learners.models import (
+    Attempt,
+    AttemptAnswer,
+    Enrolment,
+    LedgerEntry,
+    Satisfaction,
+    Submission,
+    User,
+)
+from learners.queries import covering_enrolment, missing_prerequisites
+from learners.services import (
+    JourneyRefused,
+    NotEnrolled,
+    PrerequisitesMissing,
+    record_evidence,
+    refresh_completion,
+)
+from learners.uploads import check_upload
+
+# Network latency and a slow click must not cost a learner their attempt.
+LATE_GRACE = timedelta(seconds=30)
+ITEM_ANALYSIS_MIN_ANSWERS = 5
+
+
+class AssessmentRefused(JourneyRefused):
+    """A refusal to show the learner as is."""
+
+
+# --- Drawing and freezing --------------------------------------------------------
+
+
+def _resolve(questions: list[dict], competences: list[Competence]) -> list[dict]:
+    """Add competence and level ids to frozen questions, so evidence needs no lookup by code."""
+    by_code = {competence.code: competence for competence in competences}
+    framework_ids = {competence.block.framework_id for competence in competences}
+    levels = {
+        (level.framework_id, level.code): level
+        for level in Level.objects.filter(framework_id__in=framework_ids)
+    }
+    for question in questions:
+        competence = by_code.get(question["competence"])
+        level = competence and levels.get((competence.block.framework_id, question["level"]))
+        question["competence_id"] = competence.pk if competence else None
+        question["level_id"] = level.pk if level else None
+        question["level_rank"] = level.rank if level else None
+    return questions
+
+
+def draw_questions(
+    stream, per_competence: int | None, shuffle_options: bool, rng: random.Random
+) -> list[dict]:
+    """Freeze the questions an attempt asks: N per competence (all when None), in authored order.
+
+    Options are shuffled when asked; ordering items always are, or the page
+    would show the answer.
+    """
+    snapshots = [question_snapshot(child) for child in stream]
+    if per_competence:
+        by_competence: dict[str, list[int]] = defaultdict(list)
+        for index, question in enumerate(snapshots):
+            by_competence[question["competence"]].append(index)
+        kept = set()
+        for indexes in by_competence.values():
+            kept.update(rng.sample(indexes, min(per_competence, len(indexes))))
+        snapshots = [q for index, q in enumerate(snapshots) if index in kept]
+    for question in snapshots:
+        if "options" in question and shuffle_options:
+            rng.shuffle(question["options"])
+        if "items" in question:
+            correct = list(question["items"])
+            while len(correct) > 1 and question["items"] == correct:
+                rng.shuffle(question["items"])
+    return snapshots
+
+
+# --- Quiz rules ------------------------------------------------------------------
+
+
+@dataclass
+class QuizState:
+    module: ModulePage
+    attempts: list[Attempt]
+    now: datetime
+
+    @property
+    def used(self) -> int:
+        return len(self.attempts)
+
+    @property
+    def attempts_left(self) -> int | None:
+        if self.module.quiz_max_attempts is None:
+            return None
+        return max(0, self.module.quiz_max_attempts - self.used)
+
+    @property
+    def open_attempt(self) -> Attempt | None:
+        return next((a for a in self.attempts if a.is_open), None)
+
+    @property
+    def passed(self) -> bool:
+        return any(a.passed for a in self.attempts)
+
+    @property
+    def last_finished(self) -> Attempt | None:
+        finished = [a for a in self.attempts if not a.is_open]
+        return max(finished, key=lambda a: a.submitted_at or a.started_at, default=None)
+
+    @property
+    def next_start_at(self) -> datetime | None:
+        last = self.last_finished
+        if last is None or not self.module.quiz_cooldown_minutes:
+            return None
+        at = (last.submitted_at or last.started_at) + timedelta(
+            minutes=self.module.quiz_cooldown_minutes
+        )
+        return at if at > self.now else None
+
+    def refusal(self) -> str | None:
+        """Why a new attempt cannot start now, or None."""
+        if not self.module.has_quiz:
+            return _("This module has no quiz.")
+        if self.attempts_left == 0:
+            return _("You have used all your attempts at this quiz.")
+        if self.next_start_at is not None:
+            return _("You can try again from %(time)s.") % {
+                "time": timezone.localtime(self.next_start_at).strftime("%d/%m/%Y %H:%M")
+            }
+        return None
+
+
+def quiz_state(learner: User, module: ModulePage, now: datetime | None = None) -> QuizState:
+    attempts = list(
+        Attempt.objects.quizzes()
+        .filter(learner=learner, module=module)
+        .only("pk", "status", "passed", "score", "number", "started_at", "submitted_at", "deadline")
+        .order_by("number")
+    )
+    return QuizState(module=module, attempts=attempts, now=now or timezone.now())
+
+
+def start_attempt(
+    learner: User,
+    module: ModulePage,
+    *,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> Attempt:
+    """Start (or resume) the learner's attempt at the module's quiz.
+
+    Raises `NotEnrolled`, `PrerequisitesMissing` or `AssessmentRefused` (no
+    attempt left, cooldown running). Two concurrent starts cannot exceed the
+    maximum: the enrolment row is locked for the transaction.
+    """
+    now = now or timezone.now()
+    enrolment = covering_enrolment(learner, module)
+    if enrolment is None:
+        raise NotEnrolled()
+    missing = missing_prerequisites(learner, module)
+    if missing:
+        raise PrerequisitesMissing(missing)
+    try:
+        with transaction.atomic():
+            list(Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values_list("pk"))
+            state = quiz_state(learner, module, now)
+            if state.open_attempt is not None:
+                return _expire_if_late(state.open_attempt, now) or Attempt.objects.get(
+                    pk=state.open_attempt.pk
+                )
+            refusal = state.refusal()
+            if refusal:
+                raise AssessmentRefused(refusal)
+            questions = draw_questions(
+                module.quiz,
+                module.quiz_questions_per_competence,
+                module.quiz_shuffle_options,
+                rng or random.SystemRandom(),
+            )
+            competences = [t.competence for t in module.targets.select_related("competence__block")]
+            limit = module.quiz_time_limit_minutes
+            return Attempt.objects.create(
+                learner=learner,
+                kind=Attempt.Kind.QUIZ,
+                module=module,
+                number=state.used + 1,
+                questions=_resolve(questions, competences),
+                pass_mark=module.quiz_pass_mark,
+                feedback_policy=module.quiz_feedback,
+                started_at=now,
+                deadline=now + timedelta(minutes=limit) if limit else None,
+            )
+    except IntegrityError as error:
+        # Another request took this attempt number between our read and our write
+        # (possible on SQLite, which has no row locks): it won, nothing to undo.
+        raise AssessmentRefused(_("An attempt has just been started. Reload the page.")) from error
+
+
+def _expire_if_late(attempt: Attempt, now: datetime) -> Attempt | None:
+    """Close an attempt whose time ran out with a zero score; None when it is not late."""
+    if attempt.deadline is None or now <= attempt.deadline + LATE_GRACE:
+        return None
+    updated = Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.IN_PROGRESS).update(
+        status=Attempt.Status.EXPIRED, submitted_at=now, score=0, passed=False
+    )
+    attempt.refresh_from_db()
+    return attempt if updated or not attempt.is_open else None
+
+
+# --- Answers from a form ---------------------------------------------------------
+
+
+def field_names(question: dict) -> list[str]:
+    """The form fields a question owns (the first one is where an error link points)."""
+    base = f"q-{question['id']}"
+    if question["type"] == "ordering":
+        return [f"{base}-{item['key']}" for item in question["items"]]
+    if question["type"] == "open":
+        return [base, f"{base}-file"]
+    return [base]
+
+
+def answers_from_form(
+    attempt: Attempt, data, files
+) -> tuple[dict[str, Any], dict[str, UploadedFile], dict[str, str]]:
+    """Answers keyed by question id, files by question id, and errors by question id.
+
+    Raises `AssessmentRefused` when the form answers a question the attempt did
+    not draw: that is a forged or stale form, not a mistake to correct.
+    """
+    known = {name for question in attempt.questions for name in field_names(question)}
+    posted = [name for name in [*data.keys(), *files.keys()] if name.startswith("q-")]
+    if any(name not in known for name in posted):
+        raise AssessmentRefused(_("This form answers a question that is not part of your attempt."))
+    answers: dict[str, Any] = {}
+    uploads: dict[str, UploadedFile] = {}
+    errors: dict[str, str] = {}
+    for question in attempt.questions:
+        qid, kind, base = question["id"], question["type"], f"q-{question['id']}"
+        if kind == "multiple_choice":
+            answer = data.getlist(base)
+            if not answer:
+                errors[qid] = _("Tick at least one answer.")
+        elif kind == "ordering":
+            positions = [data.get(f"{base}-{item['key']}", "") for item in question["items"]]
+            expected = [str(n) for n in range(1, len(question["items"]) + 1)]
+            if sorted(positions) != expected:
+                errors[qid] = _("Give each item a different position.")
+                answer = None
+            else:
+                ranked = sorted(
+                    zip(positions, question["items"], strict=True), key=lambda p: int(p[0])
+                )
+                answer = [item["key"] for _position, item in ranked]
+        else:
+            answer = (data.get(base) or "").strip()
+            upload = files.get(f"{base}-file") if kind == "open" else None
+            if upload is not None and question.get("allow_file"):
+                try:
+                    check_upload(upload)
+                except ValueError as refusal:
+                    errors[qid] = str(refusal)
+                uploads[qid] = upload
+            if not answer and not (kind == "open" and upload is not None):
+                errors.setdefault(qid, _("Answer this question."))
+            elif kind == "numeric" and scoring.parse_number(answer) is None:
+                errors[qid] = _("Enter a number.")
+        answers[qid] = answer
+    return answers, uploads, errors
+
+
+# --- Submitting ------------------------------------------------------------------
+
+
+def submit_attempt(
+    attempt: Attempt,
+    answers: dict[str, Any],
+    uploads: dict[str, UploadedFile] | None = None,
+    *,
+    now: datetime | None = None,
+) -> Attempt:
+    """Score and close the attempt once; raise `AssessmentRefused` for anything else.
+
+    A second submission or a replayed POST finds the attempt closed; a late one
+    closes it as expired (score 0); an answer to a question the attempt did not
+    draw refuses the whole submission. Each case leaves exactly one result.
+    """
+    now = now or timezone.now()
+    uploads = uploads or {}
+    if set(answers) - {q["id"] for q in attempt.questions}:
+        raise AssessmentRefused(_("This form answers a question that is not part of your attempt."))
+    with transaction.atomic():
+        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        # Reuse what the caller already loaded rather than query it again.
+        for relation in ("learner", "module", "track"):
+            if Attempt._meta.get_field(relation).is_cached(attempt):
+                setattr(locked, relation, getattr(attempt, relation))
+        if not locked.is_open:
+            raise AssessmentRefused(_("This attempt has already been submitted."))
+        expired = _expire_if_late(locked, now) is not None
+        if not expired:
+            _score_and_close(locked, answers, uploads, now)
+    if expired:
+        raise AssessmentRefused(_("The time limit has passed: your answers could not be accepted."))
+    return locked
+
+
+def _score_and_close(
+    attempt: Attempt, answers: dict[str, Any], uploads: dict[str, UploadedFile], now: datetime
+) -> None:
+    rows, fractions = [], []
+    by_competence: dict[str, list[float]] = defaultdict(list)
+    submissions = []
+    for position, question in enumerate(attempt.questions):
+        answer = answers.get(question["id"])
+        fraction = scoring.score(question, answer)
+        rows.append(
+            AttemptAnswer(
+                attempt=attempt,
+                question_id=question["id"],
+                position=position,
+                answer=answer,
+                score=fraction,
+            )
+        )
+        if fraction is not None:
+            fractions.append(fraction)
+            by_competence[question["competence"]].append(fraction)
+        elif attempt.kind == Attempt.Kind.QUIZ and question.get("competence_id"):
+            submissions.append(_open_submission(attempt, question, answer, uploads, now))
+    AttemptAnswer.objects.bulk_create(rows)
+    if submissions:
+        Submission.objects.bulk_create(submissions)
+    attempt.score = scoring.percent(fractions)
+    attempt.passed = attempt.score >= attempt.pass_mark
+    attempt.competence_scores = {
+        code: scoring.percent(values) for code, values in by_competence.items()
+    }
+    attempt.status = Attempt.Status.SUBMITTED
+    attempt.submitted_at = now
+    attempt.save(update_fields=["score", "passed", "competence_scores", "status", "submitted_at"])
+    if attempt.kind == Attempt.Kind.QUIZ and attempt.passed:
+        # Completion now, so the next module opens as the result page shows.
+        refresh_completion(attempt.learner, attempt.module)
+    if attempt.passed or attempt.kind == Attempt.Kind.POSITIONING:
+        from learners.tasks import enqueue, record_attempt_outcome
+
+        # Ledger evidence follows after commit, off the learner's request when a
+        # broker runs: its bookkeeping (lock, derived levels before and after,
+        # signals) costs more queries than storing the answers.
+        transaction.on_commit(partial(enqueue, record_attempt_outcome, attempt.pk))
+
+
+def record_attempt_outcome(attempt: Attempt) -> list[LedgerEntry]:
+    """Ledger evidence for a submitted attempt (the task claims it once)."""
+    if attempt.kind == Attempt.Kind.POSITIONING:
+        return record_positioning_evidence(attempt)
+    if not attempt.passed:
+        return []
+    return record_attempt_evidence(attempt)
+
+
+def _open_submission(
+    attempt: Attempt, question: dict, answer: Any, uploads: dict, now: datetime
+) -> Submission:
+    upload = uploads.get(question["id"]) if question.get("allow_file") else None
+    submission = Submission(
+        learner_id=attempt.learner_id,
+        module_id=attempt.module_id,
+        attempt=attempt,
+        question_id=question["id"],
+        prompt=question["text"],
+        competence_id=question["competence_id"],
+        text=answer or "",
+        submitted_at=now,
+    )
+    if upload is not None:
+        checked = check_upload(upload)
+        submission.file_name = upload.name[:255]
+        submission.file_type = checked.mime
+        submission.file.save(f"answer.{checked.extension}", upload, save=False)
+    return submission
+
+
+def _evidence_levels(attempt: Attempt) -> dict[int, int]:
+    """Competence id → level id earned: the highest level among the competence's
+    scored questions, for each competence whose score meets the pass mark."""
+    best: dict[int, tuple[int, int]] = {}
+    for question in attempt.questions:
+        if question["type"] not in AUTO_SCORED or not question.get("level_id"):
+            continue
+        if attempt.competence_scores.get(question["competence"], 0) < attempt.pass_mark:
+            continue
+        rank = question["level_rank"]
+        current = best.get(question["competence_id"])
+        if current is None or rank > current[0]:
+            best[question["competence_id"]] = (rank, question["level_id"])
+    return {competence_id: level_id for competence_id, (_, level_id) in best.items()}
+
+
+def record_attempt_evidence(attempt: Attempt) -> list[LedgerEntry]:
+    levels = _evidence_levels(attempt)
+    competences = Competence.objects.select_related("block").in_bulk(levels)
+    level_rows = Level.objects.in_bulk(levels.values())
+    return [
+        record_evidence(
+            attempt.learner,
+            competences[competence_id],
+            level_rows[level_id],
+            LedgerEntry.Source.ASSESSMENT,
+            source_reference=f"attempt:{attempt.pk}",
+        )
+        for competence_id, level_id in levels.items()
+        if competence_id in competences and level_id in level_rows
+    ]
+
+
+# --- Feedback --------------------------------------------------------------------
+
+
+def feedback_visible(attempt: Attempt, passed_before: bool = False) -> bool:
+    if attempt.is_open:
+        return False
+    if attempt.feedback_policy == FeedbackPolicy.IMMEDIATELY:
+        return True
+    if attempt.feedback_policy == FeedbackPolicy.AFTER_PASSING:
+        return bool(attempt.passed or passed_before)
+    return False
+
+
+def public_questions(attempt: Attempt, data=None, errors: dict | None = None) -> list[dict]:
+    """What the quiz page may show: texts and keys, never correctness or feedback.
+
+    Built field by field rather than by removing keys, so a field added to the
+    snapshot later cannot leak by default.
+    """
+    shown = []
+    for number, question in enumerate(attempt.questions, start=1):
+        base = f"q-{question['id']}"
+        item = {
+            "id": question["id"],
+            "number": number,
+            "type": question["type"],
+            "text": question["text"],
+            "field": base,
+            "first_field": field_names(question)[0],
+            "error": (errors or {}).get(question["id"], ""),
+        }
+        if "options" in question:
+            picked = set(data.getlist(base)) if data is not None else set()
+            item["options"] = [
+                {"key": o["key"], "text": o["text"], "checked": o["key"] in picked}
+                for o in question["options"]
+            ]
+            if question["type"] != "multiple_choice":
+                item["first_field"] = f"{base}-{question['options'][0]['key']}"
+        if "items" in question:
+            count = len(question["items"])
+            item["items"] = [
+                {
+                    "key": i["key"],
+                    "text": i["text"],
+                    "field": f"{base}-{i['key']}",
+                    "selected": data.get(f"{base}-{i['key']}", "") if data is not None else "",
+                }
+                for i in question["items"]
+            ]
+            item["positions"] = [str(n) for n in range(1, count + 1)]
+        if question["type"] == "multiple_choice":
+            item["first_field"] = f"{base}-{question['options'][0]['key']}"
+        if question["type"] == "open":
+            item["allow_file"] = question.get("allow_file", False)
+        if data is not None and question["type"] in ("short_answer", "numeric", "open"):
+            item["value"] = data.get(base, "")
+        shown.append(item)
+    return shown
+
+
+def attempt_review(attempt: Attempt) -> list[dict]:
+    """Each question with the learner's answer, its score, feedback and explanation."""
+    answers = {a.question_id: a for a in attempt.answers.all()}
+    review = []
+    for number, question in enumerate(attempt.questions, start=1):
+        answer = answers.get(question["id"])
+        given = answer.answer if answer else None
+        picked = set(given if isinstance(given, list) else [given] if given else [])
+        review.append(
+            {
+                "number": number,
+                "question": question,
+                "answer": given,
+                "score": None if answer is None else answer.score,
+                "options": [
+                    {**option, "picked": option["key"] in picked}
+                    for option in question.get("options", [])
+                ],
+                "ordered": [
+                    next((i["text"] for i in question.get("items", []) if i["key"] == key), "")
+                    for key in (given if question["type"] == "ordering" and given else [])
+                ],
+                "correct_order": [
+                    i["text"]
+                    for i in sorted(question.get("items", []), key=lambda i: int(i["key"]))
+                ],
+            }
+        )
+    return review
+
+
+# --- Positioning -----------------------------------------------------------------
+
+
+def start_positioning(learner: User, track: TrackPage, *, rng=None) -> Attempt:
+    """The learner's positioning test for `track`: one per learner and track."""
+    existing = Attempt.objects.positionings().filter(learner=learner, track=track).first()
+    if existing is not None:
+        return existing
+    if not Enrolment.objects.active().filter(learner=learner, track=track).exists():
+        raise NotEnrolled()
+    if not len(track.positioning):
+        raise AssessmentRefused(_("This track has no positioning test."))
+    questions = draw_questions(track.positioning, None, True, rng or random.SystemRandom())
+    competences = (
+        list(track.framework.competences().select_related("block")) if track.framework else []
+    )
+    try:
+        with transaction.atomic():
+            return Attempt.objects.create(
+                learner=learner,
+                kind=Attempt.Kind.POSITIONING,
+                track=track,
+                questions=_resolve(questions, competences),
+                pass_mark=track.positioning_pass_mark,
+                feedback_policy=FeedbackPolicy.IMMEDIATELY,
+            )
+    except IntegrityError:
+        return Attempt.objects.positionings().get(learner=learner, track=track)
+
+
+def self_assessment_from_form(track: TrackPage, data) -> tuple[dict[str, int], dict[str, str]]:
+    ratings, errors = {}, {}
+    for block in blocks_of(track):
+        value = data.get(f"self-{block.code}", "")
+        if value not in {"1", "2", "3", "4"}:
+            errors[block.code] = _("Choose a level between 1 and 4.")
+        else:
+            ratings[block.code] = int(value)
+    return ratings, errors
+
+
+def blocks_of(track: TrackPage) -> list[Block]:
+    if track.framework_id is None:
+        return []
+    return list(Block.objects.filter(framework_id=track.framework_id).order_by("order", "code"))
+
+
+def submit_positioning(
+    attempt: Attempt, answers: dict[str, Any], self_assessment: dict[str, int]
+) -> Attempt:
+    with transaction.atomic():
+        attempt = submit_attempt(attempt, answers)
+        attempt.self_assessment = self_assessment
+        attempt.save(update_fields=["self_assessment"])
+    return attempt
+
+
+def record_positioning_evidence(attempt: Attempt) -> list[LedgerEntry]:
+    """Positioning proves little: a competence met at the pass mark earns its framework's
+    lowest level, whatever the questions' levels (docs/decisions.md)."""
+    met = {
+        q["competence_id"]
+        for q in attempt.questions
+        if q.get("competence_id")
+        and attempt.competence_scores.get(q["competence"], 0) >= attempt.pass_mark
+    }
+    competences = Competence.objects.select_related("block").in_bulk(met)
+    lowest = {}
+    for level in Level.objects.filter(
+        framework_id__in={c.block.framework_id for c in competences.values()}
+    ).order_by("-rank"):
+        lowest[level.framework_id] = level
+    return [
+        record_evidence(
+            attempt.learner,
+            competence,
+            lowest[competence.block.framework_id],
+            LedgerEntry.Source.POSITIONING,
+            source_reference=f"positioning:{attempt.pk}",
+        )
+        for competence in competences.values()
+        if competence.block.framework_id in lowest
+    ]
+
+
+def positioning_advice(learner: User, track: TrackPage, modules) -> dict[int, str]:
+    """Module id → "acquired" (probably acquired) or "recommended", from the positioning test.
+
+    A module is probably acquired when the learner's positioning score meets the
+    pass mark on every competence it targets (and the test asked about each);
+    empty when the learner has not taken the test. Advice only: nothing is locked.
+    """
+    attempt = (
+        Attempt.objects.positionings()
+        .finished()
+        .filter(learner=learner, track=track)
+        .only("competence_scores", "pass_mark")
+        .first()
+    )
+    if attempt is None:
+        return {}
+    advice = {}
+    for module in modules:
+        codes = [t.competence.code for t in module.targets.all()]
+        acquired = bool(codes) and all(
+            attempt.competence_scores.get(code, -1) >= attempt.pass_mark for code in codes
+        )
+        advice[module.pk] = "acquired" if acquired else "recommended"
+    return advice
+
+
+# --- Grading ---------------------------------------------------------------------
+
+
+def grading_queue(trainer: User):
+    """Pending submissions on the modules the trainer owns, oldest first."""
+    return (
+        Submission.objects.pending()
+        .for_trainer(trainer)
+        .select_related("learner", "module", "competence__block")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def grade_submission(
+    trainer: User,
+    submission: Submission,
+    *,
+    validated: bool,
+    level: Level | None,
+    comment: str,
+) -> Submission:
+    """Record the trainer's decision once; a validated submission writes ledger evidence.
+
+    Raises `PermissionError` when the trainer does not own the module and
+    `AssessmentRefused` when the submission was already graded or the level
+    does not belong to the competence's framework.
+    """
+    if submission.module.owner_id != trainer.pk:
+        raise PermissionError("Only the module's owner grades its submissions.")
+    if validated and (
+        level is None or level.framework_id != submission.competence.block.framework_id
+    ):
+        raise AssessmentRefused(_("Choose a level of the competence's framework."))
+    status = Submission.Status.VALIDATED if validated else Submission.Status.REWORK
+    with transaction.atomic():
+        claimed = Submission.objects.filter(
+            pk=submission.pk, status=Submission.Status.PENDING
+        ).update(
+            status=status,
+            graded_by=trainer,
+            graded_at=timezone.now(),
+            level=level if validated else None,
+            comment=comment,
+        )
+        if not claimed:
+            raise AssessmentRefused(_("This submission has already been graded."))
+        submission.refresh_from_db()
+        if validated:
+            record_evidence(
+                submission.learner,
+                submission.competence,
+                level,
+                LedgerEntry.Source.SUBMISSION,
+                validated_by=trainer,
+                source_reference=f"submission:{submission.pk}",
+                comment=comment,
+            )
+        from learners.tasks import enqueue, notify_submission_graded
+
+        transaction.on_commit(partial(enqueue, notify_submission_graded, submission.pk))
+    return submission
+
+
+# --- Satisfaction ----------------------------------------------------------------
+
+
+def record_satisfaction(
+    learner: User, module: ModulePage, rating: int, comment: str = ""
+) -> tuple[Satisfaction, bool]:
+    """Once per learner and module: a second answer returns the first, unchanged."""
+    if not 1 <= rating <= 5:
+        raise AssessmentRefused(_("Choose a rating between 1 and 5."))
+    try:
+        with transaction.atomic():
+            return (
+                Satisfaction.objects.create(
+                    learner=learner, module=module, rating=rating, comment=comment.strip()
+                ),
+                True,
+            )
+    except IntegrityError:
+        return Satisfaction.objects.get(learner=learner, module=module), False
+
+
+@dataclass
+class SatisfactionSummary:
+    module: ModulePage
+    count: int
+    average: float | None
+    distribution: dict[int, int]
+    comments: list[str]
+
+
+def satisfaction_summary(module: ModulePage) -> SatisfactionSummary:
+    """Aggregates for trainers; comments carry no name and come in a shuffled order,
+    so that their order cannot be matched with the list of learners."""
+    rows = Satisfaction.objects.filter(module=module)
+    distribution = dict(
+        rows.order_by().values("rating").annotate(n=Count("pk")).values_list("rating", "n")
+    )
+    comments = list(rows.exclude(comment="").values_list("comment", flat=True))
+    random.SystemRandom().shuffle(comments)
+    total = sum(distribution.values())
+    average = rows.aggregate(avg=Avg("rating"))["avg"] if total else None
+    return SatisfactionSummary(
+        module=module,
+        count=total,
+        average=round(average, 1) if average is not None else None,
+        distribution={rating: distribution.get(rating, 0) for rating in range(1, 6)},
+        comments=comments,
+    )
+
+
+# --- Item analysis ---------------------------------------------------------------
+
+
+@dataclass
+class ItemStats:
+    question_id: str
+    text: str
+    type: str
+    answers: int
+    success_rate: float | None  # mean score, 0..1
+    option_picks: list[tuple[str, float]]  # (option text, share of answers picking it)
+
+    @property
+    def shown(self) -> bool:
+        return self.answers >= ITEM_ANALYSIS_MIN_ANSWERS
+
+
+def item_analysis(module: ModulePage) -> list[ItemStats]:
+    """Per question of the module's submitted attempts: success rate and pick rate per option.
+
+    Two queries: the frozen questions and the answers. Rates are only meaningful
+    past a handful of answers; `shown` says when a template may display them.
+    """
+    attempts = Attempt.objects.quizzes().finished().filter(module=module)
+    texts: dict[str, dict] = {}
+    for questions in attempts.values_list("questions", flat=True):
+        for question in questions:
+            texts[question["id"]] = question  # the latest frozen wording wins
+    rows = AttemptAnswer.objects.filter(attempt__in=attempts).values_list(
+        "question_id", "answer", "score"
+    )
+    scores: dict[str, list[float]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+    picks: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for question_id, answer, score in rows:
+        counts[question_id] += 1
+        if score is not None:
+            scores[question_id].append(score)
+        for key in answer if isinstance(answer, list) else [answer]:
+            if isinstance(key, str):
+                picks[question_id][key] += 1
+    stats = []
+    for question_id, question in texts.items():
+        total = counts.get(question_id, 0)
+        option_picks = [
+            (option["text"], picks[question_id].get(option["key"], 0) / total if total else 0.0)
+            for option in sorted(question.get("options", []), key=lambda o: o["text"])
+        ]
+        values = scores.get(question_id)
+        stats.append(
+            ItemStats(
+                question_id=question_id,
+                text=question["text"],
+                type=question["type"],
+                answers=total,
+                success_rate=sum(values) / len(values) if values else None,
+                option_picks=option_picks,
+            )
+        )
+    order = {child.id: index for index, child in enumerate(module.quiz)}
+    stats.sort(key=lambda s: order.get(s.question_id, len(order)))
+    return stats
