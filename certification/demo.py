@@ -10,6 +10,7 @@ from django.db import transaction
 from certification.models import Award, Certificate
 from courses.models import Framework, ModulePage, TrackPage
 from learners import services as learners
+from learners.demo_assessments import pass_quiz
 from learners.models import LedgerEntry, User
 
 FACILITATORS_TRACK = "piloter-un-tiers-lieu"
@@ -90,6 +91,8 @@ def _complete_modules(learner: User, track: TrackPage, modules: list[ModulePage]
     for module in modules:
         for lesson in module.lessons():
             learners.mark_lesson_done(learner, lesson)
+        # Modules with a quiz complete once it is passed: the demo passes it for real.
+        pass_quiz(learner, module)
 
 
 def _facilitator_journey(facilitator: User, trainer: User | None) -> None:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from wagtail.models import Page, Site
 
+from courses.assessments import stream_data
 from courses.authoring import ensure_authoring_setup
 from courses.models import (
     CatalogPage,
@@ -115,8 +116,9 @@ def build_tracks(catalogue: CatalogPage) -> int:
 
 @transaction.atomic
 def build_track(catalogue: CatalogPage, data: dict[str, Any]) -> int:
-    if TrackPage.objects.filter(slug=data["slug"]).exists():
-        return 0
+    existing = TrackPage.objects.filter(slug=data["slug"]).first()
+    if existing is not None:
+        return fill_empty_quizzes(existing, data)
     framework = Framework.objects.get(code=data["framework"])
     track = catalogue.add_child(
         instance=TrackPage(
@@ -124,6 +126,7 @@ def build_track(catalogue: CatalogPage, data: dict[str, Any]) -> int:
             slug=data["slug"],
             audience=data["audience"],
             framework=framework,
+            positioning=stream_data(data.get("positioning", {}).get("questions", [])),
             **{field: data[field] for field in TRACK_FIELDS if field in data},
         )
     )
@@ -153,6 +156,8 @@ def _build_module(track: TrackPage, framework: Framework, data: dict[str, Any]) 
         format=data.get("format", "en_ligne"),
         duration_minutes=data["duration_minutes"],
         level=levels.get(data.get("level", "")),
+        quiz=stream_data(data.get("quiz", {}).get("questions", [])),
+        quiz_pass_mark=data.get("quiz", {}).get("pass_mark", 70),
     )
     module.targets = [
         ModuleCompetence(
@@ -174,6 +179,25 @@ def _build_module(track: TrackPage, framework: Framework, data: dict[str, Any]) 
         )
         lesson.save_revision().publish()
     return module
+
+
+def fill_empty_quizzes(track: TrackPage, data: dict[str, Any]) -> int:
+    """Demo databases seeded before quizzes existed get them, without touching edited ones."""
+    created = 0
+    if not len(track.positioning) and data.get("positioning"):
+        track.positioning = stream_data(data["positioning"]["questions"])
+        track.save_revision().publish()
+        created += 1
+    modules = {m.slug: m for m in ModulePage.objects.child_of(track)}
+    for module_data in data["modules"]:
+        module = modules.get(module_data["slug"])
+        if module is None or len(module.quiz) or not module_data.get("quiz"):
+            continue
+        module.quiz = stream_data(module_data["quiz"]["questions"])
+        module.quiz_pass_mark = module_data["quiz"].get("pass_mark", 70)
+        module.save_revision().publish()
+        created += 1
+    return created
 
 
 def seed() -> int:
