@@ -1,0 +1,139 @@
+"""Evidence uploads (type from the bytes) and the trainer's grading of open answers."""
+
+import io
+import zipfile
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from courses.models import Level
+from learners import assessments, services
+from learners.models import LedgerEntry, Submission
+from learners.uploads import check_upload
+from tests.learners.quiz_helpers import right_answers, set_quiz
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def upload(name: str, content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "mime"),
+    [
+        ("piece.pdf", PDF, "application/pdf"),
+        ("photo.png", PNG, "image/png"),
+        (
+            "rapport.docx",
+            docx(),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+    ],
+)
+def test_accepted_files_are_recognised_from_their_content(name, content, mime):
+    assert check_upload(upload(name, content)).mime == mime
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("dessin.svg", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>'),
+        ("page.pdf", b"<!DOCTYPE html><html><script>alert(1)</script></html>"),
+        ("programme.pdf", b"\x7fELF\x02\x01\x01" + b"\x00" * 64),
+        ("programme2.pdf", b"MZ\x90\x00" + b"\x00" * 64),
+        ("archive.docx", b"PK\x03\x04not really a zip"),
+    ],
+)
+def test_svg_html_and_executables_are_refused_whatever_their_name(name, content):
+    with pytest.raises(ValueError):
+        check_upload(upload(name, content))
+
+
+def test_a_file_over_10_mb_is_refused():
+    with pytest.raises(ValueError):
+        check_upload(upload("gros.pdf", PDF + b"0" * (11 * 1024 * 1024)))
+
+
+OPEN = {
+    "type": "open",
+    "competence": "B1.1",
+    "level": "appliquer",
+    "text": "Décrivez votre lieu.",
+    "explanation": "Attendus.",
+}
+
+
+@pytest.fixture
+def answered(journey, camille, submit):
+    """Camille answered the open question of Karim's module, with a PDF attached."""
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [OPEN])
+    attempt = assessments.start_attempt(camille, module)
+    qid = attempt.questions[0]["id"]
+    submit(attempt, right_answers(attempt), {qid: upload("piece.pdf", PDF)})
+    return Submission.objects.get(learner=camille)
+
+
+def test_an_open_answer_waits_in_the_module_owners_queue_only(client, answered, karim, lea):
+    assert answered.file_type == "application/pdf" and answered.file.name.endswith(".pdf")
+    assert list(assessments.grading_queue(karim)) == [answered]
+    assert list(assessments.grading_queue(lea)) == []
+    client.force_login(lea)
+    assert client.get(reverse("learners:grade", args=[answered.pk])).status_code == 404
+    assert client.get(reverse("learners:submission_file", args=[answered.pk])).status_code == 404
+    client.force_login(karim)
+    assert client.get(reverse("learners:grading_queue")).status_code == 200
+    download = client.get(reverse("learners:submission_file", args=[answered.pk]))
+    assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+
+
+def test_validating_writes_the_rubric_level_and_tells_the_learner_once(
+    client, answered, karim, camille, journey, django_capture_on_commit_callbacks, eager_tasks
+):
+    level = Level.objects.get(framework=journey.framework, rank=3)
+    client.force_login(karim)
+    url = reverse("learners:grade", args=[answered.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url, {"decision": "validated", "level": level.pk, "comment": "Très clair."}
+        )
+    assert response.status_code == 302
+    answered.refresh_from_db()
+    assert (answered.status, answered.level, answered.graded_by) == ("validated", level, karim)
+    entry = LedgerEntry.objects.get(learner=camille, source=LedgerEntry.Source.SUBMISSION)
+    assert (entry.level, entry.validated_by) == (level, karim)
+    assert [m.to for m in mail.outbox] == [[camille.email]]
+    assert client.post(url, {"decision": "rework"}).status_code == 400  # already graded
+    client.force_login(camille)
+    page = client.get(reverse("learners:dashboard")).content.decode()
+    assert f'data-testid="submission-{answered.pk}" data-status="validated"' in page
+
+
+def test_asking_for_rework_writes_no_evidence(answered, karim, camille):
+    assessments.grade_submission(karim, answered, validated=False, level=None, comment="Précisez.")
+    answered.refresh_from_db()
+    assert answered.status == "rework"
+    assert not LedgerEntry.objects.filter(source=LedgerEntry.Source.SUBMISSION).exists()
+
+
+def test_a_trainer_cannot_grade_another_trainers_module(answered, lea, journey):
+    with pytest.raises(PermissionError):
+        assessments.grade_submission(
+            lea, answered, validated=True, level=journey.framework.levels.first(), comment=""
+        )
