@@ -131,7 +131,8 @@ def rendered(award: Award) -> int:
     return Certificate.objects.filter(award=award).exclude(pdf="").count()
 
 
-@pytest.mark.django_db(transaction=True)
+# Serialized rollback: a transactional test elsewhere may have flushed the page tree.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_thousand_certificates_end_with_no_duplicate_and_none_missing_after_a_sigkill(
     start_worker, staff, tmp_path
 ):

@@ -18,7 +18,8 @@ pytestmark = [
 ]
 
 
-@pytest.mark.django_db(transaction=True)
+# Serialized rollback: a transactional test elsewhere may have flushed the page tree.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_it_issues_one_certificate_when_two_workers_race(setting, camille, monkeypatch):
     both_checked = threading.Barrier(2, timeout=10)
     real_freeze = services.freeze_context
