@@ -95,8 +95,9 @@ def describe(state: BlockState, levels: list[Level], target_rank: int) -> str:
         "%(reached)s of %(total)s competences at the target level (%(target)s).",
         len(state.competences),
     ) % {"reached": state.reached_count, "total": len(state.competences), "target": target}
+    no_evidence = _("no evidence yet")
     details = "; ".join(
-        f"{row.competence.code}: {row.level.label if row.level else _('no evidence yet')}"
+        f"{row.competence.code}: {row.level.label if row.level else no_evidence}"
         for row in state.competences
     )
     status = _("Block validated.") if state.validated else _("Block not validated yet.")
