@@ -108,3 +108,19 @@ def test_seeding_the_demo_twice_issues_nothing_more(db, django_capture_on_commit
     output = seed_with_commits(django_capture_on_commit_callbacks)
     assert "nothing changed" in output
     assert [model.objects.count() for model in (Award, Certificate, LedgerEntry)] == counts
+
+
+def test_seed_demo_prints_where_to_verify_each_demo_certificate(
+    client, db, django_capture_on_commit_callbacks
+):
+    from certification.models import Certificate
+
+    seed_with_commits(django_capture_on_commit_callbacks)
+    # Certificates are issued on commit; a test only commits when the seeding ends.
+    output = seed_with_commits(django_capture_on_commit_callbacks)
+    certificates = Certificate.objects.valid().filter(learner__email__endswith="@example.org")
+    assert certificates.count() >= 3
+    for certificate in certificates:
+        path = f"/verify/{certificate.code}/"
+        assert path in output
+        assert client.get(path).status_code == 200

@@ -1,6 +1,9 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
 from certification import demo as certification_demo
+from certification.models import Certificate
 from courses import demo as courses_demo
 from learners import demo as learners_demo
 
@@ -9,7 +12,9 @@ from learners import demo as learners_demo
 
 
 class Command(BaseCommand):
-    help = "Load the demo: frameworks, site tree, tracks, accounts. Safe to run twice."
+    help = (
+        "Load the demo: frameworks, site tree, tracks, accounts, certificates. Safe to run twice."
+    )
 
     def handle(self, *args, **options) -> None:
         created = courses_demo.seed()
@@ -22,3 +27,12 @@ class Command(BaseCommand):
         self.stdout.write("Demo accounts (password « campus-demo »):")
         for account in learners_demo.DEMO_ACCOUNTS:
             self.stdout.write(f"  {account['email']:<28} {account['description']}")
+        demo_emails = [account["email"] for account in learners_demo.DEMO_ACCOUNTS]
+        certificates = Certificate.objects.valid().filter(learner__email__in=demo_emails)
+        if certificates:
+            self.stdout.write("Demo certificates, verifiable by anyone:")
+        for certificate in certificates.select_related("learner", "award"):
+            url = settings.SITE_URL + reverse("certification:verify", args=[certificate.code])
+            self.stdout.write(
+                f"  {certificate.award.title} ({certificate.learner.email})\n    {url}"
+            )
