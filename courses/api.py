@@ -32,10 +32,21 @@ api = NinjaAPI(
 class Pages(LimitOffsetPagination):
     class Input(Schema):
         limit: int = Field(20, ge=1, le=100, description="How many items, at most 100.")
-        offset: int = Field(0, ge=0)
+        # Bounded: an offset past the database's integer range was a 500.
+        offset: int = Field(0, ge=0, le=1_000_000_000)
 
     def __init__(self, **kwargs):
         super().__init__(max_limit=100, **kwargs)
+
+
+class NotFoundOut(Schema):
+    detail: str
+
+
+class InvalidOut(Schema):
+    """Ninja's answer to parameters it refuses (and to unknown facet values)."""
+
+    detail: list[dict]
 
 
 # --- Frameworks ---------------------------------------------------------------
@@ -81,14 +92,14 @@ def _published_frameworks():
     )
 
 
-@frameworks.get("", response=list[FrameworkOut])
+@frameworks.get("", response={200: list[FrameworkOut], 422: InvalidOut})
 @paginate(Pages)
 def list_frameworks(request: HttpRequest):
     """Published frameworks, every version, newest version first within a code."""
     return _published_frameworks().order_by("code", "-version")
 
 
-@frameworks.get("/{code}", response=FrameworkOut)
+@frameworks.get("/{code}", response={200: FrameworkOut, 404: NotFoundOut})
 def get_framework(request: HttpRequest, code: str, version: str | None = None):
     """The newest published version of a framework, or the `version` asked for."""
     candidates = _published_frameworks().filter(code=code).order_by("-version")
@@ -144,7 +155,7 @@ class ModuleQuery(Schema):
 modules = Router(tags=["modules"])
 
 
-@modules.get("", response=list[ModuleOut])
+@modules.get("", response={200: list[ModuleOut], 422: InvalidOut})
 @paginate(Pages)
 def list_modules(request: HttpRequest, filters: Query[ModuleQuery]):
     """Live public modules, filtered like the catalogue. Unknown facet values are a 422."""
