@@ -269,9 +269,7 @@ class ModulePage(Page):
     quiz_max_attempts = models.PositiveSmallIntegerField(
         _("maximum attempts"), null=True, blank=True, default=3, help_text=_("Blank: unlimited.")
     )
-    quiz_cooldown_minutes = models.PositiveIntegerField(
-        _("minutes between attempts"), default=0
-    )
+    quiz_cooldown_minutes = models.PositiveIntegerField(_("minutes between attempts"), default=0)
     quiz_time_limit_minutes = models.PositiveIntegerField(
         _("time limit (minutes)"), null=True, blank=True, help_text=_("Blank: no limit.")
     )
