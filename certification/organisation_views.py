@@ -1,7 +1,5 @@
 """The organisation manager's view of their agents, and its CSV export."""
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -11,6 +9,7 @@ from django.views.decorators.cache import never_cache
 
 from certification.organisation import agents_overview
 from learners.models import InvitationBatch
+from learners.spreadsheets import SpreadsheetWriter
 
 
 def _manager_or_404(request: HttpRequest) -> None:
@@ -45,7 +44,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # A byte order mark and semicolons: what French spreadsheets open correctly.
     response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
+    writer = SpreadsheetWriter(response, delimiter=";")
     writer.writerow(["name", "awareness_progress_percent", "attestations", "issued_on"])
     for agent in agents_overview(request.user):
         writer.writerow(

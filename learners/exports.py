@@ -5,7 +5,6 @@ it opens in a spreadsheet as well as in a program. It is built in memory: a
 person's data is small, and nothing is written to disk.
 """
 
-import csv
 import io
 import json
 import zipfile
@@ -23,6 +22,7 @@ from learners.models import (
     TrackCompletion,
     User,
 )
+from learners.spreadsheets import SpreadsheetDictWriter
 
 README = """Campus Tiers-Lieux — export of your personal data
 ==================================================
@@ -135,7 +135,7 @@ def _json(value: Any) -> str:
 
 def _csv(rows: list[dict[str, Any]], fieldnames: list[str]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fieldnames)
+    writer = SpreadsheetDictWriter(buffer, fieldnames=fieldnames)
     writer.writeheader()
     for row in rows:
         writer.writerow(

@@ -102,6 +102,17 @@ def test_the_export_lists_every_agent_with_progress_and_attestations(
     assert by_name["Hélène Moreau"]["attestations"] == ""
 
 
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example")', "+1+1", "@SUM(A1)", "-2+3"])
+def test_the_export_never_hands_a_spreadsheet_a_formula(client, helene, sophie, name):
+    sophie.full_name = name
+    sophie.save(update_fields=["full_name"])
+    client.force_login(helene)
+    response = client.get(EXPORT)
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert "'" + name in [row["name"] for row in rows]
+    assert name not in [row["name"] for row in rows]
+
+
 @pytest.mark.parametrize("agents", [5, 500])
 def test_the_manager_page_costs_the_same_queries_for_5_or_500_agents(
     client, setting, helene, agents, django_assert_max_num_queries
