@@ -12,6 +12,27 @@ from wagtail.images.blocks import ImageChooserBlock
 RICH_TEXT_FEATURES = ["h3", "h4", "bold", "italic", "ol", "ul", "link", "document-link"]
 
 
+# Media blocks preview with whatever the library holds; their templates render
+# an empty preview gracefully when it holds nothing yet.
+def _image_preview() -> dict:
+    from wagtail.images import get_image_model
+
+    return {
+        "image": get_image_model().objects.order_by("-created_at").first(),
+        "alt_text": "Façade d'un tiers-lieu en centre-bourg",
+        "caption": "Un tiers-lieu installé dans une ancienne gare",
+    }
+
+
+def _document_preview() -> dict:
+    from wagtail.documents import get_document_model
+
+    return {
+        "document": get_document_model().objects.order_by("-created_at").first(),
+        "description": "Modèle de convention d'occupation temporaire",
+    }
+
+
 class HeadingBlock(blocks.StructBlock):
     text = blocks.CharBlock(label=_("Heading"), max_length=200)
     level = blocks.ChoiceBlock(label=_("Level"), choices=[("h2", "H2"), ("h3", "H3")], default="h2")
@@ -34,6 +55,7 @@ class ImageBlock(blocks.StructBlock):
     class Meta:
         icon = "image"
         template = "courses/blocks/image.html"
+        preview_value = staticmethod(_image_preview)
 
 
 class VideoBlock(blocks.StructBlock):
@@ -62,6 +84,7 @@ class DocumentBlock(blocks.StructBlock):
     class Meta:
         icon = "doc-full"
         template = "courses/blocks/document.html"
+        preview_value = staticmethod(_document_preview)
 
 
 class CalloutBlock(blocks.StructBlock):
