@@ -25,6 +25,15 @@ class AttemptQuerySet(models.QuerySet):
     def finished(self):
         return self.exclude(status=Attempt.Status.IN_PROGRESS)
 
+    def outcome_unrecorded(self):
+        """Submitted attempts whose ledger evidence is due but was never written: the
+        task enqueued on commit did not run (broker down, message lost)."""
+        return self.filter(
+            Q(passed=True) | Q(kind=Attempt.Kind.POSITIONING),
+            status=Attempt.Status.SUBMITTED,
+            outcome_recorded_at__isnull=True,
+        )
+
 
 class Attempt(models.Model):
     """One sitting of a module's quiz or a track's positioning test.

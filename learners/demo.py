@@ -96,7 +96,7 @@ DEMO_TRACK = "piloter-un-tiers-lieu"
 DEMO_EVIDENCE = [
     ("B1.1", 1, LedgerEntry.Source.POSITIONING),
     ("B2.1", 1, LedgerEntry.Source.POSITIONING),
-    ("B1.4", 2, LedgerEntry.Source.POSITIONING),
+    ("B1.4", 1, LedgerEntry.Source.POSITIONING),
     ("B1.1", 3, LedgerEntry.Source.TRAINER),
 ]
 

@@ -23,7 +23,14 @@ from courses.models import (
     ModulePage,
     TrackPage,
 )
-from learners.models import Enrolment, LedgerEntry, LessonProgress, ModuleCompletion, User
+from learners.models import (
+    Attempt,
+    Enrolment,
+    LedgerEntry,
+    LessonProgress,
+    ModuleCompletion,
+    User,
+)
 
 # --- Progress --------------------------------------------------------------------
 
@@ -459,6 +466,20 @@ def trainer_modules_for(trainer: User, learner: User) -> list[ModulePage]:
         pk__in=[e.module_id for e in enrolments if e.module_id]
     )
     return list(ModulePage.objects.live().filter(query, owner=trainer).order_by("path"))
+
+
+def positionings_for_trainer(learner: User, modules: Iterable[ModulePage]) -> list[Attempt]:
+    """The learner's finished positioning tests on the tracks of `modules` (a trainer's)."""
+    track_paths = {_parent_path(module) for module in modules}
+    if not track_paths:
+        return []
+    return list(
+        Attempt.objects.positionings()
+        .finished()
+        .filter(learner=learner, track__path__in=track_paths)
+        .select_related("track")
+        .order_by("submitted_at", "pk")
+    )
 
 
 def trainer_competences(trainer: User, modules: Iterable[ModulePage] | None = None):

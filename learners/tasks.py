@@ -1,6 +1,7 @@
 """Celery tasks of learners: thin, take primary keys, safe to run twice."""
 
 import logging
+from datetime import timedelta
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -40,6 +41,37 @@ def record_attempt_outcome(attempt_pk: int) -> bool:
         attempt = Attempt.objects.select_related("learner", "module", "track").get(pk=attempt_pk)
         assessments.record_attempt_outcome(attempt)
     return True
+
+
+# The task enqueued on commit normally runs within seconds; leave it that long
+# before doing its job in its place.
+UNRECORDED_OUTCOME_GRACE = timedelta(minutes=10)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def record_missed_outcomes(limit: int = 500) -> int:
+    """Beat safety net: record the evidence of attempts whose task never ran.
+
+    Each attempt goes through `record_attempt_outcome`, whose claim makes a
+    second run (or the late original task) a no-op. Returns how many it recorded.
+    """
+    cutoff = timezone.now() - UNRECORDED_OUTCOME_GRACE
+    pks = list(
+        Attempt.objects.outcome_unrecorded()
+        .filter(submitted_at__lt=cutoff)
+        .order_by("submitted_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    recorded = 0
+    for pk in pks:
+        try:
+            recorded += record_attempt_outcome(pk)
+        except Exception:
+            # One broken attempt must not keep the others waiting forever.
+            logger.exception("Could not record the evidence of attempt %s", pk)
+    if recorded:
+        logger.warning("Recorded the evidence of %d attempts whose task never ran", recorded)
+    return recorded
 
 
 @shared_task(

@@ -157,6 +157,7 @@ def learner_file(request: HttpRequest, learner_id: int) -> HttpResponse:
             "learner": learner,
             "progress": queries.modules_progress(learner, modules),
             "ledger": ledger,
+            "positionings": queries.positionings_for_trainer(learner, modules),
             "form": form,
         },
     )

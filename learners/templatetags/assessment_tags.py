@@ -20,10 +20,13 @@ def quiz_box(context, page: ModulePage) -> dict:
     if user is None or not user.is_authenticated:
         return data
     data["is_owner"] = page.owner_id == user.pk
-    if not page.has_quiz or covering_enrolment(user, page) is None:
-        return data
-    data["state"] = quiz_state(user, page)
-    completed = page.completions.filter(learner=user).exists()
+    if page.has_quiz and covering_enrolment(user, page) is not None:
+        data["state"] = quiz_state(user, page)
+    # Offered at the end of every module, with or without a quiz (Qualiopi 30).
+    # The module page's enrol button has already looked the completion up.
+    completed = context.get("learner_completed_module")
+    if completed is None:
+        completed = page.completions.filter(learner=user).exists()
     data["survey_open"] = (
         completed and not Satisfaction.objects.filter(learner=user, module=page).exists()
     )

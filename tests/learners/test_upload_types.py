@@ -1,0 +1,106 @@
+"""Every evidence type the upload field announces is accepted, judged from real bytes."""
+
+import io
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from learners import assessments, services
+from learners.models import Submission
+from learners.uploads import UploadRefused, check_upload
+from tests.learners.quiz_helpers import set_quiz
+
+
+def image(format_name: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 80, 40)).save(buffer, format=format_name)
+    return buffer.getvalue()
+
+
+def ooxml(main_part: str) -> bytes:
+    """A minimal Office Open XML package: the content types and the main part."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        archive.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships/>')
+        archive.writestr(main_part, '<?xml version="1.0"?><root/>')
+    return buffer.getvalue()
+
+
+def opendocument(mime: str) -> bytes:
+    """A minimal OpenDocument package: `mimetype` first and stored, as the format asks."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", mime, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("content.xml", '<?xml version="1.0"?><office:document-content/>')
+        archive.writestr("META-INF/manifest.xml", '<?xml version="1.0"?><manifest/>')
+    return buffer.getvalue()
+
+
+def upload(name: str, content: bytes) -> SimpleUploadedFile:
+    # The browser's claimed type is deliberately wrong: only the bytes count.
+    return SimpleUploadedFile(name, content, content_type="application/octet-stream")
+
+
+ODT = "application/vnd.oasis.opendocument.text"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "mime", "extension"),
+    [
+        ("photo.jpg", image("JPEG"), "image/jpeg", "jpg"),
+        ("photo.webp", image("WEBP"), "image/webp", "webp"),
+        ("budget.xlsx", ooxml("xl/workbook.xml"), XLSX, "xlsx"),
+        ("support.pptx", ooxml("ppt/presentation.xml"), PPTX, "pptx"),
+        ("compte-rendu.odt", opendocument(ODT), ODT, "odt"),
+    ],
+)
+def test_jpeg_webp_xlsx_pptx_and_odt_are_accepted(name, content, mime, extension):
+    checked = check_upload(upload(name, content))
+    assert (checked.mime, checked.extension) == (mime, extension)
+
+
+def test_the_type_comes_from_the_bytes_not_the_name():
+    assert check_upload(upload("tableau.pdf", ooxml("xl/workbook.xml"))).extension == "xlsx"
+    assert check_upload(upload("image.png", image("JPEG"))).extension == "jpg"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        ooxml("word/unknown.xml"),  # an OOXML package with no known main part
+        opendocument("application/vnd.oasis.opendocument.graphics"),  # odg: not offered
+        opendocument("text/html"),
+    ],
+)
+def test_zip_containers_that_are_not_an_accepted_office_document_are_refused(content):
+    with pytest.raises(UploadRefused):
+        check_upload(upload("document.odt", content))
+
+
+def test_an_open_answer_keeps_an_attached_spreadsheet_as_what_it_is(client, journey, camille):
+    services.enrol(camille, journey.track)
+    module = set_quiz(
+        journey.basics,
+        [{"type": "open", "competence": "B1.1", "level": "appliquer", "text": "Votre budget ?"}],
+    )
+    attempt = assessments.start_attempt(camille, module)
+    qid = attempt.questions[0]["id"]
+    client.force_login(camille)
+    response = client.post(
+        reverse("learners:quiz_take", args=[attempt.pk]),
+        {
+            f"q-{qid}": "Voici le budget.",
+            f"q-{qid}-file": upload("budget.bin", ooxml("xl/workbook.xml")),
+        },
+    )
+    assert response.status_code == 302
+    submission = Submission.objects.get(learner=camille)
+    assert submission.file_type == XLSX
+    assert submission.file.name.endswith(".xlsx")
+    assert submission.file_name == "budget.bin"
