@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from config import views
+from courses import routing
 from courses.api import api as courses_api
 
 urlpatterns = [
@@ -27,8 +28,12 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-# Wagtail serves the page tree (home, catalogue, tracks, modules, lessons): last.
-urlpatterns += [path("", include(wagtail_urls))]
+# Wagtail serves the page tree (home, catalogue, tracks, modules, lessons): last,
+# through our faster router, with Wagtail's own patterns behind it.
+urlpatterns += [
+    re_path(r"^(?!_util/)((?:[\w\-]+/)*)$", routing.serve, name="wagtail_serve"),
+    path("", include(wagtail_urls)),
+]
 
 handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"

@@ -59,32 +59,6 @@ class HomePage(Page):
         context["tracks"] = TrackPage.objects.live().public().descendant_of(self).order_by("path")
         return context
 
-    def route(self, request, path_components):
-        """Resolve a whole URL in two queries instead of two per level of the tree.
-
-        Wagtail walks down one level at a time (a child lookup, then its specific
-        row). Our pages have no routes of their own, so the page at the end of the
-        path can be found by its `url_path` at once; anything not found that way
-        (a route below a page) falls back to Wagtail's walk.
-        """
-        if not path_components:
-            return super().route(request, path_components)
-        prefixes = [
-            f"{self.url_path}{'/'.join(path_components[:depth])}/"
-            for depth in range(1, len(path_components) + 1)
-        ]
-        found = {
-            page.url_path: page
-            for page in Page.objects.filter(url_path__in=prefixes[-2:], path__startswith=self.path)
-        }
-        target = found.get(prefixes[-1])
-        if target is None:
-            return super().route(request, path_components)
-        page = target.specific
-        # Breadcrumbs ask for the parent: hand it over as Wagtail's walk would.
-        page._cached_parent_obj = found.get(prefixes[-2], self) if len(prefixes) > 1 else self
-        return page.route(request, [])
-
 
 class CatalogPage(Page):
     intro = RichTextField(_("introduction"), blank=True, features=RICH_TEXT_FEATURES)
@@ -222,6 +196,9 @@ ModulePageManager = PageManager.from_queryset(ModulePageQuerySet)
 
 
 class ModulePage(Page):
+    # Read by courses.routing: the module page shows its level.
+    route_select_related = ("level",)
+
     summary = models.TextField(_("summary"))
     objectives = RichTextField(_("operational objectives"), features=RICH_TEXT_FEATURES)
     format = models.CharField(
