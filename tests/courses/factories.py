@@ -261,7 +261,8 @@ def make_sample_catalogue() -> dict[str, ModulePage]:
         ),
         "cooperer": make_module(
             sensibiliser,
-            "Coopérer avec une collectivité",
+            # Not « collectivité »: PostgreSQL's French stemming would match « collectif ».
+            "Coopérer avec une commune",
             competences=("B2.2",),
             level="appliquer",
             duration_minutes=60,

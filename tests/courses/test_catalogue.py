@@ -43,7 +43,7 @@ def test_the_catalogue_lists_live_modules_by_title(client, sample):
     assert response.status_code == 200
     assert titles(response) == [
         "Animer une communauté",
-        "Coopérer avec une collectivité",
+        "Coopérer avec une commune",
         "Découvrir les tiers-lieux",
         "Gouvernance partagée",
         "Modèle économique",
