@@ -56,7 +56,7 @@ messages: install-dev
 	$(PY) manage.py compilemessages -l fr --ignore=.venv
 
 bench: install-dev
-	$(PY) bench/run.py
+	$(PY) bench/certificates.py
 
 clean:
 	rm -rf $(VENV) var/
