@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from learners.models import CountsProgress
+
 
 def new_verification_code() -> str:
     """160 random bits as 32 base32 characters in groups of four, easy to type from paper."""
@@ -302,7 +304,7 @@ class Certificate(models.Model):
         return self.status
 
 
-class BulkIssue(models.Model):
+class BulkIssue(CountsProgress, models.Model):
     """A staff request to issue (or re-render) an award for every eligible learner.
 
     Learners are split into chunks when the job is created; each chunk is one
@@ -344,23 +346,6 @@ class BulkIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.award} · {self.get_mode_display()} · {self.done}/{self.total}"
-
-    @property
-    def percent(self) -> int:
-        return 100 if not self.total else min(100, round(100 * self.done / self.total))
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status == self.Status.DONE
-
-    def as_progress(self) -> dict:
-        return {
-            "status": self.status,
-            "total": self.total,
-            "done": self.done,
-            "percent": self.percent,
-            "finished": self.is_finished,
-        }
 
 
 class BulkIssueChunk(models.Model):

@@ -430,7 +430,35 @@ def new_invitation_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class InvitationBatch(models.Model):
+class CountsProgress:
+    """What a progress page needs from a background job counting `total` items.
+
+    The model names the field that counts what is done (`progress_field`) and has
+    a `status` whose `Status.DONE` means finished; the JSON keeps that field's name.
+    """
+
+    progress_field = "done"
+
+    @property
+    def percent(self) -> int:
+        done = getattr(self, self.progress_field)
+        return 100 if not self.total else min(100, round(100 * done / self.total))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status == self.Status.DONE
+
+    def as_progress(self) -> dict:
+        return {
+            "status": self.status,
+            "total": self.total,
+            self.progress_field: getattr(self, self.progress_field),
+            "percent": self.percent,
+            "finished": self.is_finished,
+        }
+
+
+class InvitationBatch(CountsProgress, models.Model):
     """One upload of invitations by an organisation's manager, sent by a task.
 
     `sent` is recounted from the invitations after each mail, so the progress
@@ -468,25 +496,10 @@ class InvitationBatch(models.Model):
         verbose_name = _("invitation batch")
         verbose_name_plural = _("invitation batches")
 
+    progress_field = "sent"
+
     def __str__(self) -> str:
         return f"{self.organisation} · {self.sent}/{self.total}"
-
-    @property
-    def percent(self) -> int:
-        return 100 if not self.total else min(100, round(100 * self.sent / self.total))
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status == self.Status.DONE
-
-    def as_progress(self) -> dict:
-        return {
-            "status": self.status,
-            "total": self.total,
-            "sent": self.sent,
-            "percent": self.percent,
-            "finished": self.is_finished,
-        }
 
 
 class InvitationQuerySet(models.QuerySet):
