@@ -566,3 +566,17 @@ from learners.assessment_models import (  # noqa: E402, F401
     Satisfaction,
     Submission,
 )
+from learners.quality_models import (  # noqa: E402, F401
+    AccommodationRequest,
+    ColdSurvey,
+    Feedback,
+    ImprovementAction,
+    TrackIndicators,
+)
+from learners.session_models import (  # noqa: E402, F401
+    ActivityEvent,
+    Attendance,
+    HalfDay,
+    Seat,
+    TrainingSession,
+)

@@ -1,0 +1,283 @@
+"""Qualiopi evidence gathered along the way.
+
+Satisfaction « à froid » (indicator 30), feedback from trainers and funders
+(indicator 30), the improvement log (indicator 32), the public indicators of a
+track (indicators 2 and 3) and accommodation requests (indicator 26).
+"""
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import TrackPage
+from learners.session_models import TrainingSession
+
+
+def new_survey_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _rating_field(verbose_name):
+    return models.PositiveSmallIntegerField(
+        verbose_name,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+
+
+class ColdSurveyQuerySet(models.QuerySet):
+    def answered(self):
+        return self.filter(answered_at__isnull=False)
+
+
+class ColdSurvey(models.Model):
+    """The « à froid » questionnaire a learner receives 3 months after completing a track.
+
+    One row per learner and track, created with the completion; `due_at` fixes
+    when it is sent, so time travel in tests and a late beat both work.
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.CASCADE,
+        related_name="cold_surveys",
+    )
+    track = models.ForeignKey(
+        TrackPage, verbose_name=_("track"), on_delete=models.PROTECT, related_name="cold_surveys"
+    )
+    session = models.ForeignKey(
+        TrainingSession,
+        verbose_name=_("session"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cold_surveys",
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_survey_token)
+    due_at = models.DateTimeField(_("due at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    rating = _rating_field(_("overall satisfaction"))
+    usefulness = _rating_field(_("usefulness in your work"))
+    applied = models.BooleanField(_("put into practice"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    objects = ColdSurveyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "track"], name="cold_survey_once"),
+        ]
+        indexes = [models.Index(fields=["sent_at", "due_at"])]
+        verbose_name = _("« à froid » satisfaction survey")
+        verbose_name_plural = _("« à froid » satisfaction surveys")
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.track}"
+
+
+class Feedback(models.Model):
+    """An appraisal of a track or session by one of its trainers or its funder."""
+
+    class Respondent(models.TextChoices):
+        TRAINER = "trainer", _("Trainer")
+        FUNDER = "funder", _("Funder")
+
+    track = models.ForeignKey(
+        TrackPage, verbose_name=_("track"), on_delete=models.PROTECT, related_name="feedback"
+    )
+    session = models.ForeignKey(
+        TrainingSession,
+        verbose_name=_("session"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback",
+    )
+    respondent = models.CharField(_("respondent"), max_length=10, choices=Respondent.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback_given",
+    )
+    author_name = models.CharField(_("name"), max_length=150)
+    organisation_name = models.CharField(_("organisation"), max_length=200, blank=True)
+    rating = _rating_field(_("overall satisfaction"))
+    strengths = models.TextField(_("what worked well"), blank=True)
+    improvements = models.TextField(_("what should improve"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+
+    def __str__(self) -> str:
+        return f"{self.get_respondent_display()} · {self.track}"
+
+
+class ImprovementAction(models.Model):
+    """One line of the improvement log staff keep (Qualiopi indicator 32)."""
+
+    class Source(models.TextChoices):
+        SATISFACTION = "satisfaction", _("Satisfaction survey")
+        FEEDBACK = "feedback", _("Trainer or funder feedback")
+        COMPLAINT = "complaint", _("Complaint")
+        INCIDENT = "incident", _("Incident")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+
+    track = models.ForeignKey(
+        TrackPage,
+        verbose_name=_("track"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="improvement_actions",
+    )
+    session = models.ForeignKey(
+        TrainingSession,
+        verbose_name=_("session"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="improvement_actions",
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    finding = models.TextField(_("finding"))
+    action = models.TextField(_("action decided"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PLANNED
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    done_at = models.DateField(_("done on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "pk"]
+        verbose_name = _("improvement action")
+        verbose_name_plural = _("improvement log")
+
+    def __str__(self) -> str:
+        return self.finding[:80]
+
+
+class TrackIndicators(models.Model):
+    """The public figures of a track, computed nightly (Qualiopi indicators 2 and 3).
+
+    Rates are kept with the number of answers they come from, so a page can say
+    « too few answers to publish » instead of a misleading percentage.
+    """
+
+    track = models.OneToOneField(
+        TrackPage, verbose_name=_("track"), on_delete=models.CASCADE, related_name="indicators"
+    )
+    people_trained = models.PositiveIntegerField(_("people trained"), default=0)
+    satisfaction_rate = models.DecimalField(
+        _("satisfaction rate (%)"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    satisfaction_answers = models.PositiveIntegerField(_("satisfaction answers"), default=0)
+    success_rate = models.DecimalField(
+        _("success rate (%)"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    success_base = models.PositiveIntegerField(_("learners assessed"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("track indicators")
+        verbose_name_plural = _("track indicators")
+
+    def __str__(self) -> str:
+        return f"{self.track} · {self.computed_at:%d/%m/%Y}"
+
+
+class AccommodationRequestQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status=AccommodationRequest.Status.ANSWERED)
+
+
+class AccommodationRequest(models.Model):
+    """A learner's request for an accommodation because of a disability (indicator 26).
+
+    Only the learner, the track's disability referent and staff see it.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        IN_PROGRESS = "in_progress", _("Being handled")
+        ANSWERED = "answered", _("Answered")
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.CASCADE,
+        related_name="accommodation_requests",
+    )
+    track = models.ForeignKey(
+        TrackPage,
+        verbose_name=_("track"),
+        on_delete=models.PROTECT,
+        related_name="accommodation_requests",
+    )
+    session = models.ForeignKey(
+        TrainingSession,
+        verbose_name=_("session"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accommodation_requests",
+    )
+    need = models.TextField(_("need"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.NEW
+    )
+    answer = models.TextField(_("answer"), blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    objects = AccommodationRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="answered") | Q(answered_at__isnull=False),
+                name="accommodation_answered_has_date",
+            ),
+        ]
+        verbose_name = _("accommodation request")
+        verbose_name_plural = _("accommodation requests")
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.track}"

@@ -1,0 +1,295 @@
+"""Training sessions of a track, their seats, half-days and attendance (émargement).
+
+A session is a dated run of a track with a capacity. Seats are taken in the
+order they are requested; a seat over capacity waits, and the first waiting
+seat is promoted when a confirmed one is cancelled. Attendance is signed per
+half-day, which is the unit of a French attendance sheet.
+"""
+
+import datetime
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import TrackPage
+from courses.models.pages import Format
+
+
+def new_attendance_token() -> str:
+    # The personal sign-in link is a bearer credential: 256 bits, URL-safe.
+    return secrets.token_urlsafe(32)
+
+
+# Short enough to read off a projected screen and type on a phone; no 0/O, 1/I.
+ATTENDANCE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ATTENDANCE_CODE_LENGTH = 6
+
+
+def new_attendance_code() -> str:
+    return "".join(secrets.choice(ATTENDANCE_CODE_ALPHABET) for _ in range(ATTENDANCE_CODE_LENGTH))
+
+
+class TrainingSessionQuerySet(models.QuerySet):
+    def upcoming(self, today: datetime.date | None = None):
+        return self.filter(ends_on__gte=today or timezone.localdate())
+
+    def for_trainer(self, trainer):
+        return self.filter(trainers=trainer)
+
+
+class TrainingSession(models.Model):
+    """A dated run of a track, on site, online or both."""
+
+    track = models.ForeignKey(
+        TrackPage, verbose_name=_("track"), on_delete=models.PROTECT, related_name="sessions"
+    )
+    title = models.CharField(
+        _("title"),
+        max_length=200,
+        blank=True,
+        help_text=_("Optional, for example « Session de printemps — Die »."),
+    )
+    format = models.CharField(_("format"), max_length=20, choices=Format.choices)
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+    place_name = models.CharField(
+        _("place"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example a Fabrique de territoire. Required unless fully online."),
+    )
+    place_address = models.TextField(_("address"), blank=True)
+    online_link = models.URLField(_("online meeting link"), blank=True)
+    trainers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("trainers"),
+        related_name="sessions_trained",
+        blank=True,
+    )
+    capacity = models.PositiveSmallIntegerField(_("capacity"), validators=[MinValueValidator(1)])
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TrainingSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="session_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="session_capacity_positive"),
+        ]
+        verbose_name = _("training session")
+        verbose_name_plural = _("training sessions")
+
+    def __str__(self) -> str:
+        label = self.title or self.track.title
+        return f"{label} · {self.starts_on:%d/%m/%Y}"
+
+    def clean(self):
+        errors = {}
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = _("The last day cannot be before the first day.")
+        if self.format in (Format.ON_SITE, Format.BLENDED) and not self.place_name:
+            errors["place_name"] = _("Give the place of an on-site or blended session.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class SeatQuerySet(models.QuerySet):
+    def confirmed(self):
+        return self.filter(status=Seat.Status.CONFIRMED)
+
+    def waiting(self):
+        return self.filter(status=Seat.Status.WAITING).order_by("requested_at", "pk")
+
+    def active(self):
+        return self.exclude(status=Seat.Status.CANCELLED)
+
+
+class Seat(models.Model):
+    """A learner's place in a session: confirmed, on the waiting list, or cancelled.
+
+    Cancelling keeps the row (history for Qualiopi); enrolling again creates a
+    new one, which queues behind those already waiting.
+    """
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        WAITING = "waiting", _("On the waiting list")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    session = models.ForeignKey(
+        TrainingSession, verbose_name=_("session"), on_delete=models.CASCADE, related_name="seats"
+    )
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.CASCADE,
+        related_name="seats",
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attendance_token = models.CharField(max_length=64, unique=True, default=new_attendance_token)
+
+    objects = SeatQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "learner"],
+                condition=~Q(status="cancelled"),
+                name="seat_one_active_per_learner",
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "status", "requested_at"])]
+        verbose_name = _("seat")
+        verbose_name_plural = _("seats")
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.session} · {self.get_status_display()}"
+
+
+class HalfDay(models.Model):
+    """A morning or an afternoon of a session: the unit signed on the attendance sheet."""
+
+    class Period(models.TextChoices):
+        MORNING = "am", _("Morning")
+        AFTERNOON = "pm", _("Afternoon")
+
+    session = models.ForeignKey(
+        TrainingSession,
+        verbose_name=_("session"),
+        on_delete=models.CASCADE,
+        related_name="half_days",
+    )
+    date = models.DateField(_("date"))
+    period = models.CharField(_("period"), max_length=2, choices=Period.choices)
+    starts_at = models.TimeField(_("starts at"))
+    ends_at = models.TimeField(_("ends at"))
+    online = models.BooleanField(_("online"), default=False)
+    code = models.CharField(
+        _("sign-in code"), max_length=12, unique=True, default=new_attendance_code
+    )
+
+    class Meta:
+        ordering = ["date", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "date", "period"], name="half_day_unique"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="half_day_ends_after_start"
+            ),
+        ]
+        verbose_name = _("half-day")
+        verbose_name_plural = _("half-days")
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y} {self.get_period_display()}"
+
+    def window(self) -> tuple[datetime.datetime, datetime.datetime]:
+        """When signing in is open: from the start to the end of the half-day, local time."""
+        tz = timezone.get_current_timezone()
+        return (
+            datetime.datetime.combine(self.date, self.starts_at, tzinfo=tz),
+            datetime.datetime.combine(self.date, self.ends_at, tzinfo=tz),
+        )
+
+    def is_open(self, at: datetime.datetime | None = None) -> bool:
+        opens, closes = self.window()
+        return opens <= (at or timezone.now()) <= closes
+
+
+class Attendance(models.Model):
+    """One learner's presence or absence for one half-day."""
+
+    class Status(models.TextChoices):
+        PRESENT = "present", _("Present")
+        ABSENT = "absent", _("Absent")
+
+    class Method(models.TextChoices):
+        CODE = "code", _("Code shown by the trainer")
+        LINK = "link", _("Personal link")
+        TRAINER = "trainer", _("Recorded by the trainer")
+
+    half_day = models.ForeignKey(
+        HalfDay, verbose_name=_("half-day"), on_delete=models.CASCADE, related_name="attendances"
+    )
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.CASCADE,
+        related_name="attendances",
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    method = models.CharField(_("how"), max_length=10, choices=Method.choices)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["half_day", "learner"]
+        constraints = [
+            models.UniqueConstraint(fields=["half_day", "learner"], name="attendance_once"),
+        ]
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendances")
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.half_day} · {self.get_status_display()}"
+
+
+class ActivityEvent(models.Model):
+    """What a learner did online, kept as proof of completion of online parts.
+
+    Written by the app as things happen (login, lesson opened or done, quiz
+    submitted); summarised per learner for a session's evidence.
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("Signed in")
+        LESSON_VIEWED = "lesson_viewed", _("Lesson opened")
+        LESSON_DONE = "lesson_done", _("Lesson done")
+        QUIZ_SUBMITTED = "quiz_submitted", _("Quiz submitted")
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learner"),
+        on_delete=models.CASCADE,
+        related_name="activity",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    page = models.ForeignKey(
+        "wagtailcore.Page",
+        verbose_name=_("page"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["learner", "at"])]
+        verbose_name = _("activity event")
+        verbose_name_plural = _("activity events")
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.get_kind_display()} · {self.at:%d/%m/%Y %H:%M}"
