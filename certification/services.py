@@ -5,7 +5,6 @@ issued. Rendering reads only that context, so a PDF rendered again later says
 the same thing, whatever happened to the profile, the pages or the framework.
 """
 
-import calendar
 import datetime
 import hashlib
 import logging
@@ -33,6 +32,7 @@ from courses.models import (
     ModulePage,
     TrackPage,
 )
+from learners.dates import add_months
 from learners.models import Enrolment, LedgerEntry, ModuleCompletion, TrackCompletion, User
 from learners.queries import block_validated, competence_map, validated_blocks
 
@@ -44,14 +44,6 @@ STALE_AFTER = datetime.timedelta(minutes=10)
 
 
 # --- Dates --------------------------------------------------------------------------
-
-
-def add_months(moment: datetime.datetime, months: int) -> datetime.datetime:
-    """`moment` plus whole calendar months, clamped to the month's end (31 Jan + 1 = 28 Feb)."""
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 def expiry_for(award: Award, issued_at: datetime.datetime) -> datetime.datetime | None:
