@@ -5,7 +5,9 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from courses.authoring import TRAINERS_GROUP
+from learners import cold_surveys
 from learners.models import User
+from learners.signals import track_completed
 
 
 @receiver(post_save, sender=User, dispatch_uid="learners.sync_trainer_group")
@@ -19,3 +21,9 @@ def sync_trainer_group(sender, instance: User, created: bool, update_fields, raw
         instance.groups.add(group)
     elif not created:
         instance.groups.remove(*Group.objects.filter(name=TRAINERS_GROUP))
+
+
+@receiver(track_completed, dispatch_uid="learners.schedule_cold_survey")
+def schedule_cold_survey(sender, learner: User, track, **kwargs) -> None:
+    # Three months on, the learner is asked what the training changed (indicator 30).
+    cold_surveys.schedule(learner, track)

@@ -1,0 +1,180 @@
+"""Satisfaction « à froid » (Qualiopi indicator 30): scheduled at completion, mailed later.
+
+A survey row is created when a learner completes a track, due three calendar
+months later. A daily beat task mails the surveys that fell due, then one
+reminder two weeks after the first mail to those who have not answered. Every
+step takes `now`, so that tests travel in time instead of waiting.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from courses.models import TrackPage
+from learners.dates import add_months
+from learners.models import TrackCompletion, User
+from learners.quality_models import ColdSurvey
+from learners.session_models import Seat
+
+logger = logging.getLogger(__name__)
+
+COLD_SURVEY_DELAY_MONTHS = 3
+REMINDER_AFTER = datetime.timedelta(days=14)
+
+
+class SurveyAlreadyAnswered(Exception):
+    """The survey has an answer already: the first one stands."""
+
+
+# --- Scheduling ----------------------------------------------------------------------
+
+
+def due_date(completed_at: datetime.datetime) -> datetime.datetime:
+    # Calendar months in local time: completing on 30 November at 23:30 in Paris
+    # means a survey at the end of February, not on 1 March.
+    return add_months(timezone.localtime(completed_at), COLD_SURVEY_DELAY_MONTHS)
+
+
+def schedule(learner: User, track: TrackPage) -> tuple[ColdSurvey, bool]:
+    """Create the learner's « à froid » survey for `track` once; a second call returns it."""
+    existing = ColdSurvey.objects.filter(learner=learner, track=track).first()
+    if existing is not None:
+        return existing, False
+    completion = TrackCompletion.objects.filter(learner=learner, track=track).first()
+    completed_at = completion.completed_at if completion else timezone.now()
+    seat = (
+        Seat.objects.confirmed()
+        .filter(learner=learner, session__track=track)
+        .order_by("-session__starts_on", "-pk")
+        .first()
+    )
+    try:
+        # The unique constraint on (learner, track), not the lookup above, is
+        # what keeps two concurrent completions to one survey.
+        with transaction.atomic():
+            survey = ColdSurvey.objects.create(
+                learner=learner,
+                track=track,
+                session_id=seat.session_id if seat else None,
+                due_at=due_date(completed_at),
+            )
+    except IntegrityError:
+        return ColdSurvey.objects.get(learner=learner, track=track), False
+    return survey, True
+
+
+# --- Sending -------------------------------------------------------------------------
+
+
+def _reachable(surveys: QuerySet) -> QuerySet:
+    # An erased or deactivated account asked to hear nothing more from us.
+    return surveys.filter(learner__erased_at__isnull=True, learner__is_active=True).exclude(
+        learner__email=""
+    )
+
+
+def survey_url(survey: ColdSurvey) -> str:
+    return settings.SITE_URL + reverse("learners:cold_survey", args=[survey.token])
+
+
+def _mail(survey: ColdSurvey, *, reminder: bool) -> None:
+    # A worker has no request to take the language from: mails go in the site's.
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "survey": survey,
+            "learner": survey.learner,
+            "track": survey.track,
+            "url": survey_url(survey),
+            "reminder": reminder,
+        }
+        send_mail(
+            subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+            + render_to_string("learners/email/cold_survey_subject.txt", context).strip(),
+            message=render_to_string("learners/email/cold_survey.txt", context),
+            from_email=None,
+            recipient_list=[survey.learner.email],
+            html_message=render_to_string("learners/email/cold_survey.html", context),
+        )
+
+
+def _send_each(pending: QuerySet, stamp: str, now: datetime.datetime, *, reminder: bool) -> int:
+    """Mail each survey of `pending` and stamp `stamp` with `now`, one row per transaction.
+
+    The row is locked while its mail goes and stamped only once it went: a
+    failure leaves it unstamped for the next run, and a second worker skips it.
+    """
+    sent = 0
+    for pk in list(pending.values_list("pk", flat=True)):
+        try:
+            with transaction.atomic():
+                survey = (
+                    ColdSurvey.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("learner", "track")
+                    .filter(pk=pk, **{f"{stamp}__isnull": True})
+                    .first()
+                )
+                if survey is None:
+                    continue  # taken by a concurrent run
+                _mail(survey, reminder=reminder)
+                ColdSurvey.objects.filter(pk=pk).update(**{stamp: now})
+        except Exception:
+            # One bad address or a mail server hiccup must not hold the others back.
+            logger.exception("Could not mail the « à froid » survey %s", pk)
+            continue
+        sent += 1
+    return sent
+
+
+def send_due(now: datetime.datetime | None = None) -> int:
+    """Mail every survey that fell due and was not sent yet; returns how many went."""
+    now = now or timezone.now()
+    pending = _reachable(ColdSurvey.objects.filter(sent_at__isnull=True, due_at__lte=now))
+    return _send_each(pending.order_by("due_at", "pk"), "sent_at", now, reminder=False)
+
+
+def send_reminders(now: datetime.datetime | None = None) -> int:
+    """Remind once those who got the survey two weeks ago or more and have not answered."""
+    now = now or timezone.now()
+    pending = _reachable(
+        ColdSurvey.objects.filter(
+            sent_at__lte=now - REMINDER_AFTER,
+            answered_at__isnull=True,
+            reminded_at__isnull=True,
+        )
+    )
+    return _send_each(pending.order_by("sent_at", "pk"), "reminded_at", now, reminder=True)
+
+
+# --- Answering -----------------------------------------------------------------------
+
+
+def answer(
+    survey: ColdSurvey,
+    *,
+    rating: int,
+    usefulness: int,
+    applied: bool,
+    comment: str = "",
+    now: datetime.datetime | None = None,
+) -> ColdSurvey:
+    """Record the learner's answer once; a second answer raises SurveyAlreadyAnswered."""
+    now = now or timezone.now()
+    # Compare-and-swap: of two answers sent at once, only the first is kept.
+    claimed = ColdSurvey.objects.filter(pk=survey.pk, answered_at__isnull=True).update(
+        rating=rating,
+        usefulness=usefulness,
+        applied=applied,
+        comment=comment.strip(),
+        answered_at=now,
+    )
+    if not claimed:
+        raise SurveyAlreadyAnswered
+    survey.refresh_from_db()
+    return survey
