@@ -1,0 +1,76 @@
+"""A Redis cache that turns a Redis outage into cache misses instead of errors.
+
+Django's RedisCache raises when Redis is unreachable, and Wagtail
+(`Site.get_site_root_paths`), allauth's rate limits and our own lookups read
+the cache on nearly every page: one stopped Redis would take the whole site
+down. The cache only ever speeds things up or counts, so an outage is served as
+a miss. After a failure Redis is left alone for a few seconds: a page that reads
+the cache ten times then pays the connect timeout once, not ten times.
+"""
+
+import logging
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = (RedisError, OSError)
+# Shared by the threads of a process (one entry per Redis location); a lost
+# update only costs one more connection attempt.
+_down_until: dict[str, float] = {}
+
+
+class ResilientRedisCache(RedisCache):
+    retry_after_seconds = 5.0
+
+    def _guarded(self, method, miss, *args, **kwargs):
+        location = repr(self._servers)
+        if time.monotonic() < _down_until.get(location, 0.0):
+            return miss
+        try:
+            return method(*args, **kwargs)
+        except UNREACHABLE as error:
+            _down_until[location] = time.monotonic() + self.retry_after_seconds
+            logger.warning("Cache unreachable (%s): served as a miss for a while.", error)
+            return miss
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(super().add, False, key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._guarded(super().get, default, key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        self._guarded(super().set, None, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(super().touch, False, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._guarded(super().delete, False, key, version)
+
+    def get_many(self, keys, version=None):
+        return self._guarded(super().get_many, {}, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._guarded(super().has_key, False, key, version)
+
+    def incr(self, key, delta=1, version=None):
+        missing = object()
+        value = self._guarded(super().incr, missing, key, delta, version)
+        if value is missing:
+            # What a missing key raises: callers already handle it (set it afresh).
+            raise ValueError(f"Key '{key}' not found (cache unreachable).")
+        return value
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guarded(super().set_many, list(data), data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        self._guarded(super().delete_many, None, keys, version)
+
+    def clear(self):
+        return self._guarded(super().clear, False)

@@ -1,0 +1,65 @@
+"""An unreachable Redis cache is a miss, quickly, and never an error a visitor sees."""
+
+import socket
+import time
+
+import pytest
+from django.core.cache import caches
+from wagtail.models import Site
+
+from config import cache as resilient
+
+
+def _refusing_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # closed again: connections are refused
+
+
+@pytest.fixture
+def dead_redis_cache(settings):
+    resilient._down_until.clear()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_refusing_port()}/1",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    yield caches["default"]
+    resilient._down_until.clear()
+
+
+def test_every_cache_operation_on_a_dead_redis_is_served_as_a_miss(dead_redis_cache):
+    cache = dead_redis_cache
+    assert cache.get("key", "fallback") == "fallback"
+    assert cache.add("key", 1) is False
+    assert cache.set("key", 1) is None
+    assert cache.get_or_set("key", 7) == 7
+    assert cache.get_many(["a", "b"]) == {}
+    assert cache.has_key("key") is False
+    assert cache.touch("key") is False
+    assert cache.delete("key") is False
+    assert cache.set_many({"a": 1}) == ["a"]
+    cache.delete_many(["a"])
+    with pytest.raises(ValueError):
+        cache.incr("key")
+
+
+def test_after_a_failure_the_cache_leaves_redis_alone_for_a_while(dead_redis_cache, monkeypatch):
+    dead_redis_cache.get("key")
+    attempts = []
+    monkeypatch.setattr(
+        "django.core.cache.backends.redis.RedisCache.get",
+        lambda *args, **kwargs: attempts.append(args),
+    )
+    started = time.monotonic()
+    for _ in range(50):
+        dead_redis_cache.get("key")
+    assert attempts == []
+    assert time.monotonic() - started < 0.5
+
+
+def test_wagtail_finds_its_sites_with_the_cache_down(dead_redis_cache, db):
+    # Site.get_site_root_paths reads the cache on every page served by Wagtail.
+    assert Site.get_site_root_paths() is not None

@@ -1,0 +1,27 @@
+"""A broker that refuses connections leaves learners' work pending, never a 500."""
+
+import socket
+
+import pytest
+from celery import Celery
+
+from config.celery import app as campus_app
+from learners import tasks
+
+
+@pytest.fixture
+def refusing_broker():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: connections are refused
+    app = Celery("campus-refused-broker", set_as_current=False)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.conf.update(broker_url=f"redis://127.0.0.1:{port}/0", task_always_eager=False)
+    app.set_current()
+    yield
+    campus_app.set_current()
+
+
+def test_enqueueing_with_a_refused_broker_says_it_failed_instead_of_raising(refusing_broker, db):
+    # kombu raises its own OperationalError here, which is not an OSError.
+    assert tasks.enqueue(tasks.record_attempt_outcome, 1) is False
