@@ -1,0 +1,95 @@
+"""The public figures of a track (Qualiopi indicators 2 and 3), computed nightly.
+
+Each figure is one aggregate query per track, whatever the number of learners:
+- people trained: learners who completed the track;
+- satisfaction rate: share of ratings of 4 or 5 out of 5, among the « à chaud »
+  answers about the track's modules and the answered « à froid » surveys of the
+  track;
+- success rate: among the learners assessed (who submitted at least one quiz of
+  the track's modules and have either completed the track or no longer follow it
+  nor any of its modules), the share who completed it. Learners still on their
+  way are left out, neither success nor failure yet.
+"""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from courses.models import ModulePage, TrackPage
+from learners.models import (
+    Attempt,
+    ColdSurvey,
+    Enrolment,
+    Satisfaction,
+    TrackCompletion,
+    TrackIndicators,
+    User,
+)
+
+SATISFIED_FROM = 4  # out of 5
+
+
+def rate(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(100 * part) / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _ratings(queryset) -> tuple[int, int]:
+    counts = queryset.aggregate(
+        answers=Count("pk"), satisfied=Count("pk", filter=Q(rating__gte=SATISFIED_FROM))
+    )
+    return counts["satisfied"], counts["answers"]
+
+
+def _success(track: TrackPage, modules) -> tuple[int, int]:
+    learner = OuterRef("pk")
+    completed = TrackCompletion.objects.filter(learner=learner, track=track)
+    still_following = Enrolment.objects.active().filter(
+        Q(track=track) | Q(module__in=modules), learner=learner
+    )
+    sat_a_quiz = Attempt.objects.quizzes().filter(
+        learner=learner, module__in=modules, status=Attempt.Status.SUBMITTED
+    )
+    counts = (
+        User.objects.filter(Exists(sat_a_quiz))
+        .annotate(completed=Exists(completed))
+        .filter(Q(completed=True) | ~Exists(still_following))
+        .aggregate(assessed=Count("pk"), succeeded=Count("pk", filter=Q(completed=True)))
+    )
+    return counts["succeeded"], counts["assessed"]
+
+
+def compute(track: TrackPage, now: datetime.datetime | None = None) -> TrackIndicators:
+    """Compute and store the public figures of `track`; returns its saved row."""
+    # Unpublished modules keep their answers: they were given about this track.
+    modules = ModulePage.objects.child_of(track).values("pk")
+    hot_satisfied, hot_answers = _ratings(Satisfaction.objects.filter(module__in=modules))
+    cold_satisfied, cold_answers = _ratings(
+        ColdSurvey.objects.answered().filter(track=track, rating__isnull=False)
+    )
+    satisfied, answers = hot_satisfied + cold_satisfied, hot_answers + cold_answers
+    succeeded, assessed = _success(track, modules)
+    indicators, _ = TrackIndicators.objects.update_or_create(
+        track=track,
+        defaults={
+            "people_trained": TrackCompletion.objects.filter(track=track).count(),
+            "satisfaction_rate": rate(satisfied, answers),
+            "satisfaction_answers": answers,
+            "success_rate": rate(succeeded, assessed),
+            "success_base": assessed,
+            "computed_at": now or timezone.now(),
+        },
+    )
+    return indicators
+
+
+def refresh_all(now: datetime.datetime | None = None) -> int:
+    """Recompute the figures of every live track; returns how many tracks."""
+    now = now or timezone.now()
+    tracks = list(TrackPage.objects.live())
+    for track in tracks:
+        compute(track, now=now)
+    return len(tracks)

@@ -1,0 +1,172 @@
+"""The public figures of a track page: arithmetic, publication threshold, nightly refresh."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from celery.schedules import crontab
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from learners import indicators, services
+from learners.models import (
+    Attempt,
+    ColdSurvey,
+    Satisfaction,
+    TrackCompletion,
+    TrackIndicators,
+)
+from learners.tasks import refresh_indicators
+from tests.conftest import make_user
+
+
+def submitted_quiz(learner, module) -> Attempt:
+    return Attempt.objects.create(
+        learner=learner,
+        module=module,
+        pass_mark=80,
+        feedback_policy="immediately",
+        status=Attempt.Status.SUBMITTED,
+        submitted_at=timezone.now(),
+    )
+
+
+def answered_cold_survey(learner, track, rating) -> ColdSurvey:
+    now = timezone.now()
+    return ColdSurvey.objects.create(
+        learner=learner, track=track, due_at=now, sent_at=now, answered_at=now, rating=rating
+    )
+
+
+@pytest.fixture
+def small_world(journey, camille, dominique, sophie, helene, marc):
+    """Camille and Dominique completed the track; Sophie sat a quiz and left;
+    Hélène sat a quiz and is still on her way; Marc left with his quiz unfinished."""
+    track, basics, closing = journey.track, journey.basics, journey.closing
+    for learner in (camille, dominique, sophie, helene, marc):
+        services.enrol(learner, track)
+    for learner in (camille, dominique):
+        TrackCompletion.objects.create(learner=learner, track=track)
+    for learner in (camille, dominique, sophie, helene):
+        submitted_quiz(learner, basics)
+    Attempt.objects.create(learner=marc, module=basics, pass_mark=80, feedback_policy="never")
+    services.leave(sophie, track)
+    services.leave(marc, track)
+
+    Satisfaction.objects.create(learner=camille, module=basics, rating=5)
+    Satisfaction.objects.create(learner=dominique, module=basics, rating=3)
+    Satisfaction.objects.create(learner=sophie, module=closing, rating=4)
+    answered_cold_survey(camille, track, rating=2)
+    # Neither counts: a survey not answered yet, and an answer about another track.
+    ColdSurvey.objects.create(learner=dominique, track=track, due_at=timezone.now())
+    Satisfaction.objects.create(learner=helene, module=journey.outside, rating=5)
+    TrackCompletion.objects.create(learner=helene, track=journey.other_track)
+    return journey
+
+
+def test_people_trained_counts_the_learners_who_completed_the_track(small_world):
+    assert indicators.compute(small_world.track).people_trained == 2
+
+
+def test_satisfaction_is_the_share_of_4_and_5_among_hot_and_answered_cold_answers(small_world):
+    figures = indicators.compute(small_world.track)
+    # 5, 3 and 4 « à chaud », 2 « à froid »: two satisfied answers out of four.
+    assert figures.satisfaction_answers == 4
+    assert figures.satisfaction_rate == Decimal("50.0")
+
+
+def test_success_counts_assessed_learners_who_completed_or_stopped_not_those_on_their_way(
+    small_world,
+):
+    figures = indicators.compute(small_world.track)
+    # Camille and Dominique completed, Sophie left after her quiz; Hélène is still
+    # on her way and Marc never submitted a quiz.
+    assert figures.success_base == 3
+    assert figures.success_rate == Decimal("66.7")
+
+
+def test_a_track_nobody_answered_about_has_no_rate_rather_than_zero(journey):
+    figures = indicators.compute(journey.track)
+    assert (figures.people_trained, figures.satisfaction_answers, figures.success_base) == (0, 0, 0)
+    assert figures.satisfaction_rate is None and figures.success_rate is None
+
+
+def test_computing_twice_keeps_one_row_per_track(small_world):
+    indicators.compute(small_world.track)
+    indicators.compute(small_world.track)
+    assert TrackIndicators.objects.filter(track=small_world.track).count() == 1
+
+
+def test_below_the_minimum_the_page_shows_the_count_and_no_rate(client, small_world, settings):
+    settings.PUBLIC_INDICATORS_MIN_ANSWERS = 5
+    indicators.compute(small_world.track)
+    html = client.get(small_world.track.url).text
+    assert 'data-indicator="people-trained">2<' in html
+    assert 'data-testid="too-few-satisfaction"' in html
+    assert 'data-testid="too-few-success"' in html
+    assert "data-rate=" not in html
+
+
+def test_from_the_minimum_on_the_page_publishes_the_rates(client, small_world, settings):
+    settings.PUBLIC_INDICATORS_MIN_ANSWERS = 3
+    indicators.compute(small_world.track)
+    html = client.get(small_world.track.url).text
+    assert 'data-rate="50.0"' in html
+    assert 'data-rate="66.7"' in html
+    assert "too-few-" not in html
+    assert 'data-testid="indicators-updated"' in html
+
+
+def test_a_track_not_computed_yet_says_so(client, journey):
+    html = client.get(journey.track.url).text
+    assert 'data-testid="indicators-pending"' in html
+
+
+def test_the_nightly_task_recomputes_every_live_track(small_world):
+    long_ago = timezone.now() - datetime.timedelta(days=3)
+    TrackIndicators.objects.create(track=small_world.track, computed_at=long_ago)
+    assert refresh_indicators() == 2  # the journey's two tracks
+    figures = TrackIndicators.objects.get(track=small_world.track)
+    assert figures.computed_at > long_ago
+    assert figures.people_trained == 2
+    assert TrackIndicators.objects.filter(track=small_world.other_track).exists()
+
+
+def test_the_beat_runs_the_refresh_at_half_past_two_every_night():
+    (entry,) = [
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "learners.tasks.refresh_indicators"
+    ]
+    assert entry["schedule"] == crontab(hour=2, minute=30)
+
+
+def test_the_command_refreshes_the_indicators(small_world):
+    from django.core.management import call_command
+
+    call_command("refresh_indicators", verbosity=0)
+    assert TrackIndicators.objects.get(track=small_world.track).people_trained == 2
+
+
+def _learners_with_history(journey, count: int, offset: int) -> None:
+    for number in range(count):
+        learner = make_user(f"learner{offset + number}@example.org", f"Apprenant {number}")
+        services.enrol(learner, journey.track)
+        submitted_quiz(learner, journey.basics)
+        Satisfaction.objects.create(learner=learner, module=journey.basics, rating=4)
+        if number % 2:
+            TrackCompletion.objects.create(learner=learner, track=journey.track)
+
+
+def test_the_refresh_queries_do_not_grow_with_the_number_of_learners(journey):
+    indicators.refresh_all()  # the rows exist from now on: each run below updates them
+    counts = []
+    for size, offset in ((3, 0), (30, 100)):
+        _learners_with_history(journey, size, offset)
+        with CaptureQueriesContext(connection) as queries:
+            indicators.refresh_all()
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert counts[1] <= 20  # two tracks
