@@ -15,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from learners.models import (
+    AccommodationRequest,
     Enrolment,
     LedgerEntry,
     LessonProgress,
@@ -34,6 +35,7 @@ progress.csv      lessons you marked as done
 completions.csv   modules and tracks you completed
 ledger.csv        your competence ledger: each piece of evidence, who validated it, when
 validations_given.csv  validations you recorded as a trainer (if any)
+accommodation_requests.csv  accommodations you asked for and the answers (if any)
 
 Generated on {generated}.
 """
@@ -118,6 +120,20 @@ def validations_given(user: User) -> list[dict[str, Any]]:
     return _ledger_rows(LedgerEntry.objects.filter(validated_by=user))
 
 
+def accommodation_requests(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "track": r.track.title,
+            "need": r.need,
+            "status": r.status,
+            "answer": r.answer,
+            "requested_at": r.created_at,
+            "answered_at": r.answered_at,
+        }
+        for r in AccommodationRequest.objects.filter(learner=user).select_related("track")
+    ]
+
+
 def collect(user: User) -> dict[str, Any]:
     return {
         "profile": profile(user),
@@ -126,6 +142,7 @@ def collect(user: User) -> dict[str, Any]:
         "completions": completions(user),
         "ledger": ledger(user),
         "validations_given": validations_given(user),
+        "accommodation_requests": accommodation_requests(user),
     }
 
 
@@ -160,6 +177,14 @@ CSV_COLUMNS = {
         "source_reference",
         "comment",
         "recorded_at",
+    ],
+    "accommodation_requests": [
+        "track",
+        "need",
+        "status",
+        "answer",
+        "requested_at",
+        "answered_at",
     ],
 }
 

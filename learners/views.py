@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 from wagtail.models import Page
 
 from courses.models import LessonPage, ModulePage, TrackPage
-from learners import exports, queries, services
+from learners import accommodation_views, accommodations, exports, queries, services
+from learners.accommodation_forms import EnrolmentNeedForm
 from learners.forms import EraseAccountForm, ObservationForm, ProfileForm
 from learners.models import LedgerEntry, User
 
@@ -51,11 +52,24 @@ def _back_to(request: HttpRequest, page: Page) -> HttpResponse:
 @require_POST
 def enrol(request: HttpRequest, page_id: int) -> HttpResponse:
     page = _enrollable_page(page_id)
+    # A track's form may carry an accommodation request: both are recorded, or neither.
+    need_form = EnrolmentNeedForm(request.POST) if isinstance(page, TrackPage) else None
+    if need_form is not None and not need_form.is_valid():
+        return accommodation_views.enrol_form_again(request, page, need_form)
+    need = need_form.cleaned_data["need"] if need_form is not None else ""
     try:
-        created = services.enrol(request.user, page)[1]
+        if need:
+            created = accommodations.enrol_with_request(request.user, page, need)[1]
+        else:
+            created = services.enrol(request.user, page)[1]
     except services.JourneyRefused as refusal:
+        if need:  # keep what they wrote
+            need_form.add_error(None, str(refusal))
+            return accommodation_views.enrol_form_again(request, page, need_form)
         messages.error(request, str(refusal))
     else:
+        if need:
+            messages.success(request, accommodation_views.request_sent_message(page))
         if created:
             messages.success(
                 request, _("You are enrolled in « %(title)s ».") % {"title": page.title}

@@ -1,0 +1,166 @@
+"""Accommodation requests of learners with a disability (Qualiopi indicator 26).
+
+The need a learner describes is health data: it is shown to the learner and to
+staff in the admin, and nowhere else. Mails carry who asked and where to read
+it, never the text itself.
+"""
+
+from functools import partial
+from typing import NamedTuple
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from courses.models import TrackPage
+from learners import services
+from learners.models import AccommodationRequest, Enrolment, TrainingSession, User
+
+MAX_NEED_LENGTH = 2000
+
+
+class Referent(NamedTuple):
+    name: str
+    email: str
+
+
+def referent(track: TrackPage) -> Referent:
+    """Who handles the track's requests; the platform's referent fills in what it leaves blank."""
+    return Referent(
+        track.disability_referent or settings.DISABILITY_REFERENT_NAME,
+        track.disability_contact or settings.DISABILITY_REFERENT_EMAIL,
+    )
+
+
+def clean_need(need: str) -> str:
+    need = (need or "").strip()
+    if not need:
+        raise ValidationError(_("Describe the accommodation you need."), code="required")
+    if len(need) > MAX_NEED_LENGTH:
+        raise ValidationError(
+            _("Keep it under %(limit)d characters (it has %(length)d).")
+            % {"limit": MAX_NEED_LENGTH, "length": len(need)},
+            code="max_length",
+        )
+    return need
+
+
+def open_first(requests: QuerySet) -> QuerySet:
+    """Requests still waiting come before the answered ones, oldest waiting first."""
+    answered = Case(
+        When(status=AccommodationRequest.Status.ANSWERED, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return requests.order_by(answered, "created_at", "pk")
+
+
+def _enqueue_mail(request: AccommodationRequest, kind: str) -> None:
+    from learners import tasks
+
+    transaction.on_commit(partial(tasks.enqueue, tasks.send_accommodation_mail, request.pk, kind))
+
+
+def request_accommodation(
+    learner: User, track: TrackPage, need: str, session: TrainingSession | None = None
+) -> AccommodationRequest:
+    """Record the learner's request, tell the referent and confirm to the learner.
+
+    Raises `ValidationError` when the need is empty or too long.
+    """
+    need = clean_need(need)
+    if session is not None and session.track_id != track.pk:
+        raise ValueError("The session belongs to another track.")
+    with transaction.atomic():
+        request = AccommodationRequest.objects.create(
+            learner=learner, track=track, session=session, need=need
+        )
+        _enqueue_mail(request, MAIL_REFERENT)
+        _enqueue_mail(request, MAIL_CONFIRMATION)
+    return request
+
+
+def enrol_with_request(
+    learner: User, track: TrackPage, need: str
+) -> tuple[Enrolment, bool, AccommodationRequest | None]:
+    """Enrol, and record the accommodation request when a need is given.
+
+    Both or neither: an invalid need refuses the enrolment too, so that the
+    learner fixes it on the form rather than finding half of it done.
+    """
+    if not (need or "").strip():
+        return *services.enrol(learner, track), None
+    need = clean_need(need)
+    with transaction.atomic():
+        enrolment, created = services.enrol(learner, track)
+        return enrolment, created, request_accommodation(learner, track, need)
+
+
+def record_answer(
+    request: AccommodationRequest, *, status: str, answer: str, by: User
+) -> AccommodationRequest:
+    """Staff record where a request stands; the learner is mailed each new answer."""
+    answer = (answer or "").strip()
+    if status == AccommodationRequest.Status.ANSWERED and not answer:
+        raise ValidationError(
+            {"answer": _("Write the answer the learner will receive.")}, code="required"
+        )
+    previous = AccommodationRequest.objects.filter(pk=request.pk).values("status", "answer").get()
+    newly_answered = status == AccommodationRequest.Status.ANSWERED and (
+        previous["status"] != status or previous["answer"] != answer
+    )
+    request.status, request.answer, request.handled_by = status, answer, by
+    if newly_answered:
+        request.answered_at = timezone.now()
+    elif status != AccommodationRequest.Status.ANSWERED:
+        request.answered_at = None
+    with transaction.atomic():
+        request.save(update_fields=["status", "answer", "handled_by", "answered_at"])
+        if newly_answered:
+            _enqueue_mail(request, MAIL_ANSWER)
+    return request
+
+
+# --- Mails -----------------------------------------------------------------------------
+
+MAIL_REFERENT = "referent"
+MAIL_CONFIRMATION = "confirmation"
+MAIL_ANSWER = "answer"
+
+
+def _absolute(path: str) -> str:
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+
+
+def send(request_pk: int, kind: str) -> bool:
+    """Send one of the request's mails; False when there is nobody to write to."""
+    request = AccommodationRequest.objects.select_related("learner", "track").get(pk=request_pk)
+    learner = request.learner
+    context = {
+        "request": request,
+        "learner": learner,
+        "track": request.track,
+        "referent": referent(request.track),
+        "page_url": _absolute(reverse("learners:accommodation", args=[request.track_id])),
+        "admin_url": _absolute(reverse("learners_accommodation:edit", args=[request.pk])),
+    }
+    if kind == MAIL_REFERENT:
+        recipient = context["referent"].email
+    elif learner.erased_at is None:
+        recipient = learner.email
+    else:
+        return False  # erased since: the address no longer exists
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            render_to_string(f"learners/email/accommodation_{kind}_subject.txt", context).strip(),
+            render_to_string(f"learners/email/accommodation_{kind}.txt", context),
+            None,
+            [recipient],
+        )
+    return True

@@ -1,0 +1,319 @@
+"""Disability referent on every track page, accommodation requests and their answers."""
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from learners import accommodations, exports, services
+from learners.models import AccommodationRequest, Enrolment
+from tests.conftest import make_user
+
+NEED = "Des sous-titres pour les vidéos et un tiers-temps pour les quiz."
+
+
+@pytest.fixture
+def mails(eager_tasks, django_capture_on_commit_callbacks):
+    """Run what follows each commit (the mails) within the block."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def enrol_url(track):
+    return reverse("learners:enrol", args=[track.pk])
+
+
+def page_url(track):
+    return reverse("learners:accommodation", args=[track.pk])
+
+
+# --- The referent on every track page ------------------------------------------------------
+
+
+def test_a_track_page_names_its_own_disability_referent(client, journey):
+    track = journey.track
+    track.disability_referent = "Nadia Referente"
+    track.disability_contact = "nadia@tiers-lieu.example"
+    track.accessibility = "<p>Salle de plain-pied.</p>"
+    track.save()
+    html = client.get(track.url).text
+    assert 'data-testid="referent-name">Nadia Referente<' in html
+    assert 'href="mailto:nadia@tiers-lieu.example"' in html
+    assert "Salle de plain-pied." in html
+
+
+def test_a_track_without_a_referent_names_the_platforms(client, journey, settings):
+    settings.DISABILITY_REFERENT_NAME = "Référent handicap de la plateforme"
+    settings.DISABILITY_REFERENT_EMAIL = "handicap@campus.example"
+    html = client.get(journey.track.url).text
+    assert 'data-testid="referent-name">Référent handicap de la plateforme<' in html
+    assert 'href="mailto:handicap@campus.example"' in html
+
+
+def test_the_platforms_referent_has_an_address_by_default():
+    from django.conf import settings
+
+    assert settings.DISABILITY_REFERENT_NAME
+    assert settings.DISABILITY_REFERENT_EMAIL.startswith("handicap@")
+
+
+def test_the_enrolment_form_offers_to_ask_for_an_accommodation(client, journey, camille):
+    client.force_login(camille)
+    html = client.get(journey.track.url).text
+    assert 'data-testid="accommodation-disclosure"' in html
+    assert 'name="need"' in html
+
+
+# --- Asking from the enrolment form --------------------------------------------------------
+
+
+def test_enrolling_with_a_need_records_the_request_and_sends_two_mails(
+    client, journey, camille, mails, settings
+):
+    settings.DISABILITY_REFERENT_EMAIL = "handicap@campus.example"
+    client.force_login(camille)
+    with mails():
+        response = client.post(enrol_url(journey.track), {"need": f"  {NEED}\n"})
+    assert response.status_code == 302
+    assert Enrolment.objects.active().filter(learner=camille, track=journey.track).exists()
+    request = AccommodationRequest.objects.get(learner=camille)
+    assert (request.track, request.need, request.status) == (journey.track, NEED, "new")
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "camille@example.org",
+        "handicap@campus.example",
+    ]
+    # Health data stays in the platform: the mails say who and where, not what.
+    assert all(NEED not in m.body for m in mail.outbox)
+    referent_mail = next(m for m in mail.outbox if m.to == ["handicap@campus.example"])
+    assert reverse("learners_accommodation:edit", args=[request.pk]) in referent_mail.body
+
+
+def test_the_request_goes_to_the_tracks_own_referent_when_it_has_one(
+    client, journey, camille, mails
+):
+    journey.track.disability_contact = "nadia@tiers-lieu.example"
+    journey.track.save()
+    client.force_login(camille)
+    with mails():
+        client.post(enrol_url(journey.track), {"need": NEED})
+    assert "nadia@tiers-lieu.example" in [m.to[0] for m in mail.outbox]
+
+
+def test_enrolling_without_a_need_records_no_request_and_sends_no_mail(
+    client, journey, camille, mails
+):
+    client.force_login(camille)
+    with mails():
+        client.post(enrol_url(journey.track), {"need": "   "})
+    assert Enrolment.objects.active().filter(learner=camille, track=journey.track).exists()
+    assert not AccommodationRequest.objects.exists()
+    assert mail.outbox == []
+
+
+def test_an_over_long_need_refuses_the_enrolment_and_keeps_the_text(
+    client, journey, camille, mails
+):
+    too_long = "Besoin détaillé. " * 150  # over 2000 characters
+    client.force_login(camille)
+    with mails():
+        response = client.post(enrol_url(journey.track), {"need": too_long})
+    assert response.status_code == 200
+    assert "need" in response.context["form"].errors
+    assert too_long.strip() in response.content.decode()
+    assert 'id="error-summary"' in response.content.decode()
+    assert not Enrolment.objects.filter(learner=camille).exists()
+    assert not AccommodationRequest.objects.exists()
+    assert mail.outbox == []
+
+
+def test_the_corrected_need_then_enrols_and_records_it(client, journey, camille, mails):
+    client.force_login(camille)
+    client.post(enrol_url(journey.track), {"need": "x" * 2001})
+    with mails():
+        client.post(enrol_url(journey.track), {"need": NEED})
+    assert Enrolment.objects.active().filter(learner=camille).count() == 1
+    assert AccommodationRequest.objects.get().need == NEED
+
+
+def test_a_module_enrolment_ignores_the_field(client, journey, camille):
+    client.force_login(camille)
+    client.post(reverse("learners:enrol", args=[journey.basics.pk]), {"need": NEED})
+    assert Enrolment.objects.filter(learner=camille, module=journey.basics).exists()
+    assert not AccommodationRequest.objects.exists()
+
+
+# --- Asking later, and reading the answers -------------------------------------------------
+
+
+def test_a_learner_asks_later_from_the_accommodation_page(client, journey, camille, mails):
+    client.force_login(camille)
+    with mails():
+        response = client.post(page_url(journey.track), {"need": NEED})
+    assert response.status_code == 302
+    assert AccommodationRequest.objects.get(learner=camille).need == NEED
+    assert len(mail.outbox) == 2
+    assert not Enrolment.objects.filter(learner=camille).exists()  # asking is not enrolling
+
+
+def test_an_empty_request_is_refused_with_an_error_on_the_field(client, journey, camille):
+    client.force_login(camille)
+    response = client.post(page_url(journey.track), {"need": "  "})
+    assert response.status_code == 200
+    assert "need" in response.context["form"].errors
+    assert not AccommodationRequest.objects.exists()
+
+
+def test_the_page_shows_a_learner_her_own_requests_and_answers_only(
+    client, journey, camille, dominique
+):
+    AccommodationRequest.objects.create(
+        learner=camille,
+        track=journey.track,
+        need=NEED,
+        status=AccommodationRequest.Status.ANSWERED,
+        answer="Les vidéos sont sous-titrées depuis lundi.",
+        answered_at=timezone.now(),
+    )
+    AccommodationRequest.objects.create(
+        learner=dominique, track=journey.track, need="Besoin de Dominique."
+    )
+    client.force_login(camille)
+    html = client.get(page_url(journey.track)).text
+    assert NEED in html
+    assert "Les vidéos sont sous-titrées depuis lundi." in html
+    assert "Besoin de Dominique." not in html
+
+
+def test_the_service_strips_and_bounds_the_need(journey, camille):
+    request = accommodations.request_accommodation(camille, journey.track, f"  {NEED}  ")
+    assert request.need == NEED
+    with pytest.raises(ValidationError):
+        accommodations.request_accommodation(camille, journey.track, "x" * 2001)
+    with pytest.raises(ValidationError):
+        accommodations.request_accommodation(camille, journey.track, " \n ")
+    assert AccommodationRequest.objects.count() == 1
+
+
+# --- Staff answer in the admin (indicator 26) -----------------------------------------------
+
+
+@pytest.fixture
+def requests_(journey, camille, dominique):
+    answered = AccommodationRequest.objects.create(
+        learner=dominique,
+        track=journey.track,
+        need="Déjà traité.",
+        status=AccommodationRequest.Status.ANSWERED,
+        answer="C'est prévu.",
+        answered_at=timezone.now(),
+    )
+    waiting = AccommodationRequest.objects.create(learner=camille, track=journey.track, need=NEED)
+    return waiting, answered
+
+
+def test_staff_see_the_waiting_requests_first(client, staff, requests_):
+    waiting, answered = requests_
+    assert list(accommodations.open_first(AccommodationRequest.objects.all())) == [
+        waiting,
+        answered,
+    ]
+    client.force_login(staff)
+    response = client.get(reverse("learners_accommodation:index"))
+    assert response.status_code == 200
+    html = response.text
+    assert html.index("Camille Martin") < html.index("Dominique Petit")
+    assert NEED not in html  # the need shows on the request's own page only
+
+
+def test_staff_filter_the_requests_by_status(client, staff, requests_):
+    client.force_login(staff)
+    response = client.get(reverse("learners_accommodation:index"), {"status": "answered"})
+    assert "Dominique Petit" in response.text
+    assert "Camille Martin" not in response.text
+
+
+def test_staff_answer_a_request_and_the_learner_is_mailed(client, staff, requests_, mails):
+    waiting, _ = requests_
+    client.force_login(staff)
+    url = reverse("learners_accommodation:edit", args=[waiting.pk])
+    assert NEED in client.get(url).text
+    with mails():
+        response = client.post(
+            url, {"status": "answered", "answer": "Les vidéos seront sous-titrées."}
+        )
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.status == AccommodationRequest.Status.ANSWERED
+    assert (waiting.handled_by, waiting.answered_at is not None) == (staff, True)
+    (sent,) = mail.outbox
+    assert sent.to == ["camille@example.org"]
+    assert "Les vidéos seront sous-titrées." in sent.body
+
+
+def test_marking_a_request_in_progress_mails_nobody(client, staff, requests_, mails):
+    waiting, _ = requests_
+    client.force_login(staff)
+    with mails():
+        client.post(
+            reverse("learners_accommodation:edit", args=[waiting.pk]),
+            {"status": "in_progress", "answer": ""},
+        )
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.handled_by, waiting.answered_at) == ("in_progress", staff, None)
+    assert mail.outbox == []
+
+
+def test_an_answer_cannot_be_empty(client, staff, requests_):
+    waiting, _ = requests_
+    client.force_login(staff)
+    response = client.post(
+        reverse("learners_accommodation:edit", args=[waiting.pk]),
+        {"status": "answered", "answer": "  "},
+    )
+    assert response.status_code == 200
+    assert "answer" in response.context["form"].errors
+    waiting.refresh_from_db()
+    assert waiting.status == AccommodationRequest.Status.NEW
+
+
+@pytest.mark.parametrize("persona", ["camille", "karim"])
+def test_nobody_but_staff_answers_a_request(client, requests_, persona, request):
+    waiting, _ = requests_
+    client.force_login(request.getfixturevalue(persona))
+    url = reverse("learners_accommodation:edit", args=[waiting.pk])
+    assert client.get(url).status_code == 302
+    client.post(url, {"status": "answered", "answer": "Forgé."})
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.answer) == ("new", "")
+
+
+# --- RGPD ----------------------------------------------------------------------------------
+
+
+def test_the_personal_data_export_holds_ones_own_requests(journey, camille, dominique):
+    AccommodationRequest.objects.create(learner=camille, track=journey.track, need=NEED)
+    AccommodationRequest.objects.create(learner=dominique, track=journey.track, need="Autre.")
+    archive = zipfile.ZipFile(io.BytesIO(exports.personal_data_zip(camille)))
+    data = json.loads(archive.read("data.json"))
+    assert [r["need"] for r in data["accommodation_requests"]] == [NEED]
+    assert NEED in archive.read("accommodation_requests.csv").decode()
+
+
+def test_erasing_an_account_removes_its_requests(journey, camille, dominique):
+    AccommodationRequest.objects.create(learner=camille, track=journey.track, need=NEED)
+    AccommodationRequest.objects.create(learner=dominique, track=journey.track, need="Autre.")
+    services.erase_account(camille)
+    assert list(AccommodationRequest.objects.values_list("learner", flat=True)) == [dominique.pk]
+
+
+def test_no_mail_goes_to_a_learner_erased_since_the_answer(journey):
+    learner = make_user("partie@example.org", "Partie")
+    request = AccommodationRequest.objects.create(learner=learner, track=journey.track, need=NEED)
+    learner.erased_at = timezone.now()
+    learner.save()
+    assert accommodations.send(request.pk, accommodations.MAIL_ANSWER) is False
+    assert mail.outbox == []
