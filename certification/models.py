@@ -364,3 +364,83 @@ class BulkIssueChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}#{self.index}"
+
+
+class EvidencePackQuerySet(models.QuerySet):
+    def unfinished(self):
+        return self.filter(status__in=[EvidencePack.Status.PENDING, EvidencePack.Status.BUILDING])
+
+    def stale(self, enqueued_before, claimed_before):
+        """Packs no worker is building: never enqueued (broker down), or whose worker died."""
+        pending = Q(status=EvidencePack.Status.PENDING) & (
+            Q(enqueued_at__lt=enqueued_before)
+            | Q(enqueued_at__isnull=True, created_at__lt=enqueued_before)
+        )
+        building = Q(status=EvidencePack.Status.BUILDING, claimed_at__lt=claimed_before)
+        return self.filter(pending | building)
+
+
+class EvidencePack(CountsProgress, models.Model):
+    """The Qualiopi evidence of one training session, gathered in a ZIP by a task.
+
+    `done` counts the files written so far out of `total`, for the progress bar.
+    The ZIP keeps its storage name across rebuilds, so a rebuild replaces it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a worker")
+        BUILDING = "building", _("Being built")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    session = models.ForeignKey(
+        "learners.TrainingSession",
+        verbose_name=_("session"),
+        on_delete=models.CASCADE,
+        related_name="evidence_packs",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    total = models.PositiveIntegerField(_("files to add"), default=0)
+    done = models.PositiveIntegerField(_("files added"), default=0)
+    file = models.FileField(_("ZIP file"), upload_to="evidence-packs/", blank=True)
+    sha256 = models.CharField(_("SHA-256 of the ZIP"), max_length=64, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A lease, not a lock: a worker killed mid-build leaves it behind, and the
+    # periodic pass hands the pack to another worker once it is old.
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = EvidencePackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("evidence pack")
+        verbose_name_plural = _("evidence packs")
+
+    def __str__(self) -> str:
+        return f"{self.session} · {self.get_status_display()}"
+
+    @property
+    def is_finished(self) -> bool:
+        # A failed build is finished too: the progress page stops polling and says why.
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.DONE and bool(self.file)
+
+    @property
+    def filename(self) -> str:
+        """What the staff's browser saves the ZIP as."""
+        return f"dossier-preuves-session-{self.session_id}-{self.created_at:%Y%m%d}.zip"

@@ -68,3 +68,17 @@ def dispatch_bulk_issue(job_pk: int) -> int:
 @shared_task(**RETRYING)
 def process_bulk_chunk(chunk_pk: int) -> bool:
     return services.process_bulk_chunk(chunk_pk)
+
+
+@shared_task(**RETRYING)
+def build_evidence_pack(pack_pk: int) -> str:
+    from certification import evidence  # evidence enqueues through this module
+
+    return evidence.build_pack(pack_pk).value
+
+
+@shared_task(**RETRYING)
+def resume_evidence_packs() -> int:
+    from certification import evidence
+
+    return evidence.resume_stale()

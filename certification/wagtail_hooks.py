@@ -8,14 +8,16 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem as AdminMenuItem
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from certification import admin_views
+from certification import admin_views, evidence_views
 from certification.models import Award, BulkIssue, Certificate
+from learners.session_models import TrainingSession
 
 
 class AwardIndexView(IndexView):
@@ -190,5 +192,50 @@ def register_certification_admin_urls():
             "awards/<int:pk>/bulk/<str:mode>/",
             admin_views.bulk_view,
             name="certification_award_bulk",
+        ),
+    ]
+
+
+# --- Qualiopi evidence packs of training sessions --------------------------------------------
+
+
+class EvidencePacksMenuItem(AdminMenuItem):
+    def is_shown(self, request):
+        return admin_views.can_manage_certificates(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_evidence_packs_menu_item():
+    return EvidencePacksMenuItem(
+        _("Evidence packs"),
+        reverse("certification_evidence_packs"),
+        icon_name="folder-open-inverse",
+        order=261,
+    )
+
+
+@hooks.register("register_snippet_listing_buttons")
+def evidence_pack_button(snippet, user, next_url=None):
+    # Sessions are registered by learners, which cannot know about certification.
+    if not isinstance(snippet, TrainingSession) or not admin_views.can_manage_certificates(user):
+        return []
+    return [
+        MenuItem(
+            _("Evidence pack"),
+            url=reverse("certification_evidence_request", args=[snippet.pk]),
+            icon_name="folder-open-inverse",
+            priority=45,
+        )
+    ]
+
+
+@hooks.register("register_admin_urls")
+def register_evidence_admin_urls():
+    return [
+        path("evidence-packs/", evidence_views.sessions_view, name="certification_evidence_packs"),
+        path(
+            "evidence-packs/sessions/<int:pk>/",
+            evidence_views.request_view,
+            name="certification_evidence_request",
         ),
     ]

@@ -1,0 +1,410 @@
+"""Staff gather a session's Qualiopi evidence into one ZIP, built by a task with a progress bar."""
+
+import csv
+import datetime
+import importlib.util
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from certification import evidence, services, tasks
+from certification.models import Certificate, EvidencePack
+from certification.wagtail_hooks import evidence_pack_button
+from courses.models.pages import Format
+from learners.models import Attempt, Satisfaction
+from learners.quality_models import ColdSurvey, Feedback
+from learners.session_models import Attendance, HalfDay, Seat, TrainingSession
+from tests.conftest import make_user
+
+SHEET_SHIPPED = importlib.util.find_spec("certification.attendance_sheet") is not None
+
+
+@pytest.fixture
+def session(setting, camille, dominique, sophie, karim, marc) -> TrainingSession:
+    """Camille, Dominique and Sophie attend two half-days; Marc cancelled his seat.
+
+    Camille and Dominique hold both track certificates (not rendered yet);
+    Sophie holds none. Each has answered a little of everything.
+    """
+    day = timezone.localdate() - datetime.timedelta(days=20)
+    session = TrainingSession.objects.create(
+        track=setting.track,
+        title="Session de printemps — Die",
+        format=Format.ON_SITE,
+        starts_on=day,
+        ends_on=day,
+        place_name="La Fabrique des Monts",
+        capacity=10,
+    )
+    session.trainers.add(karim)
+    for learner in (camille, dominique, sophie):
+        Seat.objects.create(session=session, learner=learner, status=Seat.Status.CONFIRMED)
+    Seat.objects.create(session=session, learner=marc, status=Seat.Status.CANCELLED)
+    morning = HalfDay.objects.create(
+        session=session,
+        date=day,
+        period=HalfDay.Period.MORNING,
+        starts_at=datetime.time(9),
+        ends_at=datetime.time(12, 30),
+    )
+    afternoon = HalfDay.objects.create(
+        session=session,
+        date=day,
+        period=HalfDay.Period.AFTERNOON,
+        starts_at=datetime.time(14),
+        ends_at=datetime.time(17),
+    )
+    for half_day in (morning, afternoon):
+        for learner in (camille, dominique):
+            Attendance.objects.create(
+                half_day=half_day,
+                learner=learner,
+                status=Attendance.Status.PRESENT,
+                method=Attendance.Method.CODE,
+                signed_at=timezone.now(),
+            )
+    Attendance.objects.create(
+        half_day=morning,
+        learner=sophie,
+        status=Attendance.Status.ABSENT,
+        method=Attendance.Method.TRAINER,
+        confirmed_by=karim,
+    )
+    for learner in (camille, dominique):
+        services.issue(learner, setting.completion_award)
+        services.issue(learner, setting.end_of_training_award)
+    for learner, score in ((camille, 80), (dominique, 40)):
+        Attempt.objects.create(
+            learner=learner,
+            kind=Attempt.Kind.POSITIONING,
+            track=setting.track,
+            pass_mark=0,
+            feedback_policy="immediately",
+            status=Attempt.Status.SUBMITTED,
+            submitted_at=timezone.now(),
+            score=score,
+            competence_scores={"B1.1": score},
+        )
+        Attempt.objects.create(
+            learner=learner,
+            module=setting.basics,
+            pass_mark=70,
+            feedback_policy="immediately",
+            status=Attempt.Status.SUBMITTED,
+            submitted_at=timezone.now(),
+            score=score + 10,
+            passed=score + 10 >= 70,
+        )
+    # Neither an unfinished attempt nor someone outside the session belongs in the pack.
+    Attempt.objects.create(
+        learner=sophie, module=setting.basics, pass_mark=70, feedback_policy="immediately"
+    )
+    Attempt.objects.create(
+        learner=marc,
+        module=setting.basics,
+        pass_mark=70,
+        feedback_policy="immediately",
+        status=Attempt.Status.SUBMITTED,
+        score=100,
+        passed=True,
+    )
+    Satisfaction.objects.create(learner=camille, module=setting.basics, rating=5, comment="Top")
+    Satisfaction.objects.create(
+        learner=dominique, module=setting.basics, rating=4, comment="=HYPERLINK(1)"
+    )
+    Satisfaction.objects.create(learner=marc, module=setting.basics, rating=1)
+    ColdSurvey.objects.create(
+        learner=camille,
+        track=setting.track,
+        session=session,
+        due_at=timezone.now(),
+        sent_at=timezone.now(),
+        answered_at=timezone.now(),
+        rating=4,
+        usefulness=5,
+        applied=True,
+        comment="Je m'en sers chaque semaine",
+    )
+    Feedback.objects.create(
+        track=setting.track,
+        session=session,
+        respondent=Feedback.Respondent.FUNDER,
+        author_name="Agnès Financeur",
+        organisation_name="Région Test",
+        rating=4,
+        strengths="Bonne dynamique",
+    )
+    return session
+
+
+def build(session, by, capture) -> EvidencePack:
+    with capture(execute=True):
+        pack = evidence.request_pack(session, by)
+    pack.refresh_from_db()
+    return pack
+
+
+def open_zip(pack) -> zipfile.ZipFile:
+    with pack.file.open("rb") as handle:
+        return zipfile.ZipFile(io.BytesIO(handle.read()))
+
+
+def pdf_text_of(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def csv_rows(archive, name) -> list[dict]:
+    text = archive.read(name).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
+
+
+@pytest.fixture
+def built(session, staff, django_capture_on_commit_callbacks):
+    pack = build(session, staff, django_capture_on_commit_callbacks)
+    assert pack.status == EvidencePack.Status.DONE, pack.error
+    return pack
+
+
+def test_the_pack_holds_each_kind_of_evidence_in_its_numbered_folder(built):
+    names = set(open_zip(built).namelist())
+
+    expected = {
+        evidence.ATTENDANCE_CSV,
+        "02-certificats-de-realisation/camille-martin.pdf",
+        "02-certificats-de-realisation/dominique-petit.pdf",
+        "03-attestations-fin-de-formation/camille-martin.pdf",
+        "03-attestations-fin-de-formation/dominique-petit.pdf",
+        evidence.RESULTS_CSV,
+        evidence.RESULTS_PDF,
+        evidence.SATISFACTION_CSV,
+        evidence.SATISFACTION_PDF,
+        evidence.README,
+    }
+    if SHEET_SHIPPED:
+        expected.add(evidence.ATTENDANCE_SHEET)
+    assert names == expected
+    if SHEET_SHIPPED:
+        assert "Camille Martin" in pdf_text_of(open_zip(built).read(evidence.ATTENDANCE_SHEET))
+    assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in open_zip(built).infolist())
+
+
+def test_progress_counts_every_file_and_reaches_100_percent(built, client, staff):
+    assert (built.done, built.total, built.percent) == (
+        built.total,
+        len(open_zip(built).namelist()),
+        100,
+    )
+    client.force_login(staff)
+    progress = client.get(reverse("certification:evidence_progress_json", args=[built.pk])).json()
+    assert progress == {
+        "status": "done",
+        "total": built.total,
+        "done": built.total,
+        "percent": 100,
+        "finished": True,
+    }
+
+
+def test_the_recorded_sha256_is_the_zips(built):
+    import hashlib
+
+    with built.file.open("rb") as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == built.sha256
+
+
+def test_certificates_missing_their_pdf_are_rendered_and_packed_with_the_holders_name(built):
+    assert not Certificate.objects.filter(pdf="").exists()
+    archive = open_zip(built)
+    for folder in ("02-certificats-de-realisation", "03-attestations-fin-de-formation"):
+        text = pdf_text_of(archive.read(f"{folder}/camille-martin.pdf"))
+        assert "Camille Martin" in text
+    certificate = Certificate.objects.get(
+        learner__email="dominique@example.org", award__kind="completion"
+    )
+    with certificate.pdf.open("rb") as handle:
+        assert archive.read("02-certificats-de-realisation/dominique-petit.pdf") == handle.read()
+
+
+def test_attendance_lists_each_learner_for_each_half_day(built):
+    rows = csv_rows(open_zip(built), evidence.ATTENDANCE_CSV)
+    assert [(row["apprenant"], row["demi_journee"], row["statut"]) for row in rows] == [
+        ("Camille Martin", "matin", "présent"),
+        ("Camille Martin", "après-midi", "présent"),
+        ("Dominique Petit", "matin", "présent"),
+        ("Dominique Petit", "après-midi", "présent"),
+        ("Sophie Lefèvre", "matin", "absent"),
+        ("Sophie Lefèvre", "après-midi", evidence.NOT_RECORDED),
+    ]
+    assert rows[4]["confirme_par"] == "Karim Benali"
+    assert "Marc Girard" not in {row["apprenant"] for row in rows}
+
+
+def test_results_have_one_row_per_finished_attempt_of_the_sessions_learners(built, setting):
+    archive = open_zip(built)
+    rows = csv_rows(archive, evidence.RESULTS_CSV)
+    assert [
+        (row["apprenant"], row["module_ou_parcours"], row["score_pourcent"], row["reussie"])
+        for row in rows
+    ] == [
+        ("Camille Martin", setting.track.title, "80", ""),
+        ("Camille Martin", "Les bases", "90", "oui"),
+        ("Dominique Petit", setting.track.title, "40", ""),
+        ("Dominique Petit", "Les bases", "50", "non"),
+    ]
+    assert rows[0]["scores_par_competence"] == "B1.1 : 80"
+    text = pdf_text_of(archive.read(evidence.RESULTS_PDF))
+    assert "Camille Martin" in text and "Dominique Petit" in text
+    assert "Marc Girard" not in text
+
+
+def test_satisfaction_gathers_hot_and_cold_answers_and_feedback_without_learners_names(built):
+    archive = open_zip(built)
+    rows = csv_rows(archive, evidence.SATISFACTION_CSV)
+    assert [(row["type"], row["note_sur_5"]) for row in rows] == [
+        (evidence.HOT, "5"),
+        (evidence.HOT, "4"),
+        (evidence.COLD, "4"),
+        (evidence.FUNDER, "4"),
+    ]
+    # A comment typed as a formula stays text in a spreadsheet.
+    assert rows[1]["commentaire"] == "'=HYPERLINK(1)"
+    assert rows[3]["repondant"] == "Agnès Financeur"
+    assert not {"Camille Martin", "Dominique Petit"} & {row["repondant"] for row in rows}
+    text = pdf_text_of(archive.read(evidence.SATISFACTION_PDF))
+    assert "Agnès Financeur" in text
+    assert "Je m'en sers chaque semaine" in text
+    assert "Camille Martin" not in text
+
+
+def test_the_readme_lists_the_contents_and_who_lacks_a_certificate(built):
+    archive = open_zip(built)
+    readme = archive.read(evidence.README).decode("utf-8")
+    for name in archive.namelist():
+        if name != evidence.README:
+            assert name in readme
+    assert timezone.localdate().strftime("%d/%m/%Y") in readme
+    missing = readme.strip().split("\r\n\r\n")[-1]
+    assert "Sophie Lefèvre" in missing
+    assert "Camille Martin" not in missing
+
+
+def test_rebuilding_replaces_the_zip_under_the_same_name(
+    built, staff, django_capture_on_commit_callbacks, camille, setting
+):
+    name = built.file.name
+    Satisfaction.objects.filter(learner=camille).update(rating=2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence.rebuild_pack(built)
+    built.refresh_from_db()
+
+    assert (built.status, built.file.name, built.percent) == ("done", name, 100)
+    assert sorted(p.name for p in Path(built.file.path).parent.iterdir()) == [Path(name).name]
+    rows = csv_rows(open_zip(built), evidence.SATISFACTION_CSV)
+    assert rows[0]["note_sur_5"] == "2"
+
+
+def test_a_redelivered_build_of_a_finished_pack_changes_nothing(built):
+    assert evidence.build_pack(built.pk) is evidence.BuildOutcome.ALREADY_DONE
+    assert tasks.build_evidence_pack.delay(built.pk).get() == "already_done"
+    assert EvidencePack.objects.get(pk=built.pk).sha256 == built.sha256
+
+
+def test_a_build_another_worker_holds_is_left_to_it(session, staff):
+    pack = EvidencePack.objects.create(
+        session=session, status=EvidencePack.Status.BUILDING, claimed_at=timezone.now()
+    )
+    assert evidence.build_pack(pack.pk) is evidence.BuildOutcome.BUSY
+
+
+def test_a_failure_is_shown_to_staff_and_a_retry_builds_the_pack(
+    session, staff, client, django_capture_on_commit_callbacks, monkeypatch
+):
+    def broken(*args):
+        raise ValueError("template exploded")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(evidence, "results_pdf", broken)
+        pack = build(session, staff, django_capture_on_commit_callbacks)
+
+    assert pack.status == EvidencePack.Status.FAILED
+    assert "template exploded" in pack.error
+    client.force_login(staff)
+    page = client.get(reverse("certification:evidence_progress", args=[pack.pk]))
+    assert 'data-testid="evidence-error"' in page.text and "template exploded" in page.text
+    assert client.get(reverse("certification:evidence_download", args=[pack.pk])).status_code == 404
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("certification:evidence_rebuild", args=[pack.pk]))
+    assert response["Location"] == reverse("certification:evidence_progress", args=[pack.pk])
+    pack.refresh_from_db()
+    assert (pack.status, pack.error, pack.percent) == ("done", "", 100)
+
+
+def test_a_pack_left_pending_by_a_dead_broker_is_built_by_the_periodic_pass(
+    session, staff, django_capture_on_commit_callbacks, monkeypatch
+):
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks, "enqueue", lambda *args, **kwargs: False)
+        pack = build(session, staff, django_capture_on_commit_callbacks)
+    assert pack.status == EvidencePack.Status.PENDING
+
+    assert evidence.resume_stale() == 0  # too fresh: a worker may still take it
+    later = timezone.now() + evidence.STALE_AFTER + datetime.timedelta(seconds=1)
+    assert evidence.resume_stale(now=later) == 1
+    pack.refresh_from_db()
+    assert pack.status == EvidencePack.Status.DONE
+
+
+def test_a_second_request_while_one_is_under_way_starts_no_second_build(session, staff):
+    first = evidence.request_pack(session, staff)
+    assert evidence.request_pack(session, staff) == first
+    assert EvidencePack.objects.count() == 1
+
+
+def test_staff_request_a_pack_from_the_admin_and_download_it_once_ready(
+    session, staff, client, django_capture_on_commit_callbacks
+):
+    client.force_login(staff)
+    url = reverse("certification_evidence_request", args=[session.pk])
+    assert client.get(url).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+    pack = EvidencePack.objects.get()
+    assert response["Location"] == reverse("certification:evidence_progress", args=[pack.pk])
+    assert pack.requested_by == staff
+
+    page = client.get(response["Location"])
+    assert 'data-testid="evidence-download"' in page.text
+    listing = client.get(reverse("certification_evidence_packs"))
+    assert f'data-session="{session.pk}"' in listing.text
+    download = client.get(reverse("certification:evidence_download", args=[pack.pk]))
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/zip"
+    data = b"".join(download.streaming_content)
+    assert evidence.README in zipfile.ZipFile(io.BytesIO(data)).namelist()
+
+
+@pytest.mark.parametrize("persona", ["camille", "karim", "helene"])
+def test_only_staff_see_or_download_a_pack(built, client, persona, request):
+    client.force_login(request.getfixturevalue(persona))
+    for name in ("evidence_download", "evidence_progress", "evidence_progress_json"):
+        assert client.get(reverse(f"certification:{name}", args=[built.pk])).status_code == 404
+    assert (
+        client.post(reverse("certification:evidence_rebuild", args=[built.pk])).status_code == 404
+    )
+    assert EvidencePack.objects.get(pk=built.pk).status == EvidencePack.Status.DONE
+
+
+def test_the_session_listing_offers_the_pack_to_staff_only(session, staff, karim):
+    button = evidence_pack_button(session, staff, "/")
+    assert [item.url for item in button] == [
+        reverse("certification_evidence_request", args=[session.pk])
+    ]
+    assert evidence_pack_button(session, karim, "/") == []
+    assert evidence_pack_button(make_user("x@example.org", "X"), staff, "/") == []
