@@ -2,9 +2,18 @@
 
 The template, its CSS and the fonts under static/fonts/ are the only inputs
 besides the context: a certificate rendered again in five years looks the same.
+
+Bulk issuance renders thousands of certificates in long-lived workers, so what
+does not depend on the certificate is built once per process and thread and
+reused: the font configuration (Fontconfig + Pango, with the @font-face fonts
+loaded) and the parsed stylesheet. Building them per render cost most of a
+certificate's memory growth and a good part of its time (docs/performance.md).
 """
 
 import mimetypes
+import os
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -15,10 +24,13 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from weasyprint.text.fonts import FontConfiguration
 
 from certification.models import Certificate
 
 TEMPLATE = "certification/certificate.html"
+STYLESHEET = "certification/includes/certificate.css"
+PDF_VARIANT = "pdf/ua-1"
 
 
 def static_root() -> Path:
@@ -53,12 +65,53 @@ class LocalOnlyURLFetcher(weasyprint.URLFetcher):
         )
 
 
+@dataclass(frozen=True)
+class Pipeline:
+    """What every certificate shares: fonts loaded once, stylesheet parsed once."""
+
+    pid: int
+    font_config: FontConfiguration
+    stylesheet: weasyprint.CSS
+
+
+_local = threading.local()
+# Pango and Fontconfig objects are not safe to share between threads, hence one
+# pipeline per thread. A forked child (Celery's prefork pool) builds its own, and
+# keeps the one it inherited referenced: dropping it would run its finaliser,
+# which deletes the parent's temporary font folder.
+_inherited: list[Pipeline] = []
+
+
+def base_url() -> str:
+    # Relative URLs in the template and its CSS (fonts) resolve under static/.
+    return str(static_root()) + "/"
+
+
+def pipeline() -> Pipeline:
+    current = getattr(_local, "pipeline", None)
+    if current is not None and current.pid == os.getpid():
+        return current
+    if current is not None:
+        _inherited.append(current)
+    font_config = FontConfiguration()
+    stylesheet = weasyprint.CSS(
+        string=render_to_string(STYLESHEET),
+        base_url=base_url(),
+        url_fetcher=LocalOnlyURLFetcher(),
+        font_config=font_config,
+    )
+    _local.pipeline = Pipeline(os.getpid(), font_config, stylesheet)
+    return _local.pipeline
+
+
 def verification_url(certificate: Certificate) -> str:
     return settings.SITE_URL + reverse("certification:verify", kwargs={"code": certificate.code})
 
 
 def qr_code_data_uri(url: str) -> str:
-    return segno.make(url, error="m").svg_data_uri(dark="#1f2a44", border=0, scale=4)
+    # A small palette PNG drawn without smoothing (image-rendering: pixelated in the
+    # CSS): WeasyPrint parses an SVG path of hundreds of segments far more slowly.
+    return segno.make(url, error="m").png_data_uri(dark="#1f2a44", border=0, scale=4)
 
 
 def certificate_html(certificate: Certificate) -> str:
@@ -78,10 +131,12 @@ def certificate_html(certificate: Certificate) -> str:
 
 def render_pdf(certificate: Certificate) -> bytes:
     """The certificate as a tagged PDF (PDF/UA-1): lang and title come from the HTML."""
+    shared = pipeline()
     document = weasyprint.HTML(
         string=certificate_html(certificate),
-        # Relative URLs in the template (fonts) resolve under static/.
-        base_url=str(static_root()) + "/",
+        base_url=base_url(),
         url_fetcher=LocalOnlyURLFetcher(),
     )
-    return document.write_pdf(pdf_variant="pdf/ua-1")
+    return document.write_pdf(
+        pdf_variant=PDF_VARIANT, font_config=shared.font_config, stylesheets=[shared.stylesheet]
+    )

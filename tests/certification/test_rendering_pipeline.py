@@ -1,0 +1,117 @@
+"""What rendering shares between certificates, and what the Latin font subsets cover.
+
+Workers reuse one font configuration and one parsed stylesheet per process and
+thread (issue #6): reusing them must never change a PDF, nor cross threads.
+"""
+
+import threading
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.template.loader import render_to_string
+from fontTools.ttLib import TTFont
+from pypdf import PdfReader
+
+from certification import rendering, services
+from certification.models import Certificate
+
+SUBSETS = sorted((Path(settings.BASE_DIR) / "static" / "fonts").glob("*-Latin.ttf"))
+
+
+@pytest.fixture
+def certificate(setting, camille) -> Certificate:
+    certificate, _ = services.issue(camille, setting.block_award, render=False)
+    return certificate
+
+
+def reader(pdf: bytes) -> PdfReader:
+    return PdfReader(BytesIO(pdf))
+
+
+def embedded_fonts(pdf: bytes) -> dict[str, dict]:
+    return {
+        str(font["/BaseFont"]).split("+", 1)[-1]: font.get_object()
+        for page in reader(pdf).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+
+
+def test_a_worker_renders_every_certificate_with_one_font_configuration_and_stylesheet(
+    certificate,
+):
+    first = rendering.pipeline()
+    rendering.render_pdf(certificate)
+    assert rendering.pipeline() is first
+
+
+def test_another_thread_gets_its_own_pipeline_and_the_same_document(certificate):
+    here = rendering.render_pdf(certificate)
+    there = {}
+
+    def render_elsewhere():
+        there["pipeline"] = rendering.pipeline()
+        there["pdf"] = rendering.render_pdf(certificate)
+
+    thread = threading.Thread(target=render_elsewhere)
+    thread.start()
+    thread.join()
+    assert there["pipeline"] is not rendering.pipeline()
+    assert reader(there["pdf"]).pages[0].extract_text() == reader(here).pages[0].extract_text()
+
+
+def test_the_shared_pipeline_keeps_fonts_embedded_and_the_qr_code_drawn(certificate):
+    rendering.render_pdf(certificate)  # the second render is the one that reuses
+    pdf = rendering.render_pdf(certificate)
+
+    fonts = embedded_fonts(pdf)
+    assert set(fonts) == {
+        "Campus-Sans",
+        "Campus-Sans-Bold",
+        "Campus-Serif",
+        "Campus-Serif-Bold",
+        "Campus-Serif-Italic",
+        "Campus-Mono",
+    }
+    for font in fonts.values():
+        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        assert "/FontFile2" in descriptor  # embedded, not merely named
+    images = [
+        xobject
+        for xobject in reader(pdf).pages[0]["/Resources"]["/XObject"].values()
+        if xobject.get_object()["/Subtype"] == "/Image"
+    ]
+    assert len(images) == 1  # the QR code
+    assert "/StructTreeRoot" in reader(pdf).trailer["/Root"]
+
+
+def test_names_in_other_latin_alphabets_print_in_the_shipped_fonts(setting, dominique):
+    dominique.full_name = "Łucja Dvořák-Nguyễn Şahin Ærøskøbing"
+    dominique.save()
+    certificate, _ = services.issue(dominique, setting.block_award, render=False)
+
+    pdf = rendering.render_pdf(certificate)
+
+    assert all(name.startswith("Campus-") for name in embedded_fonts(pdf))
+    assert "Łucja Dvořák-Nguyễn Şahin Ærøskøbing" in reader(pdf).pages[0].extract_text()
+
+
+@pytest.mark.parametrize("subset", SUBSETS, ids=lambda path: path.name)
+def test_each_subset_covers_french_typography_and_the_certificates_own_text(subset):
+    own_text = "".join(
+        (Path(settings.BASE_DIR) / path).read_text()
+        for path in (
+            "templates/certification/certificate.html",
+            "certification/templatetags/certification_tags.py",
+        )
+    )
+    french = "àâäæçéèêëîïôœùûüÿÀÂÄÆÇÉÈÊËÎÏÔŒÙÛÜŸ«»‹›“”‘’„–—…€·•  ‑ﬁﬂ№"
+    needed = {ord(char) for char in own_text + french if char not in "\n\t\r"}
+    covered = set(TTFont(subset).getBestCmap())
+    assert not needed - covered, [chr(code) for code in sorted(needed - covered)]
+
+
+def test_the_subsets_are_the_ones_the_certificate_stylesheet_loads():
+    stylesheet = render_to_string(rendering.STYLESHEET)
+    assert SUBSETS and all(f'url("fonts/{path.name}")' in stylesheet for path in SUBSETS)
