@@ -10,7 +10,6 @@ import hashlib
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -18,13 +17,18 @@ from pathlib import Path
 import pytest
 from celery import Celery
 from django.conf import settings
-from django.db import connection
 
 from certification import services
 from certification.models import Award, BulkIssue, Certificate
 from config.celery import app as campus_app
 from learners.models import ModuleCompletion, User
 from tests.learners.factories import make_framework, make_module, make_track
+from tests.workers import (
+    celery_worker_command,
+    processes,  # noqa: F401 - fixture
+    shared_database_url,
+    wait_for,
+)
 
 LEARNERS = int(os.environ.get("BULK_TEST_LEARNERS", "1000"))
 VISIBILITY_TIMEOUT = 20  # seconds before a dead worker's tasks are delivered again
@@ -64,16 +68,11 @@ def queue():
 
 
 @pytest.fixture
-def start_worker(settings, queue, tmp_path):
-    database = connection.settings_dict
+def start_worker(settings, queue, tmp_path, processes):  # noqa: F811 - pytest fixture injection
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        # pytest-django's test database, not the one DATABASE_URL names.
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-            f"{database['NAME']}"
-        ),
+        "DATABASE_URL": shared_database_url(),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "CAMPUS_VAR_DIR": str(tmp_path / "var"),
         "CELERY_TASK_DEFAULT_QUEUE": queue,
@@ -81,50 +80,11 @@ def start_worker(settings, queue, tmp_path):
         "CERTIFICATE_RENDER_LEASE_SECONDS": str(RENDER_LEASE),
         "LOG_LEVEL": "WARNING",
     }
-    workers: list[subprocess.Popen] = []
 
     def start(name: str) -> subprocess.Popen:
-        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        worker = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("celery")),
-                "-A",
-                "config",
-                "worker",
-                "-n",
-                f"{name}@%h",
-                "-Q",
-                queue,
-                "-c",
-                str(CONCURRENCY),
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the kill takes the pool too
-        )
-        workers.append(worker)
-        return worker
+        return processes.start(name, celery_worker_command(name, queue, CONCURRENCY), env)
 
-    yield start
-    for worker in workers:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=30)
-
-
-def wait_for(condition, timeout: float, what: str, state=lambda: "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}: {state()}")
-        time.sleep(0.5)
+    return start
 
 
 def rendered(award: Award) -> int:
