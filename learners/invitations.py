@@ -9,6 +9,7 @@ import csv
 import io
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 
 from allauth.account.models import EmailAddress
@@ -17,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -264,6 +266,40 @@ def enqueue_sending(batch_pk: int) -> bool:
         logger.exception("Could not enqueue the sending of invitation batch %s", batch_pk)
         return False
     return True
+
+
+# The sending task is enqueued on commit and starts within seconds when a worker
+# runs: a batch still waiting after this long has lost its task (broker down at
+# upload, worker killed mid-batch).
+STALE_AFTER = timedelta(minutes=10)
+
+
+def resume_stale_batches(now: datetime | None = None, limit: int = 500) -> int:
+    """Enqueue again the sending of batches stuck for ten minutes; returns how many.
+
+    Stuck means pending since then, or being sent with no mail gone since then.
+    `send_batch` claims each invitation before mailing it, so a batch dispatched
+    twice still sends each mail once.
+    """
+    cutoff = (now or timezone.now()) - STALE_AFTER
+    mailed_lately = Invitation.objects.filter(batch=OuterRef("pk"), sent_at__gte=cutoff)
+    stuck = list(
+        InvitationBatch.objects.filter(
+            status__in=[InvitationBatch.Status.PENDING, InvitationBatch.Status.SENDING],
+            created_at__lt=cutoff,
+        )
+        .exclude(Exists(mailed_lately))
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    resumed = 0
+    for batch_pk in stuck:
+        if not enqueue_sending(batch_pk):
+            break  # the broker is still down: the next run tries again
+        resumed += 1
+    if resumed:
+        logger.warning("Enqueued again the sending of %d stuck invitation batches", resumed)
+    return resumed
 
 
 def invitation_url(invitation: Invitation) -> str:
