@@ -1,0 +1,132 @@
+"""Qualiopi indicator 30 and 32 pages: « à froid » answers, feedback, results.
+
+The « à froid » survey and the funder's form need no login: their link is the
+capability. A session someone may not give feedback on is a 404, never a 403.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from learners import cold_surveys, feedback, quality
+from learners.quality_forms import ColdSurveyForm, FunderFeedbackForm, TrainerFeedbackForm
+from learners.quality_models import ColdSurvey, ImprovementAction
+from learners.session_models import TrainingSession
+
+
+def _posted(request: HttpRequest):
+    # An empty POST is still a submission: it must show errors, not a blank form.
+    return request.POST if request.method == "POST" else None
+
+
+# --- « À froid » survey --------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def cold_survey(request: HttpRequest, token: str) -> HttpResponse:
+    survey = get_object_or_404(ColdSurvey.objects.select_related("track"), token=token)
+    done = "learners/quality/cold_survey_answered.html"
+    if survey.answered_at is not None:
+        return render(request, done, {"survey": survey, "just_answered": False})
+    form = ColdSurveyForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            cold_surveys.answer(survey, **form.cleaned_data)
+        except cold_surveys.SurveyAlreadyAnswered:
+            # Answered in another tab meanwhile: the first answer stands.
+            return render(request, done, {"survey": survey, "just_answered": False})
+        return render(request, done, {"survey": survey, "just_answered": True})
+    return render(request, "learners/quality/cold_survey.html", {"survey": survey, "form": form})
+
+
+# --- Feedback ------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def trainer_feedback(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(TrainingSession.objects.select_related("track"), pk=session_id)
+    if not feedback.may_give_trainer_feedback(request.user, session):
+        raise Http404
+    instance = feedback.trainer_feedback_of(request.user, session)
+    form = TrainerFeedbackForm(_posted(request), instance=instance)
+    if request.method == "POST" and form.is_valid():
+        feedback.save_trainer_feedback(form.save(commit=False))
+        return render(request, "learners/quality/feedback_thanks.html", {"session": session})
+    return render(
+        request,
+        "learners/quality/trainer_feedback.html",
+        {"session": session, "form": form, "editing": instance.pk is not None},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def funder_feedback(request: HttpRequest, signed: str) -> HttpResponse:
+    session_pk = feedback.session_pk_from_funder_token(signed)
+    if session_pk is None:
+        raise Http404
+    session = get_object_or_404(TrainingSession.objects.select_related("track"), pk=session_pk)
+    form = FunderFeedbackForm(_posted(request), instance=feedback.funder_feedback_for(session))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return render(request, "learners/quality/feedback_thanks.html", {"session": session})
+    return render(
+        request, "learners/quality/funder_feedback.html", {"session": session, "form": form}
+    )
+
+
+# --- Results, in the Wagtail admin (staff only) --------------------------------------
+
+
+def can_see_results(user) -> bool:
+    return user.is_active and user.is_staff
+
+
+def _require_staff(request: HttpRequest) -> None:
+    if not can_see_results(request.user):
+        raise PermissionDenied
+
+
+def _add_action_url(track_pk: int, session_pk: int | None = None) -> str:
+    params = {"track": track_pk, "source": ImprovementAction.Source.SATISFACTION}
+    if session_pk:
+        params["session"] = session_pk
+    return reverse("wagtailsnippets_learners_improvementaction:add") + "?" + urlencode(params)
+
+
+def results(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    track_results = quality.results()
+    for item in track_results:
+        item.rows = quality.table(item)
+        item.add_action_url = _add_action_url(item.track.pk)
+        for session_results in item.sessions:
+            session_results.funder_url = feedback.funder_url(session_results.session)
+            session_results.add_action_url = _add_action_url(
+                item.track.pk, session_results.session.pk
+            )
+    return TemplateResponse(
+        request,
+        "learners/admin/quality_results.html",
+        {"track_results": track_results, "satisfied_from": quality.SATISFIED_FROM},
+    )
+
+
+def results_csv(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"satisfaction-{timezone.localdate().isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # A byte order mark and semicolons: what French spreadsheets open correctly.
+    response.write("\ufeff")
+    quality.write_csv(response, quality.results())
+    return response

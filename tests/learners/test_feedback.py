@@ -1,0 +1,147 @@
+"""Trainers and funders appraise a session: trainers logged in, funders through a signed link."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from learners import feedback
+from learners.quality_models import Feedback
+from learners.session_models import TrainingSession
+
+
+def make_session(track, *trainers):
+    today = timezone.localdate()
+    session = TrainingSession.objects.create(
+        track=track, format="online", starts_on=today, ends_on=today, capacity=12
+    )
+    session.trainers.set(trainers)
+    return session
+
+
+@pytest.fixture
+def session(journey, karim):
+    return make_session(journey.track, karim)
+
+
+RATED = {"rating": "4", "strengths": "Un groupe engagé.", "improvements": "Plus de pauses."}
+
+
+# --- Trainers -----------------------------------------------------------------------------
+
+
+def test_a_trainer_of_the_session_records_feedback_under_their_name(client, session, karim):
+    client.force_login(karim)
+    url = reverse("learners:trainer_feedback", args=[session.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, RATED)
+    assert response.status_code == 200
+    assert 'data-testid="feedback-thanks"' in response.text
+    row = Feedback.objects.get()
+    assert (row.respondent, row.author, row.author_name) == (
+        Feedback.Respondent.TRAINER,
+        karim,
+        karim.display_name,
+    )
+    assert (row.track_id, row.session, row.rating) == (session.track_id, session, 4)
+
+
+def test_the_author_of_a_module_of_the_track_may_give_feedback_too(client, session, lea):
+    client.force_login(lea)  # owns « Conclure », not a trainer of the session
+    response = client.post(reverse("learners:trainer_feedback", args=[session.pk]), RATED)
+    assert response.status_code == 200
+    assert Feedback.objects.get().author == lea
+
+
+def test_a_trainer_coming_back_completes_their_feedback_instead_of_adding_one(
+    client, session, karim
+):
+    client.force_login(karim)
+    url = reverse("learners:trainer_feedback", args=[session.pk])
+    client.post(url, RATED)
+    page = client.get(url)
+    assert 'data-testid="feedback-editing"' in page.text
+    assert "Un groupe engagé." in page.text
+    client.post(url, {**RATED, "rating": "5"})
+    assert Feedback.objects.get().rating == 5
+
+
+def test_a_trainer_of_another_session_gets_a_404(client, journey, karim, lea):
+    elsewhere = make_session(journey.other_track, lea)  # Léa authors nothing in it
+    client.force_login(lea)
+    assert client.get(reverse("learners:trainer_feedback", args=[elsewhere.pk])).status_code == 200
+    theirs = make_session(journey.other_track, karim)
+    url = reverse("learners:trainer_feedback", args=[theirs.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, RATED).status_code == 404
+    assert not Feedback.objects.exists()
+
+
+def test_learners_and_staff_who_do_not_train_get_a_404(client, session, camille, staff):
+    for person in (camille, staff):
+        client.force_login(person)
+        url = reverse("learners:trainer_feedback", args=[session.pk])
+        assert client.get(url).status_code == 404
+
+
+def test_a_rating_out_of_range_is_refused_by_field_and_keeps_the_text(client, session, karim):
+    client.force_login(karim)
+    response = client.post(
+        reverse("learners:trainer_feedback", args=[session.pk]), {**RATED, "rating": "7"}
+    )
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["rating"]
+    assert "Plus de pauses." in response.text
+    assert not Feedback.objects.exists()
+
+
+# --- Funders ------------------------------------------------------------------------------
+
+
+FUNDER = {
+    "author_name": "Nadia Funder",
+    "organisation_name": "Région Nouvelle-Aquitaine",
+    **RATED,
+}
+
+
+def test_a_funder_answers_through_the_signed_link_without_an_account(client, session):
+    url = reverse("learners:funder_feedback", args=[feedback.funder_token(session)])
+    assert client.get(url).status_code == 200
+    response = client.post(url, FUNDER)
+    assert response.status_code == 200
+    row = Feedback.objects.get()
+    assert (row.respondent, row.author, row.session) == (
+        Feedback.Respondent.FUNDER,
+        None,
+        session,
+    )
+    assert (row.author_name, row.organisation_name) == ("Nadia Funder", "Région Nouvelle-Aquitaine")
+
+
+def test_a_tampered_funder_link_is_a_404(client, session, journey):
+    token = feedback.funder_token(session)
+    other = make_session(journey.other_track)
+    # The other session's payload under this session's signature.
+    forged = feedback.funder_token(other).split(":", 1)[0] + ":" + token.split(":", 1)[1]
+    for bad in (forged, token[:-2] + "xx", "abc", feedback.funder_token(other) + "0"):
+        url = reverse("learners:funder_feedback", args=[bad])
+        assert client.get(url).status_code == 404
+        assert client.post(url, FUNDER).status_code == 404
+    assert not Feedback.objects.exists()
+
+
+def test_a_link_signed_for_another_purpose_is_a_404(client, session):
+    from django.core import signing
+
+    token = signing.dumps(session.pk, salt="something.else")
+    assert client.get(reverse("learners:funder_feedback", args=[token])).status_code == 404
+
+
+def test_a_funder_must_give_name_organisation_and_rating(client, session):
+    url = reverse("learners:funder_feedback", args=[feedback.funder_token(session)])
+    empty = client.post(url, {})
+    assert set(empty.context["form"].errors) == {"author_name", "organisation_name", "rating"}
+    response = client.post(url, {"strengths": "Bien."})
+    assert set(response.context["form"].errors) == {"author_name", "organisation_name", "rating"}
+    assert "Bien." in response.text
+    assert not Feedback.objects.exists()
