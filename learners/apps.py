@@ -7,4 +7,7 @@ class LearnersConfig(AppConfig):
     verbose_name = _("Learners")
 
     def ready(self) -> None:
-        from learners import receivers  # noqa: F401 - connects the receivers
+        from learners import (
+            activity_receivers,  # noqa: F401 - records logins
+            receivers,  # noqa: F401 - connects the receivers
+        )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from courses.assessments import AUTO_SCORED, question_snapshot
 from courses.models import Block, Competence, Level, ModulePage, TrackPage
 from courses.models.pages import FeedbackPolicy
-from learners import scoring
+from learners import activity, scoring
 from learners.models import (
     Attempt,
     AttemptAnswer,
@@ -38,6 +38,7 @@ from learners.services import (
     record_evidence,
     refresh_completion,
 )
+from learners.session_models import ActivityEvent
 from learners.uploads import check_upload
 
 # Network latency and a slow click must not cost a learner their attempt.
@@ -360,6 +361,10 @@ def _score_and_close(
     attempt.status = Attempt.Status.SUBMITTED
     attempt.submitted_at = now
     attempt.save(update_fields=["score", "passed", "competence_scores", "status", "submitted_at"])
+    if attempt.kind == Attempt.Kind.QUIZ:
+        activity.record(
+            attempt.learner_id, ActivityEvent.Kind.QUIZ_SUBMITTED, page_id=attempt.module_id, at=now
+        )
     if attempt.kind == Attempt.Kind.QUIZ and attempt.passed:
         # Completion now, so the next module opens as the result page shows.
         refresh_completion(attempt.learner, attempt.module)
