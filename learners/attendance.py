@@ -1,0 +1,368 @@
+"""Attendance (émargement) per half-day: learners sign, trainers confirm or mark absent.
+
+A learner signs with the short code the trainer projects (valid only while the
+half-day runs) or with the personal link of their seat. The trainer has the
+last word: they confirm signatures and record absences. A confirmed seat with
+no signature once the half-day is over stays « not signed » until the trainer
+decides, so the sheet never claims an absence nobody recorded.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from learners.models import User
+from learners.session_models import Attendance, HalfDay, Seat, TrainingSession
+
+logger = logging.getLogger(__name__)
+
+# Codes are six characters out of 32: a few thousand guesses would find one.
+# Ten wrong codes per quarter of an hour is plenty for typos, and nothing for a guesser.
+MAX_WRONG_CODES = 10
+WRONG_CODES_WINDOW_SECONDS = 15 * 60
+
+
+class AttendanceRefused(Exception):
+    """A refusal the person can act upon: `str(error)` is the message to show them."""
+
+
+class TooManyWrongCodes(AttendanceRefused):
+    def __init__(self):
+        super().__init__(
+            _("Too many wrong codes. Wait a quarter of an hour or ask your trainer to sign you in.")
+        )
+
+
+def normalise_code(code: str) -> str:
+    # Read off a projected screen and typed on a phone: « ab3 k7q » is « AB3K7Q ».
+    return "".join(code.split()).upper()
+
+
+def sessions_run_by(user: User):
+    """The sessions whose attendance `user` may see and record: theirs, or all for staff."""
+    sessions = TrainingSession.objects.select_related("track")
+    if user.is_staff:
+        return sessions
+    if user.role != User.Role.TRAINER:
+        return sessions.none()
+    return sessions.for_trainer(user)
+
+
+# --- Throttling code guesses -------------------------------------------------------------
+
+
+def _wrong_codes_key(learner: User) -> str:
+    return f"attendance-wrong-codes:{learner.pk}"
+
+
+def _wrong_codes(learner: User) -> int:
+    try:
+        return cache.get(_wrong_codes_key(learner), 0)
+    except Exception:
+        # A cache outage must not stop a room of learners from signing.
+        logger.warning("Attendance code throttling skipped: cache unavailable.", exc_info=True)
+        return 0
+
+
+def _count_wrong_code(learner: User) -> None:
+    key = _wrong_codes_key(learner)
+    try:
+        # add() then incr() is atomic in Redis and under the local-memory lock. The
+        # window starts at the first wrong code and is not extended by later ones.
+        cache.add(key, 0, timeout=WRONG_CODES_WINDOW_SECONDS)
+        cache.incr(key)
+    except Exception:
+        logger.warning("Attendance code throttling skipped: cache unavailable.", exc_info=True)
+
+
+# --- Signing -----------------------------------------------------------------------------
+
+
+def _local_time(moment: datetime.datetime) -> str:
+    return time_format(timezone.localtime(moment), "H:i")
+
+
+def _check_open(half_day: HalfDay, at: datetime.datetime) -> None:
+    opens, closes = half_day.window()
+    if at < opens:
+        raise AttendanceRefused(
+            _("Signing for this half-day opens at %(time)s.") % {"time": _local_time(opens)}
+        )
+    if at > closes:
+        raise AttendanceRefused(
+            _("This code expired at %(time)s, at the end of the half-day. Ask your trainer.")
+            % {"time": _local_time(closes)}
+        )
+
+
+def _sign(half_day: HalfDay, learner: User, method: str, at: datetime.datetime) -> Attendance:
+    # The unique constraint (half-day, learner) makes a double tap or two
+    # devices at once record one signature; the first one stands.
+    with transaction.atomic():
+        return Attendance.objects.get_or_create(
+            half_day=half_day,
+            learner=learner,
+            defaults={"status": Attendance.Status.PRESENT, "method": method, "signed_at": at},
+        )[0]
+
+
+def sign_in_with_code(learner: User, code: str, at: datetime.datetime | None = None) -> Attendance:
+    """Sign `learner` in for the half-day whose code the trainer shows.
+
+    Raises `AttendanceRefused` (unknown code, code of a session without the
+    learner's confirmed seat, half-day not yet open or over, too many wrong
+    codes). Signing again returns the attendance already recorded, whatever
+    the trainer decided since.
+    """
+    at = at or timezone.now()
+    if _wrong_codes(learner) >= MAX_WRONG_CODES:
+        raise TooManyWrongCodes()
+    half_day = HalfDay.objects.filter(code=normalise_code(code)).first()
+    # A code of another session counts as a wrong guess too, and says no more
+    # than an unknown one: its existence is none of this learner's business.
+    if half_day is None or not _has_confirmed_seat(learner, half_day.session_id):
+        _count_wrong_code(learner)
+        raise AttendanceRefused(
+            _("This code does not match any half-day of your sessions. Check it and try again.")
+        )
+    _check_open(half_day, at)
+    return _sign(half_day, learner, Attendance.Method.CODE, at)
+
+
+def _has_confirmed_seat(learner: User, session_id: int) -> bool:
+    return Seat.objects.confirmed().filter(session_id=session_id, learner=learner).exists()
+
+
+def seat_for_token(token: str) -> Seat:
+    """The confirmed seat a personal link signs for; `Seat.DoesNotExist` otherwise."""
+    return (
+        Seat.objects.confirmed()
+        .select_related("learner", "session__track")
+        .get(attendance_token=token)
+    )
+
+
+def open_half_day(session: TrainingSession, at: datetime.datetime | None = None) -> HalfDay | None:
+    """The half-day of `session` open at `at`, if any."""
+    at = at or timezone.now()
+    today = timezone.localdate(at)
+    return next((h for h in session.half_days.filter(date=today) if h.is_open(at)), None)
+
+
+def current_or_next_half_day(
+    session: TrainingSession, at: datetime.datetime | None = None
+) -> HalfDay | None:
+    """The half-day open at `at`, else the next one to open: the code a trainer projects."""
+    at = at or timezone.now()
+    today = timezone.localdate(at)
+    for half_day in session.half_days.filter(date__gte=today):
+        if half_day.window()[1] >= at:
+            return half_day
+    return None
+
+
+def sign_in_with_link(token: str, at: datetime.datetime | None = None) -> Attendance:
+    """Sign the seat's learner in for the half-day of its session open at `at`.
+
+    Raises `Seat.DoesNotExist` for an unknown token (or a seat no longer
+    confirmed) and `AttendanceRefused` when no half-day is open.
+    """
+    at = at or timezone.now()
+    seat = seat_for_token(token)
+    half_day = open_half_day(seat.session, at)
+    if half_day is None:
+        raise AttendanceRefused(
+            _("No half-day of this session is open for signing right now. Ask your trainer.")
+        )
+    return _sign(half_day, seat.learner, Attendance.Method.LINK, at)
+
+
+# --- The trainer's decisions -------------------------------------------------------------
+
+
+def record_by_trainer(
+    half_day: HalfDay,
+    learner: User,
+    status: str,
+    trainer: User,
+    at: datetime.datetime | None = None,
+) -> Attendance:
+    """Confirm a learner's presence or record their absence for `half_day`.
+
+    A signature already there keeps its time and method: the sheet shows both
+    what the learner did and what the trainer decided.
+    """
+    at = at or timezone.now()
+    if status not in Attendance.Status.values:
+        raise ValueError(f"Unknown attendance status {status!r}.")
+    if not _has_confirmed_seat(learner, half_day.session_id):
+        raise AttendanceRefused(_("This person has no confirmed seat in the session."))
+    if at < half_day.window()[0]:
+        raise AttendanceRefused(_("Attendance can be recorded once the half-day has started."))
+    with transaction.atomic():
+        attendance, created = Attendance.objects.select_for_update().get_or_create(
+            half_day=half_day,
+            learner=learner,
+            defaults={
+                "status": status,
+                "method": Attendance.Method.TRAINER,
+                "confirmed_by": trainer,
+                "confirmed_at": at,
+            },
+        )
+        if not created:
+            attendance.status = status
+            attendance.confirmed_by = trainer
+            attendance.confirmed_at = at
+            attendance.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+    return attendance
+
+
+def confirm_all_signed(
+    half_day: HalfDay, trainer: User, at: datetime.datetime | None = None
+) -> int:
+    """Confirm every signature of `half_day` not confirmed yet; how many were confirmed."""
+    return Attendance.objects.filter(
+        half_day=half_day,
+        status=Attendance.Status.PRESENT,
+        confirmed_by__isnull=True,
+        learner__seats__session_id=half_day.session_id,
+        learner__seats__status=Seat.Status.CONFIRMED,
+    ).update(confirmed_by=trainer, confirmed_at=at or timezone.now())
+
+
+# --- The sheet: learners × half-days ------------------------------------------------------
+
+
+class CellState:
+    PRESENT = "present"
+    ABSENT = "absent"
+    UNSIGNED = "unsigned"  # the half-day is over and nobody recorded anything
+    PENDING = "pending"  # the half-day has not ended yet
+
+
+STATE_LABELS = {
+    CellState.PRESENT: gettext_lazy("present"),
+    CellState.ABSENT: gettext_lazy("absent"),
+    CellState.UNSIGNED: gettext_lazy("not signed"),
+    CellState.PENDING: gettext_lazy("not signed yet"),
+}
+METHOD_LABELS = {
+    Attendance.Method.CODE: gettext_lazy("code"),
+    Attendance.Method.LINK: gettext_lazy("link"),
+    Attendance.Method.TRAINER: gettext_lazy("trainer"),
+}
+
+
+def half_day_hours(half_day: HalfDay) -> float:
+    opens, closes = half_day.window()
+    return (closes - opens).total_seconds() / 3600
+
+
+def hours_label(hours: float) -> str:
+    """« 3 h 30 », « 7 h »: how an attendance sheet writes durations."""
+    whole, minutes = divmod(round(hours * 60), 60)
+    return f"{whole} h {minutes:02d}" if minutes else f"{whole} h"
+
+
+@dataclass
+class Column:
+    half_day: HalfDay
+    started: bool  # the trainer may record attendance from the start of the half-day on
+
+    @property
+    def hours(self) -> float:
+        return half_day_hours(self.half_day)
+
+    @property
+    def hours_label(self) -> str:
+        return hours_label(self.hours)
+
+
+@dataclass
+class Cell:
+    half_day: HalfDay
+    attendance: Attendance | None
+    state: str
+    recordable: bool
+
+    @property
+    def label(self) -> str:
+        """« present (signed at 09:12 by code) », « absent », « not signed »."""
+        attendance = self.attendance
+        if self.state == CellState.PRESENT and attendance.signed_at:
+            return _("present (signed at %(time)s by %(method)s)") % {
+                "time": _local_time(attendance.signed_at),
+                "method": METHOD_LABELS[attendance.method],
+            }
+        return str(STATE_LABELS[self.state])
+
+    @property
+    def confirmed(self) -> bool:
+        return self.attendance is not None and self.attendance.confirmed_by_id is not None
+
+
+@dataclass
+class Row:
+    learner: User
+    seat: Seat
+    cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def hours_attended(self) -> float:
+        return sum(half_day_hours(c.half_day) for c in self.cells if c.state == CellState.PRESENT)
+
+    @property
+    def hours_label(self) -> str:
+        return hours_label(self.hours_attended)
+
+
+@dataclass
+class Sheet:
+    session: TrainingSession
+    columns: list[Column]
+    rows: list[Row]
+
+    def by_half_day(self) -> list[tuple[Column, list[tuple[User, Cell]]]]:
+        """The same cells, one list per half-day: the layout of a portrait page."""
+        return [
+            (column, [(row.learner, row.cells[index]) for row in self.rows])
+            for index, column in enumerate(self.columns)
+        ]
+
+
+def _state(half_day: HalfDay, attendance: Attendance | None, at: datetime.datetime) -> str:
+    if attendance is not None:
+        return attendance.status
+    return CellState.UNSIGNED if at > half_day.window()[1] else CellState.PENDING
+
+
+def attendance_sheet(session: TrainingSession, at: datetime.datetime | None = None) -> Sheet:
+    """Every confirmed seat's attendance for every half-day of `session`, in three queries."""
+    at = at or timezone.now()
+    columns = [Column(h, started=at >= h.window()[0]) for h in session.half_days.all()]
+    seats = list(
+        session.seats.confirmed()
+        .select_related("learner")
+        .order_by("learner__full_name", "learner__email")
+    )
+    attendances = {
+        (a.half_day_id, a.learner_id): a
+        for a in Attendance.objects.filter(half_day__session=session).select_related("confirmed_by")
+    }
+    rows = []
+    for seat in seats:
+        row = Row(learner=seat.learner, seat=seat)
+        for column in columns:
+            attendance = attendances.get((column.half_day.pk, seat.learner_id))
+            state = _state(column.half_day, attendance, at)
+            row.cells.append(Cell(column.half_day, attendance, state, column.started))
+        rows.append(row)
+    return Sheet(session=session, columns=columns, rows=rows)

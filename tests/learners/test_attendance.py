@@ -1,0 +1,493 @@
+"""Attendance (émargement): signing by code or personal link, the trainer's decisions, access."""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models.pages import Format
+from learners import activity, attendance
+from learners.attendance import AttendanceRefused, CellState
+from learners.session_models import ActivityEvent, Attendance, Seat
+from tests.learners.attendance_helpers import (
+    AFTERNOON,
+    DAY,
+    add_half_day,
+    add_half_day_open_all_day,
+    at,
+    make_session,
+)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    # Wrong-code counters live in the cache, keyed by user id; ids repeat across tests.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def session(journey, karim, camille, dominique):
+    return make_session(journey.track, trainers=[karim], learners=[camille, dominique])
+
+
+@pytest.fixture
+def morning(session):
+    return add_half_day(session)
+
+
+# --- Signing with the code ----------------------------------------------------------------
+
+
+def test_a_learner_signs_in_with_the_code_during_the_half_day(camille, morning):
+    signed = attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 9, 12))
+
+    assert (signed.half_day, signed.learner, signed.status) == (morning, camille, "present")
+    assert signed.method == Attendance.Method.CODE
+    assert signed.signed_at == at(DAY, 9, 12)
+    assert signed.confirmed_by is None  # until the trainer confirms
+
+
+def test_the_code_ignores_case_and_spaces(camille, morning):
+    typed = f" {morning.code[:3].lower()} {morning.code[3:]} "
+
+    assert attendance.sign_in_with_code(camille, typed, at=at(DAY, 10)).half_day == morning
+
+
+def test_signing_twice_keeps_the_first_signature(camille, morning):
+    first = attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 9, 5))
+    again = attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 11))
+
+    assert again.pk == first.pk
+    assert again.signed_at == at(DAY, 9, 5)
+    assert Attendance.objects.count() == 1
+
+
+def test_the_code_works_until_the_last_minute_of_the_half_day(camille, morning):
+    assert attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 12, 30)).pk
+
+
+@pytest.mark.parametrize(
+    "when",
+    [at(DAY, 8, 59), at(DAY, 12, 31), at(DAY, 14), at(DAY + datetime.timedelta(days=1), 9, 30)],
+    ids=["too-early", "just-expired", "afternoon", "next-day"],
+)
+def test_a_code_outside_its_half_day_is_refused_and_nothing_is_recorded(camille, morning, when):
+    with pytest.raises(AttendanceRefused):
+        attendance.sign_in_with_code(camille, morning.code, at=when)
+
+    assert not Attendance.objects.exists()
+
+
+def test_a_wrong_code_is_refused_and_nothing_is_recorded(camille, morning):
+    wrong = "ZZZZZZ" if morning.code != "ZZZZZZ" else "YYYYYY"
+
+    with pytest.raises(AttendanceRefused):
+        attendance.sign_in_with_code(camille, wrong, at=at(DAY, 10))
+
+    assert not Attendance.objects.exists()
+
+
+def test_the_code_of_another_session_is_refused(journey, camille, lea, sophie, morning):
+    other = make_session(journey.track, trainers=[lea], learners=[sophie])
+    other_morning = add_half_day(other)
+
+    with pytest.raises(AttendanceRefused):
+        attendance.sign_in_with_code(camille, other_morning.code, at=at(DAY, 10))
+
+    assert not Attendance.objects.exists()
+
+
+@pytest.mark.parametrize("status", [Seat.Status.WAITING, Seat.Status.CANCELLED])
+def test_a_learner_without_a_confirmed_seat_is_refused(camille, session, morning, status):
+    Seat.objects.filter(session=session, learner=camille).update(status=status)
+
+    with pytest.raises(AttendanceRefused):
+        attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 10))
+
+    assert not Attendance.objects.exists()
+
+
+def test_a_learner_with_no_seat_at_all_is_refused(sophie, morning):
+    with pytest.raises(AttendanceRefused):
+        attendance.sign_in_with_code(sophie, morning.code, at=at(DAY, 10))
+
+    assert not Attendance.objects.exists()
+
+
+def test_ten_wrong_codes_in_a_row_stop_code_signing_even_with_the_right_code(
+    camille, dominique, morning
+):
+    for _ in range(attendance.MAX_WRONG_CODES):
+        with pytest.raises(AttendanceRefused):
+            attendance.sign_in_with_code(camille, "WRONG1", at=at(DAY, 10))
+
+    with pytest.raises(attendance.TooManyWrongCodes):
+        attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 10))
+    assert not Attendance.objects.filter(learner=camille).exists()
+    # The counter is the guesser's own: the rest of the room still signs.
+    assert attendance.sign_in_with_code(dominique, morning.code, at=at(DAY, 10)).pk
+
+
+def test_a_code_refused_for_being_early_does_not_count_as_a_guess(camille, morning):
+    for _ in range(attendance.MAX_WRONG_CODES + 2):
+        with pytest.raises(AttendanceRefused):
+            attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 8, 30))
+
+    assert attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 9)).pk
+
+
+# --- Signing with the personal link ----------------------------------------------------------
+
+
+def _token(session, learner) -> str:
+    return Seat.objects.get(session=session, learner=learner).attendance_token
+
+
+def test_the_personal_link_signs_the_half_day_open_at_that_moment(camille, session, morning):
+    afternoon = add_half_day(session, period="pm")
+
+    signed = attendance.sign_in_with_link(_token(session, camille), at=at(DAY, 14, 5))
+
+    assert (signed.half_day, signed.learner) == (afternoon, camille)
+    assert signed.method == Attendance.Method.LINK
+    assert not Attendance.objects.filter(half_day=morning).exists()
+
+
+def test_the_personal_link_is_refused_when_no_half_day_is_open(camille, session, morning):
+    with pytest.raises(AttendanceRefused):
+        attendance.sign_in_with_link(_token(session, camille), at=at(DAY, 13))
+
+    assert not Attendance.objects.exists()
+
+
+def test_the_link_of_a_cancelled_seat_no_longer_signs(camille, session, morning):
+    token = _token(session, camille)
+    Seat.objects.filter(attendance_token=token).update(status=Seat.Status.CANCELLED)
+
+    with pytest.raises(Seat.DoesNotExist):
+        attendance.sign_in_with_link(token, at=at(DAY, 10))
+
+
+# --- The trainer decides --------------------------------------------------------------------
+
+
+def test_the_trainer_confirms_a_signature_and_keeps_its_time_and_method(camille, karim, morning):
+    attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 9, 10))
+
+    confirmed = attendance.record_by_trainer(
+        morning, camille, Attendance.Status.PRESENT, karim, at=at(DAY, 12)
+    )
+
+    assert (confirmed.status, confirmed.method) == ("present", Attendance.Method.CODE)
+    assert confirmed.signed_at == at(DAY, 9, 10)
+    assert (confirmed.confirmed_by, confirmed.confirmed_at) == (karim, at(DAY, 12))
+
+
+def test_the_trainer_marks_an_absence_and_the_learner_cannot_overturn_it(camille, karim, morning):
+    attendance.record_by_trainer(morning, camille, Attendance.Status.ABSENT, karim, at=at(DAY, 10))
+
+    again = attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 10, 5))
+
+    assert again.status == Attendance.Status.ABSENT
+    assert (again.method, again.signed_at) == (Attendance.Method.TRAINER, None)
+
+
+def test_the_trainer_cannot_record_someone_without_a_seat(sophie, karim, morning):
+    with pytest.raises(AttendanceRefused):
+        attendance.record_by_trainer(
+            morning, sophie, Attendance.Status.PRESENT, karim, at=at(DAY, 10)
+        )
+
+    assert not Attendance.objects.exists()
+
+
+def test_the_trainer_cannot_record_a_half_day_that_has_not_started(camille, karim, morning):
+    with pytest.raises(AttendanceRefused):
+        attendance.record_by_trainer(
+            morning, camille, Attendance.Status.ABSENT, karim, at=at(DAY, 8)
+        )
+
+
+def test_confirm_all_confirms_every_unconfirmed_signature_of_the_half_day_only(
+    camille, dominique, karim, session, morning
+):
+    afternoon = add_half_day(session, period="pm")
+    attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 9, 1))
+    attendance.sign_in_with_code(dominique, morning.code, at=at(DAY, 9, 2))
+    attendance.sign_in_with_code(camille, afternoon.code, at=at(DAY, 13, 40))
+
+    assert attendance.confirm_all_signed(morning, karim, at=at(DAY, 12, 30)) == 2
+
+    assert set(
+        Attendance.objects.filter(confirmed_by=karim).values_list("half_day", flat=True)
+    ) == {morning.pk}
+    assert attendance.confirm_all_signed(morning, karim) == 0  # nothing left to confirm
+
+
+def test_the_sheet_says_not_signed_once_the_half_day_is_over_and_counts_hours_present(
+    camille, dominique, karim, session, morning
+):
+    afternoon = add_half_day(session, period="pm", hours=AFTERNOON)
+    attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 9, 1))
+    attendance.record_by_trainer(morning, camille, "present", karim, at=at(DAY, 9, 30))
+    attendance.sign_in_with_link(_token(session, camille), at=at(DAY, 13, 35))
+
+    during_afternoon = attendance.attendance_sheet(session, at=at(DAY, 14))
+    evening = attendance.attendance_sheet(session, at=at(DAY, 18))
+
+    states = {r.learner: [c.state for c in r.cells] for r in during_afternoon.rows}
+    assert states == {
+        camille: [CellState.PRESENT, CellState.PRESENT],
+        dominique: [CellState.UNSIGNED, CellState.PENDING],
+    }
+    rows = {r.learner: r for r in evening.rows}
+    assert [c.state for c in rows[dominique].cells] == [CellState.UNSIGNED, CellState.UNSIGNED]
+    assert [c.confirmed for c in rows[camille].cells] == [True, False]
+    assert rows[camille].hours_attended == 7.0  # 3h30 in the morning, 3h30 in the afternoon
+    assert rows[dominique].hours_attended == 0
+    assert [column.half_day for column in evening.columns] == [morning, afternoon]
+
+
+# --- Pages ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def today(session):
+    return add_half_day_open_all_day(session, timezone.localdate())
+
+
+def test_the_code_page_offers_a_phone_friendly_code_field(client, camille):
+    client.force_login(camille)
+
+    response = client.get(reverse("learners:attendance_sign"))
+
+    assert response.status_code == 200
+    html = response.text
+    assert 'autocomplete="one-time-code"' in html
+    assert 'inputmode="text"' in html
+    assert 'name="code"' in html
+
+
+def test_the_code_page_signs_the_learner_in_and_shows_the_result(client, camille, today):
+    client.force_login(camille)
+
+    response = client.post(reverse("learners:attendance_sign"), {"code": today.code.lower()})
+
+    assert response.status_code == 200
+    assert response.context["attendance"].half_day == today
+    assert 'data-testid="attendance-result"' in response.text
+    assert Attendance.objects.get(learner=camille).method == Attendance.Method.CODE
+
+
+def test_the_code_page_keeps_a_wrong_code_and_says_why_on_the_field(client, camille, today):
+    client.force_login(camille)
+
+    response = client.post(reverse("learners:attendance_sign"), {"code": "NOPE42"})
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["code"]
+    assert 'value="NOPE42"' in response.text
+    assert 'href="#id_code"' in response.text  # the error summary leads to the field
+    assert not Attendance.objects.exists()
+
+
+def test_an_empty_code_is_a_field_error_not_a_guess(client, camille, today):
+    client.force_login(camille)
+
+    response = client.post(reverse("learners:attendance_sign"), {"code": "  "})
+
+    assert response.status_code == 400
+    assert "code" in response.context["form"].errors
+    assert cache.get(f"attendance-wrong-codes:{camille.pk}") is None
+
+
+def test_the_code_page_asks_anonymous_visitors_to_log_in(client):
+    response = client.get(reverse("learners:attendance_sign"))
+
+    assert response.status_code == 302
+
+
+def test_the_code_page_stops_a_guesser(client, camille, today):
+    client.force_login(camille)
+    url = reverse("learners:attendance_sign")
+    for _ in range(attendance.MAX_WRONG_CODES):
+        assert client.post(url, {"code": "WRONG9"}).status_code == 400
+
+    response = client.post(url, {"code": today.code})
+
+    assert response.status_code == 400
+    assert "code" in response.context["form"].errors
+    assert not Attendance.objects.exists()
+
+
+def test_the_personal_link_shows_who_signs_and_signs_without_login(client, camille, session, today):
+    url = reverse("learners:attendance_link", args=[_token(session, camille)])
+
+    page = client.get(url)
+    signed = client.post(url)
+
+    assert page.status_code == 200
+    assert camille.full_name in page.text
+    assert page.context["half_day"] == today
+    assert signed.status_code == 200
+    assert Attendance.objects.get(learner=camille).method == Attendance.Method.LINK
+
+
+def test_the_personal_link_says_when_nothing_is_open(client, camille, session, morning):
+    url = reverse("learners:attendance_link", args=[_token(session, camille)])
+
+    page = client.get(url)
+    refused = client.post(url)
+
+    assert page.status_code == 200
+    assert page.context["half_day"] is None
+    assert 'data-testid="attendance-closed"' in page.text
+    assert refused.status_code == 400
+    assert not Attendance.objects.exists()
+
+
+def test_an_unknown_personal_link_is_a_404(client, session, today):
+    url = reverse("learners:attendance_link", args=["not-a-token"])
+
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+
+
+# --- The trainer's pages ----------------------------------------------------------------------
+
+
+def _grid_url(session) -> str:
+    return reverse("learners:session_attendance", args=[session.pk])
+
+
+def test_the_trainer_sees_the_grid_and_the_current_code(client, karim, camille, session, today):
+    attendance.sign_in_with_code(camille, today.code)
+    client.force_login(karim)
+
+    response = client.get(_grid_url(session))
+
+    assert response.status_code == 200
+    assert response.context["current"] == today
+    assert response.context["current_open"] is True
+    assert f'data-testid="attendance-code" translate="no">{today.code}<' in response.text
+    rows = {r.learner: r for r in response.context["sheet"].rows}
+    assert rows[camille].cells[0].state == CellState.PRESENT
+    assert camille.full_name in response.text
+
+
+def test_the_trainer_marks_an_absence_from_the_grid(client, karim, dominique, session, today):
+    client.force_login(karim)
+
+    response = client.post(
+        _grid_url(session),
+        {"action": "record", "half_day": today.pk, "learner": dominique.pk, "status": "absent"},
+    )
+
+    assert response.status_code == 302
+    recorded = Attendance.objects.get(learner=dominique, half_day=today)
+    assert (recorded.status, recorded.confirmed_by) == ("absent", karim)
+
+
+def test_the_trainer_confirms_all_signatures_from_the_grid(client, karim, camille, session, today):
+    attendance.sign_in_with_code(camille, today.code)
+    client.force_login(karim)
+
+    response = client.post(_grid_url(session), {"action": "confirm_all", "half_day": today.pk})
+
+    assert response.status_code == 302
+    assert Attendance.objects.get(learner=camille).confirmed_by == karim
+
+
+def test_the_grid_refuses_a_learner_of_another_session_and_says_so(
+    client, journey, karim, lea, sophie, session, today
+):
+    make_session(journey.track, trainers=[lea], learners=[sophie])
+    client.force_login(karim)
+
+    response = client.post(
+        _grid_url(session),
+        {"action": "record", "half_day": today.pk, "learner": sophie.pk, "status": "present"},
+    )
+
+    assert response.status_code == 400
+    assert "learner" in response.context["form"].errors
+    assert 'class="error-summary"' in response.text
+    assert not Attendance.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["lea", "camille", "sophie"])
+def test_only_the_sessions_trainers_and_staff_reach_its_grid(
+    client, request, persona, session, today, staff
+):
+    client.force_login(request.getfixturevalue(persona))
+
+    assert client.get(_grid_url(session)).status_code == 404
+    assert (
+        client.post(_grid_url(session), {"action": "confirm_all", "half_day": today.pk}).status_code
+        == 404
+    )
+    assert (
+        client.get(reverse("learners:session_activity_csv", args=[session.pk])).status_code == 404
+    )
+    client.force_login(staff)
+    assert client.get(_grid_url(session)).status_code == 200
+
+
+def test_the_trainers_session_list_shows_only_their_sessions(
+    client, journey, karim, lea, sophie, session, staff
+):
+    leas = make_session(journey.track, trainers=[lea], learners=[sophie], title="Session de Léa")
+
+    client.force_login(karim)
+    mine = client.get(reverse("learners:trainer_sessions"))
+    client.force_login(staff)
+    everything = client.get(reverse("learners:trainer_sessions"))
+
+    assert list(mine.context["sessions"]) == [session]
+    assert mine.context["sessions"][0].confirmed_count == 2
+    assert set(everything.context["sessions"]) == {session, leas}
+
+
+def test_a_learner_does_not_learn_that_the_trainers_session_list_exists(client, camille):
+    client.force_login(camille)
+
+    assert client.get(reverse("learners:trainer_sessions")).status_code == 404
+
+
+@pytest.mark.parametrize("learners", [3, 30])
+def test_the_grid_runs_a_fixed_number_of_queries(
+    client, journey, karim, learners, django_assert_max_num_queries
+):
+    from tests.conftest import make_user
+
+    people = [make_user(f"learner{n}@example.org", f"Learner {n}") for n in range(learners)]
+    session = make_session(journey.track, trainers=[karim], learners=people, format=Format.BLENDED)
+    for day in range(3):
+        add_half_day(session, DAY + datetime.timedelta(days=day))
+        add_half_day(session, DAY + datetime.timedelta(days=day), period="pm")
+    client.force_login(karim)
+
+    with django_assert_max_num_queries(12):
+        assert client.get(_grid_url(session)).status_code == 200
+
+
+def test_the_personal_data_export_holds_attendance_and_activity(camille, morning):
+    import csv
+    import io
+    import zipfile
+
+    from learners.exports import personal_data_zip
+
+    attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 9, 12))
+    activity.record(camille.pk, ActivityEvent.Kind.LOGIN, at=at(DAY, 9, 10))
+
+    archive = zipfile.ZipFile(io.BytesIO(personal_data_zip(camille)))
+
+    (signed,) = csv.DictReader(io.StringIO(archive.read("attendance.csv").decode()))
+    assert (signed["date"], signed["status"], signed["method"]) == ("2026-03-10", "present", "code")
+    (login,) = csv.DictReader(io.StringIO(archive.read("activity.csv").decode()))
+    assert login["kind"] == "login"
