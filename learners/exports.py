@@ -23,6 +23,7 @@ from learners.models import (
     TrackCompletion,
     User,
 )
+from learners.session_models import ActivityEvent, Attendance
 from learners.spreadsheets import SpreadsheetDictWriter
 
 README = """Campus Tiers-Lieux — export of your personal data
@@ -36,6 +37,8 @@ completions.csv   modules and tracks you completed
 ledger.csv        your competence ledger: each piece of evidence, who validated it, when
 validations_given.csv  validations you recorded as a trainer (if any)
 accommodation_requests.csv  accommodations you asked for and the answers (if any)
+attendance.csv    half-days of training sessions you signed, or were recorded present or absent
+activity.csv      your online activity: logins, lessons opened and done, quizzes submitted
 
 Generated on {generated}.
 """
@@ -134,6 +137,28 @@ def accommodation_requests(user: User) -> list[dict[str, Any]]:
     ]
 
 
+def attendance(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "session": str(a.half_day.session),
+            "date": a.half_day.date,
+            "period": a.half_day.period,
+            "status": a.status,
+            "method": a.method,
+            "signed_at": a.signed_at,
+            "confirmed_at": a.confirmed_at,
+        }
+        for a in Attendance.objects.filter(learner=user).select_related("half_day__session__track")
+    ]
+
+
+def activity(user: User) -> list[dict[str, Any]]:
+    return [
+        {"kind": e.kind, "page_id": e.page_id, "at": e.at}
+        for e in ActivityEvent.objects.filter(learner=user)
+    ]
+
+
 def collect(user: User) -> dict[str, Any]:
     return {
         "profile": profile(user),
@@ -143,6 +168,8 @@ def collect(user: User) -> dict[str, Any]:
         "ledger": ledger(user),
         "validations_given": validations_given(user),
         "accommodation_requests": accommodation_requests(user),
+        "attendance": attendance(user),
+        "activity": activity(user),
     }
 
 
@@ -186,6 +213,16 @@ CSV_COLUMNS = {
         "requested_at",
         "answered_at",
     ],
+    "attendance": [
+        "session",
+        "date",
+        "period",
+        "status",
+        "method",
+        "signed_at",
+        "confirmed_at",
+    ],
+    "activity": ["kind", "page_id", "at"],
 }
 
 
