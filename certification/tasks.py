@@ -70,7 +70,8 @@ def process_bulk_chunk(chunk_pk: int) -> bool:
     return services.process_bulk_chunk(chunk_pk)
 
 
-@shared_task(**RETRYING)
+# Each retry builds the whole ZIP again (in the request, when embedded): fewer of them.
+@shared_task(**{**RETRYING, "max_retries": 3})
 def build_evidence_pack(pack_pk: int) -> str:
     from certification import evidence  # evidence enqueues through this module
 

@@ -408,3 +408,37 @@ def test_the_session_listing_offers_the_pack_to_staff_only(session, staff, karim
     ]
     assert evidence_pack_button(session, karim, "/") == []
     assert evidence_pack_button(make_user("x@example.org", "X"), staff, "/") == []
+
+
+def test_a_storage_error_marks_the_pack_failed_and_is_raised_for_the_tasks_retries(
+    session, monkeypatch
+):
+    pack = EvidencePack.objects.create(session=session)
+    monkeypatch.setattr(
+        evidence, "plan", lambda session: [evidence.Entry("a.txt", lambda: b"a", "a")]
+    )
+
+    def full_disk(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(evidence.default_storage, "save", full_disk)
+    with pytest.raises(OSError):
+        evidence.build_pack(pack.pk)
+    pack.refresh_from_db()
+    assert pack.status == EvidencePack.Status.FAILED
+    assert "No space left on device" in pack.error
+    assert pack.claimed_at is None
+
+
+def test_the_progress_page_polls_with_the_shared_script_file_until_the_pack_is_ready(
+    session, staff, client
+):
+    pack = EvidencePack.objects.create(session=session, total=8, done=3)
+    client.force_login(staff)
+    response = client.get(reverse("certification:evidence_progress", args=[pack.pk]))
+    html = response.content.decode()
+    assert 'data-testid="evidence-progress"' in html
+    assert reverse("certification:evidence_progress_json", args=[pack.pk]) in html
+    assert "task-progress.js" in html and "<script>" not in html
+    assert 'value="3"' in html and 'max="8"' in html
+    assert 'data-testid="evidence-download"' not in html
