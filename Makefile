@@ -55,8 +55,18 @@ messages: install-dev
 	$(PY) manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=var --ignore=tests --ignore=bench
 	$(PY) manage.py compilemessages -l fr --ignore=.venv
 
+## make bench: certificate rendering, then the load benchmark on a national-size
+## PostgreSQL population (BENCH_SCALE=0.1 for a quick run); see docs/performance.md
+BENCH_SCALE ?= 1
+BENCH_HOLD ?= 120
 bench: install-dev
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk; \
+	  else echo "wrk is missing: sudo apt-get install -y wrk"; exit 1; fi; }
 	$(PY) bench/certificates.py
+	BENCH_SCALE=$(BENCH_SCALE) $(PY) -m bench.population
+	$(PY) -m bench.load --hold $(BENCH_HOLD)
 
 clean:
 	rm -rf $(VENV) var/

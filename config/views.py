@@ -66,6 +66,11 @@ def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/privacy.html")
 
 
+def bench_baseline(request: HttpRequest) -> HttpResponse:
+    """The benchmark's baseline: the middleware stack and nothing else (no query, no template)."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "404.html", status=404)
 
