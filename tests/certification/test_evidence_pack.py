@@ -442,3 +442,19 @@ def test_the_progress_page_polls_with_the_shared_script_file_until_the_pack_is_r
     assert "task-progress.js" in html and "<script>" not in html
     assert 'value="3"' in html and 'max="8"' in html
     assert 'data-testid="evidence-download"' not in html
+
+
+def test_the_sessions_snippet_listing_links_each_session_to_its_pack(session, staff, client):
+    client.force_login(staff)
+    listing = client.get(reverse("wagtailsnippets_learners_trainingsession:list"))
+    assert listing.status_code == 200
+    assert reverse("certification_evidence_request", args=[session.pk]) in listing.text
+
+
+def test_a_beat_pass_looks_for_packs_left_behind(db, settings):
+    from config.celery import app
+
+    tasks_run = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "certification.tasks.resume_evidence_packs" in tasks_run
+    assert "certification.tasks.resume_evidence_packs" in app.tasks
+    assert tasks.resume_evidence_packs.delay().get() == 0
