@@ -1,0 +1,108 @@
+"""Staff author training sessions as snippets (registered in learners/wagtail_hooks.py).
+
+Saving a session plans its half-days and, when the capacity rose, promotes
+waiting seats, in the same transaction as the save (no post_save signal: a
+fixture load or a data migration must not send mails).
+"""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.tables import Column
+from wagtail.snippets.views.snippets import (
+    CreateView,
+    EditView,
+    InspectView,
+    SnippetViewSet,
+)
+
+from learners import sessions
+from learners.models import User
+from learners.session_models import Seat, TrainingSession
+
+
+class TrainingSessionForm(WagtailAdminModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["trainers"].queryset = User.objects.filter(
+            role=User.Role.TRAINER, is_active=True
+        ).order_by("full_name", "email")
+
+
+class SessionSaveMixin:
+    def save_instance(self):
+        # Inside the view's transaction: the half-days and the promotions commit with the save.
+        instance = super().save_instance()
+        sessions.session_saved(instance)
+        return instance
+
+
+class SessionCreateView(SessionSaveMixin, CreateView):
+    pass
+
+
+class SessionEditView(SessionSaveMixin, EditView):
+    pass
+
+
+class SessionInspectView(InspectView):
+    template_name = "learners/admin/session_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        seats = list(
+            sessions.with_rank(self.object.seats.select_related("learner")).order_by(
+                "requested_at", "pk"
+            )
+        )
+        context["seat_groups"] = [
+            (status, label, [seat for seat in seats if seat.status == status])
+            for status, label in Seat.Status.choices
+        ]
+        context["half_days"] = self.object.half_days.all()
+        return context
+
+
+def _places(session: TrainingSession) -> str:
+    return f"{session.confirmed_count} / {session.capacity}"
+
+
+class TrainingSessionViewSet(SnippetViewSet):
+    model = TrainingSession
+    icon = "date"
+    menu_label = _("Training sessions")
+    menu_order = 250
+    add_to_admin_menu = True
+    add_view_class = SessionCreateView
+    edit_view_class = SessionEditView
+    inspect_view_class = SessionInspectView
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_display = [
+        "__str__",
+        "track",
+        "starts_on",
+        "ends_on",
+        "format",
+        Column("places", label=_("Places taken / capacity"), accessor=_places),
+    ]
+    list_filter = ["track", "format"]
+    edit_handler = ObjectList(
+        [
+            FieldPanel("track"),
+            FieldPanel("title"),
+            FieldPanel("format"),
+            FieldRowPanel([FieldPanel("starts_on"), FieldPanel("ends_on")]),
+            MultiFieldPanel(
+                [FieldPanel("place_name"), FieldPanel("place_address"), FieldPanel("online_link")],
+                heading=_("Where"),
+            ),
+            FieldPanel("trainers", widget=forms.CheckboxSelectMultiple),
+            FieldPanel("capacity"),
+        ],
+        base_form_class=TrainingSessionForm,
+    )
+
+    def get_queryset(self, request):
+        return sessions.with_places(TrainingSession.objects.select_related("track"))

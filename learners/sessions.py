@@ -1,0 +1,303 @@
+"""Training sessions: seats taken in request order, the waiting list, half-days, mails.
+
+A session's row is the lock: every operation that counts confirmed seats
+(taking one, cancelling one, raising the capacity) first locks it with
+`select_for_update`, so two people can never both take the last place.
+"""
+
+import datetime
+import logging
+from functools import partial
+from smtplib import SMTPException
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from courses.models.pages import Format
+from learners import services
+from learners.models import User
+from learners.session_models import HalfDay, Seat, TrainingSession
+
+logger = logging.getLogger(__name__)
+
+# The half-days of a French attendance sheet.
+MORNING = (datetime.time(9, 0), datetime.time(12, 30))
+AFTERNOON = (datetime.time(13, 30), datetime.time(17, 0))
+# Reminders go to sessions starting today, tomorrow or the day after.
+REMINDER_DAYS_AHEAD = 2
+
+
+class SeatRefused(services.JourneyRefused):
+    """A seat cannot be taken or cancelled: `str(error)` says why."""
+
+
+class Notice:
+    CONFIRMED = "confirmed"
+    WAITING = "waiting"
+    PROMOTED = "promoted"
+    CANCELLED = "cancelled"
+    REMINDER = "reminder"
+
+
+NOTICE_SUBJECTS = {
+    Notice.CONFIRMED: gettext_lazy("Your place is confirmed: %(session)s"),
+    Notice.WAITING: gettext_lazy("You are on the waiting list: %(session)s"),
+    Notice.PROMOTED: gettext_lazy("A place freed up for you: %(session)s"),
+    Notice.CANCELLED: gettext_lazy("Your place is cancelled: %(session)s"),
+    Notice.REMINDER: gettext_lazy("Reminder: your session starts soon: %(session)s"),
+}
+
+
+# --- Reads -----------------------------------------------------------------------
+
+
+def with_places(sessions: QuerySet) -> QuerySet:
+    """Annotate `confirmed_count` (places taken) in the same query."""
+    return sessions.annotate(
+        confirmed_count=Count("seats", filter=Q(seats__status=Seat.Status.CONFIRMED))
+    )
+
+
+def with_rank(seats: QuerySet) -> QuerySet:
+    """Annotate `rank`: a waiting seat's place in its queue, 1 for the next one promoted."""
+    ahead = (
+        Seat.objects.filter(session=OuterRef("session"), status=Seat.Status.WAITING)
+        .filter(
+            Q(requested_at__lt=OuterRef("requested_at"))
+            | Q(requested_at=OuterRef("requested_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return seats.annotate(rank=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1)
+
+
+def waiting_rank(seat: Seat) -> int | None:
+    if seat.status != Seat.Status.WAITING:
+        return None
+    return with_rank(Seat.objects.filter(pk=seat.pk)).values_list("rank", flat=True).get()
+
+
+def learner_seats(learner: User, today: datetime.date | None = None) -> QuerySet:
+    """The learner's active seats in sessions not over yet, with their waiting rank."""
+    return with_rank(
+        Seat.objects.active()
+        .filter(learner=learner, session__ends_on__gte=today or timezone.localdate())
+        .select_related("session", "session__track")
+        .order_by("session__starts_on", "session__pk")
+    )
+
+
+# --- Seats -----------------------------------------------------------------------
+
+
+def _lock(session: TrainingSession) -> TrainingSession:
+    return TrainingSession.objects.select_for_update().select_related("track").get(pk=session.pk)
+
+
+def take_seat(learner: User, session: TrainingSession) -> Seat:
+    """Give `learner` a place in `session`, or one on its waiting list when it is full.
+
+    Enrols the learner in the session's track if they are not already. Raises
+    `SeatRefused` (a second active seat, a session over) or the refusals of
+    `services.enrol` (prerequisites missing).
+    """
+    if session.ends_on < timezone.localdate():
+        raise SeatRefused(_("This session is over."))
+    try:
+        with transaction.atomic():
+            locked = _lock(session)
+            if Seat.objects.active().filter(session=locked, learner=learner).exists():
+                raise SeatRefused(_("You already have a place or are on the waiting list."))
+            services.enrol(learner, locked.track)
+            free = locked.seats.confirmed().count() < locked.capacity
+            now = timezone.now()
+            seat = Seat.objects.create(
+                session=locked,
+                learner=learner,
+                status=Seat.Status.CONFIRMED if free else Seat.Status.WAITING,
+                requested_at=now,
+                confirmed_at=now if free else None,
+            )
+            _notify_on_commit(seat, Notice.CONFIRMED if free else Notice.WAITING)
+    except IntegrityError:
+        # Without row locks (SQLite) the partial unique constraint still decides.
+        raise SeatRefused(_("You already have a place or are on the waiting list.")) from None
+    return seat
+
+
+def cancel_seat(seat: Seat) -> Seat | None:
+    """Cancel `seat`, keeping its row; returns the waiting seat promoted in its place, if any.
+
+    Raises `SeatRefused` when the seat is already cancelled or the session is over.
+    """
+    with transaction.atomic():
+        locked = _lock(seat.session)
+        seat = Seat.objects.select_for_update().get(pk=seat.pk)
+        if seat.status == Seat.Status.CANCELLED:
+            raise SeatRefused(_("This place was already cancelled."))
+        if locked.ends_on < timezone.localdate():
+            raise SeatRefused(_("This session is over."))
+        was_confirmed = seat.status == Seat.Status.CONFIRMED
+        seat.status = Seat.Status.CANCELLED
+        seat.cancelled_at = timezone.now()
+        seat.save(update_fields=["status", "cancelled_at"])
+        _notify_on_commit(seat, Notice.CANCELLED)
+        promoted = _fill(locked) if was_confirmed else []
+    return promoted[0] if promoted else None
+
+
+def fill_from_waiting_list(session: TrainingSession) -> list[Seat]:
+    """Promote waiting seats, first come first served, while places are free.
+
+    Call it after the capacity rose. A lowered capacity never bumps anyone:
+    confirmed seats stay, and the waiting list waits for places to free up.
+    """
+    with transaction.atomic():
+        return _fill(_lock(session))
+
+
+def _fill(locked: TrainingSession) -> list[Seat]:
+    if locked.ends_on < timezone.localdate():
+        return []
+    free = locked.capacity - locked.seats.confirmed().count()
+    if free <= 0:
+        return []
+    promoted = list(Seat.objects.waiting().filter(session=locked).select_for_update()[:free])
+    now = timezone.now()
+    for seat in promoted:
+        seat.status = Seat.Status.CONFIRMED
+        seat.confirmed_at = now
+        seat.save(update_fields=["status", "confirmed_at"])
+        _notify_on_commit(seat, Notice.PROMOTED)
+    return promoted
+
+
+# --- Half-days -------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_half_days(session: TrainingSession) -> int:
+    """Create the morning and afternoon of each day of the session; returns how many it created.
+
+    Safe to run after every save: existing half-days keep their sign-in codes,
+    and those left outside new dates go, unless someone already signed them.
+    """
+    online = session.format == Format.ONLINE
+    days = (session.ends_on - session.starts_on).days + 1
+    wanted = {
+        (session.starts_on + datetime.timedelta(days=offset), period): hours
+        for offset in range(days)
+        for period, hours in (
+            (HalfDay.Period.MORNING, MORNING),
+            (HalfDay.Period.AFTERNOON, AFTERNOON),
+        )
+    }
+    existing = {(h.date, h.period): h for h in HalfDay.objects.filter(session=session)}
+    stale = [h.pk for key, h in existing.items() if key not in wanted]
+    if stale:
+        HalfDay.objects.filter(pk__in=stale, attendances__isnull=True).delete()
+    HalfDay.objects.filter(session=session).exclude(online=online).update(online=online)
+    missing = [
+        HalfDay(
+            session=session, date=date, period=period, starts_at=start, ends_at=end, online=online
+        )
+        for (date, period), (start, end) in wanted.items()
+        if (date, period) not in existing
+    ]
+    HalfDay.objects.bulk_create(missing)
+    return len(missing)
+
+
+def session_saved(session: TrainingSession) -> None:
+    """What follows staff saving a session: its half-days, and places for the waiting list."""
+    plan_half_days(session)
+    fill_from_waiting_list(session)
+
+
+# --- Mails -----------------------------------------------------------------------
+
+
+def _notify_on_commit(seat: Seat, notice: str) -> None:
+    from learners import tasks
+
+    transaction.on_commit(partial(tasks.enqueue, tasks.notify_seat, seat.pk, notice))
+
+
+def _absolute(path: str) -> str:
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+
+
+def attendance_link(seat: Seat) -> str:
+    """The learner's personal sign-in link, once the attendance views exist."""
+    try:
+        return _absolute(reverse("learners:attendance_link", args=[seat.attendance_token]))
+    except NoReverseMatch:
+        return ""
+
+
+def send_seat_notice(seat: Seat, notice: str) -> None:
+    """Mail the learner what happened to their seat (plain text and HTML)."""
+    session = seat.session
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "notice": notice,
+            "seat": seat,
+            "session": session,
+            "learner": seat.learner,
+            "rank": waiting_rank(seat) if notice == Notice.WAITING else None,
+            "trainers": [t.display_name for t in session.trainers.all()],
+            "track_url": _absolute(session.track.url or ""),
+            "dashboard_url": _absolute(reverse("learners:dashboard")),
+            "sign_in_url": attendance_link(seat) if notice == Notice.REMINDER else "",
+        }
+        send_mail(
+            str(NOTICE_SUBJECTS[notice] % {"session": session}),
+            render_to_string("learners/email/session_notice.txt", context),
+            None,
+            [seat.learner.email],
+            html_message=render_to_string("learners/email/session_notice.html", context),
+        )
+
+
+def seats_to_remind(now: datetime.datetime | None = None) -> QuerySet:
+    today = timezone.localdate(now)
+    return Seat.objects.confirmed().filter(
+        reminder_sent_at__isnull=True,
+        session__starts_on__gte=today,
+        session__starts_on__lte=today + datetime.timedelta(days=REMINDER_DAYS_AHEAD),
+    )
+
+
+def send_reminders(now: datetime.datetime | None = None) -> int:
+    """Remind confirmed learners of sessions starting soon, once per seat; returns how many.
+
+    Each seat is claimed (and the claim committed) before its mail goes: a crash
+    after sending never sends it twice. A mail that fails releases its claim,
+    so the next run tries again.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for pk in list(seats_to_remind(now).order_by("pk").values_list("pk", flat=True)):
+        claimed = seats_to_remind(now).filter(pk=pk).update(reminder_sent_at=timezone.now())
+        if not claimed:
+            continue  # another worker took it
+        seat = Seat.objects.select_related("learner", "session", "session__track").get(pk=pk)
+        try:
+            send_seat_notice(seat, Notice.REMINDER)
+        except (OSError, SMTPException):
+            Seat.objects.filter(pk=pk).update(reminder_sent_at=None)
+            logger.exception("Could not send the session reminder of seat %s", pk)
+            continue
+        sent += 1
+    return sent

@@ -1,0 +1,533 @@
+"""Training sessions: places in request order, a waiting list promoted as places free up."""
+
+import datetime
+import os
+import threading
+
+import pytest
+from django.contrib.messages import constants as message_levels
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models.pages import Format
+from learners import sessions
+from learners.models import Enrolment
+from learners.session_models import HalfDay, Seat, TrainingSession
+
+FABRIQUE = "La Fabrique des Monts (test)"
+ADDRESS = "3 place du Marché, 23200 Aubusson"
+
+
+def make_session(track, capacity=2, starts_in=10, days=1, format=Format.ON_SITE, **extra):
+    starts_on = timezone.localdate() + datetime.timedelta(days=starts_in)
+    defaults = {"place_name": FABRIQUE, "place_address": ADDRESS} if format != Format.ONLINE else {}
+    return TrainingSession.objects.create(
+        track=track,
+        format=format,
+        starts_on=starts_on,
+        ends_on=starts_on + datetime.timedelta(days=days - 1),
+        capacity=capacity,
+        **{**defaults, **extra},
+    )
+
+
+@pytest.fixture
+def mails(eager_tasks, django_capture_on_commit_callbacks, mailoutbox):
+    """Run the seat notices enqueued on commit, and return the outbox they fill."""
+
+    class Mails:
+        outbox = mailoutbox
+
+        @staticmethod
+        def after(operation, *args):
+            with django_capture_on_commit_callbacks(execute=True):
+                return operation(*args)
+
+        @staticmethod
+        def to(user):
+            return [mail for mail in mailoutbox if mail.to == [user.email]]
+
+    return Mails
+
+
+def ranks(session):
+    return {
+        seat.learner.email: seat.rank
+        for seat in sessions.with_rank(session.seats.waiting().select_related("learner"))
+    }
+
+
+# --- Capacity and the waiting list ----------------------------------------------------
+
+
+def test_places_go_first_come_first_served_and_the_rest_wait_in_order(
+    journey, camille, dominique, sophie, helene
+):
+    session = make_session(journey.track, capacity=2)
+    seats = [sessions.take_seat(person, session) for person in (camille, dominique, sophie, helene)]
+
+    assert [seat.status for seat in seats] == ["confirmed", "confirmed", "waiting", "waiting"]
+    assert ranks(session) == {sophie.email: 1, helene.email: 2}
+    assert sessions.waiting_rank(seats[3]) == 2
+    assert sessions.waiting_rank(seats[0]) is None
+
+
+def test_taking_a_place_enrols_the_learner_in_the_track(journey, camille):
+    session = make_session(journey.track)
+    sessions.take_seat(camille, session)
+
+    assert Enrolment.objects.active().filter(learner=camille, track=journey.track).count() == 1
+
+
+def test_each_notice_is_mailed_to_its_learner_in_text_and_html(journey, camille, dominique, mails):
+    session = make_session(journey.track, capacity=1)
+    mails.after(sessions.take_seat, camille, session)
+    mails.after(sessions.take_seat, dominique, session)
+
+    (confirmed,) = mails.to(camille)
+    (waiting,) = mails.to(dominique)
+    for mail in (confirmed, waiting):
+        assert FABRIQUE in mail.body and ADDRESS in mail.body
+        html, mimetype = mail.alternatives[0]
+        assert mimetype == "text/html" and FABRIQUE in html
+    assert confirmed.subject != waiting.subject
+
+
+def test_a_learner_cannot_take_two_places_in_the_same_session(journey, camille):
+    session = make_session(journey.track)
+    sessions.take_seat(camille, session)
+
+    with pytest.raises(sessions.SeatRefused):
+        sessions.take_seat(camille, session)
+    assert session.seats.count() == 1
+
+
+def test_a_learner_who_cancelled_may_come_back_behind_those_waiting(
+    journey, camille, dominique, sophie
+):
+    session = make_session(journey.track, capacity=1)
+    sessions.take_seat(dominique, session)
+    first = sessions.take_seat(camille, session)
+    sessions.take_seat(sophie, session)
+    sessions.cancel_seat(first)
+
+    again = sessions.take_seat(camille, session)
+
+    assert again.pk != first.pk and again.status == Seat.Status.WAITING
+    assert ranks(session) == {sophie.email: 1, camille.email: 2}
+
+
+def test_a_finished_session_takes_no_one(journey, camille):
+    session = make_session(journey.track, starts_in=-3, days=2)
+
+    with pytest.raises(sessions.SeatRefused):
+        sessions.take_seat(camille, session)
+    assert not session.seats.exists()
+
+
+def test_missing_prerequisites_refuse_the_place_and_the_enrolment(journey, camille):
+    # The other track needs a module of the first one that Camille has not done.
+    session = make_session(journey.other_track)
+
+    with pytest.raises(sessions.services.PrerequisitesMissing):
+        sessions.take_seat(camille, session)
+    assert not session.seats.exists()
+    assert not Enrolment.objects.filter(learner=camille, track=journey.other_track).exists()
+
+
+# --- Cancellation and promotion -------------------------------------------------------
+
+
+def test_cancelling_a_confirmed_place_promotes_the_first_waiting_and_tells_them(
+    journey, camille, dominique, sophie, helene, mails
+):
+    session = make_session(journey.track, capacity=1)
+    seat = sessions.take_seat(camille, session)
+    sessions.take_seat(dominique, session)
+    sessions.take_seat(sophie, session)
+    mails.outbox.clear()
+
+    promoted = mails.after(sessions.cancel_seat, seat)
+
+    seat.refresh_from_db()
+    assert seat.status == Seat.Status.CANCELLED and seat.cancelled_at is not None
+    assert promoted.learner == dominique and promoted.status == Seat.Status.CONFIRMED
+    assert Seat.objects.get(pk=promoted.pk).confirmed_at is not None
+    assert ranks(session) == {sophie.email: 1}
+    assert len(mails.to(dominique)) == 1
+    assert len(mails.to(camille)) == 1  # her cancellation
+    assert mails.to(sophie) == []
+
+
+def test_leaving_the_waiting_list_promotes_no_one(journey, camille, dominique, sophie):
+    session = make_session(journey.track, capacity=1)
+    sessions.take_seat(camille, session)
+    waiting = sessions.take_seat(dominique, session)
+    sessions.take_seat(sophie, session)
+
+    assert sessions.cancel_seat(waiting) is None
+    assert list(session.seats.confirmed().values_list("learner", flat=True)) == [camille.pk]
+    assert ranks(session) == {sophie.email: 1}
+
+
+def test_a_place_cannot_be_cancelled_twice(journey, camille):
+    seat = sessions.take_seat(camille, make_session(journey.track))
+    sessions.cancel_seat(seat)
+
+    with pytest.raises(sessions.SeatRefused):
+        sessions.cancel_seat(seat)
+
+
+def test_raising_the_capacity_promotes_the_waiting_list_in_order(
+    journey, camille, dominique, sophie, helene, mails
+):
+    session = make_session(journey.track, capacity=1)
+    for person in (camille, dominique, sophie, helene):
+        sessions.take_seat(person, session)
+    mails.outbox.clear()
+    session.capacity = 3
+    session.save()
+
+    promoted = mails.after(sessions.fill_from_waiting_list, session)
+
+    assert [seat.learner for seat in promoted] == [dominique, sophie]
+    assert ranks(session) == {helene.email: 1}
+    assert {mail.to[0] for mail in mails.outbox} == {dominique.email, sophie.email}
+
+
+def test_lowering_the_capacity_bumps_no_one(journey, camille, dominique):
+    session = make_session(journey.track, capacity=2)
+    sessions.take_seat(camille, session)
+    sessions.take_seat(dominique, session)
+    session.capacity = 1
+    session.save()
+
+    assert sessions.fill_from_waiting_list(session) == []
+    assert session.seats.confirmed().count() == 2
+
+
+# --- Half-days ------------------------------------------------------------------------
+
+
+def test_half_days_are_planned_once_for_each_day(journey):
+    session = make_session(journey.track, days=3)
+
+    assert sessions.plan_half_days(session) == 6
+    codes = set(HalfDay.objects.filter(session=session).values_list("code", flat=True))
+    assert sessions.plan_half_days(session) == 0
+    assert set(HalfDay.objects.filter(session=session).values_list("code", flat=True)) == codes
+    morning = HalfDay.objects.filter(session=session, period=HalfDay.Period.MORNING).first()
+    assert (morning.starts_at, morning.ends_at) == sessions.MORNING
+    assert not HalfDay.objects.filter(session=session, online=True).exists()
+
+
+def test_shortened_and_online_sessions_replan_their_half_days(journey):
+    session = make_session(journey.track, days=3)
+    sessions.plan_half_days(session)
+    session.ends_on = session.starts_on
+    session.format = Format.ONLINE
+    session.save()
+
+    sessions.plan_half_days(session)
+
+    half_days = HalfDay.objects.filter(session=session)
+    assert half_days.count() == 2
+    assert all(half_day.online for half_day in half_days)
+
+
+# --- Views ----------------------------------------------------------------------------
+
+
+def _messages(response):
+    return [message.level for message in response.context["messages"]]
+
+
+def test_a_learner_takes_a_place_from_the_track_page(client, journey, camille):
+    session = make_session(journey.track)
+    client.force_login(camille)
+
+    response = client.post(reverse("learners:take_seat", args=[session.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == journey.track.url
+    assert _messages(response) == [message_levels.SUCCESS]
+    assert session.seats.get().learner == camille
+    assert 'data-seat-status="confirmed"' in response.content.decode()
+
+
+def test_a_full_session_puts_the_learner_on_the_waiting_list_with_their_rank(
+    client, journey, camille, dominique
+):
+    session = make_session(journey.track, capacity=1)
+    sessions.take_seat(camille, session)
+    client.force_login(dominique)
+
+    response = client.post(reverse("learners:take_seat", args=[session.pk]), follow=True)
+
+    assert _messages(response) == [message_levels.INFO]
+    assert 'data-seat-status="waiting" data-rank="1"' in response.content.decode()
+
+
+def test_taking_a_second_place_is_refused_with_a_message(client, journey, camille):
+    session = make_session(journey.track)
+    sessions.take_seat(camille, session)
+    client.force_login(camille)
+
+    response = client.post(reverse("learners:take_seat", args=[session.pk]), follow=True)
+
+    assert _messages(response) == [message_levels.ERROR]
+    assert session.seats.count() == 1
+
+
+def test_a_learner_cancels_her_place_from_her_dashboard(client, journey, camille):
+    seat = sessions.take_seat(camille, make_session(journey.track))
+    client.force_login(camille)
+    dashboard = reverse("learners:dashboard")
+    page = client.get(dashboard).content.decode()
+    assert f'data-seat="{seat.pk}"' in page
+
+    response = client.post(
+        reverse("learners:cancel_seat", args=[seat.pk]), {"next": dashboard}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == dashboard
+    assert _messages(response) == [message_levels.SUCCESS]
+    seat.refresh_from_db()
+    assert seat.status == Seat.Status.CANCELLED
+    assert f'data-seat="{seat.pk}"' not in response.content.decode()
+
+
+def test_cancelling_goes_nowhere_outside_the_site(client, journey, camille):
+    seat = sessions.take_seat(camille, make_session(journey.track))
+    client.force_login(camille)
+
+    response = client.post(
+        reverse("learners:cancel_seat", args=[seat.pk]), {"next": "https://evil.example/"}
+    )
+
+    assert response["Location"] == journey.track.url
+
+
+def test_nobody_cancels_someone_elses_place(client, journey, camille, dominique):
+    seat = sessions.take_seat(camille, make_session(journey.track))
+    client.force_login(dominique)
+
+    assert client.post(reverse("learners:cancel_seat", args=[seat.pk])).status_code == 404
+    seat.refresh_from_db()
+    assert seat.status == Seat.Status.CONFIRMED
+
+
+def test_the_dashboard_shows_the_rank_on_the_waiting_list(client, journey, camille, dominique):
+    session = make_session(journey.track, capacity=1)
+    sessions.take_seat(camille, session)
+    seat = sessions.take_seat(dominique, session)
+    client.force_login(dominique)
+
+    page = client.get(reverse("learners:dashboard")).content.decode()
+
+    assert f'data-seat="{seat.pk}"' in page
+    assert 'data-seat-status="waiting" data-rank="1"' in page
+
+
+def test_the_track_page_lists_upcoming_sessions_with_place_and_trainers(
+    client, journey, karim, camille
+):
+    session = make_session(journey.track, capacity=1, title="Session d'automne (test)")
+    session.trainers.add(karim)
+    sessions.take_seat(camille, session)
+    online = make_session(journey.track, starts_in=20, format=Format.ONLINE)
+    past = make_session(journey.track, starts_in=-10, title="Session passée (test)")
+
+    response = client.get(journey.track.url)
+    page = response.content.decode()
+
+    assert f'data-session="{session.pk}" data-places-left="0"' in page
+    assert f'data-session="{online.pk}" data-places-left="2"' in page
+    assert f'data-session="{past.pk}"' not in page
+    assert FABRIQUE in page and "Session d&#x27;automne (test)" in page
+    assert karim.full_name in page
+    assert "take-seat" not in page  # anonymous visitors are asked to log in
+
+
+# --- Admin ----------------------------------------------------------------------------
+
+ADMIN = "wagtailsnippets_learners_trainingsession"
+
+
+def _admin_form(track, trainers=(), capacity=2, days=2):
+    starts_on = timezone.localdate() + datetime.timedelta(days=14)
+    return {
+        "track": track.pk,
+        "title": "Session de printemps (test)",
+        "format": Format.BLENDED,
+        "starts_on": starts_on.isoformat(),
+        "ends_on": (starts_on + datetime.timedelta(days=days - 1)).isoformat(),
+        "place_name": FABRIQUE,
+        "place_address": ADDRESS,
+        "online_link": "https://visio.example.org/test",
+        "trainers": [t.pk for t in trainers],
+        "capacity": capacity,
+    }
+
+
+def test_staff_create_a_session_and_its_half_days_are_planned(client, journey, staff, karim):
+    client.force_login(staff)
+
+    response = client.post(reverse(f"{ADMIN}:add"), _admin_form(journey.track, [karim], days=2))
+
+    assert response.status_code == 302, response.context["form"].errors
+    session = TrainingSession.objects.get()
+    assert list(session.trainers.all()) == [karim]
+    assert session.half_days.count() == 4
+
+
+def test_only_trainers_can_be_named_trainers_of_a_session(client, journey, staff, camille):
+    client.force_login(staff)
+
+    response = client.post(reverse(f"{ADMIN}:add"), _admin_form(journey.track, [camille]))
+
+    assert response.status_code == 200
+    assert "trainers" in response.context["form"].errors
+    assert not TrainingSession.objects.exists()
+
+
+def test_an_on_site_session_needs_its_place(client, journey, staff):
+    client.force_login(staff)
+
+    response = client.post(
+        reverse(f"{ADMIN}:add"), {**_admin_form(journey.track), "place_name": ""}
+    )
+
+    assert response.status_code == 200
+    assert "place_name" in response.context["form"].errors
+
+
+def test_staff_raising_the_capacity_promotes_waiting_learners(
+    client, journey, staff, camille, dominique, sophie, mails
+):
+    session = make_session(journey.track, capacity=1, format=Format.BLENDED)
+    for person in (camille, dominique, sophie):
+        sessions.take_seat(person, session)
+    mails.outbox.clear()
+    client.force_login(staff)
+    form = _admin_form(journey.track, capacity=2)
+    form.update(starts_on=session.starts_on.isoformat(), ends_on=session.ends_on.isoformat())
+
+    response = mails.after(client.post, reverse(f"{ADMIN}:edit", args=[session.pk]), form)
+
+    assert response.status_code == 302
+    assert ranks(session) == {sophie.email: 1}
+    assert Seat.objects.get(session=session, learner=dominique).status == Seat.Status.CONFIRMED
+    assert [mail.to for mail in mails.outbox] == [[dominique.email]]
+
+
+def test_staff_see_the_seats_of_a_session_by_status_and_rank(
+    client, journey, staff, camille, dominique, sophie
+):
+    session = make_session(journey.track, capacity=1)
+    for person in (camille, dominique, sophie):
+        sessions.take_seat(person, session)
+    client.force_login(staff)
+
+    response = client.get(reverse(f"{ADMIN}:inspect", args=[session.pk]))
+
+    assert response.status_code == 200
+    groups = {status: seats for status, _, seats in response.context["seat_groups"]}
+    assert [seat.learner for seat in groups["confirmed"]] == [camille]
+    assert [(seat.learner, seat.rank) for seat in groups["waiting"]] == [
+        (dominique, 1),
+        (sophie, 2),
+    ]
+    assert client.get(reverse(f"{ADMIN}:list")).status_code == 200
+
+
+# --- Query budget ---------------------------------------------------------------------
+
+TRACK_PAGE_BUDGET = 20
+
+
+def _add_sessions(track, trainers, learner, count):
+    for number in range(count):
+        session = make_session(track, starts_in=number + 1)
+        session.trainers.add(*trainers)
+        if number % 2:
+            sessions.take_seat(learner, session)
+
+
+def test_the_track_page_runs_as_many_queries_for_20_sessions_as_for_2(
+    client, journey, camille, karim, lea, django_assert_max_num_queries
+):
+    _add_sessions(journey.track, [karim, lea], camille, 2)
+    client.force_login(camille)
+    client.get(journey.track.url)  # warm the site cache, as test_page_queries measures
+    with django_assert_max_num_queries(TRACK_PAGE_BUDGET) as small:
+        response = client.get(journey.track.url)
+    assert response.content.decode().count('data-testid="session"') == 2
+
+    _add_sessions(journey.track, [karim, lea], camille, 18)
+    with django_assert_max_num_queries(TRACK_PAGE_BUDGET) as large:
+        response = client.get(journey.track.url)
+
+    assert response.content.decode().count('data-testid="session"') == 20
+    assert len(large) == len(small)
+
+
+def test_the_dashboard_runs_as_many_queries_for_6_places_as_for_1(
+    client, journey, camille, dominique
+):
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for number in range(6):
+        session = make_session(journey.track, capacity=1, starts_in=number + 1)
+        sessions.take_seat(dominique if number % 2 else camille, session)
+        sessions.take_seat(camille if number % 2 else dominique, session)
+    for learner in (camille, dominique):
+        client.force_login(learner)
+        client.get(reverse("learners:dashboard"))
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("learners:dashboard")).content.decode()
+        counts.append(len(queries))
+        assert page.count('data-testid="my-seat"') == 6
+    Seat.objects.filter(learner=dominique).exclude(
+        pk=Seat.objects.filter(learner=dominique).first().pk
+    ).update(status=Seat.Status.CANCELLED)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("learners:dashboard")).content.decode()
+    assert page.count('data-testid="my-seat"') == 1
+    assert counts[0] == counts[1] == len(queries)
+
+
+# --- Concurrency (PostgreSQL row locks) -----------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="needs DATABASE_URL pointing at PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_learners_racing_for_the_last_place_get_one_place_and_one_wait(
+    journey, camille, dominique
+):
+    session = make_session(journey.track, capacity=1)
+    go = threading.Barrier(2, timeout=10)
+    errors = []
+
+    def worker(person):
+        try:
+            go.wait()
+            sessions.take_seat(person, session)
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(p,)) for p in (camille, dominique)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert not errors
+    assert sorted(session.seats.values_list("status", flat=True)) == ["confirmed", "waiting"]
