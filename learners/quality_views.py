@@ -12,12 +12,13 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from learners import cold_surveys, feedback, quality
 from learners.quality_forms import ColdSurveyForm, FunderFeedbackForm, TrainerFeedbackForm
-from learners.quality_models import ColdSurvey, ImprovementAction
+from learners.quality_models import ColdSurvey, Feedback, ImprovementAction
 from learners.session_models import TrainingSession
 
 
@@ -33,21 +34,37 @@ def _posted(request: HttpRequest):
 @require_http_methods(["GET", "POST"])
 def cold_survey(request: HttpRequest, token: str) -> HttpResponse:
     survey = get_object_or_404(ColdSurvey.objects.select_related("track"), token=token)
-    done = "learners/quality/cold_survey_answered.html"
-    if survey.answered_at is not None:
-        return render(request, done, {"survey": survey, "just_answered": False})
-    form = ColdSurveyForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            cold_surveys.answer(survey, **form.cleaned_data)
-        except cold_surveys.SurveyAlreadyAnswered:
-            # Answered in another tab meanwhile: the first answer stands.
-            return render(request, done, {"survey": survey, "just_answered": False})
-        return render(request, done, {"survey": survey, "just_answered": True})
-    return render(request, "learners/quality/cold_survey.html", {"survey": survey, "form": form})
+    form, just_answered = None, False
+    if survey.answered_at is None:
+        form = ColdSurveyForm(_posted(request))
+        if request.method == "POST" and form.is_valid():
+            try:
+                survey = cold_surveys.answer(survey, **form.cleaned_data)
+                just_answered = True
+            except cold_surveys.SurveyAlreadyAnswered:
+                # Answered in another tab meanwhile: the first answer stands.
+                survey.refresh_from_db()
+    return render(
+        request,
+        "learners/quality/cold_survey.html",
+        {"survey": survey, "form": form, "just_answered": just_answered},
+    )
 
 
 # --- Feedback ------------------------------------------------------------------------
+
+
+def _feedback_page(
+    request: HttpRequest, session: TrainingSession, form, respondent: str, editing: bool = False
+) -> HttpResponse:
+    headings = {
+        Feedback.Respondent.TRAINER: _("Trainer feedback on a session"),
+        Feedback.Respondent.FUNDER: _("Funder feedback on a session"),
+    }
+    context = {"session": session, "form": form, "respondent": respondent, "editing": editing}
+    return render(
+        request, "learners/quality/feedback.html", {**context, "heading": headings[respondent]}
+    )
 
 
 @login_required
@@ -61,10 +78,8 @@ def trainer_feedback(request: HttpRequest, session_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         feedback.save_trainer_feedback(form.save(commit=False))
         return render(request, "learners/quality/feedback_thanks.html", {"session": session})
-    return render(
-        request,
-        "learners/quality/trainer_feedback.html",
-        {"session": session, "form": form, "editing": instance.pk is not None},
+    return _feedback_page(
+        request, session, form, Feedback.Respondent.TRAINER, editing=instance.pk is not None
     )
 
 
@@ -79,9 +94,7 @@ def funder_feedback(request: HttpRequest, signed: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         form.save()
         return render(request, "learners/quality/feedback_thanks.html", {"session": session})
-    return render(
-        request, "learners/quality/funder_feedback.html", {"session": session, "form": form}
-    )
+    return _feedback_page(request, session, form, Feedback.Respondent.FUNDER)
 
 
 # --- Results, in the Wagtail admin (staff only) --------------------------------------

@@ -252,3 +252,8 @@ def test_an_incomplete_answer_shows_errors_by_field_and_keeps_what_was_typed(cli
 
 def test_an_unknown_token_is_a_404(client, db):
     assert client.get(reverse("learners:cold_survey", args=["nope"])).status_code == 404
+
+
+def test_beat_runs_the_daily_task(settings):
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "learners.tasks.send_cold_surveys" in tasks
