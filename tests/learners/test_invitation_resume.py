@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from config.celery import app
 from learners import invitations, tasks
 from learners.models import Invitation, InvitationBatch
 
@@ -77,3 +78,13 @@ def test_the_periodic_pass_stops_at_the_first_refusal_of_a_dead_broker(helene, m
     assert invitations.resume_stale_batches(now=timezone.now() + LATER) == 0
     assert len(refused) == 1
     assert InvitationBatch.objects.filter(status=InvitationBatch.Status.PENDING).count() == 2
+
+
+def test_the_periodic_pass_runs_on_the_beat_schedule(settings):
+    entries = [
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "learners.tasks.resume_stale_invitations"
+    ]
+    assert len(entries) == 1 and entries[0]["schedule"] <= 900
+    assert "learners.tasks.resume_stale_invitations" in app.tasks
