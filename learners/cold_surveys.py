@@ -105,7 +105,8 @@ def _mail(survey: ColdSurvey, *, reminder: bool) -> None:
 
 
 def _send_each(pending: QuerySet, stamp: str, now: datetime.datetime, *, reminder: bool) -> int:
-    """Mail each survey of `pending` and stamp `stamp` with `now`, one row per transaction.
+    """Mail each survey of `pending` (which excludes stamped rows) and stamp `stamp` with
+    `now`, one row per transaction.
 
     The row is locked while its mail goes and stamped only once it went: a
     failure leaves it unstamped for the next run, and a second worker skips it.
@@ -114,14 +115,15 @@ def _send_each(pending: QuerySet, stamp: str, now: datetime.datetime, *, reminde
     for pk in list(pending.values_list("pk", flat=True)):
         try:
             with transaction.atomic():
+                # Checked again under the lock: answered, erased or sent meanwhile.
                 survey = (
-                    ColdSurvey.objects.select_for_update(skip_locked=True, of=("self",))
+                    pending.select_for_update(skip_locked=True, of=("self",))
                     .select_related("learner", "track")
-                    .filter(pk=pk, **{f"{stamp}__isnull": True})
+                    .filter(pk=pk)
                     .first()
                 )
                 if survey is None:
-                    continue  # taken by a concurrent run
+                    continue  # taken by a concurrent run, or no longer due
                 _mail(survey, reminder=reminder)
                 ColdSurvey.objects.filter(pk=pk).update(**{stamp: now})
         except Exception:
