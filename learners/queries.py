@@ -409,11 +409,22 @@ def learning_path(learner: User) -> LearningPath:
                 )
             )
 
+    # Subqueries, not joins: OR-ing three joined relations multiplied the rows by
+    # every module targeting the same competences (5,000 rows before DISTINCT at
+    # 1,000 modules, bench/load.py), so the dashboard slowed as the catalogue grew.
     frameworks = Framework.objects.filter(
-        Q(tracks__in=tracks)
-        | Q(blocks__competences__module_targets__module__in=direct_modules)
-        | Q(blocks__competences__ledger_entries__learner=learner)
-    ).distinct()
+        Q(pk__in=[track.framework_id for track in tracks if track.framework_id])
+        | Q(
+            pk__in=Block.objects.filter(
+                competences__module_targets__module__in=direct_modules
+            ).values("framework_id")
+        )
+        | Q(
+            pk__in=Block.objects.filter(competences__ledger_entries__learner=learner).values(
+                "framework_id"
+            )
+        )
+    )
     return LearningPath(
         tracks=track_rows,
         modules=module_rows,
