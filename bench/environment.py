@@ -16,6 +16,8 @@ WRK_DIR = ROOT / "bench" / "wrk"
 VAR = Path(os.environ.get("BENCH_VAR_DIR", ROOT / "var" / "bench"))
 FIXTURES = VAR / "fixtures.json"
 ATTEMPTS = VAR / "attempts.csv"
+# The attempts still open when a load run starts (an earlier run submitted some).
+OPEN_ATTEMPTS = VAR / "attempts-open.csv"
 
 SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 LARGE_DB = os.environ.get("BENCH_DATABASE", "campus_bench")

@@ -37,6 +37,7 @@ from bench.environment import (
     DEMO_DB,
     FIXTURES,
     LARGE_DB,
+    OPEN_ATTEMPTS,
     REDIS_URL,
     RESULTS,
     ROOT,
@@ -89,7 +90,18 @@ def count_queries(database: str) -> dict:
     for name, (_goal, signed_in) in TARGETS.items():
         client = Client()
         if name == "quiz_submission":
-            warm, measured = fixtures["reserved_attempts"][:2]
+            from learners.models import Attempt
+
+            # Two attempts still open in this database: each run submits two.
+            reserved = {a["attempt"]: a for a in fixtures["reserved_attempts"]}
+            still_open = Attempt.objects.filter(
+                pk__in=reserved, status=Attempt.Status.IN_PROGRESS
+            ).order_by("pk")
+            open_ids = list(still_open.values_list("pk", flat=True)[:2])
+            if len(open_ids) < 2:
+                counts[name] = {"queries": 0, "status": 0, "error": "no open attempt left: re-seed"}
+                continue
+            warm, measured = (reserved[pk] for pk in open_ids)
             answers = fixtures["quiz_body"]
 
             def request(attempt, client=client, answers=answers, url=urls[name]):
@@ -231,7 +243,7 @@ def wrk(
         first, last = quiz_lines
         script = "quiz.lua"
         env.update(
-            BENCH_ATTEMPTS=str(ATTEMPTS),
+            BENCH_ATTEMPTS=str(OPEN_ATTEMPTS),
             BENCH_FIRST=str(first),
             BENCH_LAST=str(last),
             BENCH_QUIZ_BODY=fixtures["quiz_body"],
@@ -290,33 +302,54 @@ def run(process: subprocess.Popen) -> dict:
     return parse(output)
 
 
-class QuizSlices:
-    """Hands each quiz run its own lines of the attempts file, then checks they sufficed."""
+def _open_attempt_ids(ids: list[int]) -> set[int]:
+    import psycopg
 
-    def __init__(self, total: int):
-        self.next, self.total = 1, total
+    from bench.environment import database_url
+
+    with psycopg.connect(database_url(LARGE_DB)) as db:
+        rows = db.execute(
+            "SELECT id FROM learners_attempt WHERE id = ANY(%s) AND status = %s",
+            [ids, "in_progress"],
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+class QuizSlices:
+    """Hands each quiz run its own open attempts, then checks that none was reused.
+
+    Only attempts still open are handed out, so that load.py may run again on
+    the same population (an earlier run submitted some).
+    """
+
+    def __init__(self):
+        lines = ATTEMPTS.read_text().splitlines()
+        still_open = _open_attempt_ids([int(line.split(",", 1)[0]) for line in lines])
+        self.lines = [line for line in lines if int(line.split(",", 1)[0]) in still_open]
+        OPEN_ATTEMPTS.write_text("".join(f"{line}\n" for line in self.lines))
+        self.next = 1
 
     def take(self, size: int) -> tuple[int, int]:
-        first, last = self.next, min(self.total, self.next + size - 1)
+        first, last = self.next, min(len(self.lines), self.next + size - 1)
         self.next = last + 1
         return first, last
 
-    @staticmethod
-    def still_open(first: int, last: int) -> int:
-        ids = [line.split(",", 1)[0] for line in ATTEMPTS.read_text().splitlines()]
-        chosen = ids[first - 1 : last]
-        import psycopg
-
-        from bench.environment import database_url
-
-        with psycopg.connect(database_url(LARGE_DB)) as db:
-            return db.execute(
-                "SELECT count(*) FROM learners_attempt WHERE id = ANY(%s) AND status = %s",
-                [[int(i) for i in chosen], "in_progress"],
-            ).fetchone()[0]
+    def open_in(self, first: int, last: int) -> int:
+        ids = [int(line.split(",", 1)[0]) for line in self.lines[first - 1 : last]]
+        return len(_open_attempt_ids(ids))
 
 
 # --- The whole run -----------------------------------------------------------------------
+
+
+def _reused(label: str, submitted: int, result: dict) -> list[str]:
+    """A request that found its attempt closed measured a redirect, not a submission."""
+    if submitted >= result["requests"]:
+        return []
+    return [
+        f"{label}: {result['requests']} quiz requests but {submitted} attempts submitted "
+        "(the open attempts ran out: raise QUIZ_SLICE / HOLD_QUIZ_SLICE or re-seed)"
+    ]
 
 
 def benchmark(duration: int, hold: int) -> dict:
@@ -339,7 +372,7 @@ def benchmark(duration: int, hold: int) -> dict:
     port = free_port()
     print(f"Starting gunicorn ({WORKERS} sync workers) on 127.0.0.1:{port}…", flush=True)
     server = start_server(port)
-    slices = QuizSlices(len(ATTEMPTS.read_text().splitlines()))
+    slices = QuizSlices()
     results: dict[str, dict] = {}
     try:
         for name in TARGETS:
@@ -349,9 +382,10 @@ def benchmark(duration: int, hold: int) -> dict:
             else:
                 run(wrk(port, name, fixtures, 2))  # warm-up, not measured
             print(f"  {name}…", flush=True)
+            before = slices.open_in(*lines) if lines else 0
             results[name] = run(wrk(port, name, fixtures, duration, quiz_lines=lines))
-            if lines and not slices.still_open(*lines):
-                failures.append(f"{name}: the open attempts ran out; raise QUIZ_SLICE")
+            if lines:
+                failures += _reused(name, before - slices.open_in(*lines), results[name])
         held = {}
         if hold:
             print(f"Holding concurrency 8 for {hold} s (catalogue, dashboard, quiz)…", flush=True)
@@ -364,9 +398,10 @@ def benchmark(duration: int, hold: int) -> dict:
                     quiz_lines=lines,
                 ),
             }  # fmt: skip
+            before = slices.open_in(*lines)
             held = {name: run(process) for name, process in processes.items()}
-            if not slices.still_open(*lines):
-                failures.append("hold: the open attempts ran out; raise HOLD_QUIZ_SLICE")
+            submitted = before - slices.open_in(*lines)
+            failures += _reused("hold", submitted, held["quiz_submission"])
     finally:
         server.terminate()
         server.wait(timeout=30)
