@@ -390,6 +390,7 @@ def benchmark(duration: int, hold: int) -> dict:
         if hold:
             print(f"Holding concurrency 8 for {hold} s (catalogue, dashboard, quiz)…", flush=True)
             lines = slices.take(HOLD_QUIZ_SLICE)
+            before = slices.open_in(*lines)
             processes = {
                 "catalogue": wrk(port, "catalogue", fixtures, hold, threads=1, connections=3),
                 "dashboard": wrk(port, "dashboard", fixtures, hold, threads=1, connections=3),
@@ -398,7 +399,6 @@ def benchmark(duration: int, hold: int) -> dict:
                     quiz_lines=lines,
                 ),
             }  # fmt: skip
-            before = slices.open_in(*lines)
             held = {name: run(process) for name, process in processes.items()}
             submitted = before - slices.open_in(*lines)
             failures += _reused("hold", submitted, held["quiz_submission"])
