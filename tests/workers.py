@@ -116,7 +116,9 @@ def processes(tmp_path) -> Processes:
     started.kill_all()
 
 
-def celery_worker_command(name: str, queue: str, concurrency: int = 2) -> list[str]:
+def celery_worker_command(
+    name: str, queue: str, concurrency: int = 2, loglevel: str = "WARNING"
+) -> list[str]:
     return [
         str(VENV_BIN / "celery"),
         "-A",
@@ -132,7 +134,7 @@ def celery_worker_command(name: str, queue: str, concurrency: int = 2) -> list[s
         "--without-mingle",
         "--without-heartbeat",
         "--loglevel",
-        "WARNING",
+        loglevel,
     ]
 
 
