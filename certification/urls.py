@@ -1,6 +1,13 @@
 from django.urls import path
 
-from certification import organisation_views, territory_views, verification_views, views
+from certification import (
+    attendance_views,
+    evidence_views,
+    organisation_views,
+    territory_views,
+    verification_views,
+    views,
+)
 
 app_name = "certification"
 
@@ -10,6 +17,19 @@ urlpatterns: list = [
     # Staff bulk issuance: progress page and the JSON it polls.
     path("certificats/lots/<int:pk>/", views.bulk_progress, name="bulk_progress"),
     path("certificats/lots/<int:pk>.json", views.bulk_progress_json, name="bulk_progress_json"),
+    # Staff's Qualiopi evidence pack of a session: progress, its JSON, the ZIP, rebuild.
+    path("dossiers-de-preuves/<int:pk>/", evidence_views.progress, name="evidence_progress"),
+    path(
+        "dossiers-de-preuves/<int:pk>.json",
+        evidence_views.progress_json,
+        name="evidence_progress_json",
+    ),
+    path("dossiers-de-preuves/<int:pk>/zip/", evidence_views.download, name="evidence_download"),
+    path(
+        "dossiers-de-preuves/<int:pk>/reconstruire/",
+        evidence_views.rebuild,
+        name="evidence_rebuild",
+    ),
     # Organisation managers' view of their agents; staff's territory dashboard.
     path("organisation/", organisation_views.dashboard, name="organisation_dashboard"),
     path("organisation/agents.csv", organisation_views.export_csv, name="organisation_export"),
@@ -39,5 +59,14 @@ urlpatterns: list = [
         "openbadges/status/<str:code>",
         verification_views.openbadges_status,
         name="openbadges_status",
+    ),
+]
+
+# A session's attendance sheet, next to the trainer's émargement page under /moi/.
+urlpatterns += [
+    path(
+        "moi/formateur/sessions/<int:session_id>/feuille.pdf",
+        attendance_views.attendance_sheet_pdf,
+        name="attendance_sheet",
     ),
 ]

@@ -25,6 +25,9 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
 ]
 
+if settings.BENCH_BASELINE_VIEW:
+    urlpatterns += [path("bench/baseline/", views.bench_baseline, name="bench_baseline")]
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 

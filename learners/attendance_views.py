@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from courses.models.pages import Format
@@ -100,7 +101,11 @@ def _record(request: HttpRequest, session: TrainingSession):
         form = ConfirmAllForm(request.POST, session=session)
         if form.is_valid():
             count = attendance_ops.confirm_all_signed(form.cleaned_data["half_day"], request.user)
-            messages.success(request, _("%(count)d signatures confirmed.") % {"count": count})
+            messages.success(
+                request,
+                ngettext("%(count)d signature confirmed.", "%(count)d signatures confirmed.", count)
+                % {"count": count},
+            )
             return None
         return form
     form = TrainerRecordForm(request.POST, session=session)

@@ -6,10 +6,11 @@ show something. Every step is idempotent.
 """
 
 from allauth.account.models import EmailAddress
+from django.core.management import call_command
 from django.db import transaction
 
 from courses.models import Level, ModulePage, TrackPage
-from learners import demo_assessments, services
+from learners import demo_assessments, demo_quality, demo_sessions, services
 from learners.models import LedgerEntry, Organisation, User
 
 DEMO_PASSWORD = "campus-demo"  # noqa: S105 - documented demo password, never used in production
@@ -85,6 +86,9 @@ def seed() -> int:
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
         created += 1
     created += seed_journey()
+    # Recomputed rather than created: the track pages show figures straight away,
+    # and a second seed still reports nothing new.
+    call_command("refresh_indicators", verbosity=0)
     return created
 
 
@@ -131,6 +135,8 @@ def seed_journey() -> int:
             created += services.mark_lesson_done(learner, lesson)
     created += _seed_evidence(learner, trainer, track)
     created += demo_assessments.seed_open_answer(learner, modules)
+    created += demo_sessions.seed(track, learner, trainer)
+    created += demo_quality.seed(track, trainer)
     return created
 
 

@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from courses.models import Competence, LessonPage, Level, ModulePage, TrackPage
+from learners import activity
 from learners.models import (
+    AccommodationRequest,
     Attempt,
     Enrolment,
     LedgerEntry,
@@ -27,6 +29,7 @@ from learners.queries import (
     trainer_competences,
     trainer_modules_for,
 )
+from learners.session_models import ActivityEvent
 from learners.signals import competence_changed, module_completed, track_completed
 
 
@@ -130,6 +133,7 @@ def mark_lesson_done(learner: User, lesson: LessonPage) -> bool:
         raise PrerequisitesMissing(missing)
     _, created = LessonProgress.objects.get_or_create(learner=learner, lesson=lesson)
     if created:
+        activity.record(learner.pk, ActivityEvent.Kind.LESSON_DONE, page_id=lesson.pk)
         refresh_completion(learner, module)
     return created
 
@@ -274,6 +278,8 @@ def erase_account(user: User) -> None:
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username__iexact=old_email).delete()
     UserProfile.objects.filter(user=user).delete()
+    # Health data, useless once the person is gone: statistics do not need it.
+    AccommodationRequest.objects.filter(learner=user).delete()
     Enrolment.objects.active().filter(learner=user).update(left_at=timezone.now())
     user.groups.clear()
     user.user_permissions.clear()

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from learners import assessment_views, views
+from learners import (
+    accommodation_views,
+    assessment_views,
+    attendance_views,
+    quality_views,
+    session_views,
+    views,
+)
 
 app_name = "learners"
 
@@ -40,5 +47,56 @@ urlpatterns = [
         "evaluations/<int:submission_id>/piece/",
         assessment_views.submission_file,
         name="submission_file",
+    ),
+]
+
+# Training sessions (learners/session_views.py)
+urlpatterns += [
+    path("sessions/<int:session_id>/place/", session_views.take_seat, name="take_seat"),
+    path("places/<int:seat_id>/annuler/", session_views.cancel_seat, name="cancel_seat"),
+]
+
+# Accommodation requests (learners/accommodation_views.py)
+urlpatterns += [
+    path(
+        "amenagement/<int:track_id>/",
+        accommodation_views.accommodation,
+        name="accommodation",
+    ),
+]
+
+# « À froid » satisfaction and feedback (learners/quality_views.py)
+urlpatterns += [
+    path(
+        "satisfaction-a-froid/<str:token>/",
+        quality_views.cold_survey,
+        name="cold_survey",
+    ),
+    path(
+        "retours/formateur/<int:session_id>/",
+        quality_views.trainer_feedback,
+        name="trainer_feedback",
+    ),
+    path(
+        "retours/financeur/<str:signed>/",
+        quality_views.funder_feedback,
+        name="funder_feedback",
+    ),
+]
+
+# Attendance (émargement) and online activity (learners/attendance_views.py)
+urlpatterns += [
+    path("emargement/", attendance_views.sign_with_code, name="attendance_sign"),
+    path("emargement/<str:token>/", attendance_views.sign_with_link, name="attendance_link"),
+    path("formateur/sessions/", attendance_views.trainer_sessions, name="trainer_sessions"),
+    path(
+        "formateur/sessions/<int:session_id>/emargement/",
+        attendance_views.session_attendance,
+        name="session_attendance",
+    ),
+    path(
+        "formateur/sessions/<int:session_id>/activite.csv",
+        attendance_views.session_activity_csv,
+        name="session_activity_csv",
     ),
 ]

@@ -6,20 +6,32 @@ invitation batch; staff started a bulk issuance.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.timezone import now
 
 from certification import keys
 from certification import services as certification
-from certification.models import Award, BulkIssue, Certificate
+from certification.models import Award, BulkIssue, Certificate, EvidencePack
 from courses.authoring import ensure_authoring_setup
 from courses.models import CatalogPage, Framework, HomePage, LessonPage, ModulePage, TrackPage
+from courses.models.pages import Format
 from learners import assessments
 from learners import services as learners
-from learners.models import Attempt, Invitation, InvitationBatch, Submission, User
+from learners.models import (
+    AccommodationRequest,
+    Attempt,
+    Invitation,
+    InvitationBatch,
+    Submission,
+    User,
+)
+from learners.quality_models import ColdSurvey
+from learners.session_models import Seat, TrainingSession
 from tests.learners.factories import make_framework, make_module, make_track
 from tests.learners.quiz_helpers import right_answers, set_quiz
 
@@ -52,6 +64,13 @@ class World:
     invitation: Invitation
     kid: str
     sophie: User  # the agent a manager may (or may not) remove
+    evidence_pack: EvidencePack  # a ready ZIP of a session of the track
+    accommodation: AccommodationRequest  # Camille's, in the track
+    training_session: TrainingSession  # upcoming, of the track
+    seat: Seat  # Camille's place in it
+    cold_survey: ColdSurvey  # Camille's « à froid » survey of the track
+    attended_session: TrainingSession  # Karim trains it; Camille has a confirmed seat
+    attendance_token: str  # Camille's personal sign-in link to it
 
 
 @pytest.fixture
@@ -136,7 +155,48 @@ def world(
         invitation=invitation,
         kid=keys.published_keys()[0]["kid"],
         sophie=sophie,
+        evidence_pack=make_evidence_pack(track, staff),
+        accommodation=AccommodationRequest.objects.create(
+            learner=camille, track=track, need="Sous-titres pour les vidéos."
+        ),
+        training_session=(training_session := make_training_session(track)),
+        seat=Seat.objects.create(
+            session=training_session, learner=camille, status=Seat.Status.CONFIRMED
+        ),
+        cold_survey=ColdSurvey.objects.create(learner=camille, track=track, due_at=now()),
+        attended_session=(attended := make_attended_session(track, karim, camille)),
+        attendance_token=attended.seats.get().attendance_token,
     )
+
+
+def make_attended_session(track: TrackPage, trainer: User, learner: User) -> TrainingSession:
+    day = now().date()
+    session = TrainingSession.objects.create(
+        track=track, format=Format.BLENDED, starts_on=day, ends_on=day, capacity=5, place_name="Die"
+    )
+    session.trainers.add(trainer)
+    Seat.objects.create(session=session, learner=learner, status=Seat.Status.CONFIRMED)
+    return session
+
+
+def make_training_session(track: TrackPage) -> TrainingSession:
+    day = now().date() + timedelta(days=30)
+    return TrainingSession.objects.create(
+        track=track, format=Format.ONLINE, starts_on=day, ends_on=day, capacity=5
+    )
+
+
+def make_evidence_pack(track: TrackPage, by: User) -> EvidencePack:
+    """A ready pack, its ZIP written directly: building a real one is the evidence tests' job."""
+    day = now().date()
+    session = TrainingSession.objects.create(
+        track=track, format=Format.ONLINE, starts_on=day, ends_on=day, capacity=5
+    )
+    pack = EvidencePack.objects.create(
+        session=session, requested_by=by, status=EvidencePack.Status.DONE, total=1, done=1
+    )
+    pack.file.save("pack.zip", ContentFile(b"PK\x05\x06" + bytes(18)))
+    return pack
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from certification.models import BulkIssue, Certificate
 from courses.models import Framework
+from learners.feedback import funder_token
 from learners.models import LedgerEntry, Submission, User
 
 PERSONAS = (
@@ -277,6 +278,105 @@ ROUTES: dict[str, Route] = {
     ),
     "organisations:remove_member": Route(
         r("organisations:remove_member", "@sophie.pk"), members_only(404, helene=200)
+    ),
+    # --- Benchmark (bench/load.py) ---------------------------------------------------------
+    "bench_baseline": Route(
+        lambda w: "/bench/baseline/", public(), "only with BENCH_BASELINE_VIEW", optional=True
+    ),
+    # --- Accommodation requests (Qualiopi 26) -------------------------------------------
+    "learners:accommodation": Route(
+        r("learners:accommodation", "@track.pk"),
+        members_only(),
+        "anyone signed in may ask; the page lists only the visitor's own requests",
+    ),
+    "learners_accommodation:index": Route(r("learners_accommodation:index"), admin_view()),
+    "learners_accommodation:index_results": Route(
+        r("learners_accommodation:index_results"), admin_view()
+    ),
+    "learners_accommodation:edit": Route(
+        r("learners_accommodation:edit", "@accommodation.pk"), admin_view()
+    ),
+    # --- Qualiopi evidence packs of sessions (staff who manage certificates) ------------
+    "certification:evidence_progress": Route(
+        r("certification:evidence_progress", "@evidence_pack.pk"), staff_only_404()
+    ),
+    "certification:evidence_progress_json": Route(
+        r("certification:evidence_progress_json", "@evidence_pack.pk"), staff_only_404()
+    ),
+    "certification:evidence_download": Route(
+        r("certification:evidence_download", "@evidence_pack.pk"),
+        staff_only_404(),
+        "every learner's results are in it",
+    ),
+    "certification:evidence_rebuild": Route(
+        r("certification:evidence_rebuild", "@evidence_pack.pk"), post_only()
+    ),
+    "certification_evidence_packs": Route(r("certification_evidence_packs"), admin_view()),
+    "certification_evidence_request": Route(
+        r("certification_evidence_request", "@evidence_pack.session_id"), admin_view()
+    ),
+    # --- Training sessions (learners/session_views.py, learners/wagtail_hooks.py) ---------
+    "learners:take_seat": Route(r("learners:take_seat", "@training_session.pk"), post_only()),
+    "learners:cancel_seat": Route(
+        r("learners:cancel_seat", "@seat.pk"), post_only(), "POST answers 404 but to Camille"
+    ),
+    "wagtailsnippets_learners_trainingsession:add": Route(
+        r("wagtailsnippets_learners_trainingsession:add"), admin_view()
+    ),
+    "wagtailsnippets_learners_trainingsession:edit": Route(
+        r("wagtailsnippets_learners_trainingsession:edit", "@training_session.pk"), admin_view()
+    ),
+    "wagtailsnippets_learners_trainingsession:inspect": Route(
+        r("wagtailsnippets_learners_trainingsession:inspect", "@training_session.pk"),
+        admin_view(),
+    ),
+    # --- Satisfaction « à froid », feedback, results, improvement log (Qualiopi 30, 32) -----
+    "learners:cold_survey": Route(
+        r("learners:cold_survey", "@cold_survey.token"), public(), "the token is the capability"
+    ),
+    "learners:trainer_feedback": Route(
+        r("learners:trainer_feedback", "@training_session.pk"),
+        members_only(404, trainers=200),
+        "both trainers author a module of the session's track",
+    ),
+    "learners:funder_feedback": Route(
+        lambda w: reverse("learners:funder_feedback", args=[funder_token(w.training_session)]),
+        public(),
+        "the signed link is the capability",
+    ),
+    "learners_quality_results": Route(r("learners_quality_results"), admin_view()),
+    "learners_quality_results_csv": Route(r("learners_quality_results_csv"), admin_view()),
+    "wagtailsnippets_learners_improvementaction:list": Route(
+        r("wagtailsnippets_learners_improvementaction:list"), admin_view()
+    ),
+    "wagtailsnippets_learners_improvementaction:list_results": Route(
+        r("wagtailsnippets_learners_improvementaction:list_results"), admin_view()
+    ),
+    "wagtailsnippets_learners_improvementaction:add": Route(
+        r("wagtailsnippets_learners_improvementaction:add"), admin_view()
+    ),
+    # --- Attendance (émargement) and online activity ---------------------------------------
+    "learners:attendance_sign": Route(r("learners:attendance_sign"), members_only()),
+    "learners:attendance_link": Route(
+        r("learners:attendance_link", "@attendance_token"),
+        public(),
+        "the seat's token is the capability; GET only shows who would sign",
+    ),
+    "learners:trainer_sessions": Route(
+        r("learners:trainer_sessions"), members_only(404, trainers=200, staff=200)
+    ),
+    "learners:session_attendance": Route(
+        r("learners:session_attendance", "@attended_session.pk"),
+        members_only(404, karim=200, staff=200),
+        "the session's trainers and staff; Léa trains another module of the track",
+    ),
+    "learners:session_activity_csv": Route(
+        r("learners:session_activity_csv", "@attended_session.pk"),
+        members_only(404, karim=200, staff=200),
+    ),
+    "certification:attendance_sheet": Route(
+        r("certification:attendance_sheet", "@attended_session.pk"),
+        members_only(404, karim=200, staff=200),
     ),
     # --- Public API ---------------------------------------------------------------------
     "api:api-root": Route(lambda w: "/api/", expect(404), "no docs page"),

@@ -1,0 +1,36 @@
+"""Wagtail admin of learners: each feature keeps its viewsets in its own module."""
+
+from wagtail import hooks
+from wagtail.snippets.models import register_snippet
+
+from courses.models import LessonPage
+from learners import activity, quality_admin, session_admin
+from learners.session_models import ActivityEvent
+
+# --- Training sessions: learners/session_admin.py ------------------------------------
+
+register_snippet(session_admin.TrainingSessionViewSet)
+
+
+@hooks.register("before_serve_page")
+def record_lesson_opened(page, request, serve_args, serve_kwargs):
+    # Proof that the online parts were followed: one insert, nothing read.
+    if isinstance(page, LessonPage) and activity.tracked(request.user):
+        activity.record(request.user.pk, ActivityEvent.Kind.LESSON_VIEWED, page_id=page.pk)
+
+
+# --- Accommodation requests (Qualiopi 26): learners/accommodation_admin.py ---------------
+
+
+@hooks.register("register_admin_viewset")
+def register_accommodation_requests():
+    from learners.accommodation_admin import AccommodationRequestViewSet
+
+    return AccommodationRequestViewSet()
+
+
+# --- Satisfaction results and improvement log (Qualiopi 30, 32): learners/quality_admin.py ---
+
+register_snippet(quality_admin.ImprovementActionViewSet)
+hooks.register("register_admin_urls", quality_admin.admin_urls)
+hooks.register("register_admin_menu_item", quality_admin.results_menu_item)
