@@ -7,5 +7,6 @@ class CoursesConfig(AppConfig):
     verbose_name = _("Courses")
 
     def ready(self) -> None:
-        # Connects the receiver that forgets remembered sites when one changes.
-        from courses import routing  # noqa: F401
+        # Connects the receivers that forget remembered sites when one changes and
+        # move the catalogue's cache version on when pages or frameworks change.
+        from courses import catalogue_cache, routing  # noqa: F401

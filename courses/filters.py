@@ -17,6 +17,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
+from courses import catalogue_cache
 from courses.models import (
     Audience,
     Competence,
@@ -58,6 +59,16 @@ class Ignored:
     name: str
     label: str
     value: str
+
+
+@dataclass(frozen=True)
+class TrackChoice:
+    """What the filters need of a track (small enough for the cache)."""
+
+    title: str
+    slug: str
+    path: str
+    audience: str
 
 
 @dataclass
@@ -132,8 +143,14 @@ class ModuleFilter(django_filters.FilterSet):
         model = ModulePage
         fields: list[str] = []
 
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, cache_scope=None):
+        """`cache_scope` names the base queryset (the catalogue page's key): with it, the
+        choices and the facet counts are kept in the shared cache (courses.catalogue_cache)."""
         super().__init__(data, queryset, request=request, prefix=prefix)
+        self.cache_scope = cache_scope
+        self.catalogue_version = (
+            catalogue_cache.version(request) if cache_scope is not None else None
+        )
         self._load_choices()
         self.ignored: list[Ignored] = []
         self._ranking: list[int] | None = None
@@ -143,12 +160,32 @@ class ModuleFilter(django_filters.FilterSet):
     # --- Choices: the values the base catalogue actually uses (three queries) ---
 
     def _load_choices(self) -> None:
+        cache_key = catalogue_cache.key("choices", self.catalogue_version, self.cache_scope)
+        loaded = catalogue_cache.get(cache_key)
+        if catalogue_cache.missing(loaded):
+            loaded = self._query_choices()
+            catalogue_cache.remember(cache_key, loaded)
+        self.tracks, blocks, competences, levels = loaded
+        self.choices: dict[str, dict[str, str]] = {
+            "block": blocks,
+            "competence": competences,
+            "level": levels,
+            "audience": dict(Audience.choices),
+            "format": dict(Format.choices),
+            "track": {track.slug: track.title for track in self.tracks},
+        }
+        for name in CHOICE_FACETS:
+            self.filters[name].extra["choices"] = list(self.choices[name].items())
+
+    def _query_choices(self) -> tuple:
+        """Tracks, blocks, competences and levels the base catalogue uses (three queries)."""
         parent_paths = self.queryset.annotate(parent_path=_parent_path()).values("parent_path")
-        self.tracks = list(
-            TrackPage.objects.filter(path__in=parent_paths)
+        tracks = [
+            TrackChoice(track.title, track.slug, track.path, track.audience)
+            for track in TrackPage.objects.filter(path__in=parent_paths)
             .order_by("path")
             .only("title", "slug", "path", "audience")
-        )
+        ]
         competences = (
             Competence.objects.filter(
                 pk__in=ModuleCompetence.objects.filter(module__in=self.queryset).values(
@@ -161,22 +198,15 @@ class ModuleFilter(django_filters.FilterSet):
         levels = Level.objects.filter(pk__in=self.queryset.values("level_id")).order_by(
             "rank", "code"
         )
-        self.choices: dict[str, dict[str, str]] = {
-            "block": {},
-            "competence": {},
-            "level": {level.code: level.label for level in levels},
-            "audience": dict(Audience.choices),
-            "format": dict(Format.choices),
-            "track": {track.slug: track.title for track in self.tracks},
-        }
+        blocks: dict[str, str] = {}
+        competence_choices: dict[str, str] = {}
         for competence in competences:
             block = competence.block
-            self.choices["block"].setdefault(block.code, f"{block.code} — {block.title}")
-            self.choices["competence"].setdefault(
+            blocks.setdefault(block.code, f"{block.code} — {block.title}")
+            competence_choices.setdefault(
                 competence.code, f"{competence.code} — {competence.title}"
             )
-        for name in CHOICE_FACETS:
-            self.filters[name].extra["choices"] = list(self.choices[name].items())
+        return tracks, blocks, competence_choices, {level.code: level.label for level in levels}
 
     def _drop_unknown_values(self, data: QueryDict) -> QueryDict:
         """Keep the known values of each facet; remember the others for the notice."""
@@ -254,19 +284,16 @@ class ModuleFilter(django_filters.FilterSet):
         """Count every facet value over the current result, in one query.
 
         Each facet is a GROUP BY of the result; a UNION ALL sends them together
-        as rows of (facet, value, modules).
+        as rows of (facet, value, modules). With a cache scope the rows are kept,
+        keyed by the query actually applied.
         """
-        result = self.qs.order_by()
-        in_result = ModuleCompetence.objects.filter(module__in=result.values("pk")).order_by()
-        groups = [
-            _count_by(result.annotate(value=_parent_path()), "track_path", "value", "pk"),
-            _count_by(result, "level", "level__code", "pk"),
-            _count_by(result, "format", "format", "pk"),
-            # A module counts once per code, even with two competences of one block.
-            _count_by(in_result, "competence", "competence__code", "module_id"),
-            _count_by(in_result, "block", "competence__block__code", "module_id"),
-        ]
-        rows = groups[0].union(*groups[1:], all=True)
+        cache_key = catalogue_cache.key(
+            "counts", self.catalogue_version, self.cache_scope, self._applied_filters()
+        )
+        rows = catalogue_cache.get(cache_key)
+        if catalogue_cache.missing(rows):
+            rows = self._count_rows()
+            catalogue_cache.remember(cache_key, rows)
         counts = FacetCounts(by_facet={name: Counter() for name in CHOICE_FACETS})
         track_at = {track.path: track for track in self.tracks}
         for facet, value, modules in rows:
@@ -279,6 +306,28 @@ class ModuleFilter(django_filters.FilterSet):
             if facet == "format":
                 counts.total += modules
         return counts
+
+    def _applied_filters(self) -> list:
+        """What decides the result: the cleaned values of every filter, sort excepted
+        (invalid values are left out of cleaned_data, and so ignored by the filters)."""
+        if not self.is_bound:
+            return []
+        self.form.errors  # noqa: B018 - validates the form, as `qs` does
+        cleaned = self.form.cleaned_data
+        return sorted((name, repr(value)) for name, value in cleaned.items() if name != "sort")
+
+    def _count_rows(self) -> list[tuple]:
+        result = self.qs.order_by()
+        in_result = ModuleCompetence.objects.filter(module__in=result.values("pk")).order_by()
+        groups = [
+            _count_by(result.annotate(value=_parent_path()), "track_path", "value", "pk"),
+            _count_by(result, "level", "level__code", "pk"),
+            _count_by(result, "format", "format", "pk"),
+            # A module counts once per code, even with two competences of one block.
+            _count_by(in_result, "competence", "competence__code", "module_id"),
+            _count_by(in_result, "block", "competence__block__code", "module_id"),
+        ]
+        return list(groups[0].union(*groups[1:], all=True))
 
     def facets(self, counts: FacetCounts) -> list[Facet]:
         selected = {
@@ -331,7 +380,7 @@ def _count_by(queryset: QuerySet, facet: str, value: str, counted: str) -> Query
     )
 
 
-def _under_any(tracks: list[TrackPage]) -> Q:
+def _under_any(tracks: list[TrackChoice]) -> Q:
     if not tracks:
         return Q(pk__in=[])
     query = Q()

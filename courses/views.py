@@ -2,49 +2,112 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from courses import catalogue_cache
 from courses.filters import Ignored, ModuleFilter
 from courses.models import CatalogPage, Competence, Framework, ModuleCompetence, ModulePage
+from courses.routing import find_site
 
 MODULES_PER_PAGE = 20
 
 
 def catalogue_page(request: HttpRequest) -> HttpResponse:
     """The catalogue at a stable URL, whatever the page's slug in the tree."""
-    page = CatalogPage.objects.live().first()
+    # Remembered with the catalogue's results: any page saved moves the version on.
+    page_key = catalogue_cache.key("page", catalogue_cache.version(request))
+    page = catalogue_cache.get(page_key)
+    if catalogue_cache.missing(page):
+        page = CatalogPage.objects.live().first()
+        catalogue_cache.remember(page_key, page)
     if page is None:
         raise Http404
     return catalogue(request, page)
 
 
 def catalogue(request: HttpRequest, page: CatalogPage) -> HttpResponse:
-    """Modules of the catalogue, filtered by the GET form; bad values are ignored and said so."""
-    modules = ModulePage.objects.live().public().descendant_of(page)
-    filterset = ModuleFilter(request.GET, queryset=modules)
-    counts = filterset.facet_counts()
-    paginator = Paginator(filterset.qs.with_cards(), MODULES_PER_PAGE)
-    # The facet aggregate already counted the result: no second COUNT query.
-    paginator.count = counts.total
-    results, page_notice = _page_of(paginator, request.GET.get("page") or "1")
-    ignored = filterset.ignored
-    if page_notice:
-        ignored.append(Ignored("page", str(_("Page")), request.GET["page"]))
+    """Modules of the catalogue, filtered by the GET form; bad values are ignored and said so.
+
+    The same query shows every visitor the same results: the template keeps their
+    HTML in the shared cache (courses.catalogue_cache: any page or framework change
+    moves its version on). The results are computed only when they are rendered
+    or read, so a remembered query costs no query beyond the page itself.
+    """
+    computed: dict = {}
+
+    def results() -> dict:
+        if not computed:
+            computed.update(_catalogue_results(request, page))
+        return computed
+
+    def lazy(name: str) -> SimpleLazyObject:
+        return SimpleLazyObject(lambda: results()[name])
+
+    catalogue_version = catalogue_cache.version(request)
+    fragment_key = None
+    if catalogue_version is not None:
+        fragment_key = catalogue_cache.key(
+            "html",
+            catalogue_version,
+            page.pk,
+            get_language(),
+            request.get_host(),
+            sorted(request.GET.lists()),
+        )
     return TemplateResponse(
         request,
         "courses/catalog_page.html",
         {
             "page": page,
             "self": page,
-            "filterset": filterset,
-            "facets": filterset.facets(counts),
-            "modules": results,
-            "paginator": paginator,
-            "page_range": paginator.get_elided_page_range(results.number),
-            "query": filterset.clean_query,
-            "ignored": ignored,
+            "fragment_key": fragment_key,
+            "fragment_seconds": catalogue_cache.CATALOGUE_CACHE_SECONDS,
+            **{
+                name: lazy(name)
+                for name in (
+                    "filterset",
+                    "facets",
+                    "modules",
+                    "paginator",
+                    "page_range",
+                    "query",
+                    "ignored",
+                )
+            },
         },
     )
+
+
+def _catalogue_results(request: HttpRequest, page: CatalogPage) -> dict:
+    # The cards' links ({% pageurl %}) read the request's site: found once, from the cache.
+    find_site(request)
+    modules = ModulePage.objects.live().public().descendant_of(page)
+    # Keyed by the catalogue page: its modules are the base of every facet.
+    filterset = ModuleFilter(
+        request.GET, queryset=modules, request=request, cache_scope=("catalogue", page.pk)
+    )
+    counts = filterset.facet_counts()
+    # Cards never read the quiz or the objectives: their JSON and HTML stay in the database.
+    paginator = Paginator(
+        filterset.qs.with_cards().defer_streamfields().defer("objectives"), MODULES_PER_PAGE
+    )
+    # The facet aggregate already counted the result: no second COUNT query.
+    paginator.count = counts.total
+    results, page_notice = _page_of(paginator, request.GET.get("page") or "1")
+    ignored = filterset.ignored
+    if page_notice:
+        ignored.append(Ignored("page", str(_("Page")), request.GET["page"]))
+    return {
+        "filterset": filterset,
+        "facets": filterset.facets(counts),
+        "modules": results,
+        "paginator": paginator,
+        "page_range": list(paginator.get_elided_page_range(results.number)),
+        "query": filterset.clean_query,
+        "ignored": ignored,
+    }
 
 
 def _page_of(paginator: Paginator, number: str):

@@ -189,6 +189,16 @@ def covering_enrolment(learner: User, module: ModulePage) -> Enrolment | None:
     return min(enrolments, key=lambda e: e.module_id is None, default=None)
 
 
+def covering_enrolment_in(context, learner: User, module: ModulePage) -> Enrolment | None:
+    """covering_enrolment, looked up once per template render: the module page's
+    enrol button and quiz box both ask for it."""
+    remembered = context.render_context.setdefault("learners:covering_enrolments", {})
+    key = (learner.pk, module.pk)
+    if key not in remembered:
+        remembered[key] = covering_enrolment(learner, module)
+    return remembered[key]
+
+
 # --- Competence ledger -----------------------------------------------------------
 
 
@@ -354,7 +364,12 @@ def learning_path(learner: User) -> LearningPath:
     track_modules: list[ModulePage] = []
     if tracks:
         track_modules = list(
-            ModulePage.objects.live().filter(_children_query(tracks, 1)).order_by("path")
+            ModulePage.objects.live()
+            .filter(_children_query(tracks, 1))
+            # The dashboard never reads a module's quiz or objectives.
+            .defer_streamfields()
+            .defer("objectives")
+            .order_by("path")
         )
     all_modules = track_modules + direct_modules
     lessons: list[LessonPage] = []

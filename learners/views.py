@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from wagtail.models import Page
 
 from courses.models import LessonPage, ModulePage, TrackPage
+from courses.routing import find_site
 from learners import accommodation_views, accommodations, exports, queries, services
 from learners.accommodation_forms import EnrolmentNeedForm
 from learners.forms import EraseAccountForm, ObservationForm, ProfileForm
@@ -19,6 +20,8 @@ from learners.models import LedgerEntry, User
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    # The links ({% pageurl %}) read the request's site: found once, from the cache.
+    find_site(request)
     return render(
         request,
         "learners/dashboard.html",

@@ -8,7 +8,7 @@ from django import template
 from courses.models import ModulePage, TrackPage
 from learners.assessments import positioning_advice, quiz_state
 from learners.models import Attempt, Satisfaction, Submission
-from learners.queries import covering_enrolment
+from learners.queries import covering_enrolment_in
 
 register = template.Library()
 
@@ -20,7 +20,7 @@ def quiz_box(context, page: ModulePage) -> dict:
     if user is None or not user.is_authenticated:
         return data
     data["is_owner"] = page.owner_id == user.pk
-    if page.has_quiz and covering_enrolment(user, page) is not None:
+    if page.has_quiz and covering_enrolment_in(context, user, page) is not None:
         data["state"] = quiz_state(user, page)
     # Offered at the end of every module, with or without a quiz (Qualiopi 30).
     # The module page's enrol button has already looked the completion up.

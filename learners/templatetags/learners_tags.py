@@ -11,7 +11,7 @@ from courses.models import ModulePage, TrackPage
 from learners.charts import block_chart
 from learners.models import Enrolment, ModuleCompletion
 from learners.queries import (
-    covering_enrolment,
+    covering_enrolment_in,
     missing_prerequisites,
     module_progress,
     modules_progress,
@@ -43,7 +43,7 @@ def enrol_button(context, page: TrackPage | ModulePage) -> dict:
         progress = track_progress(user, page, modules=context.get("modules")) if enrolment else None
         missing = [] if progress and progress.completed else missing_prerequisites(user, page)
     else:
-        enrolment = covering_enrolment(user, page)
+        enrolment = covering_enrolment_in(context, user, page)
         # The page's context already holds its lessons and prerequisites: iterating
         # the same querysets here fills their caches, so the page reads them once.
         prerequisites = context.get("prerequisites")
@@ -83,7 +83,7 @@ def lesson_done_button(context, lesson) -> dict:
     user, module = data["user"], context.get("module")
     if user is None or not user.is_authenticated or module is None:
         return data
-    enrolment = covering_enrolment(user, module)
+    enrolment = covering_enrolment_in(context, user, module)
     if enrolment is None:
         data.update(module=module, enrolled=False)
         return data

@@ -348,3 +348,23 @@ def params_as_list(params: list[tuple[str, str]]) -> dict[str, list[str]]:
     for name, value in params:
         grouped.setdefault(name, []).append(value)
     return grouped
+
+
+def test_a_remembered_catalogue_is_served_without_queries_and_forgotten_on_publish(
+    client, sample, django_assert_max_num_queries
+):
+    """Every visitor sees the same results for a query: their HTML is kept in the cache,
+    and saving a page (publishing does) moves the catalogue's cache version on."""
+    first = client.get(f"{CATALOGUE}?sort=title")
+    with django_assert_max_num_queries(1):  # the catalogue page itself
+        again = client.get(f"{CATALOGUE}?sort=title")
+    assert again.content.decode().count('class="card"') == 5
+
+    module = sample["communaute"]
+    module.title = "Animer une communauté locale"
+    module.save_revision().publish()
+    after = client.get(f"{CATALOGUE}?sort=title")
+
+    assert "Animer une communauté locale" not in first.content.decode()
+    assert "Animer une communauté locale" in after.content.decode()
+    assert titles(after)[0] == "Animer une communauté locale"
