@@ -30,8 +30,11 @@ def silent_broker():
 
 
 @pytest.fixture
-def dead_broker_app():
+def dead_broker_app(monkeypatch):
     """The project's Celery configuration, publishing to a broker that is not there."""
+    # Celery prefers this variable to any broker_url below: unset, or the task
+    # would reach the suite's Redis.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
 
     def make(port: int) -> Celery:
         app = Celery("campus-dead-broker", set_as_current=False)

@@ -10,7 +10,10 @@ from learners import tasks
 
 
 @pytest.fixture
-def refusing_broker():
+def refusing_broker(monkeypatch):
+    # Celery prefers this variable to any broker_url below: unset, or the task
+    # would reach the suite's Redis and the test would pass nothing.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again: connections are refused
