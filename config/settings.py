@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
@@ -126,8 +127,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A dead database must fail a request fast with a 503, not hang it.
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
+    # A dead database must fail a request fast with a 503, not hang it (libpq
+    # counts anything below 2 seconds as 2). CONN_HEALTH_CHECKS (above) replaces
+    # a connection that died with the server on the next request: no restart.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
+        os.environ.get("DATABASE_CONNECT_TIMEOUT", "2")
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ----------------------------------------------------------------
@@ -239,10 +244,12 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # --- Cache ----------------------------------------------------------------------
 # Rate limits and throttles must be shared by every process in production:
 # CACHE_URL=redis://…/1. Without it, each process keeps its own memory cache.
+# A stopped Redis is served as cache misses (config/cache.py), and the short
+# socket timeouts bound what a hung one costs a request.
 if os.environ.get("CACHE_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": os.environ["CACHE_URL"],
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
@@ -250,17 +257,30 @@ if os.environ.get("CACHE_URL"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sessions live in the database, never in the cache alone: a Redis restart must
+# not log everyone out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
 # --- Celery ----------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL or None)
 # Without a broker the platform runs embedded: tasks execute in the request's process.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Nothing reads task results, and storing them would make every enqueue subscribe
+# to the result backend first, with no timeout: a hung Redis would hold requests.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_EAGER_PROPAGATES = True
 # One queue per deployment (or per test run sharing a Redis) keeps workers apart.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Each pool process is replaced after this many tasks: whatever a long run of
+# PDF renders leaves behind in Pango, Fontconfig or the allocator is returned to
+# the system (docs/performance.md, « Certificates »). 0 keeps them (Celery wants None).
+CELERY_WORKER_MAX_TASKS_PER_CHILD = (
+    int(os.environ.get("CELERY_WORKER_MAX_TASKS_PER_CHILD", "200")) or None
+)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -289,10 +309,35 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "certification.tasks.rerender_stale",
         "schedule": 300.0,
     },
+    # Evidence packs never picked up (broker down at request time) or left by a dead worker.
+    "certification-resume-evidence-packs": {
+        "task": "certification.tasks.resume_evidence_packs",
+        "schedule": 300.0,
+    },
     # Passed attempts whose evidence task never ran (broker down at submission).
     "learners-record-missed-outcomes": {
         "task": "learners.tasks.record_missed_outcomes",
         "schedule": 300.0,
+    },
+    # Invitation batches whose sending task was lost (broker down at upload).
+    "learners-resume-stale-invitations": {
+        "task": "learners.tasks.resume_stale_invitations",
+        "schedule": 300.0,
+    },
+    # « À froid » satisfaction surveys and their reminder, once a day in office hours.
+    "learners-send-cold-surveys": {
+        "task": "learners.tasks.send_cold_surveys",
+        "schedule": crontab(hour=9, minute=30),
+    },
+    # The public figures of each track page (Qualiopi indicators 2 and 3).
+    "learners-refresh-indicators": {
+        "task": "learners.tasks.refresh_indicators",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Session reminders, in the morning so that they arrive before the working day.
+    "learners-session-reminders": {
+        "task": "learners.tasks.send_session_reminders",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 
@@ -367,6 +412,17 @@ LOGGING = {
 CAMPUS_PROVIDER_NAME = os.environ.get("CAMPUS_PROVIDER_NAME", "Campus Tiers-Lieux")
 CAMPUS_CONTACT_EMAIL = os.environ.get("CAMPUS_CONTACT_EMAIL", "contact@example.org")
 CAMPUS_ACCESSIBILITY_EMAIL = os.environ.get("CAMPUS_ACCESSIBILITY_EMAIL", CAMPUS_CONTACT_EMAIL)
+# Below this many answers a track page shows the count, not a rate: a percentage
+# of three answers says more about chance than about the training.
+PUBLIC_INDICATORS_MIN_ANSWERS = int(os.environ.get("PUBLIC_INDICATORS_MIN_ANSWERS", "5"))
+# Every track page names a disability referent (Qualiopi 26); tracks that leave
+# theirs blank show the platform's.
+DISABILITY_REFERENT_NAME = os.environ.get(
+    "DISABILITY_REFERENT_NAME", f"Référent handicap de {CAMPUS_PROVIDER_NAME}"
+)
+DISABILITY_REFERENT_EMAIL = os.environ.get(
+    "DISABILITY_REFERENT_EMAIL", "handicap@" + CAMPUS_CONTACT_EMAIL.rpartition("@")[2]
+)
 CAMPUS_DATA_DIR = BASE_DIR / "data"
 # A render claimed longer ago than this is taken over (its worker is presumed dead).
 CERTIFICATE_RENDER_LEASE_SECONDS = int(os.environ.get("CERTIFICATE_RENDER_LEASE_SECONDS", "120"))
@@ -380,3 +436,6 @@ VERIFY_LOOKUPS_PER_MINUTE = int(os.environ.get("VERIFY_LOOKUPS_PER_MINUTE", "30"
 # Reverse proxies in front of gunicorn that append to X-Forwarded-For: without
 # this every visitor would share the proxy's address and its rate limit.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Only `make bench` turns this on: a view that touches nothing, the baseline the
+# pages' throughput is compared with (bench/load.py). Production never serves it.
+BENCH_BASELINE_VIEW = env_bool("BENCH_BASELINE_VIEW", default=False)

@@ -11,17 +11,23 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 
 from learners.models import Attempt, Submission
 
 logger = logging.getLogger(__name__)
+
+# What a publish raises when the broker is down: kombu wraps a refused connection
+# in its OperationalError, which is not an OSError.
+ENQUEUE_ERRORS = (BrokerError, RedisError, OSError)
 
 
 def enqueue(task, *args) -> bool:
     """Publish `task`; log and return False when the broker cannot be reached."""
     try:
         task.delay(*args)
-    except OSError:  # kombu and redis connection errors derive from it
+    except ENQUEUE_ERRORS:
         logger.exception("Could not enqueue %s%r", task.name, args)
         return False
     return True
@@ -125,3 +131,84 @@ def send_invitations(batch_pk: int) -> int:
     from learners import invitations
 
     return invitations.send_batch(batch_pk)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError, SMTPException),
+    retry_backoff=True,
+    max_retries=5,
+)
+def notify_seat(seat_pk: int, notice: str) -> bool:
+    """Mail a learner what happened to their seat; False when the seat no longer exists.
+
+    Not claimed: a redelivery may send the same notice twice, which is better
+    than a learner never hearing their place was confirmed.
+    """
+    from learners import sessions
+    from learners.session_models import Seat
+
+    seat = (
+        Seat.objects.select_related("learner", "session", "session__track")
+        .filter(pk=seat_pk)
+        .first()
+    )
+    if seat is None:
+        return False
+    sessions.send_seat_notice(seat, notice)
+    return True
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_session_reminders() -> int:
+    """Daily: remind confirmed learners of sessions starting within two days, once per seat."""
+    from learners import sessions
+
+    return sessions.send_reminders()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_cold_surveys() -> dict[str, int]:
+    """Daily: mail the « à froid » surveys that fell due, then the reminders.
+
+    Each survey is stamped in its own transaction once its mail went, so a
+    redelivery or a second run mails nobody twice.
+    """
+    from learners import cold_surveys
+
+    return {"sent": cold_surveys.send_due(), "reminded": cold_surveys.send_reminders()}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def refresh_indicators() -> int:
+    """Nightly: recompute every track's public figures. Running it twice only recomputes."""
+    from learners import indicators
+
+    return indicators.refresh_all()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError, SMTPException),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_accommodation_mail(request_pk: int, kind: str) -> bool:
+    """One mail about an accommodation request (to the referent, or to the learner).
+
+    The request has no column to claim a mail with, so a worker lost between the
+    send and the acknowledgement sends it again: twice is better than never here.
+    """
+    from learners import accommodations
+
+    return accommodations.send(request_pk, kind)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def resume_stale_invitations() -> int:
+    """Beat safety net: send the invitation batches whose sending task was lost."""
+    from learners import invitations
+
+    return invitations.resume_stale_batches()
