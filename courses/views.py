@@ -54,7 +54,7 @@ def catalogue(request: HttpRequest, page: CatalogPage) -> HttpResponse:
             page.pk,
             get_language(),
             request.get_host(),
-            sorted(request.GET.lists()),
+            _cache_terms(request),
         )
     return TemplateResponse(
         request,
@@ -77,6 +77,17 @@ def catalogue(request: HttpRequest, page: CatalogPage) -> HttpResponse:
                 )
             },
         },
+    )
+
+
+# Only the catalogue's own parameters name a cached copy: a query string padded
+# with anything else shares the copy of the same search instead of adding one.
+CACHED_PARAMETERS = frozenset(ModuleFilter.base_filters) | {"page"}
+
+
+def _cache_terms(request: HttpRequest) -> list:
+    return sorted(
+        (name, values) for name, values in request.GET.lists() if name in CACHED_PARAMETERS
     )
 
 

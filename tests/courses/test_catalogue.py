@@ -368,3 +368,13 @@ def test_a_remembered_catalogue_is_served_without_queries_and_forgotten_on_publi
     assert "Animer une communauté locale" not in first.content.decode()
     assert "Animer une communauté locale" in after.content.decode()
     assert titles(after)[0] == "Animer une communauté locale"
+
+
+def test_parameters_the_catalogue_does_not_know_share_the_copy_of_the_same_search(
+    client, sample, django_assert_max_num_queries
+):
+    """Padding a query string with junk must not fill the shared cache with copies."""
+    client.get(f"{CATALOGUE}?sort=title")
+    with django_assert_max_num_queries(1):  # the catalogue page itself
+        padded = client.get(f"{CATALOGUE}?sort=title&utm_source=x&junk=123")
+    assert padded.content.decode().count('class="card"') == 5
