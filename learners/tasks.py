@@ -22,6 +22,16 @@ logger = logging.getLogger(__name__)
 # in its OperationalError, which is not an OSError.
 ENQUEUE_ERRORS = (BrokerError, RedisError, OSError)
 
+# Tasks that send one mail: a mail server hiccup is retried, a template error
+# (which would fail every retry) is not.
+MAIL_TASK = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OSError, SMTPException),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
 
 def enqueue(task, *args) -> bool:
     """Publish `task`; log and return False when the broker cannot be reached."""
@@ -133,13 +143,7 @@ def send_invitations(batch_pk: int) -> int:
     return invitations.send_batch(batch_pk)
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OSError, SMTPException),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(**MAIL_TASK)
 def notify_seat(seat_pk: int, notice: str) -> bool:
     """Mail a learner what happened to their seat; False when the seat no longer exists.
 
@@ -188,13 +192,7 @@ def refresh_indicators() -> int:
     return indicators.refresh_all()
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OSError, SMTPException),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(**MAIL_TASK)
 def send_accommodation_mail(request_pk: int, kind: str) -> bool:
     """One mail about an accommodation request (to the referent, or to the learner).
 
