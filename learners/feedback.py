@@ -4,6 +4,8 @@ Trainers give theirs logged in. A funder has no account: staff hand them a
 signed link naming the session, which is the only capability it carries.
 """
 
+import datetime
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -14,6 +16,9 @@ from learners.quality_models import Feedback
 from learners.session_models import TrainingSession
 
 FUNDER_LINK_SALT = "learners.feedback.funder"
+# A funder answers within months of a session; a link forwarded years later,
+# which nobody can revoke, should no longer add to the evidence.
+FUNDER_LINK_MAX_AGE = datetime.timedelta(days=365)
 
 
 def funder_token(session: TrainingSession) -> str:
@@ -27,8 +32,8 @@ def funder_url(session: TrainingSession) -> str:
 def session_pk_from_funder_token(token: str) -> int | None:
     """The session a funder link names, or None when it was not signed by us."""
     try:
-        pk = signing.loads(token, salt=FUNDER_LINK_SALT)
-    except signing.BadSignature:
+        pk = signing.loads(token, salt=FUNDER_LINK_SALT, max_age=FUNDER_LINK_MAX_AGE)
+    except signing.BadSignature:  # SignatureExpired included
         return None
     return pk if isinstance(pk, int) else None
 

@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from courses.models import TrackPage
 from learners import services, sessions
 from learners.session_models import Seat, TrainingSession
 
@@ -26,7 +27,11 @@ def _back(request: HttpRequest, session: TrainingSession) -> HttpResponse:
 @require_POST
 def take_seat(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(
-        TrainingSession.objects.filter(track__live=True).select_related("track"), pk=session_id
+        # Like enrolment: a track behind a view restriction is not open to a seat.
+        TrainingSession.objects.filter(track__in=TrackPage.objects.live().public()).select_related(
+            "track"
+        ),
+        pk=session_id,
     )
     try:
         seat = sessions.take_seat(request.user, session)

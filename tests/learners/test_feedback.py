@@ -145,3 +145,17 @@ def test_a_funder_must_give_name_organisation_and_rating(client, session):
     assert set(response.context["form"].errors) == {"author_name", "organisation_name", "rating"}
     assert "Bien." in response.text
     assert not Feedback.objects.exists()
+
+
+def test_a_funder_link_older_than_a_year_is_a_404(client, session):
+    from unittest import mock
+
+    a_year_and_a_day_ago = (
+        timezone.now() - feedback.FUNDER_LINK_MAX_AGE - timezone.timedelta(days=1)
+    )
+    with mock.patch("django.core.signing.time.time", return_value=a_year_and_a_day_ago.timestamp()):
+        token = feedback.funder_token(session)
+    url = reverse("learners:funder_feedback", args=[token])
+    assert client.get(url).status_code == 404
+    assert client.post(url, FUNDER).status_code == 404
+    assert not Feedback.objects.exists()

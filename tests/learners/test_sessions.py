@@ -531,3 +531,19 @@ def test_two_learners_racing_for_the_last_place_get_one_place_and_one_wait(
 
     assert not errors
     assert sorted(session.seats.values_list("status", flat=True)) == ["confirmed", "waiting"]
+
+
+def test_a_track_behind_a_view_restriction_offers_no_place(client, journey, camille):
+    from wagtail.models import PageViewRestriction
+
+    PageViewRestriction.objects.create(
+        page=journey.track, restriction_type=PageViewRestriction.PASSWORD, password="secret"
+    )
+    session = make_session(journey.track)
+    client.force_login(camille)
+
+    response = client.post(reverse("learners:take_seat", args=[session.pk]))
+
+    assert response.status_code == 404
+    assert not session.seats.exists()
+    assert not Enrolment.objects.filter(learner=camille).exists()
