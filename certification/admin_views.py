@@ -8,12 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from certification import services
 from certification.models import Award, BulkIssue, Certificate
+from learners.session_models import TrainingSession
 
 CONFIRM_TEMPLATE = "certification/admin/confirm.html"
 
@@ -116,34 +118,115 @@ def regenerate_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+class BulkForm(forms.Form):
+    session = forms.ModelChoiceField(
+        label=gettext_lazy("Training session"),
+        queryset=TrainingSession.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Every eligible learner, whatever their session"),
+        help_text=gettext_lazy("Only the learners holding a confirmed seat in this session."),
+    )
+
+    def __init__(self, *args, award: Award, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.award = award
+        # Every session, not only those of the award's track: a wrong one gets a
+        # message saying why rather than « not one of the available choices ».
+        self.fields["session"].queryset = TrainingSession.objects.select_related("track").order_by(
+            "-starts_on", "-pk"
+        )
+
+    def clean_session(self) -> TrainingSession | None:
+        session = self.cleaned_data["session"]
+        if session is not None:
+            try:
+                services.check_session_fits(self.award, session)
+            except services.BulkRefused as refusal:
+                raise forms.ValidationError(str(refusal)) from refusal
+        return session
+
+
+def _bulk_explanation(award: Award, mode: str, session: TrainingSession | None) -> str:
+    if session is not None:
+        count = len(services.bulk_items(award, mode, session))
+        if mode == BulkIssue.Mode.ISSUE:
+            return _(
+                "%(count)s learners with a confirmed seat in « %(session)s » meet the criteria; "
+                "those who do not hold this award yet receive it."
+            ) % {"count": count, "session": session}
+        return _(
+            "The PDFs of %(count)s valid certificates held by learners of « %(session)s » are "
+            "rendered again."
+        ) % {"count": count, "session": session}
+    if mode == BulkIssue.Mode.ISSUE:
+        count = len(services.candidate_learner_ids(award))
+        return _(
+            "Every learner who meets the criteria and does not hold it yet receives this "
+            "award (%(count)s learners to examine)."
+        ) % {"count": count}
+    count = Certificate.objects.valid().filter(award=award).count()
+    return _("The PDFs of %(count)s valid certificates are rendered again.") % {"count": count}
+
+
 @require_http_methods(["GET", "POST"])
 def bulk_view(request: HttpRequest, pk: int, mode: str) -> HttpResponse:
+    """Start a bulk job for an award, for everyone or for one session (`?session=` pre-fills it)."""
     _require_manager(request)
     award = get_object_or_404(Award, pk=pk)
     if mode not in BulkIssue.Mode.values:
         raise PermissionDenied
     if request.method == "POST":
-        job = services.start_bulk(award, request.user, mode)
-        return redirect("certification:bulk_progress", pk=job.pk)
-    if mode == BulkIssue.Mode.ISSUE:
-        count = len(services.candidate_learner_ids(award))
-        explanation = _(
-            "Every learner who meets the criteria and does not hold it yet receives this "
-            "award (%(count)s learners to examine)."
-        ) % {"count": count}
+        form = BulkForm(request.POST, award=award)
     else:
-        count = Certificate.objects.valid().filter(award=award).count()
-        explanation = _("The PDFs of %(count)s valid certificates are rendered again.") % {
-            "count": count
-        }
+        # Bound when a session is given, so that a wrong one is explained at once.
+        form = BulkForm(request.GET if request.GET.get("session") else None, award=award)
+    session = form.cleaned_data.get("session") if form.is_valid() else None
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.start_bulk(award, request.user, mode, session)
+        except services.BulkRefused as refusal:
+            form.add_error("session", str(refusal))
+        else:
+            return redirect("certification:bulk_progress", pk=job.pk)
     return TemplateResponse(
         request,
         CONFIRM_TEMPLATE,
         {
             "title": BulkIssue.Mode(mode).label,
             "award": award,
-            "explanation": explanation,
+            "form": form,
+            "explanation": _bulk_explanation(award, mode, session),
             "submit": _("Start"),
             "back_url": reverse("certification_award:index"),
+        },
+    )
+
+
+def session_bulk_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """From a session's admin: the awards its track leads to, each with its bulk forms."""
+    _require_manager(request)
+    session = get_object_or_404(TrainingSession.objects.select_related("track"), pk=pk)
+    awards = Award.objects.for_track(session.track).select_related(
+        "module", "block", "framework", "track"
+    )
+    query = "?" + urlencode({"session": session.pk})
+    rows = [
+        (
+            award,
+            [
+                (label, reverse("certification_award_bulk", args=[award.pk, mode]) + query)
+                for mode, label in BulkIssue.Mode.choices
+            ],
+        )
+        for award in awards
+    ]
+    return TemplateResponse(
+        request,
+        "certification/admin/session_bulk.html",
+        {
+            "title": _("Issue an award to a session"),
+            "session": session,
+            "rows": rows,
+            "jobs": session.bulk_issues.select_related("award", "requested_by")[:10],
         },
     )

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from courses.models import ModulePage
 from learners.models import CountsProgress
 
 
@@ -32,6 +33,16 @@ class AwardQuerySet(models.QuerySet):
 
     def of_kind(self, *kinds: str):
         return self.filter(kind__in=kinds)
+
+    def for_track(self, track):
+        """Awards a learner may earn by following `track`: its own, its modules',
+        and its framework's blocks and certification."""
+        fitting = Q(track=track) | Q(module__in=ModulePage.objects.child_of(track))
+        if track.framework_id is not None:
+            fitting |= Q(block__framework_id=track.framework_id) | Q(
+                framework_id=track.framework_id
+            )
+        return self.filter(fitting)
 
 
 class Award(models.Model):
@@ -305,7 +316,8 @@ class Certificate(models.Model):
 
 
 class BulkIssue(CountsProgress, models.Model):
-    """A staff request to issue (or re-render) an award for every eligible learner.
+    """A staff request to issue (or re-render) an award for every eligible learner,
+    or only for those holding a confirmed seat in one training session.
 
     Learners are split into chunks when the job is created; each chunk is one
     task. A chunk is counted once, when its `done_at` flips from empty, so the
@@ -322,6 +334,15 @@ class BulkIssue(CountsProgress, models.Model):
 
     award = models.ForeignKey(
         Award, verbose_name=_("award"), on_delete=models.CASCADE, related_name="bulk_issues"
+    )
+    # Empty: every eligible learner; set: only the session's confirmed seat holders.
+    session = models.ForeignKey(
+        "learners.TrainingSession",
+        verbose_name=_("session"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="bulk_issues",
     )
     mode = models.CharField(_("mode"), max_length=12, choices=Mode.choices, default=Mode.ISSUE)
     status = models.CharField(

@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.text import normalize_newlines
+from django.utils.translation import gettext as _
 
 from certification import rendering, tasks
 from certification.models import Award, BulkIssue, BulkIssueChunk, Certificate
@@ -35,6 +36,7 @@ from courses.models import (
 from learners.dates import add_months
 from learners.models import Enrolment, LedgerEntry, ModuleCompletion, TrackCompletion, User
 from learners.queries import block_validated, competence_map, validated_blocks
+from learners.session_models import Seat, TrainingSession
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +75,16 @@ def eligible(learner: User, award: Award) -> bool:
     return TrackCompletion.objects.filter(learner=learner, track_id=award.track_id).exists()
 
 
-def candidate_learner_ids(award: Award) -> list[int]:
-    """Learners who may be eligible: every one who is, perhaps a few who are not yet."""
+def seat_holder_ids(session: TrainingSession):
+    """The learners holding a confirmed seat in `session`, as a subquery."""
+    return Seat.objects.confirmed().filter(session=session).values("learner_id")
+
+
+def candidate_learner_ids(award: Award, session: TrainingSession | None = None) -> list[int]:
+    """Learners who may be eligible: every one who is, perhaps a few who are not yet.
+
+    With a session, only its confirmed seat holders are candidates.
+    """
     if award.kind == Award.Kind.MODULE:
         ids = ModuleCompletion.objects.filter(module_id=award.module_id).values("learner_id")
     elif award.kind in TRACK_KINDS:
@@ -87,11 +97,10 @@ def candidate_learner_ids(award: Award) -> list[int]:
         )
         counting = Competence.objects.counting_for(list(scope))
         ids = LedgerEntry.objects.filter(competence__in=counting).values("learner_id")
-    return list(
-        User.objects.filter(pk__in=ids, erased_at__isnull=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    learners = User.objects.filter(pk__in=ids, erased_at__isnull=True)
+    if session is not None:
+        learners = learners.filter(pk__in=seat_holder_ids(session))
+    return list(learners.order_by("pk").values_list("pk", flat=True))
 
 
 # --- The frozen context ---------------------------------------------------------------
@@ -497,19 +506,68 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
 # --- Bulk issuance --------------------------------------------------------------------------
 
 
-@transaction.atomic
-def start_bulk(award: Award, by: User | None, mode: str = BulkIssue.Mode.ISSUE) -> BulkIssue:
-    """Issue (or re-render) `award` for every eligible learner, in chunks run by workers."""
+class BulkRefused(Exception):
+    """A bulk request staff can correct: `str(error)` says what to change."""
+
+
+def bulk_items(
+    award: Award, mode: str = BulkIssue.Mode.ISSUE, session: TrainingSession | None = None
+) -> list[int]:
+    """What a bulk job would process: learner ids when issuing, certificate ids when
+    regenerating, restricted to the session's confirmed seat holders when one is given.
+
+    A session is a few dozen people, so its learners are checked for eligibility
+    here: the job then counts exactly those who receive the award.
+    """
     if mode == BulkIssue.Mode.ISSUE:
-        items = candidate_learner_ids(award)
-    else:
-        items = list(
-            Certificate.objects.valid()
-            .filter(award=award)
-            .order_by("pk")
-            .values_list("pk", flat=True)
+        items = candidate_learner_ids(award, session)
+        if session is None:
+            return items
+        learners = User.objects.filter(pk__in=items).select_related("organisation")
+        return [learner.pk for learner in learners.order_by("pk") if eligible(learner, award)]
+    certificates = Certificate.objects.valid().filter(award=award)
+    if session is not None:
+        certificates = certificates.filter(learner__in=seat_holder_ids(session))
+    return list(certificates.order_by("pk").values_list("pk", flat=True))
+
+
+def check_session_fits(award: Award, session: TrainingSession) -> None:
+    """Raise `BulkRefused` unless following the session's track can earn `award`."""
+    if not Award.objects.for_track(session.track).filter(pk=award.pk).exists():
+        raise BulkRefused(
+            _(
+                "The session « %(session)s » follows the track « %(track)s », which does not "
+                "lead to « %(award)s ». Choose a session of the award's track."
+            )
+            % {"session": session, "track": session.track.title, "award": award.title}
         )
-    job = BulkIssue.objects.create(award=award, mode=mode, requested_by=by, total=len(items))
+
+
+@transaction.atomic
+def start_bulk(
+    award: Award,
+    by: User | None,
+    mode: str = BulkIssue.Mode.ISSUE,
+    session: TrainingSession | None = None,
+) -> BulkIssue:
+    """Issue (or re-render) `award` for every eligible learner, in chunks run by workers.
+
+    With a session, only its confirmed seat holders are concerned; raises
+    `BulkRefused` when the session's track does not lead to the award or when
+    none of them is eligible (or, regenerating, holds the award).
+    """
+    if session is not None:
+        check_session_fits(award, session)
+    items = bulk_items(award, mode, session)
+    if session is not None and not items:
+        raise BulkRefused(
+            _("No learner with a confirmed seat in this session meets the award's criteria.")
+            if mode == BulkIssue.Mode.ISSUE
+            else _("No learner with a confirmed seat in this session holds this award.")
+        )
+    job = BulkIssue.objects.create(
+        award=award, session=session, mode=mode, requested_by=by, total=len(items)
+    )
     BulkIssueChunk.objects.bulk_create(
         BulkIssueChunk(job=job, index=number, item_ids=items[start : start + BULK_CHUNK_SIZE])
         for number, start in enumerate(range(0, len(items), BULK_CHUNK_SIZE))
@@ -555,7 +613,7 @@ def process_bulk_chunk(chunk_pk: int) -> bool:
     if job.mode == BulkIssue.Mode.ISSUE:
         for learner in User.objects.filter(pk__in=chunk.item_ids).select_related("organisation"):
             if eligible(learner, award):
-                certificate, _ = issue(learner, award, render=False)
+                certificate, _created = issue(learner, award, render=False)
                 render_or_defer(certificate.pk)
     else:
         for certificate_pk in chunk.item_ids:

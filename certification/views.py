@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
+from certification.admin_views import can_manage_certificates
 from certification.models import BulkIssue, Certificate
 
 
@@ -23,9 +24,12 @@ def certificate_pdf(request: HttpRequest, pk: int) -> FileResponse:
 
 
 def _staff_job(request: HttpRequest, pk: int) -> BulkIssue:
-    if not request.user.is_staff:
+    # Those who may start a job follow it; a session's job names its learners' session.
+    if not can_manage_certificates(request.user):
         raise Http404
-    return get_object_or_404(BulkIssue.objects.select_related("award", "requested_by"), pk=pk)
+    return get_object_or_404(
+        BulkIssue.objects.select_related("award", "requested_by", "session__track"), pk=pk
+    )
 
 
 @login_required

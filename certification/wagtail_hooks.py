@@ -193,6 +193,11 @@ def register_certification_admin_urls():
             admin_views.bulk_view,
             name="certification_award_bulk",
         ),
+        path(
+            "awards/sessions/<int:pk>/",
+            admin_views.session_bulk_view,
+            name="certification_session_bulk",
+        ),
     ]
 
 
@@ -225,6 +230,20 @@ def evidence_pack_button(snippet, user, next_url=None):
             url=reverse("certification_evidence_request", args=[snippet.pk]),
             icon_name="folder-open-inverse",
             priority=45,
+        )
+    ]
+
+
+@hooks.register("register_snippet_listing_buttons")
+def session_bulk_button(snippet, user, next_url=None):
+    if not isinstance(snippet, TrainingSession) or not admin_views.can_manage_certificates(user):
+        return []
+    return [
+        MenuItem(
+            _("Issue an award"),
+            url=reverse("certification_session_bulk", args=[snippet.pk]),
+            icon_name="group",
+            priority=46,
         )
     ]
 

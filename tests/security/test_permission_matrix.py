@@ -393,6 +393,9 @@ ROUTES: dict[str, Route] = {
     "certification_award_bulk": Route(
         r("certification_award_bulk", "@award.pk", "issue"), admin_view()
     ),
+    "certification_session_bulk": Route(
+        r("certification_session_bulk", "@training_session.pk"), admin_view()
+    ),
     "courses_framework_import": Route(r("courses_framework_import"), admin_view()),
     "courses_framework_new_version": Route(
         r("courses_framework_new_version", "@framework.pk"), admin_view()
