@@ -7,10 +7,16 @@ competence or framework row moves on, in every process. Entries also expire
 after CATALOGUE_CACHE_SECONDS, which bounds what a change made without signals
 (a bulk import) can leave behind. The cache is an optimisation only: when it is
 unreachable, everything is computed from the database.
+
+Each process also remembers the version it last read for LOCAL_SECONDS: under
+load, a round trip to Redis costs more than rendering a cached page's shell,
+and the catalogue made three per request. A change made in this process is
+seen at once; one made in another process within LOCAL_SECONDS.
 """
 
 import hashlib
 import logging
+import time
 
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
@@ -23,18 +29,38 @@ logger = logging.getLogger(__name__)
 
 CATALOGUE_CACHE_SECONDS = 300
 VERSION_KEY = "courses:catalogue-version"
+LOCAL_SECONDS = 1.0
 _MISSING = object()
+# (version, time.monotonic() when read): this process's memory of the shared version.
+_local: tuple[int | None, float] = (None, 0.0)
+
+
+def _fresh_version() -> int:
+    """A version never used before, for a version key that is missing (new, flushed or evicted).
+
+    Starting again from 0 could serve entries stored under an earlier 0 that
+    are still in the cache.
+    """
+    return time.time_ns()
+
+
+def _remember_locally(current: int | None) -> None:
+    global _local
+    _local = (current, time.monotonic())
 
 
 def version(request=None) -> int | None:
     """The catalogue's current version (None: the cache is unreachable), read once per request."""
     if request is not None and hasattr(request, "_catalogue_version"):
         return request._catalogue_version
-    try:
-        current = cache.get_or_set(VERSION_KEY, 0, None)
-    except Exception:
-        logger.warning("Cache unreachable: the catalogue is computed from the database.")
-        current = None
+    current, read_at = _local
+    if current is None or time.monotonic() - read_at >= LOCAL_SECONDS:
+        try:
+            current = cache.get_or_set(VERSION_KEY, _fresh_version, None)
+        except Exception:
+            logger.warning("Cache unreachable: the catalogue is computed from the database.")
+            current = None
+        _remember_locally(current)
     if request is not None:
         request._catalogue_version = current
     return current
@@ -70,15 +96,21 @@ def missing(value) -> bool:
     return value is _MISSING
 
 
+def _move_on() -> int:
+    try:
+        return cache.incr(VERSION_KEY)
+    except ValueError:  # no version yet, or flushed, or evicted
+        current = _fresh_version()
+        cache.set(VERSION_KEY, current, None)
+        return current
+
+
 def forget() -> None:
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        try:
-            cache.set(VERSION_KEY, 1, None)
-        except Exception:
-            logger.warning("Cache unreachable: catalogue entries expire on their own.")
+        _remember_locally(_move_on())
     except Exception:
+        # This process must not keep serving what it remembered under the old version.
+        _remember_locally(None)
         logger.warning("Cache unreachable: catalogue entries expire on their own.")
 
 

@@ -1,3 +1,5 @@
+import copy
+
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,14 +16,34 @@ from courses.routing import find_site
 MODULES_PER_PAGE = 20
 
 
+# The catalogue page under the current catalogue version, in this process: {version: page}.
+_catalogue_pages: dict = {}
+
+
+def _live_catalogue_page(request: HttpRequest) -> CatalogPage | None:
+    current = catalogue_cache.version(request)
+    if current is None:  # the cache is unreachable
+        return CatalogPage.objects.live().first()
+    if current not in _catalogue_pages:
+        page_key = catalogue_cache.key("page", current)
+        page = catalogue_cache.get(page_key)
+        if catalogue_cache.missing(page):
+            page = CatalogPage.objects.live().first()
+            catalogue_cache.remember(page_key, page)
+        _catalogue_pages.clear()
+        _catalogue_pages[current] = page
+    page = _catalogue_pages[current]
+    # Each request gets its own copy: Wagtail caches per-request things on page objects.
+    return copy.copy(page) if page is not None else None
+
+
 def catalogue_page(request: HttpRequest) -> HttpResponse:
-    """The catalogue at a stable URL, whatever the page's slug in the tree."""
-    # Remembered with the catalogue's results: any page saved moves the version on.
-    page_key = catalogue_cache.key("page", catalogue_cache.version(request))
-    page = catalogue_cache.get(page_key)
-    if catalogue_cache.missing(page):
-        page = CatalogPage.objects.live().first()
-        catalogue_cache.remember(page_key, page)
+    """The catalogue at a stable URL, whatever the page's slug in the tree.
+
+    Remembered with the catalogue's results (any page saved moves the version
+    on), in the shared cache and in this process.
+    """
+    page = _live_catalogue_page(request)
     if page is None:
         raise Http404
     return catalogue(request, page)
