@@ -45,10 +45,21 @@ def normalise_code(code: str) -> str:
     return "".join(code.split()).upper()
 
 
+# Being staff is not enough to see and record every session's attendance: the
+# operating team grants this permission to those who run the sessions.
+RECORD_EVERY_SESSION = "learners.change_attendance"
+
+
+def records_every_session(user: User) -> bool:
+    """Staff granted the attendance permission (superusers have it) see every session."""
+    return user.is_active and user.is_staff and user.has_perm(RECORD_EVERY_SESSION)
+
+
 def sessions_run_by(user: User):
-    """The sessions whose attendance `user` may see and record: theirs, or all for staff."""
+    """The sessions whose attendance `user` may see and record: theirs, or all for
+    staff with the attendance permission."""
     sessions = TrainingSession.objects.select_related("track")
-    if user.is_staff:
+    if records_every_session(user):
         return sessions
     if user.role != User.Role.TRAINER:
         return sessions.none()

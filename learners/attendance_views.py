@@ -79,6 +79,8 @@ def sign_with_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _is_trainer(user: User) -> bool:
+    # Staff reach the page from their dashboard; without the attendance permission it
+    # lists only the sessions they lead.
     return user.is_staff or user.role == User.Role.TRAINER
 
 
@@ -87,7 +89,11 @@ def trainer_sessions(request: HttpRequest) -> HttpResponse:
     if not _is_trainer(request.user):
         raise Http404  # a learner has no business knowing this page exists
     sessions = with_places(attendance_ops.sessions_run_by(request.user))
-    return render(request, "learners/attendance/trainer_sessions.html", {"sessions": sessions})
+    return render(
+        request,
+        "learners/attendance/trainer_sessions.html",
+        {"sessions": sessions, "every_session": attendance_ops.records_every_session(request.user)},
+    )
 
 
 def _session_or_404(request: HttpRequest, session_id: int) -> TrainingSession:

@@ -123,6 +123,8 @@ class Feedback(models.Model):
         ordering = ["-created_at", "pk"]
         verbose_name = _("feedback")
         verbose_name_plural = _("feedback")
+        # The results page (learners/quality_views.py) gathers satisfaction and feedback.
+        permissions = [("view_quality_results", _("Can see the satisfaction results"))]
 
     def __str__(self) -> str:
         return f"{self.get_respondent_display()} · {self.track}"

@@ -100,8 +100,13 @@ def funder_feedback(request: HttpRequest, signed: str) -> HttpResponse:
 # --- Results, in the Wagtail admin (staff only) --------------------------------------
 
 
+# Learners' satisfaction and funders' and trainers' feedback: staff see them once
+# granted this permission (superusers have it), not merely for being staff.
+SEE_RESULTS = "learners.view_quality_results"
+
+
 def can_see_results(user) -> bool:
-    return user.is_active and user.is_staff
+    return user.is_active and user.is_staff and user.has_perm(SEE_RESULTS)
 
 
 def _require_staff(request: HttpRequest) -> None:

@@ -419,12 +419,8 @@ def test_the_grid_refuses_a_learner_of_another_session_and_says_so(
     assert not Attendance.objects.exists()
 
 
-@pytest.mark.parametrize("persona", ["lea", "camille", "sophie"])
-def test_only_the_sessions_trainers_and_staff_reach_its_grid(
-    client, request, persona, session, today, staff
-):
-    client.force_login(request.getfixturevalue(persona))
-
+def _assert_grid_refused(client, session, today) -> None:
+    """The grid, a decision posted on it and the activity CSV are all 404s."""
     assert client.get(_grid_url(session)).status_code == 404
     assert (
         client.post(_grid_url(session), {"action": "confirm_all", "half_day": today.pk}).status_code
@@ -433,6 +429,15 @@ def test_only_the_sessions_trainers_and_staff_reach_its_grid(
     assert (
         client.get(reverse("learners:session_activity_csv", args=[session.pk])).status_code == 404
     )
+
+
+@pytest.mark.parametrize("persona", ["lea", "camille", "sophie"])
+def test_only_the_sessions_trainers_and_staff_reach_its_grid(
+    client, request, persona, session, today, staff
+):
+    client.force_login(request.getfixturevalue(persona))
+
+    _assert_grid_refused(client, session, today)
     client.force_login(staff)
     assert client.get(_grid_url(session)).status_code == 200
 
@@ -491,3 +496,53 @@ def test_the_personal_data_export_holds_attendance_and_activity(camille, morning
     assert (signed["date"], signed["status"], signed["method"]) == ("2026-03-10", "present", "code")
     (login,) = csv.DictReader(io.StringIO(archive.read("activity.csv").decode()))
     assert login["kind"] == "login"
+
+
+# --- Staff need the attendance permission ---------------------------------------------------
+
+
+def _staff_member(*codenames: str):
+    """Someone of the operating team who is no superuser, with the permissions named."""
+    from django.contrib.auth.models import Permission
+
+    from tests.conftest import make_user
+
+    member = make_user("equipe@example.org", "Équipe Sessions", is_staff=True)
+    member.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return member
+
+
+def test_staff_without_the_attendance_permission_reach_no_session_they_do_not_lead(
+    client, session, today, camille
+):
+    attendance.sign_in_with_code(camille, today.code)
+    client.force_login(_staff_member())
+
+    _assert_grid_refused(client, session, today)
+    sheet = reverse("certification:attendance_sheet", args=[session.pk])
+    assert client.get(sheet).status_code == 404
+    listing = client.get(reverse("learners:trainer_sessions"))
+    assert (list(listing.context["sessions"]), listing.context["every_session"]) == ([], False)
+    assert Attendance.objects.get().confirmed_by is None
+
+
+def test_staff_granted_the_attendance_permission_see_and_record_every_session(
+    client, session, today, camille
+):
+    attendance.sign_in_with_code(camille, today.code)
+    member = _staff_member("change_attendance")
+    client.force_login(member)
+
+    assert client.get(_grid_url(session)).status_code == 200
+    client.post(_grid_url(session), {"action": "confirm_all", "half_day": today.pk})
+    listing = client.get(reverse("learners:trainer_sessions"))
+    assert (list(listing.context["sessions"]), listing.context["every_session"]) == (
+        [session],
+        True,
+    )
+    assert Attendance.objects.get().confirmed_by == member
+
+
+def test_a_trainer_keeps_their_own_sessions_without_any_permission(karim, lea, session):
+    assert list(attendance.sessions_run_by(karim)) == [session]
+    assert list(attendance.sessions_run_by(lea)) == []

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from courses.authoring import ensure_authoring_setup
 from courses.models import TrackPage
-from learners import feedback, quality
+from learners import feedback, quality, quality_views
 from learners.assessment_models import Satisfaction
 from learners.quality_models import ColdSurvey, Feedback, ImprovementAction
 from learners.session_models import Seat, TrainingSession
@@ -319,3 +319,37 @@ def test_the_demo_track_has_answered_surveys_a_trainer_feedback_and_an_action(de
     counts = [model.objects.count() for model in (ColdSurvey, Feedback, ImprovementAction)]
     learners_demo.seed()
     assert [model.objects.count() for model in (ColdSurvey, Feedback, ImprovementAction)] == counts
+
+
+# --- Staff need the results permission --------------------------------------------------------
+
+
+def _staff_member(*codenames: str):
+    """Someone of the operating team with admin access, no superuser, and the permissions named."""
+    from django.contrib.auth.models import Permission
+
+    from tests.conftest import make_user
+
+    member = make_user("equipe@example.org", "Équipe Qualité", is_staff=True)
+    member.user_permissions.add(
+        *Permission.objects.filter(codename__in=("access_admin", *codenames))
+    )
+    return member
+
+
+def test_staff_without_the_results_permission_are_refused_the_results(client, story):
+    member = _staff_member()
+    client.force_login(member)
+    for name in (RESULTS, RESULTS_CSV):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert urlsplit(response["Location"]).path == "/cms-admin/"
+    assert not quality_views.can_see_results(member)
+
+
+def test_staff_granted_the_results_permission_see_them(client, story):
+    member = _staff_member("view_quality_results")
+    client.force_login(member)
+    assert client.get(reverse(RESULTS)).status_code == 200
+    assert client.get(reverse(RESULTS_CSV)).status_code == 200
+    assert quality_views.can_see_results(member)
