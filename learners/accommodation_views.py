@@ -29,9 +29,13 @@ def accommodation(request: HttpRequest, track_id: int) -> HttpResponse:
     track = get_object_or_404(TrackPage.objects.live().public(), pk=track_id)
     form = AccommodationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        accommodations.request_accommodation(request.user, track, form.cleaned_data["need"])
-        messages.success(request, request_sent_message(track))
-        return redirect("learners:accommodation", track_id=track.pk)
+        try:
+            accommodations.request_accommodation(request.user, track, form.cleaned_data["need"])
+        except accommodations.RequestRefused as refusal:
+            form.add_error(None, str(refusal))  # the need stays on the form, as typed
+        else:
+            messages.success(request, request_sent_message(track))
+            return redirect("learners:accommodation", track_id=track.pk)
     return render(request, TEMPLATE, _context(request, track, form, enrolling=False))
 
 

@@ -5,6 +5,7 @@ staff in the admin, and nowhere else. Mails carry who asked and where to read
 it, never the text itself.
 """
 
+import datetime
 from functools import partial
 from typing import NamedTuple
 
@@ -23,6 +24,13 @@ from learners import services
 from learners.models import AccommodationRequest, Enrolment, TrainingSession, User
 
 MAX_NEED_LENGTH = 2000
+# Each request mails the referent and the learner: a few an hour is plenty for
+# someone following several tracks, and bounds what a script could send.
+MAX_REQUESTS_PER_HOUR = 3
+
+
+class RequestRefused(services.JourneyRefused):
+    """A request that cannot be sent now: `str(error)` says why and what to do instead."""
 
 
 class Referent(NamedTuple):
@@ -67,17 +75,48 @@ def _enqueue_mail(request: AccommodationRequest, kind: str) -> None:
     transaction.on_commit(partial(tasks.enqueue, tasks.send_accommodation_mail, request.pk, kind))
 
 
+def _check_may_ask(learner: User, track: TrackPage) -> None:
+    """Raise `RequestRefused` while a request for the track waits, or past the hourly cap.
+
+    Rows are counted rather than a cache entry: each row is what sent two mails,
+    and the count holds when the cache is down or emptied.
+    """
+    contact = referent(track).email
+    requests = AccommodationRequest.objects.filter(learner=learner)
+    if requests.open().filter(track=track).exists():
+        raise RequestRefused(
+            _(
+                "Your request for this track is still waiting for an answer. You can send "
+                "another once it is answered; to add to it meanwhile, write to %(email)s."
+            )
+            % {"email": contact}
+        )
+    since = timezone.now() - datetime.timedelta(hours=1)
+    if requests.filter(created_at__gte=since).count() >= MAX_REQUESTS_PER_HOUR:
+        raise RequestRefused(
+            _(
+                "You have sent %(count)d requests within the hour. Send this one later, "
+                "or write to %(email)s."
+            )
+            % {"count": MAX_REQUESTS_PER_HOUR, "email": contact}
+        )
+
+
 def request_accommodation(
     learner: User, track: TrackPage, need: str, session: TrainingSession | None = None
 ) -> AccommodationRequest:
     """Record the learner's request, tell the referent and confirm to the learner.
 
-    Raises `ValidationError` when the need is empty or too long.
+    Raises `ValidationError` when the need is empty or too long, `RequestRefused`
+    while another request for the track waits or past the hourly cap.
     """
     need = clean_need(need)
     if session is not None and session.track_id != track.pk:
         raise ValueError("The session belongs to another track.")
     with transaction.atomic():
+        # The learner's row serialises their requests: two tabs cannot both pass the checks.
+        User.objects.select_for_update().filter(pk=learner.pk).first()
+        _check_may_ask(learner, track)
         request = AccommodationRequest.objects.create(
             learner=learner, track=track, session=session, need=need
         )

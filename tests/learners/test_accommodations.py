@@ -3,6 +3,7 @@
 import io
 import json
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -317,3 +318,99 @@ def test_no_mail_goes_to_a_learner_erased_since_the_answer(journey):
     learner.save()
     assert accommodations.send(request.pk, accommodations.MAIL_ANSWER) is False
     assert mail.outbox == []
+
+
+# --- One open request per track, a few per hour ----------------------------------------------
+
+
+def _answered(learner, track, **extra):
+    return AccommodationRequest.objects.create(
+        learner=learner,
+        track=track,
+        need="Déjà traité.",
+        status=AccommodationRequest.Status.ANSWERED,
+        answer="C'est prévu.",
+        answered_at=timezone.now(),
+        **extra,
+    )
+
+
+def test_a_second_request_waits_for_the_first_answer_and_keeps_the_text(
+    client, journey, camille, mails
+):
+    client.force_login(camille)
+    with mails():
+        client.post(page_url(journey.track), {"need": NEED})
+        response = client.post(page_url(journey.track), {"need": "Un autre besoin, précis."})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert "Un autre besoin, précis." in response.content.decode()
+    assert 'id="error-summary"' in response.content.decode()
+    assert AccommodationRequest.objects.filter(learner=camille).count() == 1
+    assert len(mail.outbox) == 2  # the first request's mails only
+
+
+def test_a_new_request_is_accepted_once_the_open_one_is_answered(journey, camille):
+    first = accommodations.request_accommodation(camille, journey.track, NEED)
+    with pytest.raises(accommodations.RequestRefused):
+        accommodations.request_accommodation(camille, journey.track, "Autre besoin.")
+    first.status, first.answer, first.answered_at = "answered", "Prévu.", timezone.now()
+    first.save()
+    accommodations.request_accommodation(camille, journey.track, "Autre besoin.")
+    assert AccommodationRequest.objects.filter(learner=camille).count() == 2
+
+
+def test_an_open_request_blocks_neither_another_track_nor_another_learner(
+    journey, camille, dominique
+):
+    accommodations.request_accommodation(camille, journey.track, NEED)
+    accommodations.request_accommodation(camille, journey.other_track, NEED)
+    accommodations.request_accommodation(dominique, journey.track, NEED)
+    assert AccommodationRequest.objects.open().count() == 3
+
+
+def test_enrolling_with_a_need_while_a_request_waits_enrols_nothing_and_keeps_the_text(
+    client, journey, camille, mails
+):
+    AccommodationRequest.objects.create(learner=camille, track=journey.track, need=NEED)
+    client.force_login(camille)
+    with mails():
+        response = client.post(enrol_url(journey.track), {"need": "Besoin ajouté."})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert "Besoin ajouté." in response.content.decode()
+    assert not Enrolment.objects.filter(learner=camille).exists()
+    assert AccommodationRequest.objects.filter(learner=camille).count() == 1
+    assert mail.outbox == []
+
+
+def test_requests_are_capped_per_learner_per_hour(client, journey, camille, dominique, mails):
+    for _ in range(accommodations.MAX_REQUESTS_PER_HOUR - 1):
+        _answered(camille, journey.other_track)
+    _answered(camille, journey.other_track, created_at=timezone.now() - timedelta(hours=2))
+    accommodations.request_accommodation(camille, journey.track, NEED)  # reaches the cap
+    AccommodationRequest.objects.filter(learner=camille).update(
+        status="answered", answered_at=timezone.now()
+    )
+
+    client.force_login(camille)
+    with mails():
+        response = client.post(page_url(journey.other_track), {"need": "Encore un besoin."})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert "Encore un besoin." in response.content.decode()
+    assert AccommodationRequest.objects.filter(learner=camille).count() == (
+        accommodations.MAX_REQUESTS_PER_HOUR + 1
+    )
+    assert mail.outbox == []
+    accommodations.request_accommodation(dominique, journey.track, NEED)  # others are not held
+
+
+def test_requests_older_than_an_hour_no_longer_count(journey, camille):
+    an_hour_ago = timezone.now() - timedelta(minutes=61)
+    for _ in range(accommodations.MAX_REQUESTS_PER_HOUR):
+        _answered(camille, journey.other_track, created_at=an_hour_ago)
+    accommodations.request_accommodation(camille, journey.track, NEED)
+    assert AccommodationRequest.objects.filter(learner=camille).count() == (
+        accommodations.MAX_REQUESTS_PER_HOUR + 1
+    )
