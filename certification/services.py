@@ -521,8 +521,8 @@ def bulk_items(
     """
     if mode == BulkIssue.Mode.ISSUE:
         items = candidate_learner_ids(award, session)
-        if session is None:
-            return items
+        if session is None or award.kind not in (Award.Kind.BLOCK, Award.Kind.CERTIFICATION):
+            return items  # a module's or track's candidates hold the completion it asks for
         learners = User.objects.filter(pk__in=items).select_related("organisation")
         return [learner.pk for learner in learners.order_by("pk") if eligible(learner, award)]
     certificates = Certificate.objects.valid().filter(award=award)

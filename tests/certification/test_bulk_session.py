@@ -268,3 +268,16 @@ def test_staff_without_the_certificate_permission_cannot_start_a_session_bulk(
     assert not Certificate.objects.exists()
     job = BulkIssue.objects.create(award=setting.module_award, session=session, total=2)
     assert client.get(reverse("certification:bulk_progress", args=[job.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("seats", [5, 30])
+def test_starting_a_session_bulk_reads_as_many_queries_for_5_or_30_seat_holders(
+    setting, staff, seats, django_assert_max_num_queries
+):
+    learners = [make_user(f"seat{n}@example.org", f"Place {n}") for n in range(seats)]
+    for learner in learners[::2]:
+        ModuleCompletion.objects.create(learner=learner, module=setting.basics)
+    session = make_session(setting.track, learners=learners)
+    with django_assert_max_num_queries(6):
+        job = services.start_bulk(setting.module_award, staff, BulkIssue.Mode.ISSUE, session)
+    assert job.total == len(learners[::2])
