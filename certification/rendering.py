@@ -108,10 +108,22 @@ def verification_url(certificate: Certificate) -> str:
     return settings.SITE_URL + reverse("certification:verify", kwargs={"code": certificate.code})
 
 
+# Every mask makes a valid code that every reader decodes; choosing the best-scoring
+# of the eight means trying them all in pure Python, about 5 ms a certificate (as much
+# as two lines of its text). The scoring only steers clear of patterns that confuse
+# poor scanners (docs/decisions.md).
+QR_MASK = 4
+
+
+def qr_code(url: str) -> segno.QRCode:
+    return segno.make(url, error="m", mask=QR_MASK)
+
+
 def qr_code_data_uri(url: str) -> str:
-    # A small palette PNG drawn without smoothing (image-rendering: pixelated in the
-    # CSS): WeasyPrint parses an SVG path of hundreds of segments far more slowly.
-    return segno.make(url, error="m").png_data_uri(dark="#1f2a44", border=0, scale=4)
+    # One pixel per module, drawn without smoothing (image-rendering: pixelated in the
+    # CSS, /Interpolate false in the PDF): the smallest PNG to encode and embed, and
+    # WeasyPrint parses an SVG path of hundreds of segments far more slowly.
+    return qr_code(url).png_data_uri(dark="#1f2a44", border=0, scale=1)
 
 
 def certificate_html(certificate: Certificate) -> str:

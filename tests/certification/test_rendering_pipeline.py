@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from certification import rendering, services
 from certification.models import Certificate
+from tests.certification.conftest import reach
 
 SUBSETS = sorted((Path(settings.BASE_DIR) / "static" / "fonts").glob("*-Latin.ttf"))
 
@@ -66,14 +67,8 @@ def test_the_shared_pipeline_keeps_fonts_embedded_and_the_qr_code_drawn(certific
     pdf = rendering.render_pdf(certificate)
 
     fonts = embedded_fonts(pdf)
-    assert set(fonts) == {
-        "Campus-Sans",
-        "Campus-Sans-Bold",
-        "Campus-Serif",
-        "Campus-Serif-Bold",
-        "Campus-Serif-Italic",
-        "Campus-Mono",
-    }
+    # Two faces: each one a certificate uses is subset and embedded for every PDF.
+    assert set(fonts) == {"Campus-Sans", "Campus-Serif-Bold"}
     for font in fonts.values():
         descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
         assert "/FontFile2" in descriptor  # embedded, not merely named
@@ -115,3 +110,32 @@ def test_each_subset_covers_french_typography_and_the_certificates_own_text(subs
 def test_the_subsets_are_the_ones_the_certificate_stylesheet_loads():
     stylesheet = render_to_string(rendering.STYLESHEET)
     assert SUBSETS and all(f'url("fonts/{path.name}")' in stylesheet for path in SUBSETS)
+
+
+def test_the_qr_code_printed_is_the_verification_url_module_for_module(certificate):
+    pdf = rendering.render_pdf(certificate)
+
+    (image,) = reader(pdf).pages[0].images
+    printed = image.image.convert("L")
+    expected = rendering.qr_code(rendering.verification_url(certificate)).matrix
+    assert printed.size == (len(expected), len(expected))  # one pixel per module
+    size = printed.width
+    dark = [[printed.getpixel((x, y)) < 128 for x in range(size)] for y in range(size)]
+    assert dark == [[bool(module) for module in row] for row in expected]
+    # Drawn without smoothing, so that the printed modules keep their edges.
+    xobject = next(iter(reader(pdf).pages[0]["/Resources"]["/XObject"].values())).get_object()
+    assert xobject["/Interpolate"].value is False
+
+
+def test_each_competence_is_printed_with_the_level_reached(setting, camille):
+    reach(camille, setting.framework, "B1.1", 2)
+    certificate, _ = services.issue(camille, setting.block_award, render=False)
+    rows = {row["code"]: row for row in certificate.context["competences"]}
+
+    lines = reader(rendering.render_pdf(certificate)).pages[0].extract_text().splitlines()
+
+    reached = next(line for line in lines if line.startswith("B1.1"))
+    assert rows["B1.1"]["level"] and rows["B1.1"]["level"] in reached
+    assert rows["B1.1"]["title"] in reached
+    not_reached = next(line for line in lines if line.startswith("B1.2"))
+    assert not_reached.endswith("—")
