@@ -258,8 +258,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Sessions live in the database, never in the cache alone: a Redis restart must
-# not log everyone out.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# not log everyone out. cached_db reads them from the cache first (one query
+# less per signed-in request) and falls back to the database on a miss, which
+# is what a Redis outage is (config/cache.py).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Celery ----------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -4,18 +4,25 @@ Wagtail resolves a URL by walking down the tree: the site's root page, then two
 queries per level (the child, then its specific row). Our pages define no routes
 of their own, so the page at the end of a path can be found by its `url_path`
 at once. Anything not found that way goes through Wagtail's own walk.
+
+What a path leads to (site, page, parent, view restrictions) is then kept in the
+shared cache behind the catalogue's version, which any saved page or view
+restriction moves on: a page already visited is served without a query or a
+second round trip to the cache.
 """
 
 import logging
 
 from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.request import split_domain_port
-from wagtail.models import Page, Site
+from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.url_routing import RouteResult
 from wagtail.views import serve as wagtail_serve
+
+from courses import catalogue_cache
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +30,21 @@ SITE_CACHE_SECONDS = 300
 SITES_VERSION_KEY = "courses:sites-version"
 
 
-def _site_cache_key(request: HttpRequest) -> str:
-    version = cache.get_or_set(SITES_VERSION_KEY, 0, None)
-    hostname = split_domain_port(request._get_raw_host())[0]
-    return f"courses:site:{version}:{hostname}:{request.get_port()}"
+def _host(request: HttpRequest) -> tuple[str, int | str]:
+    return split_domain_port(request._get_raw_host())[0], request.get_port()
+
+
+def _read_with_sites_version(key: str) -> tuple[int, object]:
+    """The sites' version and what `key` holds if it was stored under that version, in one
+    round trip (under load a round trip costs more than a cached page's rendering)."""
+    found = cache.get_many([SITES_VERSION_KEY, key])
+    version = found.get(SITES_VERSION_KEY)
+    if version is None:
+        version = cache.get_or_set(SITES_VERSION_KEY, 0, None)
+    stored = found.get(key)
+    if stored is not None and stored[0] == version:
+        return version, stored[1]
+    return version, None
 
 
 def find_site(request: HttpRequest) -> Site | None:
@@ -36,16 +54,16 @@ def find_site(request: HttpRequest) -> Site | None:
     site is looked up in the database as Wagtail would.
     """
     if not hasattr(request, "_wagtail_site"):
+        key = "courses:site:{}:{}".format(*_host(request))
         try:
-            key = _site_cache_key(request)
-            site = cache.get(key)
+            version, site = _read_with_sites_version(key)
         except Exception:
             logger.warning("Cache unreachable: looking the site up in the database.")
             return Site.find_for_request(request)
         if site is None:
             site = Site.find_for_request(request)
             try:
-                cache.set(key, site, SITE_CACHE_SECONDS)
+                cache.set(key, (version, site), SITE_CACHE_SECONDS)
             except Exception:
                 logger.warning("Cache unreachable: the site lookup is not remembered.")
         # Wagtail reads the request's site from this attribute.
@@ -65,7 +83,21 @@ def forget_sites(**kwargs) -> None:
         logger.warning("Cache unreachable: remembered sites expire on their own.")
 
 
-def find_route(request: HttpRequest, path: str) -> RouteResult | None:
+def _locate(root_path: str, components: list[str]) -> tuple | None:
+    """The page at the end of a path: (its pk, its model, its parent) or None, in one query."""
+    target_path = root_path + "".join(f"{component}/" for component in components)
+    parent_path = target_path[: target_path.rstrip("/").rfind("/") + 1]
+    found = {
+        page.url_path: page for page in Page.objects.filter(url_path__in=[target_path, parent_path])
+    }
+    if target_path not in found:
+        return None
+    target = found[target_path]
+    return target.pk, target.specific_class, found.get(parent_path)
+
+
+def _route_entry(request: HttpRequest, path: str) -> tuple | None:
+    """(site, specific page, parent, view restrictions) or None, worked out from the database."""
     site = find_site(request)
     if site is None:
         return None
@@ -77,25 +109,67 @@ def find_route(request: HttpRequest, path: str) -> RouteResult | None:
     components = [component for component in path.split("/") if component]
     if root_path is None or not components:
         return None
-    target_path = root_path + "".join(f"{component}/" for component in components)
-    parent_path = target_path[: target_path.rstrip("/").rfind("/") + 1]
-    found = {
-        page.url_path: page for page in Page.objects.filter(url_path__in=[target_path, parent_path])
-    }
-    if target_path not in found:
+    located = _locate(root_path, components)
+    if located is None:
         return None
-    target = found[target_path]
-    model = target.specific_class
+    pk, model, parent = located
     # A page type may name the relations its own page needs (ModulePage: its level).
     related = getattr(model, "route_select_related", ())
-    page = model._default_manager.select_related(*related).get(pk=target.pk)
-    if parent_path in found:
+    page = model._default_manager.select_related(*related).filter(pk=pk).first()
+    if page is None:
+        return None
+    return site, page, parent, list(page.get_view_restrictions())
+
+
+def find_route(request: HttpRequest, path: str) -> RouteResult | None:
+    # Where a path leads (its site, the page, its parent and the view
+    # restrictions over it) changes only when a page, a restriction or a site is
+    # saved: pages and restrictions move the catalogue's version on, sites their
+    # own. The page itself is kept too: its row is part of what publishing saves.
+    catalogue_version = catalogue_cache.version(request)
+    key = entry = None
+    if catalogue_version is not None:
+        key = catalogue_cache.key("served-page", catalogue_version, *_host(request), path)
+        try:
+            sites_version, entry = _read_with_sites_version(key)
+        except Exception:
+            key = None
+    if entry is None:
+        entry = _route_entry(request, path)
+        if entry is None:
+            # Paths that lead nowhere are not remembered: anyone can make up more.
+            return None
+        if key is not None:
+            _remember(key, sites_version, entry)
+    site, page, parent, restrictions = entry
+    request._wagtail_site = site
+    if parent is not None:
         # Breadcrumbs ask for the parent: hand it over as Wagtail's walk would.
-        page._cached_parent_obj = found[parent_path]
+        page._cached_parent_obj = parent
+    # Wagtail's before-serve hook asks for them: two queries (ancestors, then
+    # restrictions) saved on every page.
+    page.get_view_restrictions = lambda: restrictions
     try:
         return page.route(request, [])
     except Http404:
         return None
+
+
+def _remember(key: str, sites_version: int, entry: tuple) -> None:
+    try:
+        cache.set(key, (sites_version, entry), catalogue_cache.CATALOGUE_CACHE_SECONDS)
+    except Exception:
+        logger.warning("Cache unreachable: a route is not remembered.")
+
+
+@receiver([post_save, post_delete], sender=PageViewRestriction)
+def forget_routes_on_restriction(**kwargs) -> None:
+    catalogue_cache.forget()
+
+
+@receiver(m2m_changed, sender=PageViewRestriction.groups.through)
+def forget_routes_on_restricted_groups(**kwargs) -> None:
+    catalogue_cache.forget()
 
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:

@@ -5,13 +5,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from wagtail.models import Page
 
 from courses.models import LessonPage, ModulePage, TrackPage
-from courses.routing import find_site
 from learners import accommodation_views, accommodations, exports, queries, services
 from learners.accommodation_forms import EnrolmentNeedForm
 from learners.forms import EraseAccountForm, ObservationForm, ProfileForm
@@ -20,12 +20,12 @@ from learners.models import LedgerEntry, User
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    # The links ({% pageurl %}) read the request's site: found once, from the cache.
-    find_site(request)
+    # Lazy: a learner's dashboard kept in the cache (learners/page_versions.py) reads nothing.
+    path = SimpleLazyObject(lambda: queries.learning_path(request.user))
     return render(
         request,
         "learners/dashboard.html",
-        {"path": queries.learning_path(request.user), "is_trainer": _is_trainer(request.user)},
+        {"path": path, "is_trainer": _is_trainer(request.user)},
     )
 
 

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
@@ -321,11 +322,13 @@ class ModulePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["targets"] = self.targets.select_related("competence", "target_level").order_by(
-            "sort_order"
+        # Lazy, even the building of the querysets: a learner's module page kept
+        # in the cache (learners/page_versions.py) never reads them.
+        context["targets"] = SimpleLazyObject(
+            lambda: self.targets.select_related("competence", "target_level").order_by("sort_order")
         )
-        context["prerequisites"] = self.prerequisite_modules.live()
-        context["lessons"] = self.lessons().defer_streamfields()
+        context["prerequisites"] = SimpleLazyObject(lambda: self.prerequisite_modules.live())
+        context["lessons"] = SimpleLazyObject(lambda: self.lessons().defer_streamfields())
         return context
 
 
@@ -380,5 +383,6 @@ class LessonPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["module"] = ModulePage.objects.parent_of(self).first()
+        # Lazy: a learner's lesson kept in the cache (learners/page_versions.py) never asks.
+        context["module"] = SimpleLazyObject(lambda: ModulePage.objects.parent_of(self).first())
         return context

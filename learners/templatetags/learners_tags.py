@@ -8,6 +8,8 @@ courses must not import learners, so its templates load this library instead:
 from django import template
 
 from courses.models import ModulePage, TrackPage
+from courses.routing import find_site
+from learners import page_versions
 from learners.charts import block_chart
 from learners.models import Enrolment, ModuleCompletion
 from learners.queries import (
@@ -19,6 +21,45 @@ from learners.queries import (
 )
 
 register = template.Library()
+
+
+class LearnerFragmentNode(template.Node):
+    def __init__(self, nodelist, kind: str, page):
+        self.nodelist, self.kind, self.page = nodelist, kind, page
+
+    def render(self, context) -> str:
+        request, user = context.get("request"), context.get("user")
+        # A preview shows an editor's unsaved form: no version moves on with it.
+        if (
+            request is None
+            or user is None
+            or not user.is_authenticated
+            or getattr(request, "is_preview", False)
+        ):
+            return self.nodelist.render(context)
+        page = self.page.resolve(context) if self.page is not None else None
+
+        def render(csrf_token: str) -> str:
+            # Its links ({% pageurl %}) read the request's site: found once, from the cache.
+            find_site(request)
+            with context.push(csrf_token=csrf_token):
+                return self.nodelist.render(context)
+
+        return page_versions.cached_fragment(request, self.kind, getattr(page, "pk", None), render)
+
+
+@register.tag
+def learner_fragment(parser, token):
+    """`{% learner_fragment "module" page %}…{% endlearner_fragment %}`: what a signed-in
+    learner sees there, rendered once and kept until something it shows changes
+    (learners/page_versions.py). Anonymous visitors get it rendered each time."""
+    bits = token.split_contents()
+    if len(bits) not in (2, 3) or bits[1][0] not in "\"'":
+        raise template.TemplateSyntaxError("learner_fragment takes a quoted kind and a page")
+    nodelist = parser.parse(("endlearner_fragment",))
+    parser.delete_first_token()
+    page = parser.compile_filter(bits[2]) if len(bits) == 3 else None
+    return LearnerFragmentNode(nodelist, bits[1][1:-1], page)
 
 
 def _base(context, page) -> dict:
@@ -81,7 +122,8 @@ def enrol_button(context, page: TrackPage | ModulePage) -> dict:
 def lesson_done_button(context, lesson) -> dict:
     data = _base(context, lesson)
     user, module = data["user"], context.get("module")
-    if user is None or not user.is_authenticated or module is None:
+    # `not module`: the lesson page hands its module over lazily, None included.
+    if user is None or not user.is_authenticated or not module:
         return data
     enrolment = covering_enrolment_in(context, user, module)
     if enrolment is None:

@@ -1,0 +1,172 @@
+"""A learner's module, lesson and dashboard pages come from the cache, never stale.
+
+learners/page_versions.py keeps each learner's main fragment rendered; these
+tests act, then reload, the way a learner would.
+"""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from learners import page_versions, services, sessions
+from learners.page_versions import CSRF_PLACEHOLDER
+from tests.learners.test_sessions import make_session
+
+DASHBOARD = "/moi/parcours/"
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def _fragments() -> list[str]:
+    # The suite's cache is local memory: its keys carry Django's prefix.
+    return [key for key in cache._cache if ":learners:fragment:" in key]
+
+
+def test_a_lesson_marked_done_shows_on_the_module_and_lesson_pages_at_once(
+    client, camille, journey
+):
+    services.enrol(camille, journey.track)
+    first, second = journey.basics.lessons()
+    client.force_login(camille)
+    assert 'data-testid="mark-lesson-done"' in client.get(first.url).content.decode()
+    module_before = client.get(journey.basics.url).content.decode()
+
+    client.post(reverse("learners:lesson_done", args=[first.pk]))
+
+    assert 'data-testid="lesson-done"' in client.get(first.url).content.decode()
+    module_after = client.get(journey.basics.url).content.decode()
+    assert module_after != module_before
+    assert f'href="{second.url}" id="resume-button"' in module_after
+
+
+def test_a_second_visit_is_served_from_the_cache_in_fewer_queries(
+    client, camille, journey, django_assert_num_queries
+):
+    services.enrol(camille, journey.track)
+    services.mark_lesson_done(camille, journey.basics.lessons().first())
+    client.force_login(camille)
+    first = client.get(journey.basics.url).content.decode()
+
+    # The user's row only: the session, the page, its route and view
+    # restrictions and every per-learner query come from the cache.
+    with django_assert_num_queries(1):
+        second = client.get(journey.basics.url).content.decode()
+    # The user, then certificates and submissions, which are read live.
+    client.get(DASHBOARD)
+    with django_assert_num_queries(3):
+        client.get(DASHBOARD)
+
+    assert TOKEN.sub("", first) == TOKEN.sub("", second)
+    assert _fragments()
+
+
+def test_the_cache_holds_no_other_learner_and_no_csrf_token(client, camille, dominique, journey):
+    services.enrol(camille, journey.track)
+    services.mark_lesson_done(camille, journey.basics.lessons().first())
+    client.force_login(camille)
+    client.get(journey.basics.url)
+    client.get(DASHBOARD)
+    other = Client()
+    other.force_login(dominique)
+
+    page = other.get(journey.basics.url).content.decode()
+    dashboard = other.get(DASHBOARD).content.decode()
+
+    assert 'data-testid="enrol"' in page
+    assert 'data-testid="leave"' not in page
+    assert camille.display_name not in dashboard
+    assert 'data-testid="track-enrolment"' not in dashboard
+    stored = [cache.get(key.split(":", 2)[2]) for key in _fragments()]
+    assert stored
+    real_token = re.compile(r'csrfmiddlewaretoken" value="(?!csrf-token-placeholder)')
+    assert not any(real_token.search(html) for _versions, html in stored)
+    assert CSRF_PLACEHOLDER not in page + dashboard
+
+
+def test_a_form_from_a_cached_page_posts_with_its_own_token(camille, journey):
+    services.enrol(camille, journey.track)
+    lesson = journey.basics.lessons().first()
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(camille)
+    browser.get(lesson.url)
+
+    cached = browser.get(lesson.url).content.decode()
+    token = TOKEN.findall(cached)[-1]
+
+    response = browser.post(
+        reverse("learners:lesson_done", args=[lesson.pk]), {"csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+
+
+def test_another_learners_cancellation_moves_the_waiting_list_on_the_dashboard(
+    client, camille, dominique, journey
+):
+    session = make_session(journey.track, capacity=1)
+    taken = sessions.take_seat(dominique, session)
+    sessions.take_seat(camille, session)
+    client.force_login(camille)
+    assert 'data-seat-status="waiting" data-rank="1"' in client.get(DASHBOARD).content.decode()
+
+    sessions.cancel_seat(taken)
+
+    assert 'data-seat-status="confirmed"' in client.get(DASHBOARD).content.decode()
+
+
+def test_a_published_edit_shows_on_the_module_page(client, camille, journey):
+    services.enrol(camille, journey.track)
+    client.force_login(camille)
+    client.get(journey.basics.url)
+
+    journey.basics.title = "Les bases, revues"
+    journey.basics.save_revision().publish()
+
+    assert "Les bases, revues" in client.get(journey.basics.url).content.decode()
+
+
+def test_a_message_still_shows_above_a_cached_page(client, camille, journey):
+    client.force_login(camille)
+    assert 'data-testid="enrol"' in client.get(journey.basics.url).content.decode()
+
+    response = client.post(reverse("learners:enrol", args=[journey.basics.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == journey.basics.url
+    html = response.content.decode()
+    assert 'class="messages"' in html
+    assert 'data-testid="leave"' in html
+
+
+def test_pages_render_from_the_database_when_the_cache_is_down(
+    client, camille, journey, monkeypatch
+):
+    services.enrol(camille, journey.track)
+    client.force_login(camille)
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    stored_before = set(_fragments())
+    monkeypatch.setattr(page_versions.cache, "get_many", unreachable)
+    for url in (journey.basics.url, journey.basics.lessons().first().url, DASHBOARD):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert CSRF_PLACEHOLDER not in response.content.decode()
+    assert set(_fragments()) == stored_before
+
+
+@pytest.mark.parametrize("kind", ["seat", "enrolment"])
+def test_a_write_moves_only_its_own_learners_version_or_the_sessions(
+    camille, dominique, journey, kind
+):
+    before = (page_versions.versions(camille.pk), page_versions.versions(dominique.pk))
+    if kind == "seat":
+        sessions.take_seat(dominique, make_session(journey.track))
+    else:
+        services.enrol(dominique, journey.track)
+    after = (page_versions.versions(camille.pk), page_versions.versions(dominique.pk))
+
+    assert after[1] != before[1]
+    # A seat changes the places left for everyone; an enrolment only its learner.
+    assert (after[0] != before[0]) is (kind == "seat")
