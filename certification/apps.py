@@ -7,4 +7,5 @@ class CertificationConfig(AppConfig):
     verbose_name = _("Certification")
 
     def ready(self) -> None:
-        from certification import receivers  # noqa: F401 - connects to learners' signals
+        # Connect to learners' signals, and forget the verification of changed certificates.
+        from certification import receivers, verification_cache  # noqa: F401

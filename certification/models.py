@@ -177,6 +177,13 @@ class Award(models.Model):
             raise ValidationError(errors)
 
 
+# What the public verification shows (certification/verification_cache.py).
+PUBLIC_FIELDS = frozenset(
+    {"award", "award_id", "context", "code", "issued_at", "expires_at", "status"}
+    | {"revoked_at", "revocation_reason", "superseded_by", "superseded_by_id", "pdf_sha256"}
+)
+
+
 class CertificateQuerySet(models.QuerySet):
     def valid(self):
         return self.filter(status=Certificate.Status.VALID)
@@ -197,6 +204,19 @@ class CertificateQuerySet(models.QuerySet):
 
     def for_holder(self, user):
         return self.filter(learner=user)
+
+    def update(self, **kwargs):
+        # The services change certificates with update() (compare-and-swap), which
+        # sends no signal: the verification cache must forget what it shows.
+        codes = []
+        if PUBLIC_FIELDS.intersection(kwargs):
+            codes = list(self.values_list("code", flat=True))
+        updated = super().update(**kwargs)
+        if codes:
+            from certification import verification_cache
+
+            verification_cache.forget(*codes)
+        return updated
 
 
 class Certificate(models.Model):

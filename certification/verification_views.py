@@ -14,19 +14,20 @@ from functools import wraps
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from certification import keys, openbadges
-from certification.models import Award, Certificate, normalise_code
-from certification.openbadges import frozen_text
+from certification import keys, openbadges, verification_cache
+from certification.models import Certificate, normalise_code
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +58,16 @@ def _lookup_allowed(request: HttpRequest) -> tuple[bool, int]:
     key = f"verify-lookups:{address}:{window}"
     retry_after = int(RATE_WINDOW_SECONDS - now % RATE_WINDOW_SECONDS) + 1
     try:
-        # add() then incr() is atomic in Redis and under the local-memory lock:
-        # concurrent workers cannot lose a count.
-        cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
-        count = cache.incr(key)
+        if counter := getattr(cache, "count", None):
+            # Redis (config/cache.py): the same add and incr, in one round trip.
+            count = counter(key, RATE_WINDOW_SECONDS * 2)
+        else:
+            # add() then incr() is atomic in Redis and under the local-memory lock:
+            # concurrent workers cannot lose a count.
+            cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
+            count = cache.incr(key)
+        if count is None:
+            raise ConnectionError("cache unreachable")
     except Exception:
         # A cache outage must not take verification down with it.
         logger.warning("Verification rate limit skipped: cache unavailable.", exc_info=True)
@@ -138,46 +145,6 @@ def _sha256(upload) -> str:
     return digest.hexdigest()
 
 
-def _iso(moment) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def public_record(certificate: Certificate) -> dict:
-    """What anyone holding the code may learn, for the page and for machines."""
-    context = certificate.context
-    award = context.get("award", {})
-    kind = frozen_text(award, "kind") or certificate.award.kind
-    successor = certificate.superseded_by if certificate.superseded_by_id else None
-    return {
-        "code": certificate.code,
-        "status": certificate.public_status,
-        "holder": certificate.holder_name,
-        "award": {
-            "title": frozen_text(award, "title") or certificate.award.title,
-            "kind": kind,
-            "kind_label": str(Award.Kind(kind).label) if kind in Award.Kind.values else kind,
-            "criteria": frozen_text(award, "criteria"),
-        },
-        "competences": [
-            {
-                "code": frozen_text(competence, "code"),
-                "title": frozen_text(competence, "title"),
-                "level": frozen_text(competence.get("level"), "title", "name", "code"),
-            }
-            for competence in context.get("competences", [])
-        ],
-        "issuer": openbadges.issuer_name(certificate),
-        "signatory": frozen_text(context.get("signatory"), "name"),
-        "issued_at": _iso(certificate.issued_at),
-        "expires_at": _iso(certificate.expires_at),
-        "revoked_at": _iso(certificate.revoked_at),
-        "reason": certificate.revocation_reason or None,
-        "superseded_by": openbadges.verification_url(successor) if successor else None,
-        "sha256": certificate.pdf_sha256 or None,
-        "verification_url": openbadges.verification_url(certificate),
-    }
-
-
 def _noindex(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex"
     return response
@@ -201,16 +168,26 @@ def _csrf_rejection(request: HttpRequest) -> HttpResponse | None:
     return CsrfViewMiddleware(lambda request: None).process_view(request, None, (), {})
 
 
-def _check_pdf(request: HttpRequest, certificate: Certificate) -> tuple[str, PdfCheckForm]:
+def _check_pdf(request: HttpRequest, issued_sha256: str | None) -> tuple[str, PdfCheckForm]:
     """Compare an uploaded file with the SHA-256 of the PDF we issued."""
-    if not certificate.pdf_sha256:
+    if not issued_sha256:
         return "unavailable", PdfCheckForm()
     form = PdfCheckForm(request.POST, request.FILES)
     if not form.is_valid():
         errors = form.errors.as_data().get("pdf", [])
         return (errors[0].code if errors and errors[0].code else "missing"), form
-    matches = hmac.compare_digest(_sha256(form.cleaned_data["pdf"]), certificate.pdf_sha256)
+    matches = hmac.compare_digest(_sha256(form.cleaned_data["pdf"]), issued_sha256)
     return ("authentic" if matches else "mismatch"), PdfCheckForm()
+
+
+def _same_for_everyone(request: HttpRequest) -> bool:
+    """Whether this visitor sees the shared page: anonymous, plain GET, no pending message."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.GET
+        and not request.user.is_authenticated
+        and not len(get_messages(request))
+    )
 
 
 # CSRF is checked in the view, after the size: the middleware would first parse
@@ -227,15 +204,19 @@ def verify(request: HttpRequest, code: str, as_json: bool = False) -> HttpRespon
         )
         query = request.GET.urlencode()
         return redirect(f"{target}?{query}" if query else target)
-    certificate = get_object_or_404(
-        Certificate.objects.select_related("award", "superseded_by"), code=code
-    )
-    record = public_record(certificate)
+    verification = verification_cache.lookup(code)
+    if verification is None:
+        raise Http404
+    record = verification.record
     if as_json or request.GET.get("format") == "json":
         response = JsonResponse(record, json_dumps_params={"ensure_ascii": False})
         response["Access-Control-Allow-Origin"] = "*"
         return _noindex(response)
 
+    shared = _same_for_everyone(request)
+    if shared and verification.page is not None:
+        # The visitor's own CSRF token goes where the shared page left room for it.
+        return _noindex(HttpResponse(verification.page_for(get_token(request))))
     pdf_check, form = None, PdfCheckForm()
     if request.method == "POST":
         if _upload_too_large(request):
@@ -243,21 +224,24 @@ def verify(request: HttpRequest, code: str, as_json: bool = False) -> HttpRespon
         elif rejection := _csrf_rejection(request):
             return rejection
         else:
-            pdf_check, form = _check_pdf(request, certificate)
-    return _noindex(
-        render(
-            request,
-            "certification/verify.html",
-            {
-                "certificate": certificate,
-                "record": record,
-                "successor": certificate.superseded_by,
-                "form": form,
-                "pdf_check": pdf_check,
-                "pdf_max_mb": PDF_MAX_BYTES // (1024 * 1024),
-            },
-        )
+            pdf_check, form = _check_pdf(request, record["sha256"])
+    context = {
+        "record": record,
+        "dates": verification.dates,
+        "successor_code": verification.successor_code,
+        "form": form,
+        "pdf_check": pdf_check,
+        "pdf_max_mb": PDF_MAX_BYTES // (1024 * 1024),
+    }
+    if not shared:
+        return _noindex(render(request, "certification/verify.html", context))
+    placeholder = verification_cache.new_placeholder()
+    page = render_to_string(
+        "certification/verify.html", {**context, "csrf_token": placeholder}, request
     )
+    verification.page, verification.placeholder = page, placeholder
+    verification_cache.remember(verification)
+    return _noindex(HttpResponse(verification.page_for(get_token(request))))
 
 
 # --- Open Badges 3.0 -------------------------------------------------------------------

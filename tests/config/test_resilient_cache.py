@@ -1,5 +1,6 @@
 """An unreachable Redis cache is a miss, quickly, and never an error a visitor sees."""
 
+import os
 import socket
 import time
 
@@ -42,6 +43,7 @@ def test_every_cache_operation_on_a_dead_redis_is_served_as_a_miss(dead_redis_ca
     assert cache.delete("key") is False
     assert cache.set_many({"a": 1}) == ["a"]
     cache.delete_many(["a"])
+    assert cache.count("key", 60) is None
     with pytest.raises(ValueError):
         cache.incr("key")
 
@@ -63,3 +65,21 @@ def test_after_a_failure_the_cache_leaves_redis_alone_for_a_while(dead_redis_cac
 def test_wagtail_finds_its_sites_with_the_cache_down(dead_redis_cache, db):
     # Site.get_site_root_paths reads the cache on every page served by Wagtail.
     assert Site.get_site_root_paths() is not None
+
+
+@pytest.mark.skipif(not os.environ.get("CACHE_URL"), reason="needs CACHE_URL pointing at Redis")
+def test_count_adds_one_per_call_and_the_counter_expires(settings):
+    resilient._down_until.clear()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+        }
+    }
+    cache = caches["default"]
+    key = f"count-test-{time.monotonic_ns()}"
+    assert [cache.count(key, 60) for _ in range(3)] == [1, 2, 3]
+    assert cache.get(key) == 3
+    stored = cache.make_and_validate_key(key)
+    assert 0 < cache._cache.get_client(stored).ttl(stored) <= 60
+    cache.delete(key)
