@@ -311,28 +311,24 @@ def submit_attempt(
     uploads = uploads or {}
     if set(answers) - {q["id"] for q in attempt.questions}:
         raise AssessmentRefused(_("This form answers a question that is not part of your attempt."))
+    if not attempt.is_open:
+        raise AssessmentRefused(_("This attempt has already been submitted."))
     with transaction.atomic():
-        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
-        # Reuse what the caller already loaded rather than query it again.
-        for relation in ("learner", "module", "track"):
-            if Attempt._meta.get_field(relation).is_cached(attempt):
-                setattr(locked, relation, getattr(attempt, relation))
-        if not locked.is_open:
-            raise AssessmentRefused(_("This attempt has already been submitted."))
-        expired = _expire_if_late(locked, now) is not None
+        # The attempt as the caller loaded it: its frozen questions and deadline
+        # never change, and its status is checked again by the closing update.
+        expired = _expire_if_late(attempt, now) is not None
         if not expired:
-            _score_and_close(locked, answers, uploads, now)
+            _score_and_close(attempt, answers, uploads, now)
     if expired:
         raise AssessmentRefused(_("The time limit has passed: your answers could not be accepted."))
-    return locked
+    return attempt
 
 
 def _score_and_close(
     attempt: Attempt, answers: dict[str, Any], uploads: dict[str, UploadedFile], now: datetime
 ) -> None:
-    rows, fractions = [], []
+    rows, fractions, by_hand = [], [], []
     by_competence: dict[str, list[float]] = defaultdict(list)
-    submissions = []
     for position, question in enumerate(attempt.questions):
         answer = answers.get(question["id"])
         fraction = scoring.score(question, answer)
@@ -349,25 +345,39 @@ def _score_and_close(
             fractions.append(fraction)
             by_competence[question["competence"]].append(fraction)
         elif attempt.kind == Attempt.Kind.QUIZ and question.get("competence_id"):
-            submissions.append(_open_submission(attempt, question, answer, uploads, now))
-    AttemptAnswer.objects.bulk_create(rows)
-    if submissions:
-        Submission.objects.bulk_create(submissions)
-    attempt.score = scoring.percent(fractions)
-    attempt.passed = attempt.score >= attempt.pass_mark
-    attempt.competence_scores = {
-        code: scoring.percent(values) for code, values in by_competence.items()
+            by_hand.append((question, answer))
+    score = scoring.percent(fractions)
+    closed = {
+        "score": score,
+        "passed": score >= attempt.pass_mark,
+        "competence_scores": {
+            code: scoring.percent(values) for code, values in by_competence.items()
+        },
+        "status": Attempt.Status.SUBMITTED,
+        "submitted_at": now,
     }
-    attempt.status = Attempt.Status.SUBMITTED
-    attempt.submitted_at = now
-    attempt.save(update_fields=["score", "passed", "competence_scores", "status", "submitted_at"])
+    # Compare-and-swap instead of re-reading the attempt under a lock: the update
+    # holds the row until commit, so a concurrent submission waits for it, then
+    # matches nothing and is refused; nothing was stored for it yet.
+    if not Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.IN_PROGRESS).update(
+        **closed
+    ):
+        raise AssessmentRefused(_("This attempt has already been submitted."))
+    for field, value in closed.items():
+        setattr(attempt, field, value)
+    AttemptAnswer.objects.bulk_create(rows)
+    if by_hand:
+        Submission.objects.bulk_create(
+            _open_submission(attempt, question, answer, uploads, now)
+            for question, answer in by_hand
+        )
     if attempt.kind == Attempt.Kind.QUIZ:
         activity.record(
             attempt.learner_id, ActivityEvent.Kind.QUIZ_SUBMITTED, page_id=attempt.module_id, at=now
         )
     if attempt.kind == Attempt.Kind.QUIZ and attempt.passed:
         # Completion now, so the next module opens as the result page shows.
-        refresh_completion(attempt.learner, attempt.module)
+        refresh_completion(attempt.learner, attempt.module, quiz_passed=True)
     if attempt.passed or attempt.kind == Attempt.Kind.POSITIONING:
         from learners.tasks import enqueue, record_attempt_outcome
 

@@ -109,14 +109,19 @@ def assessment_passed(learner: User, module: ModulePage) -> bool | None:
     return Attempt.objects.quizzes().filter(learner=learner, module=module, passed=True).exists()
 
 
-def module_requirements_met(learner: User, module: ModulePage) -> bool:
-    """Every live lesson done and, if the module has an assessment, the assessment passed."""
-    lesson_ids = set(module.lessons().values_list("pk", flat=True))
-    passed = assessment_passed(learner, module)
-    if not lesson_ids and passed is None:
+def module_requirements_met(learner: User, module: ModulePage, quiz_passed: bool = False) -> bool:
+    """Every live lesson done and, if the module has an assessment, the assessment passed.
+
+    `quiz_passed`: the caller has just seen the learner pass the quiz (no need to look).
+    """
+    passed = True if quiz_passed else assessment_passed(learner, module)
+    lessons = module.lessons()
+    if passed is None and not lessons.exists():
         return False  # an empty module has nothing to complete yet
-    done = LessonProgress.objects.filter(learner=learner, lesson_id__in=lesson_ids).count()
-    return done == len(lesson_ids) and passed is not False
+    if passed is False:
+        return False
+    done = LessonProgress.objects.filter(learner=learner).values("lesson_id")
+    return not lessons.exclude(pk__in=done).exists()
 
 
 @transaction.atomic
@@ -138,17 +143,19 @@ def mark_lesson_done(learner: User, lesson: LessonPage) -> bool:
     return created
 
 
-@transaction.atomic
-def refresh_completion(learner: User, module: ModulePage) -> bool:
+# No savepoint of its own (two round trips): its callers are atomic and let an
+# error roll everything back.
+@transaction.atomic(savepoint=False)
+def refresh_completion(learner: User, module: ModulePage, *, quiz_passed: bool = False) -> bool:
     """Record the module (and its track) as completed if their requirements are now met.
 
-    Call it after anything that may complete a module (a lesson done, later a
-    passed assessment). True only for the call that completed the module; the
-    unique constraint on completions keeps the signals to one per change.
+    Call it after anything that may complete a module (a lesson done, a passed
+    assessment: `quiz_passed`). True only for the call that completed the
+    module; the unique constraint on completions keeps the signals to one per change.
     """
-    if ModuleCompletion.objects.filter(learner=learner, module=module).exists():
-        return False
-    if not module_requirements_met(learner, module):
+    # Requirements first: while lessons remain, that is the only query; get_or_create
+    # then finds a completion recorded earlier.
+    if not module_requirements_met(learner, module, quiz_passed):
         return False
     _, created = ModuleCompletion.objects.get_or_create(learner=learner, module=module)
     if not created:
