@@ -263,7 +263,7 @@ def test_quiz_page_and_submission_queries_do_not_grow_with_the_quiz(
     url = reverse("learners:quiz_take", args=[attempt.pk])
     with django_assert_max_num_queries(10):
         assert client.get(url).status_code == 200
-    with django_capture_on_commit_callbacks() as after_commit, django_assert_max_num_queries(15):
+    with django_capture_on_commit_callbacks() as after_commit, django_assert_max_num_queries(9):
         assert client.post(url, right_form(attempt)).status_code == 302
     attempt.refresh_from_db()
     assert attempt.score == 100
