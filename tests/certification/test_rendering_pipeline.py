@@ -138,4 +138,4 @@ def test_each_competence_is_printed_with_the_level_reached(setting, camille):
     assert rows["B1.1"]["level"] and rows["B1.1"]["level"] in reached
     assert rows["B1.1"]["title"] in reached
     not_reached = next(line for line in lines if line.startswith("B1.2"))
-    assert not_reached.endswith("—")
+    assert not_reached.endswith("— niveau non atteint")
