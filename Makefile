@@ -34,9 +34,10 @@ run: demo
 	@echo "Campus Tiers-Lieux: http://$(HOST)/  (Ctrl-C to stop)"
 	$(PY) manage.py runserver $(HOST)
 
-## make test: install the dev dependencies and run the whole suite
+## make test: install the dev dependencies and run the whole suite, one pytest-xdist
+## worker per core (at most 4); tests that start servers and workers share one
 test: install-dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4 --dist loadgroup
 
 ## make worker: a Celery worker with the beat scheduler (needs CELERY_BROKER_URL)
 worker: install

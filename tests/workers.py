@@ -33,6 +33,12 @@ def on_postgres() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 
+# Tests that start servers and workers run one after another on one xdist worker
+# (`--dist loadgroup`): side by side, their processes would compete for the same
+# two cores and the timing they assert would measure the machine, not the code.
+real_processes = pytest.mark.xdist_group("real_processes")
+
+
 def needs_postgres() -> pytest.MarkDecorator:
     """Subprocesses share the test database only on PostgreSQL; CI's second leg runs them."""
     return pytest.mark.skipif(not on_postgres(), reason="needs DATABASE_URL pointing at PostgreSQL")
@@ -174,7 +180,9 @@ def site_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "DATABASE_URL": shared_database_url(),
     }
-    for name in ("CACHE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+    # PYTEST_XDIST_WORKER would make tests.settings move the site's Redis
+    # databases and media folder as it does for an xdist worker (see there).
+    for name in ("CACHE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "PYTEST_XDIST_WORKER"):
         environment.pop(name, None)
     environment.update(variables)
     return environment

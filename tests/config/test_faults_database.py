@@ -19,13 +19,14 @@ from tests.workers import (
     logs,
     needs_postgres,
     processes,  # noqa: F401 - fixture
+    real_processes,
     shared_database_url,
     site_environment,
     wait_for,
     web_server_command,
 )
 
-pytestmark = [pytest.mark.postgres, needs_postgres()]
+pytestmark = [pytest.mark.postgres, needs_postgres(), real_processes]
 
 
 @pytest.fixture

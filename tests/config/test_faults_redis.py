@@ -34,13 +34,14 @@ from tests.workers import (
     needs_postgres,
     private_redis,  # noqa: F401 - fixture
     processes,  # noqa: F401 - fixture
+    real_processes,
     site_environment,
     site_media_root,
     wait_for,
     web_server_command,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, needs_postgres()]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, needs_postgres(), real_processes]
 
 # No request may wait longer than this on a dead Redis.
 PATIENCE_SECONDS = 2
