@@ -170,3 +170,20 @@ def test_a_write_moves_only_its_own_learners_version_or_the_sessions(
     assert after[1] != before[1]
     # A seat changes the places left for everyone; an enrolment only its learner.
     assert (after[0] != before[0]) is (kind == "seat")
+
+
+def test_an_editors_preview_is_never_served_from_the_cache(rf, camille, journey):
+    services.enrol(camille, journey.track)
+    module = journey.basics
+
+    def preview(title: str) -> str:
+        module.title = title  # an unsaved form: no version moves on
+        request = rf.get(module.url)
+        request.user = camille
+        request.is_preview = True  # what Wagtail's preview handler sets before serve_preview
+        return module.serve_preview(request, module.default_preview_mode).render().content.decode()
+
+    stored_before = set(_fragments())
+    assert "<h1>Première version</h1>" in preview("Première version")
+    assert "<h1>Seconde version</h1>" in preview("Seconde version")
+    assert set(_fragments()) == stored_before
