@@ -20,8 +20,12 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def _fragments() -> list[str]:
-    # The suite's cache is local memory: its keys carry Django's prefix.
-    return [key for key in cache._cache if ":learners:fragment:" in key]
+    """The stored fragments' full keys (with Django's prefix), in local memory or Redis."""
+    if isinstance(cache._cache, dict):
+        keys = list(cache._cache)
+    else:
+        keys = [key.decode() for key in cache._cache.get_client().scan_iter("*:learners:*")]
+    return [key for key in keys if ":learners:fragment:" in key]
 
 
 def test_a_lesson_marked_done_shows_on_the_module_and_lesson_pages_at_once(
