@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from courses.assessments import AUTO_SCORED, question_snapshot
 from courses.models import Block, Competence, Level, ModulePage, TrackPage
 from courses.models.pages import FeedbackPolicy
-from learners import activity, scoring
+from learners import activity, page_versions, scoring
 from learners.models import (
     Attempt,
     AttemptAnswer,
@@ -363,6 +363,8 @@ def _score_and_close(
         **closed
     ):
         raise AssessmentRefused(_("This attempt has already been submitted."))
+    # update() sends no signal: the learner's cached pages must still move on.
+    page_versions.touch([attempt.learner_id])
     for field, value in closed.items():
         setattr(attempt, field, value)
     AttemptAnswer.objects.bulk_create(rows)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learners import assessments, services
+from learners import assessments, page_versions, services
 from learners.models import Attempt, AttemptAnswer, LedgerEntry, ModuleCompletion
 from tests.learners.quiz_helpers import every_type, right_answers, right_form, set_quiz, single
 
@@ -94,6 +94,15 @@ def test_a_second_submission_is_refused_and_the_first_result_stays(quiz, camille
     attempt.refresh_from_db()
     assert attempt.score == 100
     assert AttemptAnswer.objects.filter(attempt=attempt).count() == len(attempt.questions)
+
+
+def test_submitting_moves_the_learners_cached_pages_on_even_when_nothing_else_changes(
+    quiz, camille
+):
+    attempt = start(camille, quiz)
+    before = page_versions.versions(camille.pk)
+    assessments.submit_attempt(attempt, {})  # failed: no completion, no evidence
+    assert page_versions.versions(camille.pk) != before
 
 
 def test_a_replayed_post_is_refused_with_a_message_and_one_result(client, quiz, camille):
