@@ -35,11 +35,13 @@ from django.utils import timezone, translation
 from certification import openbadges
 from certification.models import Award, Certificate
 from certification.openbadges import frozen_text
+from config.cache import write_invalidation
 
 logger = logging.getLogger(__name__)
 
-# Bounds what a change made without the ORM (a raw SQL fix) can leave behind.
-VERIFY_CACHE_SECONDS = 3600
+# Bounds what a change made without the ORM (a raw SQL fix) or a generation
+# lost to a Redis failure can leave behind: a revoked certificate shown valid.
+VERIFY_CACHE_SECONDS = 300
 
 
 @dataclass
@@ -121,8 +123,13 @@ def build(certificate: Certificate) -> Verification:
     )
 
 
+# Part of every entry's key: bump it when Verification changes shape, so that a
+# deployment never reads an entry pickled by the previous code.
+FORMAT = 1
+
+
 def key(code: str, language: str) -> str:
-    return f"certification:verify:{language}:{code}"
+    return f"certification:verify:{FORMAT}:{language}:{code}"
 
 
 def generation_key(code: str) -> str:
@@ -178,11 +185,9 @@ def forget(*codes: str) -> None:
 
     def move_on() -> None:
         # Outlives the entries, so that no entry outlives the generation it was built in.
+        # Tried even in the cache's back-off window; a failure is logged as an error.
         generations = {generation_key(code): secrets.token_hex(8) for code in codes}
-        try:
-            cache.set_many(generations, VERIFY_CACHE_SECONDS * 2)
-        except Exception:
-            logger.warning("Cache unreachable: verification entries expire on their own.")
+        write_invalidation(cache, generations, VERIFY_CACHE_SECONDS * 2)
 
     move_on()
     transaction.on_commit(move_on)
