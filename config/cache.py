@@ -106,8 +106,39 @@ class ResilientRedisCache(RedisCache):
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         return self._guarded(super().set_many, list(data), data, timeout, version)
 
+    def set_many_now(self, data, timeout=DEFAULT_TIMEOUT, version=None) -> list:
+        """set_many tried even in the back-off window (the keys it failed to write).
+
+        An invalidation skipped in that window would leave other processes
+        serving what it was meant to end, for as long as the entries live. The
+        short socket timeout still bounds what the attempt costs.
+        """
+        try:
+            return super().set_many(data, timeout, version)
+        except UNREACHABLE as error:
+            _down_until[repr(self._servers)] = time.monotonic() + self.retry_after_seconds
+            logger.warning("Cache unreachable (%s): an invalidation was not written.", error)
+            return list(data)
+
     def delete_many(self, keys, version=None):
         self._guarded(super().delete_many, None, keys, version)
 
     def clear(self):
         return self._guarded(super().clear, False)
+
+
+def write_invalidation(cache, data: dict, timeout=DEFAULT_TIMEOUT) -> bool:
+    """Write version keys (`data`) even while ResilientRedisCache leaves Redis alone.
+
+    Whether every key was written: a failure is logged as an error, since the
+    entries these keys guard are then served until they expire. Other backends
+    (locmem in tests) have no back-off and write through set_many.
+    """
+    write = getattr(cache, "set_many_now", cache.set_many)
+    try:
+        failed = write(data, timeout)
+    except Exception:
+        failed = list(data)
+    if failed:
+        logger.error("Cache invalidation lost for %s: entries served until they expire.", failed)
+    return not failed

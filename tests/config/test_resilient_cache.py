@@ -86,3 +86,27 @@ def test_count_adds_one_per_call_and_the_counter_expires(settings):
     stored = cache.make_and_validate_key(key)
     assert 0 < cache._cache.get_client(stored).ttl(stored) <= 60
     cache.delete(key)
+
+
+def test_an_invalidation_is_tried_even_while_the_cache_leaves_redis_alone(
+    dead_redis_cache, monkeypatch
+):
+    dead_redis_cache.get("key")  # fails: the back-off window starts
+    attempts = []
+
+    def record(self, data, *args, **kwargs):
+        attempts.append(dict(data))
+        return []
+
+    monkeypatch.setattr("django.core.cache.backends.redis.RedisCache.set_many", record)
+
+    assert dead_redis_cache.set_many({"ordinary": 1}) == ["ordinary"]
+    assert resilient.write_invalidation(dead_redis_cache, {"version": 2}, None) is True
+    assert attempts == [{"version": 2}]
+
+
+def test_a_lost_invalidation_is_reported_as_an_error(dead_redis_cache, caplog):
+    assert resilient.write_invalidation(dead_redis_cache, {"version": 2}, None) is False
+    assert [record.levelname for record in caplog.records if record.name == "config.cache"][
+        -1
+    ] == "ERROR"
