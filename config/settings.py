@@ -257,11 +257,11 @@ if os.environ.get("CACHE_URL"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Sessions live in the database, never in the cache alone: a Redis restart must
-# not log everyone out. cached_db reads them from the cache first (one query
-# less per signed-in request) and falls back to the database on a miss, which
-# is what a Redis outage is (config/cache.py).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in the database only: a Redis restart must not log everyone
+# out, and cached_db would keep a logged-out session alive in the cache when
+# its delete is lost to a Redis failure (config/cache.py swallows it). One
+# query per signed-in request buys a logout that always holds.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Celery ----------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

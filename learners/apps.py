@@ -9,5 +9,6 @@ class LearnersConfig(AppConfig):
     def ready(self) -> None:
         from learners import (
             activity_receivers,  # noqa: F401 - records logins
+            page_versions,  # noqa: F401 - moves cached pages on after writes, in every process
             receivers,  # noqa: F401 - connects the receivers
         )

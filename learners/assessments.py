@@ -225,6 +225,9 @@ def _expire_if_late(attempt: Attempt, now: datetime) -> Attempt | None:
     updated = Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.IN_PROGRESS).update(
         status=Attempt.Status.EXPIRED, submitted_at=now, score=0, passed=False
     )
+    if updated:
+        # update() sends no signal: the module page would offer to resume it.
+        page_versions.touch([attempt.learner_id])
     attempt.refresh_from_db()
     return attempt if updated or not attempt.is_open else None
 

@@ -40,6 +40,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
+from config.cache import write_invalidation
 from courses import catalogue_cache
 
 logger = logging.getLogger(__name__)
@@ -64,18 +65,30 @@ SESSION_MODELS = {("learners", "trainingsession"), ("learners", "seat"), ("learn
 WATCHED_APPS = {"courses", "learners", "certification", "wagtailcore"}
 
 
+LEARNER_KEY_PREFIX = "learners:pages-version:learner:"
+LEARNER_KEY_SECONDS = 24 * 3600
+
+
 def _learner_key(learner_id: int) -> str:
-    return f"learners:pages-version:learner:{learner_id}"
+    return f"{LEARNER_KEY_PREFIX}{learner_id}"
 
 
 def _fresh() -> int:
-    # Not 0: a version lost with its key (eviction, restart) must not meet
-    # fragments stored under the old number again.
+    # Not 0 and never used before: a version lost with its key (eviction,
+    # restart, expiry) must not meet fragments stored under the old number again.
     return time.time_ns()
+
+
+def _timeout(key: str) -> int | None:
+    # One learner key per learner would otherwise stay forever; a day is far
+    # above FRAGMENT_SECONDS, and a key gone restarts from a fresh number.
+    return LEARNER_KEY_SECONDS if key.startswith(LEARNER_KEY_PREFIX) else None
 
 
 def _move_on(keys: Iterable[str]) -> None:
     keys = list(keys)
+    if not keys:
+        return
     _move_on_now(keys)
     if transaction.get_connection().in_atomic_block:
         # Once more after commit: a page rendered between the write and its
@@ -84,16 +97,13 @@ def _move_on(keys: Iterable[str]) -> None:
 
 
 def _move_on_now(keys: list[str]) -> None:
+    # Fresh numbers rather than incr: one write per timeout, which
+    # config/cache.py tries even in its back-off window and reports when lost.
+    by_timeout: dict[int | None, dict[str, int]] = {}
     for key in keys:
-        try:
-            cache.incr(key)
-        except ValueError:
-            try:
-                cache.set(key, _fresh(), None)
-            except Exception:
-                logger.warning("Cache unreachable: learners' pages expire on their own.")
-        except Exception:
-            logger.warning("Cache unreachable: learners' pages expire on their own.")
+        by_timeout.setdefault(_timeout(key), {})[key] = _fresh()
+    for timeout, data in by_timeout.items():
+        write_invalidation(cache, data, timeout)
 
 
 def touch(learner_ids: Iterable[int]) -> None:
@@ -121,7 +131,7 @@ def _current(keys: list[str], found: dict) -> tuple:
         if value is None:
             value = _fresh()
             # add, not set: another process may have just moved it on.
-            if not cache.add(key, value, None):
+            if not cache.add(key, value, _timeout(key)):
                 value = cache.get(key)
         values.append(value)
     return tuple(values)

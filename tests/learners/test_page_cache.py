@@ -4,19 +4,29 @@ learners/page_versions.py keeps each learner's main fragment rendered; these
 tests act, then reload, the way a learner would.
 """
 
+import os
 import re
+import subprocess
+import sys
+import time
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from learners import page_versions, services, sessions
+from learners import assessments, page_versions, services, sessions
+from learners.models import Attempt
 from learners.page_versions import CSRF_PLACEHOLDER
+from tests.learners.quiz_helpers import set_quiz, single
 from tests.learners.test_sessions import make_session
 
 DASHBOARD = "/moi/parcours/"
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+NEXT = re.compile(r'name="next" value="([^"]*)"')
 
 
 def _fragments() -> list[str]:
@@ -53,13 +63,14 @@ def test_a_second_visit_is_served_from_the_cache_in_fewer_queries(
     client.force_login(camille)
     first = client.get(journey.basics.url).content.decode()
 
-    # The user's row only: the session, the page, its route and view
-    # restrictions and every per-learner query come from the cache.
-    with django_assert_num_queries(1):
+    # The session and the user's rows only (sessions live in the database, see
+    # config/settings.py): the page, its route and view restrictions and every
+    # per-learner query come from the cache.
+    with django_assert_num_queries(2):
         second = client.get(journey.basics.url).content.decode()
-    # The user, then certificates and submissions, which are read live.
+    # The session, the user, then certificates and submissions, which are read live.
     client.get(DASHBOARD)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         client.get(DASHBOARD)
 
     assert TOKEN.sub("", first) == TOKEN.sub("", second)
@@ -191,3 +202,87 @@ def test_an_editors_preview_is_never_served_from_the_cache(rf, camille, journey)
     assert "<h1>Première version</h1>" in preview("Première version")
     assert "<h1>Seconde version</h1>" in preview("Seconde version")
     assert set(_fragments()) == stored_before
+
+
+def test_a_logout_whose_cache_delete_is_lost_still_ends_the_session(camille, monkeypatch):
+    client = Client()
+    client.force_login(camille)
+    assert client.get(DASHBOARD).status_code == 200
+    cookie = client.cookies["sessionid"].value
+    # What ResilientRedisCache.delete answers in its back-off window or an outage.
+    monkeypatch.setattr(cache, "delete", lambda *args, **kwargs: False)
+    client.post(reverse("account_logout"))
+    monkeypatch.undo()
+
+    replay = Client()
+    replay.cookies["sessionid"] = cookie
+    response = replay.get(DASHBOARD)
+
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]
+
+
+def test_a_quiz_closed_by_its_time_limit_no_longer_offers_to_resume_it(client, camille, journey):
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [single()], time_limit_minutes=5)
+    attempt = assessments.start_attempt(camille, module)
+    client.force_login(camille)
+    link = re.compile(r'id="quiz-link"[^>]*>([^<]*)<')
+    before = link.findall(client.get(module.url).content.decode())
+    Attempt.objects.filter(pk=attempt.pk).update(
+        deadline=timezone.now() - assessments.LATE_GRACE - timedelta(minutes=1)
+    )
+    page_versions.touch([camille.pk])  # the test's own update() above, not the code's
+    attempt.refresh_from_db()
+    client.get(module.url)
+
+    with pytest.raises(assessments.AssessmentRefused):
+        assessments.submit_attempt(attempt, {})
+
+    assert link.findall(client.get(module.url).content.decode()) != before
+
+
+def test_the_learners_app_moves_versions_on_without_importing_the_pages_module():
+    # A Celery worker or a management command imports neither the template tags
+    # nor the assessments: the app itself must connect the receivers.
+    code = "import sys, django; django.setup(); print('learners.page_versions' in sys.modules)"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=env,
+        cwd=settings.BASE_DIR,
+    )
+    assert result.stdout.strip() == "True"
+
+
+def test_the_cancel_button_of_a_cached_dashboard_returns_to_the_page_without_its_query(
+    client, camille, journey
+):
+    sessions.take_seat(camille, make_session(journey.track))
+    client.force_login(camille)
+    client.get(DASHBOARD + "?from=mail")
+
+    html = client.get(DASHBOARD).content.decode()
+
+    assert set(NEXT.findall(html)) == {DASHBOARD}
+
+
+def test_a_learners_version_expires_long_after_their_fragments_and_restarts_afresh(
+    camille, journey
+):
+    services.enrol(camille, journey.track)
+    key = page_versions._learner_key(camille.pk)
+    expiry = cache._expire_info.get(cache.make_key(key))
+    assert expiry is not None
+    assert expiry - time.time() > 10 * page_versions.FRAGMENT_SECONDS
+
+    before = page_versions.versions(camille.pk)
+    cache.delete(key)  # expired
+    after = page_versions.versions(camille.pk)
+
+    assert after is not None
+    assert after[-1] != before[-1]
