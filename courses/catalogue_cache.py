@@ -19,10 +19,12 @@ import logging
 import time
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from wagtail.models import Page
 
+from config.cache import write_invalidation
 from courses.models import Block, Competence, Framework, Level, ModuleCompetence
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,13 @@ def version(request=None) -> int | None:
     return current
 
 
+def settle(request, current: int | None) -> None:
+    """Take `current`, just read from the shared cache, as the version (None: missing)."""
+    _remember_locally(current)
+    if request is not None:
+        request._catalogue_version = current
+
+
 def key(kind: str, catalogue_version: int | None, *parts) -> str | None:
     if catalogue_version is None:
         return None
@@ -96,22 +105,27 @@ def missing(value) -> bool:
     return value is _MISSING
 
 
-def _move_on() -> int:
-    try:
-        return cache.incr(VERSION_KEY)
-    except ValueError:  # no version yet, or flushed, or evicted
-        current = _fresh_version()
-        cache.set(VERSION_KEY, current, None)
-        return current
+def _move_on() -> None:
+    # A fresh number rather than incr: one write, which config/cache.py tries
+    # even in its back-off window (incr would be skipped there, unnoticed).
+    current = _fresh_version()
+    if write_invalidation(cache, {VERSION_KEY: current}, None):
+        _remember_locally(current)
+    else:
+        # This process must not keep serving what it remembered under the old version.
+        _remember_locally(None)
 
 
 def forget() -> None:
-    try:
-        _remember_locally(_move_on())
-    except Exception:
-        # This process must not keep serving what it remembered under the old version.
-        _remember_locally(None)
-        logger.warning("Cache unreachable: catalogue entries expire on their own.")
+    """Move the version on now, and again once the transaction commits.
+
+    Page deletions and moves run in a transaction: a request between the signal
+    and the commit reads the old rows and stores them under the new version,
+    which the second move leaves behind.
+    """
+    _move_on()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_move_on)
 
 
 @receiver([post_save, post_delete])

@@ -12,6 +12,7 @@ second round trip to the cache.
 """
 
 import logging
+import time
 
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -22,11 +23,15 @@ from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.url_routing import RouteResult
 from wagtail.views import serve as wagtail_serve
 
+from config.cache import write_invalidation
 from courses import catalogue_cache
 
 logger = logging.getLogger(__name__)
 
 SITE_CACHE_SECONDS = 300
+# Short: a route holds the page's live flag and view restrictions, and a
+# version move lost to a Redis failure leaves it served until it expires.
+ROUTE_CACHE_SECONDS = 60
 SITES_VERSION_KEY = "courses:sites-version"
 
 
@@ -34,17 +39,18 @@ def _host(request: HttpRequest) -> tuple[str, int | str]:
     return split_domain_port(request._get_raw_host())[0], request.get_port()
 
 
-def _read_with_sites_version(key: str) -> tuple[int, object]:
-    """The sites' version and what `key` holds if it was stored under that version, in one
-    round trip (under load a round trip costs more than a cached page's rendering)."""
-    found = cache.get_many([SITES_VERSION_KEY, key])
+def _read_with_sites_version(key: str, *others: str) -> tuple[int, object, dict]:
+    """The sites' version, what `key` holds if it was stored under that version, and the
+    `others` keys, in one round trip (under load a round trip costs more than a cached
+    page's rendering)."""
+    found = cache.get_many([SITES_VERSION_KEY, key, *others])
     version = found.get(SITES_VERSION_KEY)
     if version is None:
         version = cache.get_or_set(SITES_VERSION_KEY, 0, None)
     stored = found.get(key)
     if stored is not None and stored[0] == version:
-        return version, stored[1]
-    return version, None
+        return version, stored[1], found
+    return version, None, found
 
 
 def find_site(request: HttpRequest) -> Site | None:
@@ -56,7 +62,7 @@ def find_site(request: HttpRequest) -> Site | None:
     if not hasattr(request, "_wagtail_site"):
         key = "courses:site:{}:{}".format(*_host(request))
         try:
-            version, site = _read_with_sites_version(key)
+            version, site, _ = _read_with_sites_version(key)
         except Exception:
             logger.warning("Cache unreachable: looking the site up in the database.")
             return Site.find_for_request(request)
@@ -74,13 +80,9 @@ def find_site(request: HttpRequest) -> Site | None:
 @receiver([post_save, post_delete], sender=Site)
 def forget_sites(**kwargs) -> None:
     """A changed site invalidates every remembered host, in every process."""
-    try:
-        cache.incr(SITES_VERSION_KEY)
-    except ValueError:
-        cache.set(SITES_VERSION_KEY, 1, None)
-    except Exception:
-        # Entries expire on their own within SITE_CACHE_SECONDS.
-        logger.warning("Cache unreachable: remembered sites expire on their own.")
+    # A fresh number, never used before, in one write tried even in the cache's
+    # back-off window; a failure leaves entries to expire within SITE_CACHE_SECONDS.
+    write_invalidation(cache, {SITES_VERSION_KEY: time.time_ns()}, None)
 
 
 def _locate(root_path: str, components: list[str]) -> tuple | None:
@@ -131,9 +133,19 @@ def find_route(request: HttpRequest, path: str) -> RouteResult | None:
     if catalogue_version is not None:
         key = catalogue_cache.key("served-page", catalogue_version, *_host(request), path)
         try:
-            sites_version, entry = _read_with_sites_version(key)
+            sites_version, entry, found = _read_with_sites_version(key, catalogue_cache.VERSION_KEY)
         except Exception:
             key = None
+        else:
+            # The version came from this process's memory, up to LOCAL_SECONDS
+            # old: the shared one, read in the same round trip, decides, so a
+            # page deleted or restricted in another process is never served
+            # from its old route.
+            shared = found.get(catalogue_cache.VERSION_KEY)
+            if shared != catalogue_version:
+                catalogue_cache.settle(request, shared)
+                entry = None
+                key = catalogue_cache.key("served-page", shared, *_host(request), path)
     if entry is None:
         entry = _route_entry(request, path)
         if entry is None:
@@ -157,7 +169,7 @@ def find_route(request: HttpRequest, path: str) -> RouteResult | None:
 
 def _remember(key: str, sites_version: int, entry: tuple) -> None:
     try:
-        cache.set(key, (sites_version, entry), catalogue_cache.CATALOGUE_CACHE_SECONDS)
+        cache.set(key, (sites_version, entry), ROUTE_CACHE_SECONDS)
     except Exception:
         logger.warning("Cache unreachable: a route is not remembered.")
 
