@@ -2,6 +2,7 @@
 limit still counts every lookup, and each visitor keeps their own CSRF token."""
 
 import re
+import time
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -171,3 +172,19 @@ def test_a_signed_in_visitor_gets_their_own_page_not_the_shared_one(client, cami
     assert logout not in anonymous
     assert logout in signed_in
     assert 'data-status="valid"' in signed_in
+
+
+def test_a_lost_generation_is_reported_and_the_entry_lives_five_minutes_at_most(
+    client, issued, monkeypatch, caplog
+):
+    client.get(reverse("certification:verify", args=[issued.code]))
+    expiry = cache._expire_info[cache.make_key(verification_cache.key(issued.code, "fr"))]
+    assert expiry - time.time() <= 300
+
+    # What ResilientRedisCache answers when Redis fails the write.
+    monkeypatch.setattr(cache, "set_many", lambda data, *args, **kwargs: list(data))
+    verification_cache.forget(issued.code)
+
+    assert any(
+        record.levelname == "ERROR" and record.name == "config.cache" for record in caplog.records
+    )
