@@ -1,6 +1,6 @@
 """Certificate rendering: speed, memory and bulk throughput, against baselines of the same run.
 
-    python bench/certificates.py [--renders 200] [--bulk 100] [--trace] [--no-bulk]
+    python bench/certificates.py [--renders 200] [--bulk 300] [--trace] [--no-bulk]
 
 Prints, and writes to bench/results/certificates.json:
 - per-certificate render time against a trivial WeasyPrint document (one
@@ -255,7 +255,10 @@ def time_workers(count: int, queue: str, var_dir: str) -> dict:
             time.sleep(0.05)
         return time.perf_counter() - started, worker_cpu_seconds(worker.pid) - cpu
 
-    env = {**os.environ, "LOG_LEVEL": "WARNING"}
+    # No recycling of pool processes during the comparison: with one process a
+    # run longer than WORKER_MAX_TASKS_PER_CHILD restarts its child (Django and
+    # fonts loaded again) where two processes, sharing the tasks, do not.
+    env = {**os.environ, "LOG_LEVEL": "WARNING", "WORKER_MAX_TASKS_PER_CHILD": "0"}
     elapsed, cpu = {}, {}
     for concurrency in (1, 2):
         worker = subprocess.Popen(
@@ -303,7 +306,9 @@ def time_workers(count: int, queue: str, var_dir: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--renders", type=int, default=200)
-    parser.add_argument("--bulk", type=int, default=100)
+    # Some 30 s of rendering per run: shorter runs let the warm-up and the last
+    # task's wait swing the ratio by a third.
+    parser.add_argument("--bulk", type=int, default=300)
     parser.add_argument("--trace", action="store_true", help="print tracemalloc's top growth")
     parser.add_argument(
         "--no-bulk", action="store_true", help="skip the Celery part (to iterate on rendering)"

@@ -280,9 +280,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Each pool process is replaced after this many tasks: whatever a long run of
 # PDF renders leaves behind in Pango, Fontconfig or the allocator is returned to
 # the system (docs/performance.md, « Certificates »). 0 keeps them (Celery wants None).
-CELERY_WORKER_MAX_TASKS_PER_CHILD = (
-    int(os.environ.get("CELERY_WORKER_MAX_TASKS_PER_CHILD", "200")) or None
-)
+# Not read from CELERY_WORKER_MAX_TASKS_PER_CHILD: `celery worker` takes that
+# variable as its own --max-tasks-per-child option, and refuses 0 there.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("WORKER_MAX_TASKS_PER_CHILD", "200")) or None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
