@@ -12,16 +12,26 @@ Each process also remembers the version it last read for LOCAL_SECONDS: under
 load, a round trip to Redis costs more than rendering a cached page's shell,
 and the catalogue made three per request. A change made in this process is
 seen at once; one made in another process within LOCAL_SECONDS.
+
+A whole page that anonymous visitors share is kept too, with holes where each
+visitor's own CSRF token and path go (render_shared, fill): rendering the
+page's frame (base.html) cost more than everything else the page did.
 """
 
 import hashlib
 import logging
+import re
+import secrets
 import time
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.template import loader
+from django.utils.html import escape
 from wagtail.models import Page
 
 from config.cache import write_invalidation
@@ -103,6 +113,48 @@ def remember(cache_key: str | None, value) -> None:
 
 def missing(value) -> bool:
     return value is _MISSING
+
+
+# Each rendering draws its own random marks: no content (a module's title, a
+# filter value echoed in a notice) can guess them and open a hole of its own.
+_MARK = "catalogue-hole-{tag}-"
+_CSRF, _PATH = "csrf", "path"
+
+
+def render_shared(template_name: str, context: dict, request: HttpRequest) -> list[str] | None:
+    """The page as any anonymous visitor sees it, split around their own parts:
+    [html, hole, html, hole, …, html] where a hole is "csrf" or "path".
+
+    The visitor's CSRF token is never rendered, so it can never be stored or
+    served to someone else; nor is the path, so that a query string padded with
+    unknown parameters still shares the copy. None when a mark came out altered
+    (a filter applied to it): the caller then renders as usual.
+    """
+    mark = _MARK.format(tag=secrets.token_hex(8))
+    # An instance attribute shadows the method for this rendering only.
+    request.get_full_path = lambda force_append_slash=False: mark + _PATH
+    try:
+        html = loader.render_to_string(
+            template_name, {**context, "csrf_token": mark + _CSRF}, request
+        )
+    finally:
+        del request.get_full_path
+    parts = re.split(f"{re.escape(mark)}({_CSRF}|{_PATH})", html)
+    if any(mark in part for part in parts[::2]):
+        return None
+    return parts
+
+
+def fill(parts: list[str], request: HttpRequest) -> str:
+    """A page from render_shared, completed for this visitor."""
+    own = {}
+    if _CSRF in parts[1::2]:
+        # As {% csrf_token %} would: a freshly masked token, and the cookie set if missing.
+        own[_CSRF] = escape(get_token(request))
+    if _PATH in parts[1::2]:
+        # As {{ request.get_full_path }} would, escaped.
+        own[_PATH] = escape(request.get_full_path())
+    return "".join(part if index % 2 == 0 else own[part] for index, part in enumerate(parts))
 
 
 def _move_on() -> None:

@@ -1,5 +1,6 @@
 import copy
 
+from django.contrib.messages import get_messages
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,6 +15,7 @@ from courses.models import CatalogPage, Competence, Framework, ModuleCompetence,
 from courses.routing import find_site
 
 MODULES_PER_PAGE = 20
+CATALOGUE_TEMPLATE = "courses/catalog_page.html"
 
 
 # The catalogue page under the current catalogue version, in this process: {version: page}.
@@ -68,37 +70,53 @@ def catalogue(request: HttpRequest, page: CatalogPage) -> HttpResponse:
         return SimpleLazyObject(lambda: results()[name])
 
     catalogue_version = catalogue_cache.version(request)
-    fragment_key = None
+    fragment_key = page_key = None
     if catalogue_version is not None:
-        fragment_key = catalogue_cache.key(
-            "html",
-            catalogue_version,
-            page.pk,
-            get_language(),
-            request.get_host(),
-            _cache_terms(request),
-        )
-    return TemplateResponse(
-        request,
-        "courses/catalog_page.html",
-        {
-            "page": page,
-            "self": page,
-            "fragment_key": fragment_key,
-            "fragment_seconds": catalogue_cache.CATALOGUE_CACHE_SECONDS,
-            **{
-                name: lazy(name)
-                for name in (
-                    "filterset",
-                    "facets",
-                    "modules",
-                    "paginator",
-                    "page_range",
-                    "query",
-                    "ignored",
-                )
-            },
+        terms = (page.pk, get_language(), request.get_host(), _cache_terms(request))
+        fragment_key = catalogue_cache.key("html", catalogue_version, *terms)
+        if _sees_the_shared_page(request):
+            # The frame marks the catalogue in the menu at its stable URL only.
+            view_name = getattr(request.resolver_match, "view_name", None)
+            page_key = catalogue_cache.key("shared-page", catalogue_version, *terms, view_name)
+            parts = catalogue_cache.get(page_key)
+            if not catalogue_cache.missing(parts):
+                return HttpResponse(catalogue_cache.fill(parts, request))
+    context = {
+        "page": page,
+        "self": page,
+        "fragment_key": fragment_key,
+        "fragment_seconds": catalogue_cache.CATALOGUE_CACHE_SECONDS,
+        **{
+            name: lazy(name)
+            for name in (
+                "filterset",
+                "facets",
+                "modules",
+                "paginator",
+                "page_range",
+                "query",
+                "ignored",
+            )
         },
+    }
+    if page_key is not None:
+        parts = catalogue_cache.render_shared(CATALOGUE_TEMPLATE, context, request)
+        if parts is not None:
+            catalogue_cache.remember(page_key, parts)
+            return HttpResponse(catalogue_cache.fill(parts, request))
+    return TemplateResponse(request, CATALOGUE_TEMPLATE, context)
+
+
+def _sees_the_shared_page(request: HttpRequest) -> bool:
+    """Whether the page's frame is the one every anonymous visitor sees.
+
+    A signed-in visitor has their own menu; a message (« you have signed out »)
+    is shown once, to its addressee only.
+    """
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.user.is_authenticated
+        and not get_messages(request)
     )
 
 
