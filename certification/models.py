@@ -178,6 +178,8 @@ class Award(models.Model):
 
 
 # What the public verification shows (certification/verification_cache.py).
+# Bookkeeping of the render task, shown nowhere.
+UNSHOWN_FIELDS = frozenset({"render_enqueued_at", "render_claimed_at"})
 PUBLIC_FIELDS = frozenset(
     {"award", "award_id", "context", "code", "issued_at", "expires_at", "status"}
     | {"revoked_at", "revocation_reason", "superseded_by", "superseded_by_id", "pdf_sha256"}
@@ -207,15 +209,19 @@ class CertificateQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         # The services change certificates with update() (compare-and-swap), which
-        # sends no signal: the verification cache must forget what it shows.
-        codes = []
-        if PUBLIC_FIELDS.intersection(kwargs):
-            codes = list(self.values_list("code", flat=True))
+        # sends no signal: the verification cache must forget what it shows, and
+        # the holders' dashboards (learners/page_versions.py) what they show.
+        rows = []
+        if set(kwargs) - UNSHOWN_FIELDS:
+            rows = list(self.values_list("code", "learner_id"))
         updated = super().update(**kwargs)
-        if codes:
+        if rows:
             from certification import verification_cache
+            from learners import page_versions
 
-            verification_cache.forget(*codes)
+            if PUBLIC_FIELDS.intersection(kwargs):
+                verification_cache.forget(*(code for code, _learner in rows))
+            page_versions.touch(learner for _code, learner in rows)
         return updated
 
 

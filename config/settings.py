@@ -112,6 +112,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
                 "config.context_processors.campus",
+                # Last: overrides the CSRF token while a learner's page may be kept.
+                "learners.page_cache.placeholder_token",
             ],
         },
     },

@@ -8,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from config import views
 from courses import routing
 from courses.api import api as courses_api
+from learners.page_cache import cached_for_learner
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -32,9 +33,12 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 # Wagtail serves the page tree (home, catalogue, tracks, modules, lessons): last,
-# through our faster router, with Wagtail's own patterns behind it.
+# through our faster router, with Wagtail's own patterns behind it. A learner's
+# module and lesson pages are answered from the cache when nothing on them moved.
 urlpatterns += [
-    re_path(r"^(?!_util/)((?:[\w\-]+/)*)$", routing.serve, name="wagtail_serve"),
+    re_path(
+        r"^(?!_util/)((?:[\w\-]+/)*)$", cached_for_learner(routing.serve), name="wagtail_serve"
+    ),
     path("", include(wagtail_urls)),
 ]
 

@@ -705,6 +705,8 @@ def grade_submission(
         )
         if not claimed:
             raise AssessmentRefused(_("This submission has already been graded."))
+        # update() sends no signal: the learner's dashboard shows the grading.
+        page_versions.touch([submission.learner_id])
         submission.refresh_from_db()
         if validated:
             record_evidence(

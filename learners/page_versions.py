@@ -119,11 +119,11 @@ def touch_everyone() -> None:
     _move_on([EVERYONE_KEY])
 
 
-def _version_keys(learner_id: int) -> list[str]:
+def version_keys(learner_id: int) -> list[str]:
     return [catalogue_cache.VERSION_KEY, EVERYONE_KEY, SESSIONS_KEY, _learner_key(learner_id)]
 
 
-def _current(keys: list[str], found: dict) -> tuple:
+def current_versions(keys: list[str], found: dict) -> tuple:
     """The versions under `keys`, starting the missing ones afresh."""
     values = []
     for key in keys:
@@ -139,9 +139,9 @@ def _current(keys: list[str], found: dict) -> tuple:
 
 def versions(learner_id: int) -> tuple | None:
     """The versions a learner's fragments are checked against (None: the cache is unreachable)."""
-    keys = _version_keys(learner_id)
+    keys = version_keys(learner_id)
     try:
-        current = _current(keys, cache.get_many(keys))
+        current = current_versions(keys, cache.get_many(keys))
     except Exception:
         logger.warning("Cache unreachable: learners' pages are rendered from the database.")
         return None
@@ -156,9 +156,23 @@ def fragment_key(request: HttpRequest, kind: str, page_id: int | None) -> str:
     return f"learners:fragment:{kind}:{page_id}:{request.user.pk}:{digest}"
 
 
-def _with_token(request: HttpRequest, html: str) -> SafeString:
-    if CSRF_PLACEHOLDER in html:
-        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+def response_token(request: HttpRequest) -> str:
+    """The token to write in forms: the placeholder while the whole page may be kept
+    (learners/page_cache.py, which then writes the requester's own)."""
+    if getattr(request, "learner_page_plan", None) is not None:
+        return CSRF_PLACEHOLDER
+    return get_token(request)
+
+
+# Only the forms' hidden field: the same text typed into a title or a comment is
+# escaped, never inside an attribute of ours, and so never becomes a token.
+TOKEN_FIELD = f'name="csrfmiddlewaretoken" value="{CSRF_PLACEHOLDER}"'
+
+
+def with_token(request: HttpRequest, html: str) -> SafeString:
+    if TOKEN_FIELD in html:
+        token = response_token(request)
+        html = html.replace(TOKEN_FIELD, f'name="csrfmiddlewaretoken" value="{token}"')
     return mark_safe(html)  # noqa: S308 - our own template's output
 
 
@@ -172,25 +186,27 @@ def cached_fragment(
     `render` receives the token to write in forms: a placeholder when the result
     is stored, so that no response ever carries another one's token.
     """
+    # The whole page may now be kept: its learner-dependent part is versioned.
+    request.learner_fragment_rendered = True
     key = fragment_key(request, kind, page_id)
-    keys = _version_keys(request.user.pk)
+    keys = version_keys(request.user.pk)
     try:
         found = cache.get_many([key, *keys])
-        current = _current(keys, found)
+        current = current_versions(keys, found)
     except Exception:
         current = None
     if current is None or None in current:
         logger.warning("Cache unreachable: learners' pages are rendered from the database.")
-        return mark_safe(render(get_token(request)))  # noqa: S308
+        return mark_safe(render(response_token(request)))  # noqa: S308
     stored = found.get(key)
     if stored is not None and stored[0] == current:
-        return _with_token(request, stored[1])
+        return with_token(request, stored[1])
     html = render(CSRF_PLACEHOLDER)
     try:
         cache.set(key, (current, html), FRAGMENT_SECONDS)
     except Exception:
         logger.warning("Cache unreachable: a learner's page is not remembered.")
-    return _with_token(request, html)
+    return with_token(request, html)
 
 
 @receiver([post_save, post_delete])

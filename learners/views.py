@@ -12,12 +12,13 @@ from django.views.decorators.http import require_POST
 from wagtail.models import Page
 
 from courses.models import LessonPage, ModulePage, TrackPage
-from learners import accommodation_views, accommodations, exports, queries, services
+from learners import accommodation_views, accommodations, exports, page_cache, queries, services
 from learners.accommodation_forms import EnrolmentNeedForm
 from learners.forms import EraseAccountForm, ObservationForm, ProfileForm
 from learners.models import LedgerEntry, User
 
 
+@page_cache.cached_for_learner
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     # Lazy: a learner's dashboard kept in the cache (learners/page_versions.py) reads nothing.

@@ -5,7 +5,6 @@ from wagtail.snippets.models import register_snippet
 
 from courses.models import LessonPage
 from learners import activity, quality_admin, session_admin
-from learners.session_models import ActivityEvent
 
 # --- Training sessions: learners/session_admin.py ------------------------------------
 
@@ -14,9 +13,11 @@ register_snippet(session_admin.TrainingSessionViewSet)
 
 @hooks.register("before_serve_page")
 def record_lesson_opened(page, request, serve_args, serve_kwargs):
-    # Proof that the online parts were followed: one insert, nothing read.
+    # Proof that the online parts were followed: recorded by learners/page_cache.py
+    # once the lesson is shown. These hooks run before Wagtail's view restrictions,
+    # so a refused view must not count.
     if isinstance(page, LessonPage) and activity.tracked(request.user):
-        activity.record(request.user.pk, ActivityEvent.Kind.LESSON_VIEWED, page_id=page.pk)
+        request.learner_lesson_viewed = page.pk
 
 
 # --- Accommodation requests (Qualiopi 26): learners/accommodation_admin.py ---------------

@@ -132,6 +132,20 @@ def test_asking_for_rework_writes_no_evidence(answered, karim, camille):
     assert not LedgerEntry.objects.filter(source=LedgerEntry.Source.SUBMISSION).exists()
 
 
+def test_a_rework_request_shows_at_once_on_a_dashboard_kept_in_the_cache(
+    client, answered, karim, camille
+):
+    client.force_login(camille)
+    client.get(reverse("learners:dashboard"))
+    kept = client.get(reverse("learners:dashboard")).content.decode()
+    assert f'data-testid="submission-{answered.pk}" data-status="pending"' in kept
+
+    assessments.grade_submission(karim, answered, validated=False, level=None, comment="Précisez.")
+
+    page = client.get(reverse("learners:dashboard")).content.decode()
+    assert f'data-testid="submission-{answered.pk}" data-status="rework"' in page
+
+
 def test_a_trainer_cannot_grade_another_trainers_module(answered, lea, journey):
     with pytest.raises(PermissionError):
         assessments.grade_submission(
