@@ -1,4 +1,5 @@
 import copy
+import time
 
 from django.contrib.messages import get_messages
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -78,7 +79,11 @@ def catalogue(request: HttpRequest, page: CatalogPage) -> HttpResponse:
             # The frame marks the catalogue in the menu at its stable URL only.
             view_name = getattr(request.resolver_match, "view_name", None)
             page_key = catalogue_cache.key("shared-page", catalogue_version, *terms, view_name)
-            parts = catalogue_cache.get(page_key)
+            parts = _kept_shared_page(page_key)
+            if parts is None:
+                parts = catalogue_cache.get(page_key)
+                if not catalogue_cache.missing(parts):
+                    _keep_shared_page(page_key, parts)
             if not catalogue_cache.missing(parts):
                 return HttpResponse(catalogue_cache.fill(parts, request))
     context = {
@@ -103,8 +108,29 @@ def catalogue(request: HttpRequest, page: CatalogPage) -> HttpResponse:
         parts = catalogue_cache.render_shared(CATALOGUE_TEMPLATE, context, request)
         if parts is not None:
             catalogue_cache.remember(page_key, parts)
+            _keep_shared_page(page_key, parts)
             return HttpResponse(catalogue_cache.fill(parts, request))
     return TemplateResponse(request, CATALOGUE_TEMPLATE, context)
+
+
+# This process's copies of the shared pages, keyed (as in the shared cache) by the
+# catalogue's version: a Redis round trip cost a fifth of such a page. Bounded, and
+# emptied whenever it fills, since old versions' keys are never asked for again.
+# Kept no longer than the shared entries, which bound what a change made without
+# signals leaves behind.
+_shared_pages: dict[str, tuple[list[str], float]] = {}
+SHARED_PAGES_KEPT = 64
+
+
+def _kept_shared_page(key: str) -> list[str] | None:
+    parts, until = _shared_pages.get(key, (None, 0.0))
+    return parts if time.monotonic() < until else None
+
+
+def _keep_shared_page(key: str, parts: list[str]) -> None:
+    if len(_shared_pages) >= SHARED_PAGES_KEPT:
+        _shared_pages.clear()
+    _shared_pages[key] = (parts, time.monotonic() + catalogue_cache.CATALOGUE_CACHE_SECONDS)
 
 
 def _sees_the_shared_page(request: HttpRequest) -> bool:

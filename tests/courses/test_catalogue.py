@@ -1,5 +1,6 @@
 """The public catalogue: facets, counts, search, sort, pagination, and bad input."""
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wagtail.search.backends import get_search_backend
 
-from courses import catalogue_cache
+from courses import catalogue_cache, views
 from courses.models import CatalogPage, ModulePage
 from tests.courses.factories import make_catalogue, make_sample_catalogue
 
@@ -518,3 +519,17 @@ def test_the_copy_served_by_wagtail_does_not_mark_the_menu_as_the_stable_url_doe
 
     assert stable.templates == [] and tree.templates == []
     assert marked(stable) and not marked(tree)
+
+
+def test_this_process_keeps_its_copy_of_a_shared_page_no_longer_than_the_shared_cache(
+    client, sample, monkeypatch
+):
+    monkeypatch.setattr(views, "_shared_pages", {})
+    client.get(f"{CATALOGUE}?sort=title")
+    (key,) = views._shared_pages
+    assert views._kept_shared_page(key) is not None
+
+    later = time.monotonic() + catalogue_cache.CATALOGUE_CACHE_SECONDS
+    monkeypatch.setattr(views.time, "monotonic", lambda: later)
+
+    assert views._kept_shared_page(key) is None
