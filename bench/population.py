@@ -57,7 +57,7 @@ MODULES_PER_TRACK = 12
 ORGANISATIONS = 500
 FACILITATOR_SHARE = 0.3
 # Open attempts consumed by the submission benchmark and the 2-minute hold, with room to spare.
-OPEN_ATTEMPTS = 8_000
+OPEN_ATTEMPTS = 20_000
 QUIZ_LEARNERS = 100
 # Every bulk account shares one unusable hash: hashing 100,000 passwords would
 # measure PBKDF2, not the platform.
