@@ -177,9 +177,9 @@ class Award(models.Model):
             raise ValidationError(errors)
 
 
-# What the public verification shows (certification/verification_cache.py).
 # Bookkeeping of the render task, shown nowhere.
 UNSHOWN_FIELDS = frozenset({"render_enqueued_at", "render_claimed_at"})
+# What the public verification shows (certification/verification_cache.py).
 PUBLIC_FIELDS = frozenset(
     {"award", "award_id", "context", "code", "issued_at", "expires_at", "status"}
     | {"revoked_at", "revocation_reason", "superseded_by", "superseded_by_id", "pdf_sha256"}

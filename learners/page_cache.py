@@ -10,7 +10,7 @@ the same address again gets it back:
 - who asks is checked as on every signed-in request, by Django itself (the
   session's row, then the account's: a changed password or a deactivated
   account ends the session even when the cache missed the version move), and
-  the page is kept for that account and session hash only;
+  the page is kept for that account only;
 - the page's versions are its fragment's: whatever the page shows moves them on,
   and entries expire after FRAGMENT_SECONDS as fragments do;
 - the CSRF token is a placeholder in the stored page, replaced on every response
@@ -22,20 +22,17 @@ the same address again gets it back:
 The cache is an optimisation only: unreachable, every page is rendered.
 """
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import SESSION_KEY
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone, translation
-from django.utils.crypto import constant_time_compare
 
 from learners import activity, page_versions
 from learners.session_models import ActivityEvent
@@ -50,7 +47,6 @@ PASSED_RESTRICTIONS_KEY = "passed_page_view_restrictions"
 @dataclass(frozen=True)
 class StoredPage:
     versions: tuple
-    auth_hash: str
     content: str
     headers: tuple[tuple[str, str], ...]
     # The lesson whose viewing is recorded on every answer, if any.
@@ -73,16 +69,6 @@ def placeholder_token(request: HttpRequest) -> dict:
     return {}
 
 
-def _session_user(request: HttpRequest) -> tuple[str, str] | None:
-    session = request.session
-    user_id, auth_hash = session.get(SESSION_KEY), session.get(HASH_SESSION_KEY)
-    if not user_id or not auth_hash:
-        return None
-    if session.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS:
-        return None
-    return str(user_id), auth_hash
-
-
 def _messages_waiting(request: HttpRequest) -> bool:
     # Both places the default storage (FallbackStorage) keeps them; read, not consumed.
     return CookieStorage.cookie_name in request.COOKIES or SessionStorage.session_key in (
@@ -91,15 +77,9 @@ def _messages_waiting(request: HttpRequest) -> bool:
 
 
 def _page_key(request: HttpRequest, user_id: str) -> str:
-    parts = (
-        translation.get_language(),
-        # Sessions over and certificates expired leave the page at midnight.
-        timezone.localdate().isoformat(),
-        request.get_host(),
-        request.path,
-        sorted(request.session.get(PASSED_RESTRICTIONS_KEY, [])),
+    digest = page_versions.address_digest(
+        request, request.get_host(), sorted(request.session.get(PASSED_RESTRICTIONS_KEY, []))
     )
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
     return f"learners:page:{user_id}:{digest}"
 
 
@@ -112,10 +92,11 @@ def _plan(request: HttpRequest) -> tuple[Plan | None, StoredPage | None]:
         or settings.SESSION_COOKIE_NAME not in request.COOKIES
     ):
         return None, None
-    identity = _session_user(request)
-    if identity is None or _messages_waiting(request):
+    # Who the session says; Django checks it against the account before any answer.
+    user_id = request.session.get(SESSION_KEY)
+    if not user_id or _messages_waiting(request):
         return None, None
-    user_id, auth_hash = identity
+    user_id = str(user_id)
     key = _page_key(request, user_id)
     keys = page_versions.version_keys(user_id)
     try:
@@ -128,19 +109,15 @@ def _plan(request: HttpRequest) -> tuple[Plan | None, StoredPage | None]:
     if None in current:
         return None, None
     stored = found.get(key)
-    if (
-        isinstance(stored, StoredPage)
-        and stored.versions == current
-        and constant_time_compare(stored.auth_hash, auth_hash)
-    ):
-        return None, stored
-    return Plan(key, current, user_id), None
+    if not (isinstance(stored, StoredPage) and stored.versions == current):
+        stored = None
+    return Plan(key, current, user_id), stored
 
 
-def _answer(request: HttpRequest, stored: StoredPage, user_id: str) -> HttpResponse | None:
+def _answer(request: HttpRequest, stored: StoredPage, plan: Plan) -> HttpResponse | None:
     # Django's check against the account's row, not the cache: a password changed
     # or an account closed while Redis dropped the version move still ends here.
-    if not request.user.is_authenticated or str(request.user.pk) != user_id:
+    if not _signed_in_as(request, plan):
         return None
     response = HttpResponse(page_versions.with_token(request, stored.content))
     for name, value in stored.headers:
@@ -154,14 +131,15 @@ def _record_lesson_viewed(request: HttpRequest, lesson_id: int) -> None:
     activity.record(request.user.pk, ActivityEvent.Kind.LESSON_VIEWED, page_id=lesson_id)
 
 
+def _signed_in_as(request: HttpRequest, plan: Plan) -> bool:
+    return request.user.is_authenticated and str(request.user.pk) == plan.user_id
+
+
 def _keepable(request: HttpRequest, response: HttpResponse, plan: Plan) -> bool:
-    user = request.user
     storage = getattr(request, "_messages", None)
     return (
-        # Shown (status 200, a versioned fragment for its learner-dependent part).
         not response.cookies
-        and user.is_authenticated
-        and str(user.pk) == plan.user_id
+        and _signed_in_as(request, plan)
         and not getattr(storage, "_queued_messages", None)
     )
 
@@ -169,7 +147,6 @@ def _keepable(request: HttpRequest, response: HttpResponse, plan: Plan) -> bool:
 def _keep(request: HttpRequest, response: HttpResponse, plan: Plan, content: str) -> None:
     stored = StoredPage(
         versions=plan.versions,
-        auth_hash=request.user.get_session_auth_hash(),
         content=content,
         headers=tuple(response.items()),
         lesson_viewed=getattr(request, "learner_lesson_viewed", None),
@@ -187,7 +164,7 @@ def cached_for_learner(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         plan, stored = _plan(request)
         if stored is not None:
-            answer = _answer(request, stored, str(request.session[SESSION_KEY]))
+            answer = _answer(request, stored, plan)
             if answer is not None:
                 return answer
         request.learner_page_plan = plan

@@ -149,11 +149,15 @@ def versions(learner_id: int) -> tuple | None:
     return None if None in current else current
 
 
-def fragment_key(request: HttpRequest, kind: str, page_id: int | None) -> str:
+def address_digest(request: HttpRequest, *more) -> str:
+    """What a learner's cached page or fragment depends on besides the versions."""
     # The date: sessions over and certificates expired leave the page at midnight.
-    parts = (translation.get_language(), timezone.localdate().isoformat(), request.path)
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
-    return f"learners:fragment:{kind}:{page_id}:{request.user.pk}:{digest}"
+    parts = (translation.get_language(), timezone.localdate().isoformat(), request.path, *more)
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def fragment_key(request: HttpRequest, kind: str, page_id: int | None) -> str:
+    return f"learners:fragment:{kind}:{page_id}:{request.user.pk}:{address_digest(request)}"
 
 
 def response_token(request: HttpRequest) -> str:
