@@ -127,7 +127,8 @@ def correct_answers(questions: list[dict]) -> dict[str, list[str]]:
 
 def new_session(user) -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+
+    from learners.account_sessions import SessionStore
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)

@@ -83,7 +83,8 @@ MIDDLEWARE = [
     "config.middleware.FrenchFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, taking the account read with the session (one query, not two).
+    "learners.account_sessions.AccountSessionAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -262,8 +263,9 @@ else:
 # Sessions live in the database only: a Redis restart must not log everyone
 # out, and cached_db would keep a logged-out session alive in the cache when
 # its delete is lost to a Redis failure (config/cache.py swallows it). One
-# query per signed-in request buys a logout that always holds.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# query per signed-in request buys a logout that always holds: the session's
+# row brings its account's with it (learners/account_sessions.py).
+SESSION_ENGINE = "learners.account_sessions"
 
 # --- Celery ----------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -559,6 +559,8 @@ class Invitation(models.Model):
         return f"{self.email} → {self.organisation}"
 
 
+from learners.account_sessions import AccountSession  # noqa: E402, F401
+
 # Assessment rows live in their own module; importing them here registers them.
 from learners.assessment_models import (  # noqa: E402, F401
     Attempt,

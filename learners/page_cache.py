@@ -8,9 +8,9 @@ whole response is kept under the same versions, and the same learner asking for
 the same address again gets it back:
 
 - who asks is checked as on every signed-in request, by Django itself (the
-  session's row, then the account's: a changed password or a deactivated
-  account ends the session even when the cache missed the version move), and
-  the page is kept for that account only;
+  session's row and the account's, one query: learners/account_sessions.py; a
+  changed password or a deactivated account ends the session even when the
+  cache missed the version move), and the page is kept for that account only;
 - the page's versions are its fragment's: whatever the page shows moves them on,
   and entries expire after FRAGMENT_SECONDS as fragments do;
 - the CSRF token is a placeholder in the stored page, replaced on every response

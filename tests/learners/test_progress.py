@@ -125,11 +125,11 @@ def _module_with_lessons(journey, camille, lesson_count):
 
 # Wagtail's routing alone takes 10 queries before any view code runs (site, each
 # ancestor and its specific row, aliases, view restrictions); the page context 3 more.
-# Learners adds the session and the user (sessions live in the database only,
-# see config/settings.py) and 3 queries for the enrolment box.
+# Learners adds the session with its account in one query (sessions live in the
+# database only, see config/settings.py) and 3 queries for the enrolment box.
 WAGTAIL_ROUTING = 10
 MODULE_CONTEXT = 3
-AUTH = 2
+AUTH = 1
 ENROLMENT_BOX = 3
 
 

@@ -44,8 +44,8 @@ def test_a_kept_page_is_answered_with_the_sign_in_check_alone_and_a_token_of_its
     browser.force_login(camille)
     first = browser.get(journey.basics.url).content.decode()
 
-    # The session's row and the account's (Django's own check), nothing else.
-    with django_assert_num_queries(2):
+    # The session's row with the account's (Django's own check), nothing else.
+    with django_assert_num_queries(1):
         second = browser.get(journey.basics.url).content.decode()
 
     assert TOKEN.sub("", first) == TOKEN.sub("", second)
