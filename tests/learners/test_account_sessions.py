@@ -205,3 +205,9 @@ def test_an_expired_session_signs_nobody_in(client, camille):
     assert store.load() == {}
     assert store.session_key is None
     assert not get_user(_request_with_session(key)).is_authenticated
+
+
+def test_sessions_are_signed_as_djangos_database_store_signs_them():
+    # The salt is the store's class name: renaming the class would sign everyone out,
+    # and the sessions copied by migration 0007 were signed by Django's own store.
+    assert SessionStore().key_salt == DjangoSessionStore().key_salt
