@@ -118,14 +118,15 @@ def _lookup(alias: str):
         converters.append(
             (column, connection.ops.get_db_converters(column) + field.get_db_converters(connection))
         )
-    return sql, account_model, [field.attname for field in fields], converters
+    attnames = [field.attname for field in fields]
+    return sql, account_model, attnames, attnames.index(account_model._meta.pk.attname), converters
 
 
 def _session_and_account(session_key: str | None, alias: str):
     """(session data, account or None) of a session still open, or None."""
     if not session_key:
         return None
-    sql, account_model, attnames, converters = _lookup(alias)
+    sql, account_model, attnames, pk_position, converters = _lookup(alias)
     connection = connections[alias]
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
@@ -134,7 +135,7 @@ def _session_and_account(session_key: str | None, alias: str):
     if row is None:
         return None
     session_data, values = row[0], list(row[1:])
-    if values[attnames.index(account_model._meta.pk.attname)] is None:
+    if values[pk_position] is None:
         return session_data, None
     for position, (column, field_converters) in enumerate(converters):
         for convert in field_converters:
