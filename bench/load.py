@@ -60,7 +60,7 @@ TARGETS = {
 THREADS, CONNECTIONS = 2, 8
 # Open attempts each quiz run may consume (wrk cycles through its slice; the
 # slice running out would re-submit closed attempts, so it is checked after).
-QUIZ_SLICE, HOLD_QUIZ_SLICE = 3_000, 15_000
+QUIZ_SLICE, HOLD_QUIZ_SLICE = 8_000, 50_000
 WORKERS = 2
 SERVER_ENV = {
     "BENCH_BASELINE_VIEW": "true",
