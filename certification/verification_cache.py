@@ -136,14 +136,24 @@ def generation_key(code: str) -> str:
     return f"certification:verify-generation:{code}"
 
 
-def cached(code: str) -> tuple[Verification | None, str | None]:
+def keys(code: str) -> list[str]:
+    """What `cached` reads for `code` in the current language: its entry and its generation."""
+    return [key(code, translation.get_language()), generation_key(code)]
+
+
+def cached(code: str, found: dict | None = None) -> tuple[Verification | None, str | None]:
     """The remembered verification of `code` in the current language (None when
-    missing, stale or from an older generation), and the code's generation."""
-    entry_key, current_key = key(code, translation.get_language()), generation_key(code)
-    try:
-        found = cache.get_many([entry_key, current_key])
-    except Exception:
-        found = {}
+    missing, stale or from an older generation), and the code's generation.
+
+    `found`: what the cache held under `keys(code)`, when already read with the
+    rate limit's count (certification/verification_views.py).
+    """
+    entry_key, current_key = keys(code)
+    if found is None:
+        try:
+            found = cache.get_many([entry_key, current_key])
+        except Exception:
+            found = {}
     generation, entry = found.get(current_key), found.get(entry_key)
     if not isinstance(entry, Verification) or entry.generation != generation:
         return None, generation
@@ -152,9 +162,11 @@ def cached(code: str) -> tuple[Verification | None, str | None]:
     return entry, generation
 
 
-def lookup(code: str) -> Verification | None:
-    """The verification of `code`, from the cache or the database; None for an unknown code."""
-    entry, generation = cached(code)
+def lookup(code: str, found: dict | None = None) -> Verification | None:
+    """The verification of `code`, from the cache or the database; None for an unknown code.
+
+    `found`: see `cached`."""
+    entry, generation = cached(code, found)
     if entry is not None:
         return entry
     certificate = (

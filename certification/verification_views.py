@@ -9,7 +9,8 @@ import hashlib
 import hmac
 import logging
 import time
-from functools import wraps
+from collections.abc import Callable
+from functools import partial, wraps
 
 from django import forms
 from django.conf import settings
@@ -50,17 +51,19 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def _lookup_allowed(request: HttpRequest) -> tuple[bool, int]:
-    """Count one lookup for the client; (allowed, seconds until the window resets)."""
+def _lookup_allowed(request: HttpRequest, reads: list[str]) -> tuple[bool, int, dict | None]:
+    """Count one lookup for the client, then read the cache's `reads`:
+    (allowed, seconds until the window resets, what was read or None if not read)."""
     now = time.time()
     window = int(now // RATE_WINDOW_SECONDS)
     address = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
     key = f"verify-lookups:{address}:{window}"
     retry_after = int(RATE_WINDOW_SECONDS - now % RATE_WINDOW_SECONDS) + 1
+    found = None
     try:
-        if counter := getattr(cache, "count", None):
-            # Redis (config/cache.py): the same add and incr, in one round trip.
-            count = counter(key, RATE_WINDOW_SECONDS * 2)
+        if counter := getattr(cache, "count_and_get_many", None):
+            # Redis (config/cache.py): the same add and incr, and the reads, in one round trip.
+            count, found = counter(key, RATE_WINDOW_SECONDS * 2, reads)
         else:
             # add() then incr() is atomic in Redis and under the local-memory lock:
             # concurrent workers cannot lose a count.
@@ -71,21 +74,30 @@ def _lookup_allowed(request: HttpRequest) -> tuple[bool, int]:
     except Exception:
         # A cache outage must not take verification down with it.
         logger.warning("Verification rate limit skipped: cache unavailable.", exc_info=True)
-        return True, retry_after
-    return count <= settings.VERIFY_LOOKUPS_PER_MINUTE, retry_after
+        return True, retry_after, found
+    return count <= settings.VERIFY_LOOKUPS_PER_MINUTE, retry_after, found
 
 
 def _wants_json(request: HttpRequest, kwargs: dict) -> bool:
     return kwargs.get("as_json", False) or request.GET.get("format") == "json"
 
 
-def rate_limited(view):
-    """Count each call as a lookup; past the limit answer 429 instead of looking."""
+def rate_limited(view=None, *, reads: Callable[[str], list[str]] | None = None):
+    """Count each call as a lookup; past the limit answer 429 instead of looking.
+
+    With `reads`, the cache keys it names for the code are read in the count's
+    round trip and handed to the view as `prefetched` (None when not read).
+    """
+    if view is None:
+        return partial(rate_limited, reads=reads)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        allowed, retry_after = _lookup_allowed(request)
+        keys = reads(kwargs["code"]) if reads else []
+        allowed, retry_after, found = _lookup_allowed(request, keys)
         if allowed:
+            if reads:
+                kwargs["prefetched"] = found
             return view(request, *args, **kwargs)
         if _wants_json(request, kwargs):
             response = JsonResponse({"error": "rate_limited", "retry_after": retry_after})
@@ -194,8 +206,10 @@ def _same_for_everyone(request: HttpRequest) -> bool:
 # (and spool to disk) an oversized upload that we can refuse unread.
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
-@rate_limited
-def verify(request: HttpRequest, code: str, as_json: bool = False) -> HttpResponse:
+@rate_limited(reads=verification_cache.keys)
+def verify(
+    request: HttpRequest, code: str, as_json: bool = False, prefetched: dict | None = None
+) -> HttpResponse:
     canonical = normalise_code(code)
     if canonical != code:
         target = reverse(
@@ -204,7 +218,7 @@ def verify(request: HttpRequest, code: str, as_json: bool = False) -> HttpRespon
         )
         query = request.GET.urlencode()
         return redirect(f"{target}?{query}" if query else target)
-    verification = verification_cache.lookup(code)
+    verification = verification_cache.lookup(code, prefetched)
     if verification is None:
         raise Http404
     record = verification.record

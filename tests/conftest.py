@@ -1,11 +1,17 @@
 """Personas and shared fixtures: permission tests read like a story."""
 
+import os
+import socket
+import time
+
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.cache import caches
 from django.db import connection
 
 from learners.models import Organisation, User
 from tests.demo_rows import DemoRows
+from tests.workers import missing
 
 
 def make_user(email: str, full_name: str, **extra) -> User:
@@ -120,3 +126,33 @@ def demo(db):
 
 
 _demo_rows = DemoRows()
+
+
+@pytest.fixture
+def live_redis_cache(settings):
+    """The default cache on a real Redis, keys prefixed per test and deleted after
+    it: for what only Redis does (counters, pipelines). CACHE_URL's database, or
+    one of 8 to 15 per test process, apart from the brokers' (tests/settings.py):
+    a test that clears its cache empties that database."""
+    from config import cache as resilient
+
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    location = os.environ.get("CACHE_URL") or f"redis://127.0.0.1:6379/{8 + worker % 8}"
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        missing("needs Redis on 127.0.0.1:6379")
+    resilient._down_until.clear()
+    prefix = f"test-{time.monotonic_ns()}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    cache = caches["default"]
+    yield cache
+    client = cache._cache.get_client(None, write=True)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from certification import services, verification_cache, verification_views
 from certification.models import Certificate, new_verification_code
 from tests.certification.verification_data import make_certificate, pdf_bytes
+from tests.config.test_resilient_cache import round_trips
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -127,6 +128,22 @@ def test_a_cached_page_runs_no_query_and_still_counts_against_the_rate_limit(
         client.get(reverse("certification:verify_json", args=[certificate.code])).status_code == 200
     )
     assert client.get(url).status_code == 429
+
+
+def test_on_redis_a_cached_page_costs_one_round_trip_counting_and_reading_at_once(
+    client, camille, live_redis_cache, monkeypatch, django_assert_num_queries
+):
+    certificate = make_certificate(camille)
+    url = reverse("certification:verify", args=[certificate.code])
+    first = client.get(url)
+    sent = round_trips(monkeypatch)
+
+    with django_assert_num_queries(0):
+        second = client.get(url)
+
+    assert second.status_code == 200
+    assert TOKEN.sub("", second.content.decode()) == TOKEN.sub("", first.content.decode())
+    assert len(sent) == 1
 
 
 def test_an_unknown_code_is_looked_up_every_time_and_never_cached(client, db):

@@ -1,15 +1,14 @@
 """An unreachable Redis cache is a miss, quickly, and never an error a visitor sees."""
 
-import os
 import socket
 import time
 
 import pytest
 from django.core.cache import caches
+from redis.connection import AbstractConnection
 from wagtail.models import Site
 
 from config import cache as resilient
-from tests.workers import missing
 
 
 def _refusing_port() -> int:
@@ -45,6 +44,7 @@ def test_every_cache_operation_on_a_dead_redis_is_served_as_a_miss(dead_redis_ca
     assert cache.set_many({"a": 1}) == ["a"]
     cache.delete_many(["a"])
     assert cache.count("key", 60) is None
+    assert cache.count_and_get_many("key", 60, ["a"]) == (None, {})
     with pytest.raises(ValueError):
         cache.incr("key")
 
@@ -68,24 +68,41 @@ def test_wagtail_finds_its_sites_with_the_cache_down(dead_redis_cache, db):
     assert Site.get_site_root_paths() is not None
 
 
-def test_count_adds_one_per_call_and_the_counter_expires(settings):
-    # A real Redis (the keys are unique and deleted): the point is its atomic counter.
-    location = os.environ.get("CACHE_URL") or "redis://127.0.0.1:6379/0"
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        missing("needs Redis on 127.0.0.1:6379")
-    resilient._down_until.clear()
-    settings.CACHES = {
-        "default": {"BACKEND": "config.cache.ResilientRedisCache", "LOCATION": location}
-    }
-    cache = caches["default"]
-    key = f"count-test-{time.monotonic_ns()}"
+def test_count_adds_one_per_call_and_the_counter_expires(live_redis_cache):
+    # A real Redis: the point is its atomic counter.
+    cache = live_redis_cache
+    key = "count-test"
     assert [cache.count(key, 60) for _ in range(3)] == [1, 2, 3]
     assert cache.get(key) == 3
     stored = cache.make_and_validate_key(key)
     assert 0 < cache._cache.get_client(stored).ttl(stored) <= 60
-    cache.delete(key)
+
+
+def round_trips(monkeypatch) -> list:
+    """Every command or pipeline sent to Redis from now on."""
+    sent = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(connection, command, *args, **kwargs):
+        sent.append(command)
+        return original(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    return sent
+
+
+def test_count_and_get_many_counts_then_reads_in_one_round_trip(live_redis_cache, monkeypatch):
+    cache = live_redis_cache
+    cache.set_many({"entry": {"page": "<p>ok</p>"}, "generation": "g1"})
+    sent = round_trips(monkeypatch)
+
+    first = cache.count_and_get_many("counter", 60, ["entry", "generation", "missing"])
+    second = cache.count_and_get_many("counter", 60, ["entry"])
+
+    assert first == (1, {"entry": {"page": "<p>ok</p>"}, "generation": "g1"})
+    assert second == (2, {"entry": {"page": "<p>ok</p>"}})
+    assert len(sent) == 2
+    assert cache.count_and_get_many("counter", 60, []) == (3, {})
 
 
 def test_an_invalidation_is_tried_even_while_the_cache_leaves_redis_alone(
