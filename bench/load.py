@@ -10,7 +10,11 @@ Needs `python -m bench.population` first. Then:
 2. starts gunicorn as production runs it (sync workers, debug off, Redis cache
    and broker) on a free local port, with the bench-only baseline view on;
 3. runs wrk (a separate process: -t2 -c8) against each target after a short
-   warm-up, and reports requests/s, p50, p95 and the ratio to the baseline B;
+   warm-up, and reports requests/s, p50, p95 and the ratio to the baseline B,
+   measured just before and just after the target (B, T1, B, T2, B…): the
+   mean of the two runs bracketing a target is its B, so that a machine
+   drifting over the minutes of a run (seen: B from 2,200 to 2,900 req/s a few
+   minutes apart) skews no ratio;
 4. holds the load for --hold seconds at concurrency 8 on the catalogue, the
    dashboard and quiz submission at once (three wrk processes, 3 + 3 + 2
    connections);
@@ -352,6 +356,22 @@ def _reused(label: str, submitted: int, result: dict) -> list[str]:
     ]
 
 
+def _mean_of(runs: list[dict]) -> dict:
+    """The baseline's runs as one: figures averaged, errors added, each run's rate kept."""
+    mean = {
+        field: round(sum(run[field] for run in runs) / len(runs), 1)
+        for field in ("requests_per_second", "p50_ms", "p95_ms", "p99_ms")
+    }
+    return {
+        "requests": sum(run["requests"] for run in runs),
+        "seconds": round(sum(run["seconds"] for run in runs), 1),
+        **mean,
+        "errors": sum(run["errors"] for run in runs),
+        "error_detail": [run["error_detail"] for run in runs],
+        "runs_requests_per_second": [run["requests_per_second"] for run in runs],
+    }
+
+
 def benchmark(duration: int, hold: int, only: list[str] | None = None) -> dict:
     """Every target (or `only` those, with the baseline), then the hold."""
     targets = {name: TARGETS[name] for name in TARGETS if not only or name in ["baseline", *only]}
@@ -376,8 +396,18 @@ def benchmark(duration: int, hold: int, only: list[str] | None = None) -> dict:
     server = start_server(port)
     slices = QuizSlices()
     results: dict[str, dict] = {}
+    baselines: list[dict] = []
+
+    def measure_baseline() -> None:
+        print("  baseline…", flush=True)
+        baselines.append(run(wrk(port, "baseline", fixtures, duration)))
+
     try:
+        run(wrk(port, "baseline", fixtures, 2))  # warm-up, not measured
+        measure_baseline()
         for name in targets:
+            if name == "baseline":
+                continue
             lines = None
             if name == "quiz_submission":
                 lines = slices.take(QUIZ_SLICE)
@@ -388,6 +418,11 @@ def benchmark(duration: int, hold: int, only: list[str] | None = None) -> dict:
             results[name] = run(wrk(port, name, fixtures, duration, quiz_lines=lines))
             if lines:
                 failures += _reused(name, before - slices.open_in(*lines), results[name])
+            measure_baseline()
+            results[name]["baseline_requests_per_second"] = round(
+                (baselines[-2]["requests_per_second"] + baselines[-1]["requests_per_second"]) / 2, 1
+            )
+        results = {"baseline": _mean_of(baselines), **results}
         held = {}
         if hold:
             print(f"Holding concurrency 8 for {hold} s (catalogue, dashboard, quiz)…", flush=True)
@@ -409,9 +444,9 @@ def benchmark(duration: int, hold: int, only: list[str] | None = None) -> dict:
         server.wait(timeout=30)
         flush_bench_redis()
 
-    baseline = results["baseline"]["requests_per_second"]
     for name, (goal, _signed_in) in targets.items():
         result = results[name]
+        baseline = result.get("baseline_requests_per_second", result["requests_per_second"])
         result["ratio_to_baseline"] = round(result["requests_per_second"] / baseline, 3)
         result["goal"] = goal
         result["met"] = None if goal is None else result["ratio_to_baseline"] >= goal
@@ -439,7 +474,8 @@ def benchmark(duration: int, hold: int, only: list[str] | None = None) -> dict:
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
         },
         "server": f"gunicorn, {WORKERS} sync workers, DEBUG off, Redis cache",
-        "load": f"wrk -t{THREADS} -c{CONNECTIONS} -d{duration}s after a 2 s warm-up",
+        "load": f"wrk -t{THREADS} -c{CONNECTIONS} -d{duration}s after a 2 s warm-up, "
+        "each target bracketed by two runs of the baseline",
         "urls": fixtures["urls"],
         "seeding": fixtures.get("seeding"),
         "database": database_sizes(),
@@ -451,16 +487,20 @@ def benchmark(duration: int, hold: int, only: list[str] | None = None) -> dict:
 
 def print_report(report: dict) -> None:
     print()
-    print(f"{'target':<17}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'× B':>8}{'goal':>7}  "
-          f"{'met':<5}{'errors':>7}{'queries demo→large':>20}")  # fmt: skip
+    print(f"{'target':<17}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'its B':>9}{'× B':>8}"
+          f"{'goal':>7}  {'met':<5}{'errors':>7}{'queries demo→large':>20}")  # fmt: skip
     for name, r in report["targets"].items():
         goal = "" if r["goal"] is None else f"{r['goal']:.2f}"
         met = "" if r["met"] is None else ("yes" if r["met"] else "NO")
+        its_baseline = r.get("baseline_requests_per_second", r["requests_per_second"])
         print(
             f"{name:<17}{r['requests_per_second']:>9.1f}{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}"
-            f"{r['ratio_to_baseline']:>8.3f}{goal:>7}  {met:<5}{r['errors']:>7}"
-            f"{r['queries_demo']:>12} → {r['queries_large']}"
+            f"{its_baseline:>9.1f}{r['ratio_to_baseline']:>8.3f}{goal:>7}  {met:<5}"
+            f"{r['errors']:>7}{r['queries_demo']:>12} → {r['queries_large']}"
         )
+    runs = report["targets"]["baseline"].get("runs_requests_per_second", [])
+    print(f"(B, the mean of {len(runs)} runs bracketing the targets: "
+          f"{', '.join(f'{rate:,.0f}' for rate in runs)} req/s)")  # fmt: skip
     if report["hold"]:
         hold = report["hold"]
         print(f"\nHold, {hold['seconds']} s at concurrency 8: {hold['requests_per_second']} req/s, "
