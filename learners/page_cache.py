@@ -16,12 +16,8 @@ the same address again gets it back:
 - the CSRF token is a placeholder in the stored page, replaced on every response
   with the requester's own;
 - never while messages wait to be shown, only for GET without a query string;
-- the lesson's « viewed » record (training evidence) is written when an answer
-  shows the lesson, never on a refusal (view restrictions, errors), and at most
-  once a minute per learner and page: time spent is counted in minutes
-  (learners/activity.py), and a reload within the minute would add a row but
-  no time. Whether the minute's row exists is read with the kept page, in the
-  same round trip; when the cache cannot tell, the row is written.
+- the lesson's « viewed » record (training evidence) is written on every answer
+  that shows the lesson, and on no refusal (view restrictions, errors).
 
 The cache is an optimisation only: unreachable, every page is rendered.
 """
@@ -46,8 +42,6 @@ logger = logging.getLogger(__name__)
 # Wagtail keeps the password-protected pages a session has unlocked here: a page
 # unlocked in one session must not be shown to another session of the same account.
 PASSED_RESTRICTIONS_KEY = "passed_page_view_restrictions"
-# One « lesson viewed » row per learner, page and window (see the docstring).
-VIEWING_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -66,9 +60,6 @@ class Plan:
     key: str
     versions: tuple
     user_id: str
-    # Where the page's last « viewed » record is counted, and whether it is recent.
-    viewed_key: str
-    viewed_recently: bool
 
 
 def placeholder_token(request: HttpRequest) -> dict:
@@ -85,10 +76,11 @@ def _messages_waiting(request: HttpRequest) -> bool:
     )
 
 
-def _page_digest(request: HttpRequest) -> str:
-    return page_versions.address_digest(
+def _page_key(request: HttpRequest, user_id: str) -> str:
+    digest = page_versions.address_digest(
         request, request.get_host(), sorted(request.session.get(PASSED_RESTRICTIONS_KEY, []))
     )
+    return f"learners:page:{user_id}:{digest}"
 
 
 def _plan(request: HttpRequest) -> tuple[Plan | None, StoredPage | None]:
@@ -105,11 +97,10 @@ def _plan(request: HttpRequest) -> tuple[Plan | None, StoredPage | None]:
     if not user_id or _messages_waiting(request):
         return None, None
     user_id = str(user_id)
-    digest = _page_digest(request)
-    key, viewed_key = f"learners:page:{user_id}:{digest}", f"learners:viewed:{user_id}:{digest}"
+    key = _page_key(request, user_id)
     keys = page_versions.version_keys(user_id)
     try:
-        found = cache.get_many([key, viewed_key, *keys])
+        found = cache.get_many([key, *keys])
         current = page_versions.current_versions(keys, found)
     except Exception:
         logger.warning("Cache unreachable: learners' pages are rendered from the database.")
@@ -120,7 +111,7 @@ def _plan(request: HttpRequest) -> tuple[Plan | None, StoredPage | None]:
     stored = found.get(key)
     if not (isinstance(stored, StoredPage) and stored.versions == current):
         stored = None
-    return Plan(key, current, user_id, viewed_key, viewed_key in found), stored
+    return Plan(key, current, user_id), stored
 
 
 def _answer(request: HttpRequest, stored: StoredPage, plan: Plan) -> HttpResponse | None:
@@ -132,34 +123,12 @@ def _answer(request: HttpRequest, stored: StoredPage, plan: Plan) -> HttpRespons
     for name, value in stored.headers:
         response[name] = value
     if stored.lesson_viewed is not None:
-        _record_lesson_viewed(request, stored.lesson_viewed, plan)
+        _record_lesson_viewed(request, stored.lesson_viewed)
     return response
 
 
-def _record_lesson_viewed(request: HttpRequest, lesson_id: int, plan: Plan | None) -> None:
-    # Without a plan (a query string, a message waiting, the cache down) there is
-    # no window to look up: the row is written.
-    if plan is None or _first_in_window(plan):
-        activity.record(request.user.pk, ActivityEvent.Kind.LESSON_VIEWED, page_id=lesson_id)
-
-
-def _first_in_window(plan: Plan) -> bool:
-    """Whether no « viewed » row was written for this page in the last VIEWING_SECONDS.
-
-    Counted, not merely set, so that two answers at once write one row; when the
-    cache cannot say, yes: a duplicate row costs less than lost evidence.
-    """
-    if plan.viewed_recently:
-        return False
-    try:
-        if counter := getattr(cache, "count", None):
-            # Redis (config/cache.py): None when unreachable.
-            count = counter(plan.viewed_key, VIEWING_SECONDS)
-            return count is None or count == 1
-        return cache.add(plan.viewed_key, 1, VIEWING_SECONDS)
-    except Exception:
-        logger.warning("Cache unreachable: a lesson viewing is recorded without its window.")
-        return True
+def _record_lesson_viewed(request: HttpRequest, lesson_id: int) -> None:
+    activity.record(request.user.pk, ActivityEvent.Kind.LESSON_VIEWED, page_id=lesson_id)
 
 
 def _signed_in_as(request: HttpRequest, plan: Plan) -> bool:
@@ -209,7 +178,7 @@ def cached_for_learner(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         shown = response.status_code == 200 and getattr(request, "learner_fragment_rendered", False)
         lesson = getattr(request, "learner_lesson_viewed", None)
         if shown and lesson is not None:
-            _record_lesson_viewed(request, lesson, plan)
+            _record_lesson_viewed(request, lesson)
         if plan is None or response.streaming:
             return response
         content = response.content.decode(response.charset)
