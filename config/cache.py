@@ -124,12 +124,16 @@ class ResilientRedisCache(RedisCache):
         if answer is None:
             return None, {}
         count, values = answer[0], answer[1] if names else []
-        loads = self._cache._serializer.loads
-        found = {
-            names[name]: loads(value)
-            for name, value in zip(names, values, strict=True)
-            if value is not None
-        }
+        found = {}
+        for name, value in zip(names, values, strict=True):
+            if value is None:
+                continue
+            try:
+                found[names[name]] = self._cache._serializer.loads(value)
+            except Exception:
+                # An entry this code cannot read (pickled by another release) is
+                # a miss, and the count already made still stands.
+                logger.warning("Unreadable cache entry %s served as a miss.", names[name])
         return count, found
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):

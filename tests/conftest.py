@@ -132,8 +132,8 @@ _demo_rows = DemoRows()
 def live_redis_cache(settings):
     """The default cache on a real Redis, keys prefixed per test and deleted after
     it: for what only Redis does (counters, pipelines). CACHE_URL's database, or
-    one of 8 to 15 per test process, apart from the brokers' (tests/settings.py):
-    a test that clears its cache empties that database."""
+    one of 8 to 15 per test process. Its clear() deletes the test's keys only:
+    Django's would flush a database that brokers or the bench may share."""
     from config import cache as resilient
 
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
@@ -152,7 +152,12 @@ def live_redis_cache(settings):
         }
     }
     cache = caches["default"]
-    yield cache
     client = cache._cache.get_client(None, write=True)
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
+
+    def clear() -> None:
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+
+    cache.clear = clear
+    yield cache
+    clear()

@@ -105,6 +105,28 @@ def test_count_and_get_many_counts_then_reads_in_one_round_trip(live_redis_cache
     assert cache.count_and_get_many("counter", 60, []) == (3, {})
 
 
+def test_an_unreadable_entry_is_a_miss_and_the_count_stands(live_redis_cache):
+    cache = live_redis_cache
+    # What an entry pickled by another release may look like to this one.
+    cache._cache.get_client(None, write=True).set(cache.make_and_validate_key("entry"), b"\x80junk")
+
+    assert cache.count_and_get_many("counter", 60, ["entry"]) == (1, {})
+
+
+def test_clearing_the_live_test_cache_leaves_other_keys_in_its_database(live_redis_cache):
+    cache = live_redis_cache
+    client = cache._cache.get_client(None, write=True)
+    other = f"someone-elses-key-{time.monotonic_ns()}"
+    client.set(other, b"kept", ex=60)
+    cache.set("mine", 1)
+
+    cache.clear()
+
+    assert cache.get("mine") is None
+    assert client.get(other) == b"kept"
+    client.delete(other)
+
+
 def test_an_invalidation_is_tried_even_while_the_cache_leaves_redis_alone(
     dead_redis_cache, monkeypatch
 ):
