@@ -9,9 +9,11 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+import zxingcpp
 from django.conf import settings
 from django.template.loader import render_to_string
 from fontTools.ttLib import TTFont
+from PIL import Image, ImageOps
 from pypdf import PdfReader
 
 from certification import rendering, services
@@ -125,6 +127,23 @@ def test_the_qr_code_printed_is_the_verification_url_module_for_module(certifica
     # Drawn without smoothing, so that the printed modules keep their edges.
     xobject = next(iter(reader(pdf).pages[0]["/Resources"]["/XObject"].values())).get_object()
     assert xobject["/Interpolate"].value is False
+
+
+def test_an_independent_decoder_reads_the_printed_qr_code_as_the_verification_url(certificate):
+    # segno draws with a fixed mask (docs/decisions.md); a decoder of another
+    # project, not segno's own matrix, says whether a phone would read it.
+    (image,) = reader(rendering.render_pdf(certificate)).pages[0].images
+    modules = image.image.convert("L")
+    scale = 8  # a few pixels per module, as a camera sees the print
+    printed = modules.resize((modules.width * scale, modules.height * scale), Image.NEAREST)
+    # The quiet zone of four modules the page's white margin gives it.
+    scanned = ImageOps.expand(printed, border=4 * scale, fill=255)
+
+    (found,) = zxingcpp.read_barcodes(scanned)
+
+    assert found.format == zxingcpp.BarcodeFormat.QRCode
+    assert found.text == rendering.verification_url(certificate)
+    assert certificate.code in found.text
 
 
 def test_each_competence_is_printed_with_the_level_reached(setting, camille):
