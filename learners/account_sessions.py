@@ -8,12 +8,12 @@ Django's own check only when the check would pass without anything more to do;
 any other case (an older session without the column, another backend, a hash
 to upgrade or refuse) is left to `django.contrib.auth.get_user`, unchanged.
 
-The lookup is one SQL statement written once per database, not a queryset:
+The lookup is one SQL statement written once per connection, not a queryset:
 compiling the ORM's join and building its objects cost twice the query's own
 round trip, on every signed-in request (bench/load.py, docs/performance.md).
 """
 
-import functools
+import weakref
 
 from django.conf import settings
 from django.contrib import auth
@@ -91,10 +91,21 @@ class SessionStore(DatabaseSessionStore):
         return row
 
 
-@functools.cache
-def _lookup(alias: str):
-    """The statement, and how to turn its account columns into an account, for `alias`."""
-    connection = connections[alias]
+# Per connection object, not per alias: the converters are bound to one
+# connection's operations, and each thread has its own connection. Entries go
+# with their connection.
+_lookups: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _lookup(connection):
+    """The statement, and how to turn its account columns into an account, on `connection`."""
+    found = _lookups.get(connection)
+    if found is None:
+        found = _lookups[connection] = _statement_for(connection)
+    return found
+
+
+def _statement_for(connection):
     quote = connection.ops.quote_name
     account_model = AccountSession._meta.get_field("account").related_model
     fields = account_model._meta.concrete_fields
@@ -126,8 +137,8 @@ def _session_and_account(session_key: str | None, alias: str):
     """(session data, account or None) of a session still open, or None."""
     if not session_key:
         return None
-    sql, account_model, attnames, pk_position, converters = _lookup(alias)
     connection = connections[alias]
+    sql, account_model, attnames, pk_position, converters = _lookup(connection)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(sql, [session_key, now])

@@ -5,15 +5,20 @@ in; the account read with it is taken only when Django's check would accept it
 as it stands, everything else goes through `django.contrib.auth.get_user`.
 """
 
+import threading
+
 import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
 from django.contrib.sessions.models import Session
+from django.db import connections
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from learners import account_sessions
 from learners.account_sessions import AccountSession, SessionStore, get_user
 
 DASHBOARD = "/moi/parcours/"
@@ -211,3 +216,33 @@ def test_sessions_are_signed_as_djangos_database_store_signs_them():
     # The salt is the store's class name: renaming the class would sign everyone out,
     # and the sessions copied by migration 0007 were signed by Django's own store.
     assert SessionStore().key_salt == DjangoSessionStore().key_salt
+
+
+def test_each_connection_reads_accounts_with_converters_of_its_own():
+    # Threads have connections of their own: converters bound to another
+    # thread's connection would read with that connection's settings.
+    found = {}
+
+    def in_another_thread() -> None:
+        connection = connections["default"]
+        found["connection"], found["lookup"] = connection, account_sessions._lookup(connection)
+
+    thread = threading.Thread(target=in_another_thread)
+    thread.start()
+    thread.join()
+    here = connections["default"]
+
+    assert found["connection"] is not here
+    assert account_sessions._lookup(here) is account_sessions._lookup(here)
+    assert account_sessions._lookup(here) is not found["lookup"]
+    for connection, lookup in (
+        (here, account_sessions._lookup(here)),
+        (found["connection"], found["lookup"]),
+    ):
+        bound = [
+            convert.__self__
+            for _column, converters in lookup[4]
+            for convert in converters
+            if isinstance(getattr(convert, "__self__", None), BaseDatabaseOperations)
+        ]
+        assert all(operations is connection.ops for operations in bound)
