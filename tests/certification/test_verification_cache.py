@@ -191,15 +191,26 @@ def test_a_signed_in_visitor_gets_their_own_page_not_the_shared_one(client, cami
     assert 'data-status="valid"' in signed_in
 
 
+def _seconds_left(key: str) -> float:
+    if hasattr(cache, "_expire_info"):  # the local-memory cache
+        return cache._expire_info[cache.make_key(key)] - time.time()
+    stored = cache.make_and_validate_key(key)
+    return cache._cache.get_client(stored).ttl(stored)
+
+
 def test_a_lost_generation_is_reported_and_the_entry_lives_five_minutes_at_most(
     client, issued, monkeypatch, caplog
 ):
     client.get(reverse("certification:verify", args=[issued.code]))
-    expiry = cache._expire_info[cache.make_key(verification_cache.key(issued.code, "fr"))]
-    assert expiry - time.time() <= 300
+    assert 0 < _seconds_left(verification_cache.key(issued.code, "fr")) <= 300
 
-    # What ResilientRedisCache answers when Redis fails the write.
-    monkeypatch.setattr(cache, "set_many", lambda data, *args, **kwargs: list(data))
+    # What ResilientRedisCache answers when Redis fails the write (the suite may
+    # run on either backend: CACHE_URL).
+    def failed(data, *args, **kwargs) -> list:
+        return list(data)
+
+    monkeypatch.setattr(cache, "set_many", failed)
+    monkeypatch.setattr(cache, "set_many_now", failed, raising=False)
     verification_cache.forget(issued.code)
 
     assert any(
