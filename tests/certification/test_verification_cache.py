@@ -2,7 +2,6 @@
 limit still counts every lookup, and each visitor keeps their own CSRF token."""
 
 import re
-import time
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from certification import services, verification_cache, verification_views
 from certification.models import Certificate, new_verification_code
+from tests.cache_expiry import seconds_left
 from tests.certification.verification_data import make_certificate, pdf_bytes
 from tests.config.test_resilient_cache import round_trips
 
@@ -191,18 +191,11 @@ def test_a_signed_in_visitor_gets_their_own_page_not_the_shared_one(client, cami
     assert 'data-status="valid"' in signed_in
 
 
-def _seconds_left(key: str) -> float:
-    if hasattr(cache, "_expire_info"):  # the local-memory cache
-        return cache._expire_info[cache.make_key(key)] - time.time()
-    stored = cache.make_and_validate_key(key)
-    return cache._cache.get_client(stored).ttl(stored)
-
-
 def test_a_lost_generation_is_reported_and_the_entry_lives_five_minutes_at_most(
     client, issued, monkeypatch, caplog
 ):
     client.get(reverse("certification:verify", args=[issued.code]))
-    assert 0 < _seconds_left(verification_cache.key(issued.code, "fr")) <= 300
+    assert 0 < seconds_left(verification_cache.key(issued.code, "fr")) <= 300
 
     # What ResilientRedisCache answers when Redis fails the write (the suite may
     # run on either backend: CACHE_URL).
