@@ -13,6 +13,8 @@ from celery.schedules import crontab
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
+from config.release import release_stamp
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CAMPUS_VAR_DIR", BASE_DIR / "var"))
 
@@ -250,14 +252,18 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # A stopped Redis is served as cache misses (config/cache.py), and the short
 # socket timeouts bound what a hung one costs a request.
 if os.environ.get("CACHE_URL"):
+    # Keys carry the release (config/release.py): after a deploy, no page or fragment
+    # the previous release rendered is served; throttling counters start afresh too.
     CACHES = {
         "default": {
             "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": os.environ["CACHE_URL"],
+            "KEY_PREFIX": f"campus:{release_stamp(BASE_DIR)}",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
+    # Each process's own memory: a new release starts with new processes anyway.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Sessions live in the database only: a Redis restart must not log everyone

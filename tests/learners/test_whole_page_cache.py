@@ -19,7 +19,10 @@ from learners.models import User
 from learners.page_versions import CSRF_PLACEHOLDER
 from learners.session_models import ActivityEvent
 from tests.certification.verification_data import make_certificate
-from tests.learners.test_page_cache import empty_cache  # noqa: F401 - autouse: only this test's pages
+from tests.learners.test_page_cache import (
+    empty_cache,  # noqa: F401 - autouse: only this test's pages
+    unprefixed,
+)
 
 DASHBOARD = "/moi/parcours/"
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -27,10 +30,10 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 def _kept_pages() -> list:
     if isinstance(cache._cache, dict):
-        keys = [key.split(":", 2)[2] for key in cache._cache]
+        keys = [unprefixed(key) for key in cache._cache]
     else:
         keys = [
-            key.decode().split(":", 2)[2]
+            unprefixed(key.decode())
             for key in cache._cache.get_client().scan_iter("*:learners:page:*")
         ]
     return [cache.get(key) for key in keys if key.startswith("learners:page:")]
