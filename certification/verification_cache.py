@@ -35,7 +35,7 @@ from django.utils import timezone, translation
 from certification import openbadges
 from certification.models import Award, Certificate
 from certification.openbadges import frozen_text
-from config.cache import write_invalidation
+from config.cache import of_this_release, write_invalidation
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ FORMAT = 1
 
 
 def key(code: str, language: str) -> str:
-    return f"certification:verify:{FORMAT}:{language}:{code}"
+    return of_this_release(f"certification:verify:{FORMAT}:{language}:{code}")
 
 
 def generation_key(code: str) -> str:

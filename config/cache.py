@@ -11,6 +11,7 @@ the cache ten times then pays the connect timeout once, not ten times.
 import logging
 import time
 
+from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
@@ -175,3 +176,12 @@ def write_invalidation(cache, data: dict, timeout=DEFAULT_TIMEOUT) -> bool:
     if failed:
         logger.error("Cache invalidation lost for %s: entries served until they expire.", failed)
     return not failed
+
+
+def of_this_release(key: str) -> str:
+    """`key` for an entry only the running release may read: rendered HTML, pickled rows.
+
+    Not for version counters, generations or rate-limit counters: every release's
+    processes must see the moves the others make (config/release.py).
+    """
+    return f"release:{settings.CACHE_RELEASE}:{key}"

@@ -4,16 +4,19 @@ The shared cache keeps whole rendered pages and fragments for minutes. After a
 deploy, an entry the previous release rendered would still be served: its old
 markup, its links to static files under hashed names the new release no longer
 ships (an unstyled page), or model instances pickled with fields that changed.
-Keys carry the release instead, so a new release starts on an empty namespace
-and the old entries expire on their own.
+The keys of such entries carry the release (`config.cache.of_this_release`), so
+a new release starts without them and the old ones expire on their own.
 
-Every process of a release must compute the same stamp, the Celery workers
-included: their invalidations must reach the keys the web processes read. So
-it depends only on what the release ships (the project's sources, templates,
-static sources and translations, and the versions of Django and Wagtail),
-never on files a machine generates (collected static files, compiled
-messages). `CAMPUS_RELEASE` replaces it when the deployment names its
-releases itself (an image tag, a commit); set it on every process or on none.
+Version counters, generations and rate-limit counters do not carry it: while
+two releases run side by side (a rolling restart, a worker finishing its task),
+a revocation or a publication made by one must still end what the other keeps.
+
+The stamp depends only on what the release ships (the project's sources,
+templates, static sources and translations, and the versions of Django and
+Wagtail), never on files a machine generates (collected static files,
+compiled messages, bytecode, editors' leftovers), so that web and worker
+processes of one release agree. `CAMPUS_RELEASE` replaces it when the
+deployment names its releases itself (an image tag, a commit).
 """
 
 import hashlib
@@ -21,9 +24,10 @@ import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-# What a release's pages are made of. Sources of generated files only: .po, not .mo.
+# What a release's pages are made of: the kinds of files the project ships, and of
+# translations their source (.po), not what compilemessages makes of it.
 SHIPPED = ("config", "courses", "learners", "certification", "templates", "static", "locale")
-SKIPPED_SUFFIXES = (".pyc", ".mo")
+SHIPPED_SUFFIXES = frozenset({".py", ".html", ".txt", ".css", ".js", ".svg", ".ttf", ".po", ".md"})
 DISTRIBUTIONS = ("django", "wagtail")
 
 
@@ -41,10 +45,14 @@ def code_stamp(base_dir: Path) -> str:
         digest.update(f"{name}={_distribution_version(name)}\n".encode())
     for top in SHIPPED:
         for path in sorted((base_dir / top).rglob("*")):
-            if not path.is_file() or path.suffix in SKIPPED_SUFFIXES or "__pycache__" in path.parts:
+            if path.suffix not in SHIPPED_SUFFIXES or path.name.startswith("."):
                 continue
+            try:
+                content = path.read_bytes()
+            except (FileNotFoundError, IsADirectoryError):
+                continue  # gone since the listing (a checkout in progress), or a folder
             digest.update(path.relative_to(base_dir).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
+            digest.update(content)
     return digest.hexdigest()[:12]
 
 

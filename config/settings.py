@@ -252,19 +252,18 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # A stopped Redis is served as cache misses (config/cache.py), and the short
 # socket timeouts bound what a hung one costs a request.
 if os.environ.get("CACHE_URL"):
-    # Keys carry the release (config/release.py): after a deploy, no page or fragment
-    # the previous release rendered is served; throttling counters start afresh too.
     CACHES = {
         "default": {
             "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": os.environ["CACHE_URL"],
-            "KEY_PREFIX": f"campus:{release_stamp(BASE_DIR)}",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
-    # Each process's own memory: a new release starts with new processes anyway.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered pages and pickled rows are kept under the release that made them
+# (config/release.py): after a deploy, none the previous release kept is served.
+CACHE_RELEASE = release_stamp(BASE_DIR)
 
 # Sessions live in the database only: a Redis restart must not log everyone
 # out, and cached_db would keep a logged-out session alive in the cache when

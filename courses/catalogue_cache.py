@@ -34,7 +34,7 @@ from django.template import loader
 from django.utils.html import escape
 from wagtail.models import Page
 
-from config.cache import write_invalidation
+from config.cache import of_this_release, write_invalidation
 from courses.models import Block, Competence, Framework, Level, ModuleCompetence
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def key(kind: str, catalogue_version: int | None, *parts) -> str | None:
     if catalogue_version is None:
         return None
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
-    return f"courses:catalogue:{catalogue_version}:{kind}:{digest}"
+    return of_this_release(f"courses:catalogue:{catalogue_version}:{kind}:{digest}")
 
 
 def get(cache_key: str | None):

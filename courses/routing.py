@@ -23,7 +23,7 @@ from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.url_routing import RouteResult
 from wagtail.views import serve as wagtail_serve
 
-from config.cache import write_invalidation
+from config.cache import of_this_release, write_invalidation
 from courses import catalogue_cache
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def find_site(request: HttpRequest) -> Site | None:
     site is looked up in the database as Wagtail would.
     """
     if not hasattr(request, "_wagtail_site"):
-        key = "courses:site:{}:{}".format(*_host(request))
+        key = of_this_release("courses:site:{}:{}".format(*_host(request)))
         try:
             version, site, _ = _read_with_sites_version(key)
         except Exception:

@@ -34,6 +34,7 @@ from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
+from config.cache import of_this_release
 from learners import activity, page_versions
 from learners.session_models import ActivityEvent
 
@@ -80,7 +81,7 @@ def _page_key(request: HttpRequest, user_id: str) -> str:
     digest = page_versions.address_digest(
         request, request.get_host(), sorted(request.session.get(PASSED_RESTRICTIONS_KEY, []))
     )
-    return f"learners:page:{user_id}:{digest}"
+    return of_this_release(f"learners:page:{user_id}:{digest}")
 
 
 def _plan(request: HttpRequest) -> tuple[Plan | None, StoredPage | None]:

@@ -40,7 +40,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
-from config.cache import write_invalidation
+from config.cache import of_this_release, write_invalidation
 from courses import catalogue_cache
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,9 @@ def address_digest(request: HttpRequest, *more) -> str:
 
 
 def fragment_key(request: HttpRequest, kind: str, page_id: int | None) -> str:
-    return f"learners:fragment:{kind}:{page_id}:{request.user.pk}:{address_digest(request)}"
+    return of_this_release(
+        f"learners:fragment:{kind}:{page_id}:{request.user.pk}:{address_digest(request)}"
+    )
 
 
 def response_token(request: HttpRequest) -> str:

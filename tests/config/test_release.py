@@ -1,11 +1,12 @@
-"""The shared cache's keys carry the release, so a deploy never serves the previous
-release's pages, and every process of one release agrees on it."""
+"""Rendered entries in the shared cache carry the release, so a deploy never serves the
+previous release's pages; every process of one release agrees on it."""
 
 import os
 import shutil
 
 import pytest
 
+from config import release
 from config.release import code_stamp, release_stamp
 from tests.config.test_settings import ROOT, read_settings
 
@@ -47,13 +48,11 @@ def test_a_file_moved_to_another_name_makes_a_new_release(shipped):
 
 
 def test_files_a_machine_generates_leave_the_release_unchanged(shipped):
-    # A worker without collected static files or bytecode must compute the web's stamp.
+    # A worker without bytecode or compiled messages must compute the web's stamp.
     before = code_stamp(shipped)
     (shipped / "learners" / "__pycache__").mkdir()
     (shipped / "learners" / "__pycache__" / "views.cpython-311.pyc").write_bytes(b"\x00bytecode")
     (shipped / "locale" / "en" / "LC_MESSAGES" / "django.mo").write_bytes(b"\xde\x12\x04\x95")
-    (shipped / "var" / "staticfiles").mkdir(parents=True)
-    (shipped / "var" / "staticfiles" / "staticfiles.json").write_text("{}")
     assert code_stamp(shipped) == before
 
 
@@ -70,17 +69,37 @@ def test_a_release_named_by_the_deployment_wins(shipped, monkeypatch):
     assert release_stamp(shipped) == code_stamp(shipped)
 
 
-def test_the_shared_cache_keys_carry_the_release(tmp_path):
+def test_editors_leftovers_leave_the_release_unchanged(shipped):
+    before = code_stamp(shipped)
+    (shipped / "templates" / "learners" / ".dashboard.html.swp").write_bytes(b"b0VIM")
+    (shipped / "templates" / "learners" / "dashboard.html~").write_text("<h1>Ancien</h1>")
+    (shipped / "learners" / "views.py.orig").write_text("def old(): ...\n")
+    assert code_stamp(shipped) == before
+
+
+def test_the_versions_of_django_and_wagtail_are_part_of_the_release(shipped, monkeypatch):
+    before = code_stamp(shipped)
+    monkeypatch.setattr(release, "_distribution_version", lambda name: f"{name}-next")
+    assert code_stamp(shipped) != before
+
+
+def test_the_settings_name_the_running_release(tmp_path):
     env = dict(os.environ)
     env.pop("CAMPUS_RELEASE", None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        CAMPUS_VAR_DIR=str(tmp_path),
-        CACHE_URL="redis://127.0.0.1:6379/15",
-    )
-    (prefix,) = read_settings(env, "settings.CACHES['default']['KEY_PREFIX']")
-    assert prefix == f"campus:{code_stamp(ROOT)}"
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", CAMPUS_VAR_DIR=str(tmp_path))
+    assert read_settings(env, "settings.CACHE_RELEASE") == [code_stamp(ROOT)]
 
     env["CAMPUS_RELEASE"] = "2026.11.3"
-    (prefix,) = read_settings(env, "settings.CACHES['default']['KEY_PREFIX']")
-    assert prefix == "campus:2026.11.3"
+    assert read_settings(env, "settings.CACHE_RELEASE") == ["2026.11.3"]
+
+
+def test_rendered_entries_carry_the_release_and_counters_do_not(settings):
+    from certification import verification_cache
+    from courses import catalogue_cache
+    from learners import page_versions
+
+    settings.CACHE_RELEASE = "2026.11.3"
+    assert verification_cache.key("ABCD", "fr").startswith("release:2026.11.3:")
+    assert catalogue_cache.key("html", 7, "tiers-lieux").startswith("release:2026.11.3:")
+    shared = [*page_versions.version_keys(42), verification_cache.generation_key("ABCD")]
+    assert not any("2026.11.3" in key for key in shared)

@@ -47,7 +47,7 @@ def _fragments() -> list[str]:
 
 
 def unprefixed(full_key: str) -> str:
-    """A stored key as the code names it: without Django's prefix (the release's) and version."""
+    """A stored key as the code asks for it: without Django's prefix and version."""
     return full_key.removeprefix(cache.make_key(""))
 
 
