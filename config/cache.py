@@ -6,9 +6,17 @@ the cache on nearly every page: one stopped Redis would take the whole site
 down. The cache only ever speeds things up or counts, so an outage is served as
 a miss. After a failure Redis is left alone for a few seconds: a page that reads
 the cache ten times then pays the connect timeout once, not ten times.
+
+An invalidation (a version or generation moved on) that cannot be written is
+kept by the process and written, with a new value, before anything else it
+next asks of Redis: after a blip, the process never reads an entry its own
+lost invalidation was meant to end, and other processes stop reading it as
+soon as that process next touches the cache (its next request, typically),
+not when the entry expires.
 """
 
 import logging
+import threading
 import time
 
 from django.conf import settings
@@ -22,6 +30,38 @@ UNREACHABLE = (RedisError, OSError)
 # Shared by the threads of a process (one entry per Redis location); a lost
 # update only costs one more connection attempt.
 _down_until: dict[str, float] = {}
+# Invalidations not written yet, per Redis location: {stored key: timeout in seconds}.
+# Only the keys: a late write gives each a number never used before (time_ns, as
+# version keys hold; generations compare by equality only), since the value that
+# failed may have reached Redis after all (a reply lost to the socket timeout),
+# and entries stored under it must not become current again.
+_lost: dict[str, dict[str, int | None]] = {}
+_lost_lock = threading.Lock()
+# A long outage touching many learners must not grow a process without bound:
+# beyond this, lost invalidations are dropped, and their entries expire on their own.
+MAX_LOST = 10_000
+
+
+def _keep_lost(location: str, keys: list[str], timeout: int | None) -> None:
+    if not keys:
+        return
+    with _lost_lock:
+        kept = _lost.setdefault(location, {})
+        for key in keys:
+            if key not in kept and len(kept) >= MAX_LOST:
+                logger.error("Too many lost invalidations: %s served until it expires.", key)
+            else:
+                kept[key] = timeout
+
+
+def _forget_lost(location: str, keys: list[str]) -> None:
+    """Keys just written: nothing to write late for them any more."""
+    with _lost_lock:
+        kept = _lost.get(location)
+        for key in keys if kept else ():
+            kept.pop(key, None)
+        if kept == {}:
+            del _lost[location]
 
 
 class ReusedClientRedisCacheClient(RedisCacheClient):
@@ -54,11 +94,31 @@ class ResilientRedisCache(RedisCache):
         if time.monotonic() < _down_until.get(location, 0.0):
             return miss
         try:
+            self._write_lost(location)
             return method(*args, **kwargs)
         except UNREACHABLE as error:
             _down_until[location] = time.monotonic() + self.retry_after_seconds
             logger.warning("Cache unreachable (%s): served as a miss for a while.", error)
             return miss
+
+    def _write_lost(self, location: str) -> None:
+        """Write the invalidations this process could not; if it still cannot, raise.
+
+        They stay kept until written, so that no thread of this process reads
+        Redis meanwhile without trying them first.
+        """
+        if not _lost.get(location):
+            return
+        with _lost_lock:
+            lost = dict(_lost.get(location, {}))
+        by_timeout: dict[int | None, list[str]] = {}
+        for key, timeout in lost.items():
+            by_timeout.setdefault(timeout, []).append(key)
+        for timeout, keys in by_timeout.items():
+            # Raw keys (already prefixed) and a timeout in seconds: written as kept.
+            self._cache.set_many({key: time.time_ns() for key in keys}, timeout)
+            _forget_lost(location, keys)
+        logger.warning("Cache invalidations written late: %d (%s…)", len(lost), sorted(lost)[:3])
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._guarded(super().add, False, key, value, timeout, version)
@@ -145,14 +205,20 @@ class ResilientRedisCache(RedisCache):
 
         An invalidation skipped in that window would leave other processes
         serving what it was meant to end, for as long as the entries live. The
-        short socket timeout still bounds what the attempt costs.
+        short socket timeout still bounds what the attempt costs. What fails is
+        kept and written before this process's next use of Redis.
         """
+        location = repr(self._servers)
         try:
-            return super().set_many(data, timeout, version)
+            failed = super().set_many(data, timeout, version)
         except UNREACHABLE as error:
-            _down_until[repr(self._servers)] = time.monotonic() + self.retry_after_seconds
+            _down_until[location] = time.monotonic() + self.retry_after_seconds
             logger.warning("Cache unreachable (%s): an invalidation was not written.", error)
-            return list(data)
+            failed = list(data)
+        stored = {key: self.make_and_validate_key(key, version=version) for key in data}
+        _forget_lost(location, [stored[key] for key in data if key not in failed])
+        _keep_lost(location, [stored[key] for key in failed], self.get_backend_timeout(timeout))
+        return failed
 
     def delete_many(self, keys, version=None):
         self._guarded(super().delete_many, None, keys, version)
@@ -164,9 +230,10 @@ class ResilientRedisCache(RedisCache):
 def write_invalidation(cache, data: dict, timeout=DEFAULT_TIMEOUT) -> bool:
     """Write version keys (`data`) even while ResilientRedisCache leaves Redis alone.
 
-    Whether every key was written: a failure is logged as an error, since the
-    entries these keys guard are then served until they expire. Other backends
-    (locmem in tests) have no back-off and write through set_many.
+    Whether every key was written: a failure is logged as an error, since other
+    processes serve the entries these keys guard until this process writes them
+    late (ResilientRedisCache) or they expire. Other backends (locmem in tests)
+    have no back-off and write through set_many.
     """
     write = getattr(cache, "set_many_now", cache.set_many)
     try:
@@ -174,7 +241,7 @@ def write_invalidation(cache, data: dict, timeout=DEFAULT_TIMEOUT) -> bool:
     except Exception:
         failed = list(data)
     if failed:
-        logger.error("Cache invalidation lost for %s: entries served until they expire.", failed)
+        logger.error("Cache invalidation not written for %s: kept to be written late.", failed)
     return not failed
 
 

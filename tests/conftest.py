@@ -143,6 +143,7 @@ def live_redis_cache(settings):
     except OSError:
         missing("needs Redis on 127.0.0.1:6379")
     resilient._down_until.clear()
+    resilient._lost.clear()
     prefix = f"test-{time.monotonic_ns()}"
     settings.CACHES = {
         "default": {
@@ -161,3 +162,5 @@ def live_redis_cache(settings):
     cache.clear = clear
     yield cache
     clear()
+    resilient._down_until.clear()
+    resilient._lost.clear()

@@ -6,6 +6,7 @@ import time
 import pytest
 from django.core.cache import caches
 from redis.connection import AbstractConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
 from wagtail.models import Site
 
 from config import cache as resilient
@@ -20,6 +21,7 @@ def _refusing_port() -> int:
 @pytest.fixture
 def dead_redis_cache(settings):
     resilient._down_until.clear()
+    resilient._lost.clear()
     settings.CACHES = {
         "default": {
             "BACKEND": "config.cache.ResilientRedisCache",
@@ -29,6 +31,7 @@ def dead_redis_cache(settings):
     }
     yield caches["default"]
     resilient._down_until.clear()
+    resilient._lost.clear()
 
 
 def test_every_cache_operation_on_a_dead_redis_is_served_as_a_miss(dead_redis_cache):
@@ -149,3 +152,99 @@ def test_a_lost_invalidation_is_reported_as_an_error(dead_redis_cache, caplog):
     assert [record.levelname for record in caplog.records if record.name == "config.cache"][
         -1
     ] == "ERROR"
+
+
+def blip(cache, monkeypatch, writes: int = 1, *, landing: bool = False) -> None:
+    """Redis fails the next `writes` multi-key writes, then answers again. `landing`:
+    each failed write reaches Redis all the same, its reply lost (a socket timeout)."""
+    original = cache._cache.set_many
+    refused = iter(range(writes))
+
+    def flaky(*args, **kwargs):
+        if next(refused, None) is not None:
+            if landing:
+                original(*args, **kwargs)
+            raise RedisConnectionError("Connection refused.")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(cache._cache, "set_many", flaky)
+
+
+def test_an_invalidation_lost_in_a_blip_is_written_before_the_process_reads_again(
+    live_redis_cache, monkeypatch
+):
+    cache = live_redis_cache
+    cache.set_many({"version": "v1", "page": ("v1", "<p>avant la révocation</p>")})
+    blip(cache, monkeypatch)
+
+    assert resilient.write_invalidation(cache, {"version": "v2"}, 600) is False
+    resilient._down_until.clear()  # the back-off window is over: Redis answers again
+
+    found = cache.get_many(["version", "page"])
+    assert found["version"] not in ("v1", "v2")  # a value no entry was stored under
+    assert found["page"] == ("v1", "<p>avant la révocation</p>")  # stale: never served
+    assert resilient._lost == {}
+
+
+def test_a_late_write_never_makes_the_failed_value_current_again(live_redis_cache, monkeypatch):
+    cache = live_redis_cache
+    blip(cache, monkeypatch, landing=True)
+    assert resilient.write_invalidation(cache, {"generation": "g2"}, 600) is False
+    # Other processes read g2 and keep pages under it; then one of them revokes.
+    cache.set("page", ("g2", "<p>Certificat valide</p>"))
+    cache._cache.set(cache.make_and_validate_key("generation"), "g3", 600)  # not through P1
+    resilient._down_until.clear()
+
+    assert cache.get("generation") != "g2"
+
+
+def test_a_later_invalidation_of_the_same_key_supersedes_the_lost_one(
+    live_redis_cache, monkeypatch
+):
+    cache = live_redis_cache
+    blip(cache, monkeypatch)
+    assert resilient.write_invalidation(cache, {"version": "v2"}, 600) is False
+
+    assert resilient.write_invalidation(cache, {"version": "v3"}, 600) is True
+    resilient._down_until.clear()
+
+    assert cache.get("version") == "v3"  # nothing written late over it
+    assert resilient._lost == {}
+
+
+def test_while_a_lost_invalidation_still_cannot_be_written_the_process_reads_nothing(
+    live_redis_cache, monkeypatch
+):
+    cache = live_redis_cache
+    cache.set_many({"version": "v1", "page": ("v1", "<p>avant la révocation</p>")})
+    blip(cache, monkeypatch, writes=2)
+    assert resilient.write_invalidation(cache, {"version": "v2"}, 600) is False
+    resilient._down_until.clear()
+
+    # The late write fails too: a miss, not the entry the lost write was meant to end.
+    assert cache.get_many(["version", "page"]) == {}
+    resilient._down_until.clear()
+    assert cache.get("version") not in ("v1", "v2")
+    assert resilient._lost == {}
+
+
+def test_a_late_write_comes_before_a_rate_limit_count_too(live_redis_cache, monkeypatch):
+    cache = live_redis_cache
+    cache.set("version", "v1")
+    blip(cache, monkeypatch)
+    assert resilient.write_invalidation(cache, {"version": "v2"}, 600) is False
+    resilient._down_until.clear()
+
+    count, found = cache.count_and_get_many("lookups", 60, ["version"])
+
+    assert count == 1
+    assert found["version"] not in ("v1", "v2")
+
+
+def test_lost_invalidations_are_kept_up_to_a_bound(dead_redis_cache, monkeypatch):
+    monkeypatch.setattr(resilient, "MAX_LOST", 3)
+    for number in range(5):
+        resilient.write_invalidation(dead_redis_cache, {f"learner-{number}": "v2"}, 600)
+
+    (kept,) = resilient._lost.values()
+    assert sorted(kept) == [dead_redis_cache.make_key(f"learner-{n}") for n in range(3)]
