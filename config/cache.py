@@ -45,13 +45,16 @@ MAX_LOST = 10_000
 def _keep_lost(location: str, keys: list[str], timeout: int | None) -> None:
     if not keys:
         return
+    dropped = []
     with _lost_lock:
         kept = _lost.setdefault(location, {})
         for key in keys:
             if key not in kept and len(kept) >= MAX_LOST:
-                logger.error("Too many lost invalidations: %s served until it expires.", key)
+                dropped.append(key)
             else:
                 kept[key] = timeout
+    if dropped:
+        logger.error("Too many lost invalidations: %s served until they expire.", dropped)
 
 
 def _forget_lost(location: str, keys: list[str]) -> None:
