@@ -21,13 +21,17 @@ CATALOGUE_TEMPLATE = "courses/catalog_page.html"
 
 # The catalogue page under the current catalogue version, in this process: {version: page}.
 _catalogue_pages: dict = {}
+_UNKNOWN = object()
 
 
 def _live_catalogue_page(request: HttpRequest) -> CatalogPage | None:
     current = catalogue_cache.version(request)
     if current is None:  # the cache is unreachable
         return CatalogPage.objects.live().first()
-    if current not in _catalogue_pages:
+    # One lookup, then a local: another thread (runserver, a threaded worker) may
+    # clear the dict between a membership test and a read.
+    page = _catalogue_pages.get(current, _UNKNOWN)
+    if page is _UNKNOWN:
         page_key = catalogue_cache.key("page", current)
         page = catalogue_cache.get(page_key)
         if catalogue_cache.missing(page):
@@ -35,7 +39,6 @@ def _live_catalogue_page(request: HttpRequest) -> CatalogPage | None:
             catalogue_cache.remember(page_key, page)
         _catalogue_pages.clear()
         _catalogue_pages[current] = page
-    page = _catalogue_pages[current]
     # Each request gets its own copy: Wagtail caches per-request things on page objects.
     return copy.copy(page) if page is not None else None
 

@@ -422,6 +422,38 @@ def test_a_publication_in_another_process_reaches_this_one_within_a_second(
     assert catalogue_cache.version() == remembered + 1
 
 
+class ClearedByAnotherThread(dict):
+    """The process's memory of the catalogue page, emptied by another thread (a
+    threaded server) right after each of this thread's reads."""
+
+    def get(self, key, default=None):
+        value = super().get(key, default)
+        self.clear()
+        return value
+
+    def __contains__(self, key):
+        found = super().__contains__(key)
+        self.clear()
+        return found
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        self.clear()
+        return value
+
+
+def test_the_catalogue_answers_when_another_thread_clears_the_remembered_page(
+    client, sample, monkeypatch
+):
+    client.get(f"{CATALOGUE}?sort=title")  # this process remembers the page
+    monkeypatch.setattr(views, "_catalogue_pages", ClearedByAnotherThread(views._catalogue_pages))
+
+    response = client.get(f"{CATALOGUE}?sort=title")
+
+    assert response.status_code == 200
+    assert "Animer une communauté" in response.content.decode()
+
+
 def test_the_catalogue_still_answers_when_its_version_cannot_be_read(client, sample, monkeypatch):
     def unreachable(*args, **kwargs):
         raise ConnectionError("cache down")
