@@ -173,7 +173,11 @@ def verify_form(request: HttpRequest) -> HttpResponse:
 
 def _upload_too_large(request: HttpRequest) -> bool:
     # Room for the multipart envelope around a file of the maximum size.
-    return int(request.META.get("CONTENT_LENGTH") or 0) > PDF_MAX_BYTES + 64 * 1024
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:  # a length that is no number: nothing to trust it with
+        return True
+    return length > PDF_MAX_BYTES + 64 * 1024
 
 
 def _csrf_rejection(request: HttpRequest) -> HttpResponse | None:
@@ -211,6 +215,8 @@ def verify(
     request: HttpRequest, code: str, as_json: bool = False, prefetched: dict | None = None
 ) -> HttpResponse:
     canonical = normalise_code(code)
+    if not canonical:  # only separators: no code to look up, nor to redirect to
+        raise Http404
     if canonical != code:
         target = reverse(
             "certification:verify_json" if as_json else "certification:verify",

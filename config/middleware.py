@@ -1,5 +1,6 @@
 from csp.constants import SELF, UNSAFE_INLINE
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
 from django.middleware.locale import LocaleMiddleware
 from django.urls import reverse
@@ -36,3 +37,37 @@ def admin_inline_scripts(get_response):
         return response
 
     return middleware
+
+
+class NullCharacter(SuspiciousOperation):
+    """A NUL character in a URL or a form's text: no page or field takes one."""
+
+
+class RefuseNullCharacters:
+    """Refuse a request carrying a NUL character as malformed (400).
+
+    PostgreSQL refuses NUL in text columns, so one in a code looked up from the
+    URL, a query parameter or a comment would reach the database and fail there
+    with a 500, wherever a view forgot to clean it. Files may hold any byte and
+    are left to their own checks; so are views that parse their own body
+    (exempt from CSRF, as the PDF check on the verification page is: it refuses
+    an oversized upload before anything reads it).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        # The path arrives decoded; the query string does not, and the only way
+        # to write NUL in it is %00.
+        if "\x00" in request.path_info or "%00" in request.META.get("QUERY_STRING", ""):
+            raise NullCharacter("NUL character in the URL")
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        if request.method != "POST" or getattr(view_func, "csrf_exempt", False):
+            return None
+        for name, values in request.POST.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                raise NullCharacter("NUL character in a form field")
+        return None

@@ -88,6 +88,9 @@ MIDDLEWARE = [
     # Django's, taking the account read with the session (one query, not two).
     "learners.account_sessions.AccountSessionAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Below CsrfViewMiddleware, which has parsed the form by then, and below the
+    # locale, the account and the messages, which the 400 page shows.
+    "config.middleware.RefuseNullCharacters",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Below CSPMiddleware, so that it loosens the admin's policy before it is written.
