@@ -269,7 +269,9 @@ def answers_from_form(
         elif kind == "ordering":
             positions = [data.get(f"{base}-{item['key']}", "") for item in question["items"]]
             expected = [str(n) for n in range(1, len(question["items"]) + 1)]
-            if sorted(positions) != expected:
+            # Compared as multisets of strings: sorting them as text puts "10"
+            # before "2", but the same way on both sides.
+            if sorted(positions) != sorted(expected):
                 errors[qid] = _("Give each item a different position.")
                 answer = None
             else:

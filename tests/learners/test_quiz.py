@@ -219,6 +219,39 @@ def test_an_incomplete_form_comes_back_with_an_error_summary_linking_to_the_fiel
     assert attempt.is_open
 
 
+def test_an_ordering_of_ten_items_or_more_is_accepted_when_every_position_is_used_once(
+    client, journey, camille
+):
+    services.enrol(camille, journey.track)
+    items = [f"Étape {n}" for n in range(1, 13)]
+    ordering = {**every_type()[-1], "items": items}
+    attempt = start(camille, set_quiz(journey.basics, [ordering]))
+    client.force_login(camille)
+
+    response = client.post(reverse("learners:quiz_take", args=[attempt.pk]), right_form(attempt))
+
+    assert response.status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.score == 100
+
+
+def test_an_ordering_using_a_position_twice_comes_back_with_an_error(client, journey, camille):
+    services.enrol(camille, journey.track)
+    ordering = {**every_type()[-1], "items": [f"Étape {n}" for n in range(1, 11)]}
+    attempt = start(camille, set_quiz(journey.basics, [ordering]))
+    client.force_login(camille)
+    form = right_form(attempt)
+    first, second = list(form)[:2]
+    form[second] = form[first]
+
+    response = client.post(reverse("learners:quiz_take", args=[attempt.pk]), form)
+
+    assert response.status_code == 400
+    assert "Donnez une position différente à chaque élément." in response.content.decode()
+    attempt.refresh_from_db()
+    assert attempt.is_open
+
+
 def test_the_result_page_follows_the_feedback_policy(client, quiz, camille):
     client.force_login(camille)
     quiz.quiz_feedback = "after_passing"
