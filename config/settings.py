@@ -173,6 +173,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 # that never comes); allauth's rate limits and django-axes bound enumeration.
 ACCOUNT_PREVENT_ENUMERATION = False
 ACCOUNT_SIGNUP_FORM_CLASS = "learners.forms.SignupProfileForm"
+ACCOUNT_ADAPTER = "learners.account_adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Campus Tiers-Lieux] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 if env_bool("ACCOUNT_RATE_LIMITS_OFF"):

@@ -44,6 +44,8 @@ HEADER_ALIASES = {
     "poste": "job_title",
 }
 NAME_MAX = 150
+# The invitation's and the account's column: validate_email alone accepts 320.
+EMAIL_MAX = 254
 
 
 @dataclass(frozen=True)
@@ -89,11 +91,17 @@ def rows_from_text(text: str) -> list[InviteRow]:
 def _decode(data: bytes) -> str:
     try:
         # utf-8-sig drops the byte order mark spreadsheets put in front.
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InvitationListRefused(
             [LineError(0, _("The file is not in UTF-8: save it as « CSV UTF-8 » and try again."))]
         ) from error
+    if "\x00" in text:
+        # A spreadsheet's binary format, not text: the database would refuse it later.
+        raise InvitationListRefused(
+            [LineError(0, _("The file is not a text CSV: save it as « CSV UTF-8 » and try again."))]
+        )
+    return text
 
 
 def rows_from_csv(data: bytes) -> list[InviteRow]:
@@ -115,8 +123,18 @@ def rows_from_csv(data: bytes) -> list[InviteRow]:
     errors: list[LineError] = []
     header: list[str] | None = None
     rows: list[InviteRow] = []
-    for cells in reader:
-        number = reader.line_num
+    try:
+        numbered = [(reader.line_num, cells) for cells in reader]
+    except csv.Error as error:  # a cell past the csv module's limit, a stray quote
+        raise InvitationListRefused(
+            [
+                LineError(
+                    reader.line_num,
+                    _("This line cannot be read: a cell is too long or badly quoted."),
+                )
+            ]
+        ) from error
+    for number, cells in numbered:
         if not any(cell.strip() for cell in cells):
             continue
         if header is None:
@@ -185,6 +203,14 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
             continue
         if not email:
             errors.append(LineError(row.line, _("Missing email address.")))
+            continue
+        if len(email) > EMAIL_MAX:
+            errors.append(
+                LineError(
+                    row.line,
+                    _("Email address too long (%(max)s characters at most).") % {"max": EMAIL_MAX},
+                )
+            )
             continue
         try:
             validate_email(email)

@@ -18,6 +18,8 @@ class AgentSignupForm(forms.Form):
     )
     email = forms.EmailField(
         label=_("Professional email address"),
+        # The column's length: Django's form field alone lets 320 characters through.
+        max_length=User._meta.get_field("email").max_length,
         help_text=_("We send a login code to it: no password to remember."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )

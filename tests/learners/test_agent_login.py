@@ -83,6 +83,8 @@ def test_a_known_agent_logs_in_again_by_code_without_a_password(client, sophie):
     [
         ({"email": "pas-une-adresse", "organisation": "ORG"}, "email"),
         ({"email": "sophie@example.org", "organisation": "ORG"}, "email"),
+        # Valid for Django's form field (320 characters), longer than the column (254).
+        ({"email": "a" * 250 + "@example.org", "organisation": "ORG"}, "email"),
         ({"full_name": "", "organisation": "ORG"}, "full_name"),
         ({}, "organisation"),  # neither chosen nor named
         ({"organisation": "999999"}, "organisation"),

@@ -44,6 +44,10 @@ def test_a_visitor_signs_up_and_receives_a_confirmation_email(client, db):
             "Vous devez saisir deux fois le même mot de passe.",
         ),
         ({"full_name": ""}, "Ce champ est obligatoire."),
+        (
+            {"email": "a" * 250 + "@example.org"},
+            "Cette adresse est trop longue (254 caractères au plus).",
+        ),
     ],
 )
 def test_a_bad_sign_up_gives_a_french_error_and_creates_nothing(
@@ -52,7 +56,8 @@ def test_a_bad_sign_up_gives_a_french_error_and_creates_nothing(
     response = client.post(SIGNUP_URL, signup_data(**overrides))
     assert response.status_code == 200
     assert french_error in response.content.decode()
-    assert not User.objects.filter(email__in=["nouvelle@example.org", "pas-une-adresse"]).exists()
+    tried = ["nouvelle@example.org", "pas-une-adresse", overrides.get("email", "")]
+    assert not User.objects.filter(email__in=tried).exists()
     assert mail.outbox == []
 
 
