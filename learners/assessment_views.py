@@ -201,9 +201,12 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
     )
     levels = list(Level.objects.filter(framework_id=submission.competence.block.framework_id))
     error = ""
+    decision = comment = None
+    level = None
     if request.method == "POST":
         decision = request.POST.get("decision")
         level = next((lv for lv in levels if str(lv.pk) == request.POST.get("level")), None)
+        comment = request.POST.get("comment", "").strip()
         if decision not in {"validated", "rework"}:
             error = _("Choose « validated » or « to be reworked ».")
         else:
@@ -213,17 +216,24 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
                     submission,
                     validated=decision == "validated",
                     level=level,
-                    comment=request.POST.get("comment", "").strip(),
+                    comment=comment,
                 )
             except assessments.AssessmentRefused as refusal:
                 error = str(refusal)
             else:
                 messages.success(request, _("Your grading has been recorded."))
                 return redirect("learners:grading_queue")
+    # A refused review comes back as the trainer left it: a long comment is not retyped.
     return render(
         request,
         "learners/quiz/grade.html",
-        {"submission": submission, "levels": levels, "error": error},
+        {
+            "submission": submission,
+            "levels": levels,
+            "error": error,
+            "decision_missing": bool(error) and decision not in {"validated", "rework"},
+            "chosen": {"decision": decision, "level": level, "comment": comment or ""},
+        },
         status=400 if error else 200,
     )
 

@@ -4,6 +4,7 @@ import io
 import zipfile
 
 import pytest
+from bs4 import BeautifulSoup
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -123,6 +124,29 @@ def test_validating_writes_the_rubric_level_and_tells_the_learner_once(
     client.force_login(camille)
     page = client.get(reverse("learners:dashboard")).content.decode()
     assert f'data-testid="submission-{answered.pk}" data-status="validated"' in page
+
+
+def test_a_review_without_a_decision_comes_back_as_the_trainer_left_it(
+    client, answered, karim, journey
+):
+    level = Level.objects.get(framework=journey.framework, rank=3)
+    client.force_login(karim)
+    comment = "Une analyse précise du lieu, à compléter par son modèle économique."
+
+    response = client.post(
+        reverse("learners:grade", args=[answered.pk]), {"level": level.pk, "comment": comment}
+    )
+
+    assert response.status_code == 400
+    page = BeautifulSoup(response.content, "html.parser")
+    assert page.select_one("#comment").text == comment
+    assert page.select_one(f"#level-{level.pk}").has_attr("checked")
+    decision = page.select_one("#decision-validated")
+    assert decision["aria-invalid"] == "true"
+    assert decision.find_parent("fieldset")["aria-describedby"] == "grade-error"
+    assert page.select_one("#error-summary a")["href"] == "#decision-validated"
+    answered.refresh_from_db()
+    assert answered.status == "pending"
 
 
 def test_asking_for_rework_writes_no_evidence(answered, karim, camille):
