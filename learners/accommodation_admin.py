@@ -55,6 +55,7 @@ class AccommodationEditView(EditView):
             status=self.form.instance.status,
             answer=self.form.instance.answer,
             by=self.request.user,
+            extra_time_percent=self.form.instance.extra_time_percent,
         )
         log(instance=request, action="wagtail.edit", user=self.request.user)
         return request
@@ -83,6 +84,7 @@ class AccommodationRequestViewSet(ModelViewSet):
             FieldPanel("need", read_only=True),
             FieldPanel("status"),
             FieldPanel("answer"),
+            FieldPanel("extra_time_percent"),
         ],
         base_form_class=AnswerForm,
     )

@@ -142,25 +142,40 @@ def enrol_with_request(
 
 
 def record_answer(
-    request: AccommodationRequest, *, status: str, answer: str, by: User
+    request: AccommodationRequest,
+    *,
+    status: str,
+    answer: str,
+    by: User,
+    extra_time_percent: int = 0,
 ) -> AccommodationRequest:
-    """Staff record where a request stands; the learner is mailed each new answer."""
+    """Staff record where a request stands, and the extra time it grants on timed
+    quizzes; the learner is mailed each new answer."""
     answer = (answer or "").strip()
     if status == AccommodationRequest.Status.ANSWERED and not answer:
         raise ValidationError(
             {"answer": _("Write the answer the learner will receive.")}, code="required"
         )
-    previous = AccommodationRequest.objects.filter(pk=request.pk).values("status", "answer").get()
+    previous = (
+        AccommodationRequest.objects.filter(pk=request.pk)
+        .values("status", "answer", "extra_time_percent")
+        .get()
+    )
     newly_answered = status == AccommodationRequest.Status.ANSWERED and (
-        previous["status"] != status or previous["answer"] != answer
+        previous["status"] != status
+        or previous["answer"] != answer
+        or previous["extra_time_percent"] != extra_time_percent
     )
     request.status, request.answer, request.handled_by = status, answer, by
+    request.extra_time_percent = extra_time_percent
     if newly_answered:
         request.answered_at = timezone.now()
     elif status != AccommodationRequest.Status.ANSWERED:
         request.answered_at = None
     with transaction.atomic():
-        request.save(update_fields=["status", "answer", "handled_by", "answered_at"])
+        request.save(
+            update_fields=["status", "answer", "extra_time_percent", "handled_by", "answered_at"]
+        )
         if newly_answered:
             _enqueue_mail(request, MAIL_ANSWER)
     return request

@@ -4,6 +4,7 @@ Scoring is `learners.scoring` (pure); this module draws, freezes, locks,
 stores and turns results into ledger evidence through `services.record_evidence`.
 """
 
+import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from courses.models import Block, Competence, Level, ModulePage, TrackPage
 from courses.models.pages import FeedbackPolicy
 from learners import activity, page_versions, scoring
 from learners.models import (
+    AccommodationRequest,
     Attempt,
     AttemptAnswer,
     Enrolment,
@@ -200,7 +202,7 @@ def start_attempt(
                 rng or random.SystemRandom(),
             )
             competences = [t.competence for t in module.targets.select_related("competence__block")]
-            limit = module.quiz_time_limit_minutes
+            limit = allowed_minutes(module, learner.pk, enrolment.track_id)
             return Attempt.objects.create(
                 learner=learner,
                 kind=Attempt.Kind.QUIZ,
@@ -216,6 +218,17 @@ def start_attempt(
         # Another request took this attempt number between our read and our write
         # (possible on SQLite, which has no row locks): it won, nothing to undo.
         raise AssessmentRefused(_("An attempt has just been started. Reload the page.")) from error
+
+
+def allowed_minutes(module: ModulePage, learner_id: int, track_id: int | None) -> int | None:
+    """The module's time limit for this learner: with the extra time an answered
+    accommodation request granted on the track (« tiers-temps »), rounded up to
+    the minute in the learner's favour; None: untimed."""
+    limit = module.quiz_time_limit_minutes
+    if not limit or track_id is None:
+        return limit or None
+    extra = AccommodationRequest.objects.extra_time_percent(learner_id, track_id)
+    return math.ceil(limit * (100 + extra) / 100)
 
 
 def _expire_if_late(attempt: Attempt, now: datetime) -> Attempt | None:

@@ -130,6 +130,7 @@ def accommodation_requests(user: User) -> list[dict[str, Any]]:
             "need": r.need,
             "status": r.status,
             "answer": r.answer,
+            "extra_time_percent": r.extra_time_percent,
             "requested_at": r.created_at,
             "answered_at": r.answered_at,
         }
@@ -210,6 +211,7 @@ CSV_COLUMNS = {
         "need",
         "status",
         "answer",
+        "extra_time_percent",
         "requested_at",
         "answered_at",
     ],

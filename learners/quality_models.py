@@ -17,6 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from courses.models import TrackPage
 from learners.session_models import TrainingSession
 
+# Twice the time at most (triple the limit): past that, a timed quiz is better
+# replaced by an untimed one, which the trainer sets on the module.
+MAX_EXTRA_TIME_PERCENT = 200
+
 
 def new_survey_token() -> str:
     return secrets.token_urlsafe(32)
@@ -220,6 +224,13 @@ class AccommodationRequestQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(status=AccommodationRequest.Status.ANSWERED)
 
+    def extra_time_percent(self, learner_id: int, track_id: int) -> int:
+        """The extra time granted to the learner on the track's timed quizzes (0: none)."""
+        granted = self.filter(
+            learner_id=learner_id, track_id=track_id, status=AccommodationRequest.Status.ANSWERED
+        ).aggregate(most=models.Max("extra_time_percent"))["most"]
+        return granted or 0
+
 
 class AccommodationRequest(models.Model):
     """A learner's request for an accommodation because of a disability (indicator 26).
@@ -257,6 +268,16 @@ class AccommodationRequest(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.NEW
     )
     answer = models.TextField(_("answer"), blank=True)
+    # The usual accommodation of a timed test; it applies once the request is answered.
+    extra_time_percent = models.PositiveSmallIntegerField(
+        _("extra time on timed quizzes (%)"),
+        default=0,
+        validators=[MaxValueValidator(MAX_EXTRA_TIME_PERCENT)],
+        help_text=_(
+            "Added to the time limit of every timed quiz of the track once the request is "
+            "answered: 33 for the usual « tiers-temps », 0 for none."
+        ),
+    )
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handled by"),

@@ -11,9 +11,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from learners import accommodations, exports, services
+from learners import accommodations, assessments, exports, services
 from learners.models import AccommodationRequest, Enrolment
 from tests.conftest import make_user
+from tests.learners.quiz_helpers import set_quiz, single
 
 NEED = "Des sous-titres pour les vidéos et un tiers-temps pour les quiz."
 
@@ -244,7 +245,12 @@ def test_staff_answer_a_request_and_the_learner_is_mailed(client, staff, request
     assert NEED in client.get(url).text
     with mails():
         response = client.post(
-            url, {"status": "answered", "answer": "Les vidéos seront sous-titrées."}
+            url,
+            {
+                "status": "answered",
+                "answer": "Les vidéos seront sous-titrées.",
+                "extra_time_percent": "0",
+            },
         )
     assert response.status_code == 302
     waiting.refresh_from_db()
@@ -261,7 +267,7 @@ def test_marking_a_request_in_progress_mails_nobody(client, staff, requests_, ma
     with mails():
         client.post(
             reverse("learners_accommodation:edit", args=[waiting.pk]),
-            {"status": "in_progress", "answer": ""},
+            {"status": "in_progress", "answer": "", "extra_time_percent": "0"},
         )
     waiting.refresh_from_db()
     assert (waiting.status, waiting.handled_by, waiting.answered_at) == ("in_progress", staff, None)
@@ -273,7 +279,7 @@ def test_an_answer_cannot_be_empty(client, staff, requests_):
     client.force_login(staff)
     response = client.post(
         reverse("learners_accommodation:edit", args=[waiting.pk]),
-        {"status": "answered", "answer": "  "},
+        {"status": "answered", "answer": "  ", "extra_time_percent": "0"},
     )
     assert response.status_code == 200
     assert "answer" in response.context["form"].errors
@@ -287,7 +293,7 @@ def test_nobody_but_staff_answers_a_request(client, requests_, persona, request)
     client.force_login(request.getfixturevalue(persona))
     url = reverse("learners_accommodation:edit", args=[waiting.pk])
     assert client.get(url).status_code == 302
-    client.post(url, {"status": "answered", "answer": "Forgé."})
+    client.post(url, {"status": "answered", "answer": "Forgé.", "extra_time_percent": "0"})
     waiting.refresh_from_db()
     assert (waiting.status, waiting.answer) == ("new", "")
 
@@ -414,3 +420,63 @@ def test_requests_older_than_an_hour_no_longer_count(journey, camille):
     assert AccommodationRequest.objects.filter(learner=camille).count() == (
         accommodations.MAX_REQUESTS_PER_HOUR + 1
     )
+
+
+# --- Extra time on timed quizzes (« tiers-temps ») ---------------------------------------
+
+
+@pytest.fixture
+def timed_quiz(journey, camille):
+    """Camille follows the track; its basics module has a 30-minute quiz."""
+    services.enrol(camille, journey.track)
+    return set_quiz(journey.basics, [single()], time_limit_minutes=30)
+
+
+def test_staff_grant_extra_time_and_camilles_timed_quiz_gives_it_to_her(
+    client, staff, journey, camille, timed_quiz, mails
+):
+    waiting = AccommodationRequest.objects.create(learner=camille, track=journey.track, need=NEED)
+    client.force_login(staff)
+    with mails():
+        client.post(
+            reverse("learners_accommodation:edit", args=[waiting.pk]),
+            {"status": "answered", "answer": "Tiers-temps accordé.", "extra_time_percent": "33"},
+        )
+    (sent,) = mail.outbox
+    assert "Temps supplémentaire sur les quiz chronométrés : 33 %." in sent.body
+
+    attempt = assessments.start_attempt(camille, timed_quiz)
+
+    assert attempt.deadline - attempt.started_at == timedelta(minutes=40)  # 39.9, rounded up
+    client.force_login(camille)
+    rules = client.get(reverse("learners:quiz_start", args=[timed_quiz.pk])).text
+    assert "40 minutes" in rules and "temps supplémentaire qui vous a été accordé" in rules
+
+
+def test_extra_time_counts_only_once_answered_and_only_on_its_track(
+    journey, camille, dominique, timed_quiz
+):
+    AccommodationRequest.objects.create(
+        learner=camille, track=journey.track, need=NEED, extra_time_percent=50
+    )
+    _answered(camille, journey.other_track, extra_time_percent=100)
+    _answered(dominique, journey.track, extra_time_percent=100)
+
+    attempt = assessments.start_attempt(camille, timed_quiz)
+
+    assert attempt.deadline - attempt.started_at == timedelta(minutes=30)
+
+
+def test_more_than_twice_the_time_is_refused_with_a_french_message(client, staff, requests_):
+    waiting, _ = requests_
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("learners_accommodation:edit", args=[waiting.pk]),
+        {"status": "answered", "answer": "Tout le temps voulu.", "extra_time_percent": "500"},
+    )
+
+    assert response.status_code == 200
+    assert "inférieure ou égale à 200" in response.text
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.extra_time_percent) == ("new", 0)
