@@ -1,6 +1,7 @@
 """Operations on a learner's journey: enrol, progress, competence ledger, erasure."""
 
 import uuid
+from datetime import timedelta
 from functools import partial
 
 from allauth.account.models import EmailAddress
@@ -244,6 +245,10 @@ def _announce_levels(learner: User, changed: dict[int, int]) -> None:
         )
 
 
+# The same validation sent again within this time is the same act, not a second one.
+REPEATED_OBSERVATION_WINDOW = timedelta(minutes=10)
+
+
 def record_observation(
     trainer: User, learner: User, competence: Competence, level: Level, comment: str
 ) -> LedgerEntry:
@@ -253,15 +258,32 @@ def record_observation(
     modules = trainer_modules_for(trainer, learner)
     if not trainer_competences(trainer, modules).filter(pk=competence.pk).exists():
         raise PermissionError("None of the trainer's modules followed by the learner targets it.")
-    return record_evidence(
-        learner,
-        competence,
-        level,
-        LedgerEntry.Source.TRAINER,
-        validated_by=trainer,
-        source_reference="observation",
-        comment=comment,
-    )
+    with transaction.atomic():
+        # The ledger is append-only: a form sent twice (a double click, a replayed
+        # POST) must not leave two validations that can never be removed. Under the
+        # learner's lock, so that two concurrent sends cannot both miss each other.
+        list(User.objects.select_for_update().filter(pk=learner.pk).values_list("pk"))
+        same = LedgerEntry.objects.filter(
+            learner=learner,
+            competence=competence,
+            level=level,
+            source=LedgerEntry.Source.TRAINER,
+            validated_by=trainer,
+            source_reference="observation",
+            comment=comment,
+            recorded_at__gte=timezone.now() - REPEATED_OBSERVATION_WINDOW,
+        ).first()
+        if same is not None:
+            return same
+        return record_evidence(
+            learner,
+            competence,
+            level,
+            LedgerEntry.Source.TRAINER,
+            validated_by=trainer,
+            source_reference="observation",
+            comment=comment,
+        )
 
 
 # --- RGPD ------------------------------------------------------------------------

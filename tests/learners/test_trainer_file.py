@@ -1,6 +1,9 @@
 """A trainer sees the learners of their own modules, and records validations by observation."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from learners import services
 from learners.models import LedgerEntry
@@ -79,6 +82,28 @@ def test_karim_records_a_validation_by_observation_under_his_name(
     assert entry.level.rank == 2
     html = client.get(f"/moi/apprenants/{camille_in_track.pk}/").content.decode()
     assert "Karim Benali" in html
+
+
+def test_the_same_validation_sent_twice_is_recorded_once_and_a_later_one_again(
+    client, karim, camille_in_track, journey, monkeypatch
+):
+    framework = journey.framework
+    client.force_login(karim)
+    data = {
+        "competence": competence(framework, "B1.2").pk,
+        "level": level(framework, 2).pk,
+        "comment": "A animé la réunion de rentrée des résidents.",
+    }
+    url = f"/moi/apprenants/{camille_in_track.pk}/"
+
+    assert client.post(url, data).status_code == 302
+    assert client.post(url, data).status_code == 302  # a double click
+    assert LedgerEntry.objects.count() == 1
+
+    an_hour_later = timezone.now() + timedelta(hours=1)
+    monkeypatch.setattr(timezone, "now", lambda: an_hour_later)
+    client.post(url, data)  # the same observation made again, an hour later
+    assert LedgerEntry.objects.count() == 2
 
 
 @pytest.mark.parametrize(
