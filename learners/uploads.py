@@ -54,13 +54,19 @@ class CheckedUpload:
     extension: str
 
 
+MIMETYPE_BYTES = 100
+
+
 def _office_type(upload: UploadedFile) -> CheckedUpload | None:
     upload.seek(0)
     try:
         with zipfile.ZipFile(upload) as archive:
             names = set(archive.namelist())
             if "mimetype" in names:
-                declared = archive.read("mimetype").decode("ascii", "replace").strip()
+                # A few bytes only: the entry may be a 10 MB file that inflates to
+                # gigabytes (a zip bomb), and the longest type named is 46 bytes.
+                with archive.open("mimetype") as entry:
+                    declared = entry.read(MIMETYPE_BYTES).decode("ascii", "replace").strip()
                 if declared in OPENDOCUMENT_TYPES:
                     return CheckedUpload(declared, OPENDOCUMENT_TYPES[declared])
             if "[Content_Types].xml" in names:

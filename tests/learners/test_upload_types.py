@@ -1,6 +1,7 @@
 """Every evidence type the upload field announces is accepted, judged from real bytes."""
 
 import io
+import tracemalloc
 import zipfile
 
 import pytest
@@ -81,6 +82,28 @@ def test_the_type_comes_from_the_bytes_not_the_name():
 def test_zip_containers_that_are_not_an_accepted_office_document_are_refused(content):
     with pytest.raises(UploadRefused):
         check_upload(upload("document.odt", content))
+
+
+def test_a_zip_bomb_posing_as_an_opendocument_is_refused_without_being_inflated():
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("mimetype", "w") as entry,
+    ):
+        entry.write(ODT.encode())
+        for _ in range(100):
+            entry.write(bytes(1024 * 1024))  # 100 MB of zeros, some 100 KB compressed
+    assert len(buffer.getvalue()) < 1024 * 1024
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(UploadRefused):
+            check_upload(upload("compte-rendu.odt", buffer.getvalue()))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 5 * 1024 * 1024
 
 
 def test_an_open_answer_keeps_an_attached_spreadsheet_as_what_it_is(client, journey, camille):
