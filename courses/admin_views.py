@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.fields import InvalidJSONInput
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from courses.frameworks_io import FrameworkFileError, parse_file
+from courses.frameworks_io import FrameworkFileError, parse_file, unstorable
 from courses.models import Framework
 from courses.services import import_frameworks, new_version
 
@@ -45,6 +46,60 @@ class FrameworkUploadForm(forms.Form):
                 _("The file is larger than %(size)s MB.") % {"size": MAX_UPLOAD_BYTES // 2**20}
             )
         return upload
+
+
+class TextListField(forms.JSONField):
+    """A framework's `sources` or `specialisations`: a JSON list of non-empty texts.
+
+    Any JSON would do for the model, but the export writes these as lists and the
+    page lists them item by item: "text" would show as four letters.
+    """
+
+    default_error_messages = {
+        "not_a_list": gettext_lazy(
+            'Enter a list of texts in JSON, for example ["first", "second"].'
+        ),
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return []  # the column is not nullable: blank means no item
+        try:
+            return super().to_python(value)
+        except (ValueError, RecursionError):
+            # json.loads refuses integers of more than 4,300 digits (a ValueError that is
+            # not a JSONDecodeError) and recurses on deep nesting: both are bad input.
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except (ValueError, RecursionError):
+            return InvalidJSONInput(data)
+
+    def validate(self, value):
+        super().validate(value)
+        if not isinstance(value, list):
+            raise ValidationError(self.error_messages["not_a_list"], code="not_a_list")
+        errors = []
+        for number, item in enumerate(value, start=1):
+            if not isinstance(item, str) or not item.strip():
+                problem = _("Expected non-empty text.")
+            else:
+                problem = unstorable(item)
+            if problem:
+                errors.append(
+                    ValidationError(
+                        _("Item %(number)s: %(problem)s") % {"number": number, "problem": problem},
+                        code="invalid_item",
+                    )
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self, value):
+        # Trimmed as the import trims them, so that both store the same list.
+        return [item.strip() for item in super().clean(value)]
 
 
 class NewVersionForm(forms.Form):

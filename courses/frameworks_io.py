@@ -51,6 +51,9 @@ FRAMEWORK_KEYS = {
 LEVEL_KEYS = {"rank", "code", "label", "descriptor"}
 BLOCK_KEYS = {"code", "title", "description", "competences"}
 COMPETENCE_KEYS = {"code", "title", "description", "external_uri"}
+# Block and competence `order` and level `rank` are small integers in the database
+# (PostgreSQL smallint): a longer list would fail while writing, not while checking.
+MAX_ITEMS = 32767
 # What the CSV cannot carry and takes from a stored version of the framework.
 CSV_INHERITED_KEYS = [
     "kind",
@@ -123,6 +126,15 @@ def parse_json(text: str) -> list[dict[str, Any]]:
                 )
             ]
         ) from None
+    except ValueError:
+        # Python refuses to convert integers of more than 4,300 digits (int_max_str_digits).
+        raise FrameworkFileError(
+            [Problem("", _("Unreadable JSON: a number has too many digits."))]
+        ) from None
+    except RecursionError:
+        raise FrameworkFileError(
+            [Problem("", _("Unreadable JSON: lists or objects are nested too deeply."))]
+        ) from None
     items, prefix = (raw, "[{}]") if isinstance(raw, list) else ([raw], "")
     problems: list[Problem] = []
     frameworks = [
@@ -166,6 +178,9 @@ def _json_framework(raw: Any, path: str, problems: list[Problem]) -> dict[str, A
         "specialisations": _text_list(raw, "specialisations", path, problems),
     }
     levels = _list(raw, "levels", path, problems, required=True)
+    if len(levels) > MAX_ITEMS:
+        problems.append(_too_many("levels", "levels", _path(path, "levels")))
+        levels = []
     for index, level in enumerate(levels):
         level_path = _path(path, f"levels[{index}]")
         if not _expect_object(level, level_path, problems):
@@ -183,7 +198,7 @@ def _json_framework(raw: Any, path: str, problems: list[Problem]) -> dict[str, A
         )
     if levels:
         _check_levels(data["levels"], lambda index: _path(path, f"levels[{index}]"), problems)
-    elif isinstance(raw.get("levels"), list):
+    elif isinstance(raw.get("levels"), list) and not raw["levels"]:
         problems.append(
             Problem("levels", _("At least one level is required."), path=_path(path, "levels"))
         )
@@ -192,7 +207,11 @@ def _json_framework(raw: Any, path: str, problems: list[Problem]) -> dict[str, A
     )
 
     competence_paths: list[tuple[str, str]] = []
-    for block_index, block in enumerate(_list(raw, "blocks", path, problems, required=True)):
+    blocks = _list(raw, "blocks", path, problems, required=True)
+    if len(blocks) > MAX_ITEMS:
+        problems.append(_too_many("blocks", "blocks", _path(path, "blocks")))
+        blocks = []
+    for block_index, block in enumerate(blocks):
         block_path = _path(path, f"blocks[{block_index}]")
         if not _expect_object(block, block_path, problems):
             continue
@@ -203,7 +222,13 @@ def _json_framework(raw: Any, path: str, problems: list[Problem]) -> dict[str, A
             "description": _text(block, "description", Block, block_path, problems, required=False),
             "competences": [],
         }
-        for index, competence in enumerate(_list(block, "competences", block_path, problems)):
+        competences = _list(block, "competences", block_path, problems)
+        if len(competences) > MAX_ITEMS:
+            problems.append(
+                _too_many("competences", "competences", _path(block_path, "competences"))
+            )
+            competences = []
+        for index, competence in enumerate(competences):
             competence_path = _path(block_path, f"competences[{index}]")
             if not _expect_object(competence, competence_path, problems):
                 continue
@@ -252,6 +277,30 @@ def _json_framework(raw: Any, path: str, problems: list[Problem]) -> dict[str, A
     return data
 
 
+def _too_many(kind: str, field: str, path: str = "", line: int | None = None) -> Problem:
+    message = {
+        "levels": _("A framework may have at most %(max)s levels."),
+        "blocks": _("A framework may have at most %(max)s blocks."),
+        "competences": _("A block may have at most %(max)s competences."),
+    }[kind]
+    return Problem(field, message % {"max": MAX_ITEMS}, path=path, line=line)
+
+
+def unstorable(value: str) -> str | None:
+    """Why the database cannot store the text `value`, or None when it can."""
+    # PostgreSQL refuses NUL in text and JSON; a lone surrogate ("\ud800" in JSON)
+    # is not UTF-8 at all. Either would fail while writing, as a 500.
+    if "\x00" in value:
+        return _("This text contains a NUL character, which cannot be stored.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _(
+            "This text contains an invalid character (a lone surrogate), which cannot be stored."
+        )
+    return None
+
+
 def _path(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix and not name.startswith("[") else f"{prefix}{name}"
 
@@ -297,6 +346,9 @@ def _check_text(
         problems.append(Problem(name, _("Expected text."), path=where))
         return ""
     value = value.strip()
+    if reason := unstorable(value):
+        problems.append(Problem(name, reason, path=where))
+        return value
     for message in _field_errors(model, name, value):
         problems.append(Problem(name, message, path=where))
     return value
@@ -319,6 +371,8 @@ def _text_list(raw: dict, name: str, path: str, problems: list[Problem]) -> list
             problems.append(
                 Problem(name, _("Expected non-empty text."), path=_path(path, f"{name}[{index}]"))
             )
+        elif reason := unstorable(value):
+            problems.append(Problem(name, reason, path=_path(path, f"{name}[{index}]")))
         else:
             result.append(value.strip())
     return result
@@ -461,6 +515,9 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
         block_description = check("block_description", Block, "description", required=False)
         block_entry = blocks.get((code, version, block_code))
         if block_entry is None:
+            # Said once, on the first block too many: the following ones would repeat it.
+            if len(framework["blocks"]) == MAX_ITEMS:
+                problems.append(_too_many("blocks", "block_code", line=line))
             block = {"code": block_code, "title": block_title, "description": block_description}
             block["competences"] = []
             framework["blocks"].append(block)
@@ -504,6 +561,8 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
             )
         elif competence_code:
             competences[(code, version, competence_code)] = line
+        if len(block["competences"]) == MAX_ITEMS:
+            problems.append(_too_many("competences", "competence_code", line=line))
         block["competences"].append(competence)
 
     if not frameworks and not problems:
@@ -530,6 +589,9 @@ def _cell(
         if required:
             problems.append(Problem(column, _("This field is required."), line=line))
         return ""
+    if reason := unstorable(value):
+        problems.append(Problem(column, reason, line=line))
+        return value
     problems.extend(Problem(column, m, line=line) for m in _field_errors(model, field, value))
     return value
 

@@ -1,15 +1,19 @@
 """Operations on frameworks and the page tree."""
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import DataError, IntegrityError, models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from courses.frameworks_io import FrameworkFileError, Problem
+from courses.frameworks_io import MAX_ITEMS, FrameworkFileError, Problem
 from courses.models import Block, Competence, CompetenceCrosswalk, Framework, Level
+
+logger = logging.getLogger(__name__)
 
 CREATE, UPDATE, KEEP = "create", "update", "keep"
 KINDS = ["framework", "level", "block", "competence", "crosswalk"]
@@ -67,18 +71,81 @@ def import_frameworks(frameworks: list[dict[str, Any]], *, dry_run: bool = False
     try:
         with transaction.atomic():
             for data in frameworks:
-                import_framework_data(data, report)
+                label = f"{data['code']} {data['version']}"
+                try:
+                    import_framework_data(data, report)
+                except (IntegrityError, DataError) as error:
+                    # Checks on the file cannot see every clash with stored rows (nor a
+                    # concurrent import): the database has the last word. Raised inside
+                    # the transaction, so that the frameworks before are rolled back too.
+                    constraint = (
+                        _constraint_name(error) if isinstance(error, IntegrityError) else ""
+                    )
+                    logger.warning(
+                        "Import of framework %s refused by the database (%s): %s",
+                        label,
+                        constraint or type(error).__name__,
+                        error,
+                    )
+                    raise FrameworkFileError(
+                        [_database_problem(error, constraint, label)]
+                    ) from None
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
-    except IntegrityError as error:
-        # Checks on the file cannot see every clash with stored rows (a level code
-        # kept at another rank, for instance): the database has the last word.
-        raise FrameworkFileError(
-            [Problem("", _("The file clashes with stored data: %(error)s") % {"error": error})]
-        ) from None
     return report
+
+
+# The database's own messages are English and name tables: people read these instead.
+CONSTRAINT_MESSAGES = {
+    "framework_code_version_unique": gettext_lazy(
+        "Framework %(framework)s was created by someone else meanwhile: upload the file again."
+    ),
+    "level_rank_unique": gettext_lazy(
+        "Two levels of framework %(framework)s would have the same rank."
+    ),
+    "level_code_unique": gettext_lazy(
+        "Two levels of framework %(framework)s would have the same code."
+    ),
+    "block_code_unique": gettext_lazy(
+        "Two blocks of framework %(framework)s would have the same code."
+    ),
+    "competence_code_unique": gettext_lazy(
+        "Two competences of one block of framework %(framework)s would have the same code."
+    ),
+}
+CONSTRAINT_MODELS = (Framework, Level, Block, Competence, CompetenceCrosswalk)
+
+
+def _database_problem(error: IntegrityError | DataError, constraint: str, label: str) -> Problem:
+    if isinstance(error, DataError):
+        message = _(
+            "A value of framework %(framework)s cannot be stored (too long, too large or with "
+            "a character the database refuses): nothing was imported."
+        )
+    else:
+        message = CONSTRAINT_MESSAGES.get(constraint) or _(
+            "Framework %(framework)s clashes with stored data: nothing was imported."
+        )
+    return Problem("", str(message) % {"framework": label})
+
+
+def _constraint_name(error: IntegrityError) -> str:
+    """The name of the constraint `error` is about, or "" when it cannot be told."""
+    # PostgreSQL names it; SQLite names the columns ("UNIQUE constraint failed: t.a, t.b").
+    diag = getattr(error.__cause__, "diag", None)
+    if name := getattr(diag, "constraint_name", None):
+        return name
+    columns = str(error).partition(":")[2].strip()
+    for model in CONSTRAINT_MODELS:
+        table = model._meta.db_table
+        for constraint in model._meta.constraints:
+            names = getattr(constraint, "fields", ())
+            spelt = ", ".join(f"{table}.{model._meta.get_field(f).column}" for f in names)
+            if constraint.name in str(error) or (names and columns == spelt):
+                return constraint.name
+    return ""
 
 
 @transaction.atomic
@@ -119,6 +186,7 @@ def import_framework_data(
 
     if "levels" in data:
         stored = {level.code: level for level in framework.levels.all()}
+        _make_room_for_ranks(label, stored, data["levels"])
         for level_data in data["levels"]:
             _save(
                 report,
@@ -172,6 +240,49 @@ def import_framework_data(
         for crosswalk in declare_identity_crosswalks(framework.previous_version, framework):
             report.changes.append(Change(CREATE, "crosswalk", label, str(crosswalk)))
     return framework, len(report.of(CREATE)) + len(report.of(UPDATE)) > before
+
+
+def _make_room_for_ranks(label: str, stored: dict[str, Level], levels: list[dict]) -> None:
+    """Park the stored levels that change rank on spare ranks before any takes its new one.
+
+    Ranks are unique per framework and checked row by row: swapping L1 and L2 in
+    place would clash on the first write. The stored objects keep their old rank
+    in memory, so the second pass still sees (and reports) the change.
+    """
+    final = {level["code"]: int(level["rank"]) for level in levels}
+    kept = [level for code, level in stored.items() if code not in final]
+    if taken := [level for level in kept if level.rank in set(final.values())]:
+        # A level the file leaves out is kept, rank included: it cannot be moved aside.
+        raise FrameworkFileError(
+            [
+                Problem(
+                    "levels",
+                    _(
+                        "Framework %(framework)s: level %(code)s is stored at rank %(rank)s and "
+                        "is not in the file, so no other level can take that rank."
+                    )
+                    % {"framework": label, "code": level.code, "rank": level.rank},
+                )
+                for level in taken
+            ]
+        )
+    moving = [
+        level for code, level in stored.items() if code in final and final[code] != level.rank
+    ]
+    used = {level.rank for level in stored.values()} | set(final.values())
+    spare = (rank for rank in range(MAX_ITEMS, -1, -1) if rank not in used)
+    for level in moving:
+        rank = next(spare, None)
+        if rank is None:
+            raise FrameworkFileError(
+                [
+                    Problem(
+                        "levels",
+                        _("A framework may have at most %(max)s levels.") % {"max": MAX_ITEMS},
+                    )
+                ]
+            )
+        Level.objects.filter(pk=level.pk).update(rank=rank)
 
 
 def _assign(obj: models.Model, values: dict[str, Any]) -> tuple[str, ...]:

@@ -57,6 +57,11 @@ class FrameworkViewSet(ModelViewSet):
         "specialisations",
     ]
 
+    def formfield_for_dbfield(self, db_field, **kwargs):
+        if db_field.name in {"sources", "specialisations"}:
+            kwargs["form_class"] = admin_views.TextListField
+        return super().formfield_for_dbfield(db_field, **kwargs)
+
 
 class LevelViewSet(ModelViewSet):
     name = "levels"

@@ -45,6 +45,8 @@ def results_menu_item() -> MenuItem:
 
 # --- Improvement log -------------------------------------------------------------------
 
+MAX_ID = 2**63 - 1  # a bigint, as ids are in PostgreSQL and SQLite
+
 
 class StaffPermissionPolicy(ModelPermissionPolicy):
     """The log is the operating team's: model permissions, and being staff."""
@@ -88,10 +90,15 @@ class ImprovementActionCreateView(CreateView):
 
     def get_initial(self):
         initial = super().get_initial()
-        for name in ("track", "session", "source"):
+        for name in ("track", "session"):
             value = self.request.GET.get(name, "")
-            if value:
+            # The select looks the value up while rendering: "abc" or an integer past
+            # what the id column holds made the page a 500. A bad link prefills nothing.
+            if value.isascii() and value.isdigit() and int(value) <= MAX_ID:
                 initial[name] = value
+        source = self.request.GET.get("source", "")
+        if source in ImprovementAction.Source.values:
+            initial["source"] = source
         return initial
 
     def get_initial_form_instance(self):

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,104 @@ def test_the_admin_refuses_a_competence_code_used_elsewhere_in_the_framework(cli
     assert response.status_code == 200
     assert response.context["form"].errors["code"]
     assert Competence.objects.filter(code="B1.1").count() == 1
+
+
+def _edit_framework(client, framework, **changes):
+    data = {
+        "code": framework.code,
+        "version": framework.version,
+        "title": framework.title,
+        "status": framework.status,
+        "kind": "",
+        "awarding_body": "",
+        "note": "",
+        "target_level_rank": framework.target_level_rank,
+        "previous_version": "",
+        "sources": "[]",
+        "specialisations": "[]",
+        **changes,
+    }
+    return client.post(reverse("courses_framework:edit", args=[framework.pk]), data)
+
+
+@pytest.mark.parametrize("field", ["sources", "specialisations"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        '{"x": 1}',
+        '"text"',
+        "3",
+        '["ok", ""]',
+        '["ok", 2]',
+        '["avec \\u0000 NUL"]',
+        "[" + "9" * 5000 + "]",
+        "[" * 10_000,
+    ],
+    ids=["object", "text", "number", "empty", "number item", "NUL", "huge number", "deep"],
+)
+def test_the_framework_form_refuses_sources_that_are_not_a_list_of_texts(
+    client, staff, field, value
+):
+    framework = make_framework()
+    client.force_login(staff)
+
+    response = _edit_framework(client, framework, **{field: value})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors[field]
+    framework.refresh_from_db()
+    assert (framework.sources, framework.specialisations) == ([], [])
+
+
+def test_the_framework_form_keeps_a_list_of_texts_trimmed(client, staff):
+    framework = make_framework()
+    client.force_login(staff)
+
+    response = _edit_framework(
+        client, framework, sources='[" France compétences "]', specialisations='["Animation"]'
+    )
+
+    assert response.status_code == 302
+    framework.refresh_from_db()
+    assert (framework.sources, framework.specialisations) == (
+        ["France compétences"],
+        ["Animation"],
+    )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        RS5142.read_text().replace('"title": "Piloter', '"title": "\\u0000Piloter', 1),
+        '{"code": "RS5142", "target_level": ' + "9" * 5000 + "}",
+        "[" * 100_000,
+    ],
+    ids=["NUL", "5000-digit number", "deep nesting"],
+)
+def test_a_file_the_database_or_python_would_choke_on_is_listed_as_a_problem(
+    client, staff, content
+):
+    client.force_login(staff)
+
+    response = client.post(IMPORT_URL, upload("rs5142.json", content.encode()))
+
+    assert response.status_code == 200
+    assert len(response.context["problems"]) == 1
+    assert "payload" not in response.context
+    assert not Framework.objects.exists()
+
+
+def test_staff_apply_a_file_that_swaps_two_levels(client, staff):
+    client.force_login(staff)
+    client.post(IMPORT_URL, {"payload": _payload("rs5142.json", RS5142.read_text())})
+    data = json.loads(RS5142.read_text())
+    first, second = data["levels"][:2]
+    first["rank"], second["rank"] = 2, 1
+    data["levels"][:2] = [second, first]
+
+    preview = client.post(IMPORT_URL, upload("rs5142.json", json.dumps(data).encode()))
+    response = client.post(IMPORT_URL, {"payload": preview.context["payload"]})
+
+    assert response.status_code == 302
+    framework = Framework.objects.get(code="RS5142")
+    assert list(framework.levels.values_list("code", flat=True)[:2]) == ["appliquer", "decouvrir"]

@@ -398,3 +398,186 @@ def test_an_import_of_a_file_listing_two_frameworks_is_all_or_nothing(db):
         "[1].blocks[0].competences[0].external_uri"
     ]
     assert not Framework.objects.exists()
+
+
+# Files that the database would refuse, or that Python cannot read ---------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "title",
+        "sources[1]",
+        "levels[0].label",
+        "blocks[0].description",
+        "blocks[1].competences[0].title",
+        "specialisations[0]",
+    ],
+)
+def test_a_nul_character_in_any_text_of_a_json_file_is_refused_at_its_path(db, path):
+    data = rs5142()
+    data["specialisations"] = ["Animation"]
+    data["blocks"][0]["description"] = "Un bloc"
+    *parents, last = path.replace("[", ".").replace("]", "").split(".")
+    parent = data
+    for key in parents:
+        parent = parent[int(key)] if key.isdigit() else parent[key]
+    key = int(last) if last.isdigit() else last
+    parent[key] = parent[key][:4] + "\x00" + parent[key][4:]
+
+    with pytest.raises(FrameworkFileError) as error:
+        import_text("rs5142.json", json.dumps(data))
+
+    assert [problem.path for problem in error.value.problems] == [path]
+    assert not Framework.objects.exists()
+
+
+def test_a_lone_surrogate_escaped_in_a_json_file_is_refused_at_its_path(db):
+    data = rs5142()
+    data["title"] = "Piloter \ud800 un tiers-lieu"
+
+    with pytest.raises(FrameworkFileError) as error:
+        import_text("rs5142.json", json.dumps(data))
+
+    assert [problem.path for problem in error.value.problems] == ["title"]
+    assert not Framework.objects.exists()
+
+
+def test_a_nul_character_in_a_csv_cell_is_refused_with_its_line_and_column(db):
+    import_text("rs5142.json", RS5142.read_text(encoding="utf-8"))
+    before = database_snapshot()
+    text = CSV_HEADER + (
+        "RS5142,2025,Piloter un tiers-lieu,B1,Positionnement,B1.1,Principes,,\n"
+        "RS5142,2025,Piloter un tiers-lieu,B1,Positionnement,B1.2,Cadre,Avec\x00NUL,\n"
+    )
+
+    with pytest.raises(FrameworkFileError) as error:
+        import_text("rs5142.csv", text)
+
+    assert [(p.line, p.field) for p in error.value.problems] == [(3, "competence_description")]
+    assert database_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"code": "X", "target_level": ' + "9" * 5000 + "}", "[" * 100_000],
+    ids=["5000-digit number", "deep nesting"],
+)
+def test_a_json_file_python_cannot_read_is_reported_unreadable(db, text):
+    with pytest.raises(FrameworkFileError) as error:
+        parse_file("huge.json", text.encode())
+    [problem] = error.value.problems
+    assert "JSON" in problem.message
+
+
+@pytest.mark.parametrize("kind", ["levels", "blocks", "competences"])
+def test_more_levels_blocks_or_competences_than_their_rank_column_holds_are_refused(db, kind):
+    data = rs5142()
+    many = 32_768
+    if kind == "levels":
+        data["levels"] = [
+            {"rank": rank, "code": f"N{rank}", "label": f"Niveau {rank}"}
+            for rank in range(1, many + 1)
+        ]
+        where = "levels"
+    elif kind == "blocks":
+        data["blocks"] = [{"code": f"B{n}", "title": "Bloc"} for n in range(many)]
+        where = "blocks"
+    else:
+        data["blocks"][0]["competences"] = [
+            {"code": f"C{n}", "title": "Compétence"} for n in range(many)
+        ]
+        where = "blocks[0].competences"
+
+    with pytest.raises(FrameworkFileError) as error:
+        parse_json(json.dumps(data))
+
+    assert [problem.path for problem in error.value.problems] == [where]
+    assert "32767" in error.value.problems[0].message
+
+
+def test_a_csv_with_more_competences_in_a_block_than_the_order_column_holds_is_refused(db):
+    import_text("rs5142.json", RS5142.read_text(encoding="utf-8"))
+    rows = "".join(
+        f"RS5142,2025,Piloter un tiers-lieu,B1,Positionnement,C{n},Compétence,,\n"
+        for n in range(32_768)
+    )
+
+    with pytest.raises(FrameworkFileError) as error:
+        parse_csv(CSV_HEADER + rows)
+
+    assert [(p.line, p.field) for p in error.value.problems] == [(32_769, "competence_code")]
+
+
+def test_a_reimport_where_two_levels_swap_ranks_imports(db):
+    import_text("rs5142.json", RS5142.read_text(encoding="utf-8"))
+    data = rs5142()
+    first, second = data["levels"][:2]
+    first["rank"], second["rank"] = 2, 1
+    data["levels"][:2] = [second, first]
+
+    report = import_frameworks([data])
+
+    framework = Framework.objects.get(code="RS5142")
+    assert list(framework.levels.values_list("rank", "code")) == [
+        (1, "appliquer"),
+        (2, "decouvrir"),
+        (3, "maitriser"),
+        (4, "transmettre"),
+    ]
+    assert {(c.code, c.fields) for c in report.of("update")} == {
+        ("decouvrir", ("rank",)),
+        ("appliquer", ("rank",)),
+    }
+
+
+def test_a_level_left_out_of_the_file_that_keeps_a_rank_is_named_in_french_words(db):
+    import_text("rs5142.json", RS5142.read_text(encoding="utf-8"))
+    before = database_snapshot()
+    data = rs5142()
+    data["levels"][0]["code"] = "explorer"  # "decouvrir" stays stored at rank 1
+
+    with pytest.raises(FrameworkFileError) as error:
+        import_frameworks([data])
+
+    [problem] = error.value.problems
+    assert "decouvrir" in problem.message
+    assert "constraint" not in str(problem).lower()
+    assert database_snapshot() == before
+
+
+def test_a_clash_the_database_finds_is_worded_for_people_not_copied_from_the_database(db, caplog):
+    import_text("rs5142.json", RS5142.read_text(encoding="utf-8"))
+    # A duplicate code in another block, as only a direct database write can make it:
+    # the import moves the one it finds into B1, where the other B1.1 already is.
+    Competence.objects.create(block=Block.objects.get(code="B2"), code="B1.1", title="Doublon")
+    before = database_snapshot()
+
+    with pytest.raises(FrameworkFileError) as error:
+        import_frameworks([rs5142()])
+
+    [problem] = error.value.problems
+    assert "RS5142 2025" in problem.message
+    for word in ("constraint", "duplicate", "UNIQUE", "competence_code_unique", "courses_"):
+        assert word not in str(problem)
+    assert "competence_code_unique" in caplog.text  # the detail is for the log
+    assert database_snapshot() == before
+
+
+def test_a_value_the_database_refuses_while_writing_is_a_problem_and_writes_nothing(
+    db, monkeypatch, caplog
+):
+    from django.db import DataError
+
+    def refuse(self, *args, **kwargs):
+        raise DataError("value too long for type character varying(40)")
+
+    monkeypatch.setattr(Competence, "save", refuse)
+
+    with pytest.raises(FrameworkFileError) as error:
+        import_text("rs5142.json", RS5142.read_text(encoding="utf-8"))
+
+    [problem] = error.value.problems
+    assert "RS5142 2025" in problem.message and "character varying" not in problem.message
+    assert "character varying" in caplog.text
+    assert not Framework.objects.exists()

@@ -286,6 +286,27 @@ def test_add_an_action_arrives_prefilled_and_records_who_wrote_it(client, staff,
     assert (action.track_id, action.session, action.recorded_by) == (track.pk, session, staff)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"track": "abc"},
+        {"session": "abc"},
+        {"track": "1 OR 1=1", "session": "-3"},
+        {"track": "9" * 30, "session": "²"},
+        {"source": "nonsense"},
+    ],
+    ids=["track", "session", "not digits", "too long or not ascii", "source"],
+)
+def test_add_an_action_ignores_prefilled_values_that_are_not_ids_or_sources(
+    client, staff, db, query
+):
+    client.force_login(staff)
+    response = client.get(reverse(ADD_ACTION), query)
+    assert response.status_code == 200
+    initial = response.context["form"].initial
+    assert all(initial.get(name) in (None, "") for name in query)
+
+
 def test_an_action_on_a_session_of_another_track_is_refused(client, staff, story):
     track, _, empty = story
     client.force_login(staff)
