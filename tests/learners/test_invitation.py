@@ -155,8 +155,10 @@ def test_the_progress_page_works_without_javascript_and_its_json_counts_the_mail
         organisation=helene.organisation, invited_by=helene, total=3, sent=1
     )
     client.force_login(helene)
-    page = client.get(reverse("organisations:batch_progress", args=[batch.pk]))
-    assert b'http-equiv="refresh"' in page.content
+    url = reverse("organisations:batch_progress", args=[batch.pk])
+    page = client.get(url)
+    assert b'http-equiv="refresh"' not in page.content
+    assert f'<a href="{url}" data-testid="invitation-progress-refresh">'.encode() in page.content
     progress = client.get(reverse("organisations:batch_progress_json", args=[batch.pk])).json()
     assert progress == {
         "status": "pending",

@@ -212,8 +212,8 @@ def test_an_editors_preview_is_never_served_from_the_cache(rf, camille, journey)
         return module.serve_preview(request, module.default_preview_mode).render().content.decode()
 
     stored_before = set(_fragments())
-    assert "<h1>Première version</h1>" in preview("Première version")
-    assert "<h1>Seconde version</h1>" in preview("Seconde version")
+    assert '<h1 lang="fr">Première version</h1>' in preview("Première version")
+    assert '<h1 lang="fr">Seconde version</h1>' in preview("Seconde version")
     assert set(_fragments()) == stored_before
 
 
