@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -186,13 +186,27 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
         raise InvitationListRefused(
             [LineError(0, _("At most %(max)s invitations at once.") % {"max": MAX_ROWS})]
         )
+    addresses = [row.email.strip().lower() for row in rows]
     members = {
         email.lower()
         for email in User.objects.filter(
             organisation=organisation,
-            email__in=[row.email.lower() for row in rows],
+            email__in=addresses,
         ).values_list("email", flat=True)
     }
+    # A list sent twice (a double click, a manager who forgot) would mail every
+    # address twice: an invitation still waiting for its agent is refused again.
+    invited = set(
+        Invitation.objects.filter(organisation=organisation, email__in=addresses)
+        .filter(
+            Q(pk__in=Invitation.objects.usable())
+            | Q(
+                sent_at__isnull=True,
+                batch__status__in=[InvitationBatch.Status.PENDING, InvitationBatch.Status.SENDING],
+            )
+        )
+        .values_list("email", flat=True)
+    )
     errors: list[LineError] = []
     seen: dict[str, int] = {}
     checked: list[InviteRow] = []
@@ -234,6 +248,18 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
                 LineError(
                     row.line,
                     _("« %(email)s » is already a member of the organisation.") % {"email": email},
+                )
+            )
+            continue
+        if email in invited:
+            errors.append(
+                LineError(
+                    row.line,
+                    _(
+                        "« %(email)s » already has an invitation waiting for an answer: "
+                        "remove this line."
+                    )
+                    % {"email": email},
                 )
             )
             continue

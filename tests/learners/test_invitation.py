@@ -1,6 +1,7 @@
 """A manager invites agents by a pasted list or a CSV: all or nothing, each bad line named."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -53,6 +54,29 @@ def test_a_manager_invites_a_pasted_list_and_every_address_receives_a_link(
     assert all("/agents/invitation/" in m.body for m in mail.outbox)
 
 
+def test_a_list_sent_twice_mails_nobody_twice_until_the_first_invitation_expires(
+    client, helene, django_capture_on_commit_callbacks
+):
+    client.force_login(helene)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(INVITE_URL, {"emails": "anne@example.org\nbruno@example.org\n"})
+    assert len(mail.outbox) == 2
+
+    again = client.post(INVITE_URL, {"emails": "claire@example.org\nAnne@example.org\n"})
+
+    assert again.status_code == 400
+    errors = {error.line: error.message for error in again.context["line_errors"]}
+    assert list(errors) == [2] and "anne@example.org" in errors[2]
+    assert InvitationBatch.objects.count() == 1
+    Invitation.objects.filter(email="anne@example.org").update(
+        sent_at=timezone.now() - Invitation.VALIDITY - timedelta(days=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        renewed = client.post(INVITE_URL, {"emails": "anne@example.org\n"})
+    assert renewed.status_code == 302
+    assert [m.to for m in mail.outbox[2:]] == [["anne@example.org"]]
+
+
 def test_a_csv_with_bom_and_semicolons_is_read_with_names_and_job_titles(
     client, helene, django_capture_on_commit_callbacks
 ):
@@ -102,6 +126,19 @@ def test_a_list_with_bad_lines_is_refused_whole_and_every_bad_line_is_reported(
     assert mail.outbox == []
 
 
+def test_an_address_longer_than_the_column_is_refused_on_its_line(client, helene):
+    client.force_login(helene)
+    long_address = "a" * 250 + "@example.org"  # valid for validate_email (320), not for us
+
+    response = client.post(INVITE_URL, {"emails": f"anne@example.org\n{long_address}\n"})
+
+    assert response.status_code == 400
+    errors = {error.line: error.message for error in response.context["line_errors"]}
+    assert list(errors) == [2]
+    assert "254" in errors[2]
+    assert not Invitation.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("data", "line"),
     [
@@ -110,7 +147,11 @@ def test_a_list_with_bad_lines_is_refused_whole_and_every_bad_line_is_reported(
         (b"email\nanne@example.org,extra\n", 2),  # too many cells
         ("email\nanne@exemple.fr\n".encode("utf-16"), 0),  # not UTF-8
         (b"", 0),  # empty
+        (b"email\nx\x00y@example.org\n", 0),  # NUL: a binary format, not text
+        (b"email,full_name\nanne@example.org," + b"A" * 140_000 + b"\n", 2),  # past csv's limit
+        (b'email\nanne@example.org\n"never closed\n', 3),  # a quote left open
     ],
+    ids=["no-email", "unknown-column", "too-many-cells", "utf-16", "empty", "nul", "huge", "quote"],
 )
 def test_a_badly_shaped_file_is_refused_with_a_reason_and_stores_nothing(
     client, helene, data, line
