@@ -72,6 +72,9 @@ def bench_baseline(request: HttpRequest) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        # Machines read the API: JSON, as its schema documents for 400.
+        return JsonResponse({"detail": "Malformed request."}, status=400)
     # Django's own renders without the request: the page's menu needs it.
     return render(request, "400.html", status=400)
 

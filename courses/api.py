@@ -43,6 +43,12 @@ class NotFoundOut(Schema):
     detail: str
 
 
+class MalformedOut(Schema):
+    """A request refused before the API reads it (a NUL character, config.middleware)."""
+
+    detail: str
+
+
 class InvalidOut(Schema):
     """Ninja's answer to parameters it refuses (and to unknown facet values)."""
 
@@ -92,14 +98,14 @@ def _published_frameworks():
     )
 
 
-@frameworks.get("", response={200: list[FrameworkOut], 422: InvalidOut})
+@frameworks.get("", response={200: list[FrameworkOut], 400: MalformedOut, 422: InvalidOut})
 @paginate(Pages)
 def list_frameworks(request: HttpRequest):
     """Published frameworks, every version, newest version first within a code."""
     return _published_frameworks().order_by("code", "-version")
 
 
-@frameworks.get("/{code}", response={200: FrameworkOut, 404: NotFoundOut})
+@frameworks.get("/{code}", response={200: FrameworkOut, 400: MalformedOut, 404: NotFoundOut})
 def get_framework(request: HttpRequest, code: str, version: str | None = None):
     """The newest published version of a framework, or the `version` asked for."""
     candidates = _published_frameworks().filter(code=code).order_by("-version")
@@ -155,7 +161,7 @@ class ModuleQuery(Schema):
 modules = Router(tags=["modules"])
 
 
-@modules.get("", response={200: list[ModuleOut], 422: InvalidOut})
+@modules.get("", response={200: list[ModuleOut], 400: MalformedOut, 422: InvalidOut})
 @paginate(Pages)
 def list_modules(request: HttpRequest, filters: Query[ModuleQuery]):
     """Live public modules, filtered like the catalogue. Unknown facet values are a 422."""

@@ -270,7 +270,6 @@ def test_pages_hold_twenty_modules_and_links_keep_the_filters(client, db):
         ("page=deux", ("page", "deux")),
         ("sort=drop", ("sort", "drop")),
         ("q=" + "x" * 300, ("q", "x" * 300)),
-        ("q=%00", ("q", "\x00")),
     ],
 )
 def test_malformed_values_are_ignored_with_a_visible_notice(client, sample, query, notice):
@@ -347,6 +346,10 @@ PARAMETERS = [
 def test_no_query_string_breaks_the_catalogue(client, sample, params):
     response = client.get(CATALOGUE, params_as_list(params))
 
+    if any("\x00" in name + value for name, value in params):
+        # Refused before any view as malformed (tests/security/test_null_characters.py).
+        assert response.status_code == 400
+        return
     assert response.status_code == 200
     # Read from the page: a query repeated by an example is served as a copy, unrendered.
     count = BeautifulSoup(response.content, "html.parser").select_one(".result-count")

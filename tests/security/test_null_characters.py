@@ -28,7 +28,6 @@ def assert_refused_in_french(response) -> None:
     [
         "/referentiels/A%00B/",
         "/referentiels/RS5142/A%00B/",
-        "/api/frameworks/A%00B",
         "/agents/invitation/A%00B/",
         "/moi/emargement/A%00B/",
         "/moi/satisfaction-a-froid/A%00B/",
@@ -42,7 +41,7 @@ def test_a_nul_character_in_the_path_is_refused(client, camille, url):
 
 
 @pytest.mark.parametrize(
-    "url", ["/api/frameworks/RS5142?version=A%00B", "/catalogue/?q=tiers%00lieu", "/?a%00=1"]
+    "url", ["/catalogue/?q=tiers%00lieu", "/moi/parcours/?page=%00", "/?a%00=1"]
 )
 def test_a_nul_character_in_a_query_parameter_is_refused(client, db, url):
     assert_refused_in_french(client.get(url))
@@ -102,3 +101,12 @@ def test_a_verification_code_made_only_of_separators_is_not_found(client, db, co
     response = client.get(f"/verify/{code}/" if not code.endswith(".json") else f"/verify/{code}")
 
     assert response.status_code == 404
+
+
+def test_the_api_refuses_a_nul_character_in_json_as_its_schema_documents(client, db):
+    response = client.get("/api/frameworks/RS5142?version=A%00B")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Malformed request."}
+    schema = client.get("/api/openapi.json").json()
+    assert "400" in schema["paths"]["/api/frameworks/{code}"]["get"]["responses"]
