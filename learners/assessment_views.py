@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -93,6 +94,9 @@ def quiz_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 return redirect("learners:quiz_result", attempt_id=attempt.pk)
             return redirect("learners:quiz_take", attempt_id=attempt.pk)
         data = request.POST
+    seconds_left = None
+    if attempt.deadline is not None:
+        seconds_left = max(0, round((attempt.deadline - timezone.now()).total_seconds()))
     return render(
         request,
         "learners/quiz/take.html",
@@ -101,6 +105,7 @@ def quiz_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "module": attempt.module,
             "questions": assessments.public_questions(attempt, data, errors),
             "errors": errors,
+            "seconds_left": seconds_left,
         },
         status=400 if errors else 200,
     )

@@ -45,6 +45,7 @@ from learners.uploads import check_upload
 
 # Network latency and a slow click must not cost a learner their attempt.
 LATE_GRACE = timedelta(seconds=30)
+TIME_UP_EARLY = timedelta(seconds=15)
 ITEM_ANALYSIS_MIN_ANSWERS = 5
 
 
@@ -259,12 +260,14 @@ def field_names(question: dict) -> list[str]:
 
 
 def answers_from_form(
-    attempt: Attempt, data, files
+    attempt: Attempt, data, files, *, now: datetime | None = None
 ) -> tuple[dict[str, Any], dict[str, UploadedFile], dict[str, str]]:
     """Answers keyed by question id, files by question id, and errors by question id.
 
     Raises `AssessmentRefused` when the form answers a question the attempt did
-    not draw: that is a forged or stale form, not a mistake to correct.
+    not draw: that is a forged or stale form, not a mistake to correct. A form the
+    page sent by itself when the time ran out (`time_up`) has no errors to correct:
+    a question left blank or answered in a form that cannot be scored is wrong.
     """
     known = {name for question in attempt.questions for name in field_names(question)}
     posted = [name for name in [*data.keys(), *files.keys()] if name.startswith("q-")]
@@ -306,7 +309,18 @@ def answers_from_form(
             elif kind == "numeric" and scoring.parse_number(answer) is None:
                 errors[qid] = _("Enter a number.")
         answers[qid] = answer
+    if errors and data.get("time_up") and _time_is_up(attempt, now or timezone.now()):
+        for qid in errors:
+            answers[qid] = None
+            uploads.pop(qid, None)
+        errors = {}
     return answers, uploads, errors
+
+
+def _time_is_up(attempt: Attempt, now: datetime) -> bool:
+    # A little early is the page's own timer running ahead; much earlier, the flag
+    # was not set by the timer, and the form is checked as any other.
+    return attempt.deadline is not None and now >= attempt.deadline - TIME_UP_EARLY
 
 
 # --- Submitting ------------------------------------------------------------------

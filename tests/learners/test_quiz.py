@@ -1,5 +1,6 @@
 """Taking a module's quiz: frozen attempts, server-side scoring, refusals, evidence, pages."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -250,6 +251,72 @@ def test_an_ordering_using_a_position_twice_comes_back_with_an_error(client, jou
     assert "Donnez une position différente à chaque élément." in response.content.decode()
     attempt.refresh_from_db()
     assert attempt.is_open
+
+
+def timed_attempt(journey, camille, deadline_in: timedelta):
+    services.enrol(camille, journey.track)
+    module = set_quiz(
+        journey.basics,
+        [single(text="Première"), single(text="Deuxième")],
+        time_limit_minutes=20,
+    )
+    attempt = start(camille, module)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + deadline_in)
+    attempt.refresh_from_db()
+    return attempt
+
+
+def test_answers_sent_by_the_timer_are_scored_with_blank_questions_counted_wrong(
+    client, journey, camille
+):
+    attempt = timed_attempt(journey, camille, deadline_in=timedelta(seconds=-5))
+    first = attempt.questions[0]
+    right = next(o["key"] for o in first["options"] if o["correct"])
+    client.force_login(camille)
+
+    response = client.post(
+        reverse("learners:quiz_take", args=[attempt.pk]),
+        {f"q-{first['id']}": right, "time_up": "1"},
+    )
+
+    assert response.status_code == 302
+    attempt.refresh_from_db()
+    assert (attempt.status, attempt.score) == (Attempt.Status.SUBMITTED, 50)
+
+
+def test_a_time_up_flag_sent_long_before_the_deadline_is_checked_as_any_form(
+    client, journey, camille
+):
+    attempt = timed_attempt(journey, camille, deadline_in=timedelta(minutes=10))
+    client.force_login(camille)
+
+    response = client.post(reverse("learners:quiz_take", args=[attempt.pk]), {"time_up": "1"})
+
+    assert response.status_code == 400
+    assert 'id="error-summary"' in response.content.decode()
+    attempt.refresh_from_db()
+    assert attempt.is_open
+
+
+def test_a_timed_quiz_page_carries_the_servers_count_and_the_timer(client, journey, camille):
+    attempt = timed_attempt(journey, camille, deadline_in=timedelta(minutes=10))
+    client.force_login(camille)
+
+    html = client.get(reverse("learners:quiz_take", args=[attempt.pk])).content.decode()
+
+    left = int(re.search(r'data-seconds-left="(\d+)"', html).group(1))
+    assert 590 <= left <= 600
+    assert "js/quiz-timer" in html and 'name="time_up"' in html
+    assert 'role="status"' in html
+
+
+def test_an_untimed_quiz_page_has_no_timer(client, quiz, camille):
+    attempt = start(camille, quiz)
+    client.force_login(camille)
+
+    html = client.get(reverse("learners:quiz_take", args=[attempt.pk])).content.decode()
+
+    assert "quiz-timer" not in html and "time_up" not in html
 
 
 def test_the_result_page_follows_the_feedback_policy(client, quiz, camille):
