@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 from courses.models import Level, ModulePage, TrackPage
 from learners import assessments
 from learners.models import Attempt, Submission, User
-from learners.queries import covering_enrolment
 from learners.services import JourneyRefused
 
 
@@ -53,8 +52,6 @@ def quiz_start(request: HttpRequest, module_id: int) -> HttpResponse:
             return redirect("learners:quiz_result", attempt_id=attempt.pk)
         return redirect("learners:quiz_take", attempt_id=attempt.pk)
     state = assessments.quiz_state(request.user, module)
-    enrolment = covering_enrolment(request.user, module)
-    track_id = enrolment.track_id if enrolment else None
     return render(
         request,
         "learners/quiz/start.html",
@@ -62,7 +59,7 @@ def quiz_start(request: HttpRequest, module_id: int) -> HttpResponse:
             "module": module,
             "state": state,
             "refusal": state.refusal(),
-            "minutes": assessments.allowed_minutes(module, request.user.pk, track_id),
+            "minutes": assessments.allowed_minutes(module, request.user.pk),
         },
     )
 

@@ -203,7 +203,7 @@ def start_attempt(
                 rng or random.SystemRandom(),
             )
             competences = [t.competence for t in module.targets.select_related("competence__block")]
-            limit = allowed_minutes(module, learner.pk, enrolment.track_id)
+            limit = allowed_minutes(module, learner.pk)
             return Attempt.objects.create(
                 learner=learner,
                 kind=Attempt.Kind.QUIZ,
@@ -221,14 +221,19 @@ def start_attempt(
         raise AssessmentRefused(_("An attempt has just been started. Reload the page.")) from error
 
 
-def allowed_minutes(module: ModulePage, learner_id: int, track_id: int | None) -> int | None:
+def allowed_minutes(module: ModulePage, learner_id: int) -> int | None:
     """The module's time limit for this learner: with the extra time an answered
-    accommodation request granted on the track (« tiers-temps »), rounded up to
-    the minute in the learner's favour; None: untimed."""
+    accommodation request granted on the module's track (« tiers-temps »),
+    rounded up to the minute in the learner's favour; None: untimed.
+
+    The track is the module's parent in the tree, whatever enrolment opens the
+    module: one to the module alone has no track, and the request is the track's.
+    """
     limit = module.quiz_time_limit_minutes
-    if not limit or track_id is None:
-        return limit or None
-    extra = AccommodationRequest.objects.extra_time_percent(learner_id, track_id)
+    if not limit:
+        return None
+    track = TrackPage.objects.filter(path=module.path[: -module.steplen]).values("pk")
+    extra = AccommodationRequest.objects.extra_time_percent(learner_id, track)
     return math.ceil(limit * (100 + extra) / 100)
 
 
@@ -310,9 +315,12 @@ def answers_from_form(
                 errors[qid] = _("Enter a number.")
         answers[qid] = answer
     if errors and data.get("time_up") and _time_is_up(attempt, now or timezone.now()):
+        kinds = {question["id"]: question["type"] for question in attempt.questions}
         for qid in errors:
-            answers[qid] = None
-            uploads.pop(qid, None)
+            if kinds[qid] == "open" and qid in uploads:
+                uploads.pop(qid)  # the refused file, not the text typed beside it
+            else:
+                answers[qid] = None
         errors = {}
     return answers, uploads, errors
 
@@ -400,6 +408,12 @@ def _score_and_close(
     for field, value in closed.items():
         setattr(attempt, field, value)
     AttemptAnswer.objects.bulk_create(rows)
+    # A question left blank when the time ran out has nothing for a trainer to read.
+    by_hand = [
+        (question, answer)
+        for question, answer in by_hand
+        if (answer or "").strip() or question["id"] in uploads
+    ]
     if by_hand:
         Submission.objects.bulk_create(
             _open_submission(attempt, question, answer, uploads, now)

@@ -480,3 +480,13 @@ def test_more_than_twice_the_time_is_refused_with_a_french_message(client, staff
     assert "inférieure ou égale à 200" in response.text
     waiting.refresh_from_db()
     assert (waiting.status, waiting.extra_time_percent) == ("new", 0)
+
+
+def test_extra_time_counts_for_a_learner_enrolled_in_the_module_alone(journey, dominique):
+    services.enrol(dominique, journey.basics)  # the module, not its track
+    module = set_quiz(journey.basics, [single()], time_limit_minutes=30)
+    _answered(dominique, journey.track, extra_time_percent=50)
+
+    attempt = assessments.start_attempt(dominique, module)
+
+    assert attempt.deadline - attempt.started_at == timedelta(minutes=45)

@@ -4,11 +4,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from learners import assessments, page_versions, services
-from learners.models import Attempt, AttemptAnswer, LedgerEntry, ModuleCompletion
+from learners.models import Attempt, AttemptAnswer, LedgerEntry, ModuleCompletion, Submission
 from tests.learners.quiz_helpers import every_type, right_answers, right_form, set_quiz, single
 
 
@@ -282,6 +283,36 @@ def test_answers_sent_by_the_timer_are_scored_with_blank_questions_counted_wrong
     assert response.status_code == 302
     attempt.refresh_from_db()
     assert (attempt.status, attempt.score) == (Attempt.Status.SUBMITTED, 50)
+
+
+def test_at_time_up_open_answers_keep_their_text_and_blank_ones_reach_no_trainer(
+    client, journey, camille
+):
+    services.enrol(camille, journey.track)
+    open_question = {"type": "open", "competence": "B1.1", "level": "appliquer"}
+    module = set_quiz(
+        journey.basics,
+        [{**open_question, "text": "Décrivez"}, {**open_question, "text": "Complétez"}],
+        time_limit_minutes=20,
+    )
+    attempt = start(camille, module)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=5))
+    written, blank = attempt.questions
+    client.force_login(camille)
+
+    response = client.post(
+        reverse("learners:quiz_take", args=[attempt.pk]),
+        {
+            f"q-{written['id']}": "Mon lieu accueille 40 résidents.",
+            f"q-{written['id']}-file": SimpleUploadedFile("page.pdf", b"<html></html>"),
+            "time_up": "1",
+        },
+    )
+
+    assert response.status_code == 302
+    (submission,) = Submission.objects.filter(attempt=attempt)
+    assert submission.question_id == written["id"]
+    assert (submission.text, bool(submission.file)) == ("Mon lieu accueille 40 résidents.", False)
 
 
 def test_a_time_up_flag_sent_long_before_the_deadline_is_checked_as_any_form(
