@@ -1,3 +1,5 @@
+import re
+
 from csp.constants import SELF, UNSAFE_INLINE
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
@@ -40,7 +42,24 @@ def admin_inline_scripts(get_response):
 
 
 class NullCharacter(SuspiciousOperation):
-    """A NUL character in a URL or a form's text: no page or field takes one."""
+    """A NUL character (or a lone surrogate) in a URL or a form's text: no page or
+    field takes one."""
+
+
+# NUL, and halves of UTF-16 pairs, which only a request declaring another charset
+# (UTF-7, say) can produce: PostgreSQL refuses both in text.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(text: str) -> bool:
+    return UNSTORABLE.search(text) is not None
+
+
+def _any_unstorable(data) -> bool:
+    return any(
+        _unstorable(name) or any(_unstorable(value) for value in values)
+        for name, values in data.lists()
+    )
 
 
 class RefuseNullCharacters:
@@ -51,23 +70,23 @@ class RefuseNullCharacters:
     with a 500, wherever a view forgot to clean it. Files may hold any byte and
     are left to their own checks; so are views that parse their own body
     (exempt from CSRF, as the PDF check on the verification page is: it refuses
-    an oversized upload before anything reads it).
+    an oversized upload before anything reads it). Values are checked decoded:
+    a request may declare a charset in which NUL is not written %00.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        # The path arrives decoded; the query string does not, and the only way
-        # to write NUL in it is %00.
-        if "\x00" in request.path_info or "%00" in request.META.get("QUERY_STRING", ""):
+        if _unstorable(request.path_info):
             raise NullCharacter("NUL character in the URL")
+        if request.META.get("QUERY_STRING") and _any_unstorable(request.GET):
+            raise NullCharacter("NUL character in the query string")
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
         if request.method != "POST" or getattr(view_func, "csrf_exempt", False):
             return None
-        for name, values in request.POST.lists():
-            if "\x00" in name or any("\x00" in value for value in values):
-                raise NullCharacter("NUL character in a form field")
+        if _any_unstorable(request.POST):
+            raise NullCharacter("NUL character in a form field")
         return None

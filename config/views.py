@@ -12,6 +12,8 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.middleware import NullCharacter
+
 BROKER_TIMEOUT_SECONDS = 1.5
 _broker_probe = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz-broker")
 
@@ -72,11 +74,19 @@ def bench_baseline(request: HttpRequest) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if request.path.startswith("/api/"):
-        # Machines read the API: JSON, as its schema documents for 400.
+    if request.path.startswith("/api/") or request.path.endswith(".json"):
+        # Machines read the API and the verification JSON: JSON, as the API's
+        # schema documents for 400.
         return JsonResponse({"detail": "Malformed request."}, status=400)
-    # Django's own renders without the request: the page's menu needs it.
-    return render(request, "400.html", status=400)
+    # Django's own renders without the request: the page's menu needs it. The
+    # same handler answers too many fields or too big a body: only a NUL is
+    # blamed on characters.
+    return render(
+        request,
+        "400.html",
+        {"bad_characters": isinstance(exception, NullCharacter)},
+        status=400,
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

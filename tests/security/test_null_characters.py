@@ -110,3 +110,21 @@ def test_the_api_refuses_a_nul_character_in_json_as_its_schema_documents(client,
     assert response.json() == {"detail": "Malformed request."}
     schema = client.get("/api/openapi.json").json()
     assert "400" in schema["paths"]["/api/frameworks/{code}"]["get"]["responses"]
+
+
+def test_a_nul_written_in_another_charset_is_refused_too(client, db):
+    # In UTF-7 « +AAA- » is NUL: the raw query string holds no %00.
+    response = client.get("/catalogue/?q=+AAA-", CONTENT_TYPE="text/plain; charset=utf-7")
+
+    assert response.status_code == 400
+
+
+def test_a_request_refused_for_its_size_is_not_blamed_on_characters(client, camille, settings):
+    client.force_login(camille)
+    fields = {f"f{n}": "x" for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
+
+    response = client.post("/moi/profil/", fields)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Requête invalide" in html and "caractères" not in html
