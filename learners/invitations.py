@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -44,6 +44,8 @@ HEADER_ALIASES = {
     "poste": "job_title",
 }
 NAME_MAX = 150
+# Within this time, an address invited and not yet accepted is not invited again.
+REINVITE_AFTER = timedelta(hours=1)
 # The invitation's and the account's column: validate_email alone accepts 320.
 EMAIL_MAX = 254
 
@@ -195,17 +197,16 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
         ).values_list("email", flat=True)
     }
     # A list sent twice (a double click, a manager who forgot) would mail every
-    # address twice: an invitation still waiting for its agent is refused again.
+    # address twice: an address invited in the last hour, not yet accepted, is
+    # refused again. Only the last hour: an invitation lost to a spam folder must
+    # be sendable again the next day, not in a month when it expires.
     invited = set(
-        Invitation.objects.filter(organisation=organisation, email__in=addresses)
-        .filter(
-            Q(pk__in=Invitation.objects.usable())
-            | Q(
-                sent_at__isnull=True,
-                batch__status__in=[InvitationBatch.Status.PENDING, InvitationBatch.Status.SENDING],
-            )
-        )
-        .values_list("email", flat=True)
+        Invitation.objects.filter(
+            organisation=organisation,
+            email__in=addresses,
+            accepted_at__isnull=True,
+            batch__created_at__gte=timezone.now() - REINVITE_AFTER,
+        ).values_list("email", flat=True)
     )
     errors: list[LineError] = []
     seen: dict[str, int] = {}
@@ -256,8 +257,8 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
                 LineError(
                     row.line,
                     _(
-                        "« %(email)s » already has an invitation waiting for an answer: "
-                        "remove this line."
+                        "« %(email)s » was invited less than an hour ago: remove this line, "
+                        "or send it again later if the mail was lost."
                     )
                     % {"email": email},
                 )
@@ -289,8 +290,11 @@ def invite(manager: User, rows: list[InviteRow]) -> InvitationBatch:
     organisation = manager.organisation
     if organisation is None or not manager.is_organisation_manager:
         raise PermissionError("Only an organisation's manager invites agents to it.")
-    checked = check_rows(organisation, rows)
     with transaction.atomic():
+        # One list at a time per organisation: two sends of the same list (a double
+        # click) would both check before either stored, and both mail everyone.
+        list(Organisation.objects.select_for_update().filter(pk=organisation.pk).values("pk"))
+        checked = check_rows(organisation, rows)
         batch = InvitationBatch.objects.create(
             organisation=organisation, invited_by=manager, total=len(checked)
         )
