@@ -6,6 +6,7 @@ documents, which are all zip files, are told apart by the zip's own entries.
 """
 
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 import filetype
@@ -73,7 +74,9 @@ def _office_type(upload: UploadedFile) -> CheckedUpload | None:
                 for part, (mime, extension) in OOXML_MAIN_PARTS.items():
                     if part in names:
                         return CheckedUpload(mime, extension)
-    except (zipfile.BadZipFile, OSError, RuntimeError):
+    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, zlib.error):
+        # A damaged archive (corrupt or truncated deflate data) is simply not an
+        # office document.
         return None
     finally:
         upload.seek(0)

@@ -36,7 +36,10 @@
           if (bar.textContent !== progress.percent + " %") bar.textContent = progress.percent + " %";
           show("done", done);
           show("total", progress.total);
-          if (progress.finished) { finish(); } else { setTimeout(poll, 2000); }
+          // A failure is the server's to explain (its message, what to do next):
+          // the page is asked again rather than announced « done ».
+          if (progress.finished && progress.status === "failed") { window.location.reload(); }
+          else if (progress.finished) { finish(); } else { setTimeout(poll, 2000); }
         })
         .catch(function () { setTimeout(poll, 5000); });
     }

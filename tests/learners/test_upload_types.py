@@ -127,3 +127,16 @@ def test_an_open_answer_keeps_an_attached_spreadsheet_as_what_it_is(client, jour
     assert submission.file_type == XLSX
     assert submission.file.name.endswith(".xlsx")
     assert submission.file_name == "budget.bin"
+
+
+def test_a_damaged_office_archive_is_refused_not_a_server_error():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", ODT * 50)
+        archive.writestr("content.xml", "<x/>")
+    document = bytearray(buffer.getvalue())
+    start = document.index(b"mimetype") + len(b"mimetype")
+    document[start + 5 : start + 40] = b"\xff" * 35  # corrupt the deflated bytes
+
+    with pytest.raises(UploadRefused):
+        check_upload(upload("compte-rendu.odt", bytes(document)))
