@@ -62,13 +62,19 @@ def test_a_nul_character_in_a_grading_comment_is_refused_and_nothing_is_graded(
     assert world.submission.graded_at is None
 
 
-def test_a_nul_character_in_a_multipart_answer_is_refused_and_nothing_is_stored(
-    client, world, camille
-):
+@pytest.fixture
+def open_attempt(client, world, camille):
+    """Camille's attempt at a quiz with one open question, and its field."""
     module = set_quiz(world.other_module, [{**OPEN_QUESTION, "competence": "B1.2"}])
     attempt = assessments.start_attempt(camille, module)
-    field = f"q-{attempt.questions[0]['id']}"
     client.force_login(camille)
+    return attempt, f"q-{attempt.questions[0]['id']}"
+
+
+def test_a_nul_character_in_a_multipart_answer_is_refused_and_nothing_is_stored(
+    client, open_attempt
+):
+    attempt, field = open_attempt
 
     response = client.post(
         reverse("learners:quiz_take", args=[attempt.pk]),
@@ -81,11 +87,8 @@ def test_a_nul_character_in_a_multipart_answer_is_refused_and_nothing_is_stored(
     assert not Submission.objects.filter(attempt=attempt).exists()
 
 
-def test_a_file_holding_nul_bytes_is_still_accepted(client, world, camille):
-    module = set_quiz(world.other_module, [{**OPEN_QUESTION, "competence": "B1.2"}])
-    attempt = assessments.start_attempt(camille, module)
-    field = f"q-{attempt.questions[0]['id']}"
-    client.force_login(camille)
+def test_a_file_holding_nul_bytes_is_still_accepted(client, open_attempt):
+    attempt, field = open_attempt
 
     response = client.post(
         reverse("learners:quiz_take", args=[attempt.pk]),
