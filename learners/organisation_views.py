@@ -4,6 +4,7 @@ from allauth.account.internal.flows.login_by_code import LoginCodeVerificationPr
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -30,13 +31,21 @@ def agent_signup(request: HttpRequest) -> HttpResponse:
         return redirect("learners:dashboard")
     form = AgentSignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        user = organisations.register_agent(
-            email=form.cleaned_data["email"],
-            full_name=form.cleaned_data["full_name"],
-            job_title=form.cleaned_data["job_title"],
-            organisation=form.cleaned_data["organisation"],
-            new_organisation=form.new_organisation(),
-        )
+        try:
+            user = organisations.register_agent(
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                job_title=form.cleaned_data["job_title"],
+                organisation=form.cleaned_data["organisation"],
+                new_organisation=form.new_organisation(),
+            )
+        except IntegrityError:
+            # Another request took the address or the organisation's name since
+            # the form was checked (a double click): checked again, the form says which.
+            form.full_clean()
+            if not form.errors:
+                form.add_error(None, _("This sign-up could not be recorded: send the form again."))
+            return render(request, "learners/organisation/agent_signup.html", {"form": form})
         # The same step as allauth's « send me a login code »: typing the code
         # proves the address and logs the agent in, with no password ever set.
         LoginCodeVerificationProcess.initiate(request=request, user=user, email=user.email)

@@ -6,6 +6,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 
+from learners import organisations
 from learners.models import Organisation, User
 
 SIGNUP_URL = "/agents/inscription/"
@@ -67,6 +68,34 @@ def test_an_agent_names_a_new_organisation_whose_region_follows_the_departement(
     created = Organisation.objects.get(name="Mairie de Guéret")
     assert (created.kind, created.departement, created.region) == ("commune", "23", "75")
     assert User.objects.get(email="nadia.agent@mairie-test.fr").organisation == created
+
+
+def test_an_address_taken_by_another_request_meanwhile_is_said_and_leaves_no_organisation(
+    client, db, monkeypatch
+):
+    register = organisations.register_agent
+
+    def after_a_double_click(**fields):
+        # The first of two identical requests committed between this one's checks
+        # and its writes.
+        User.objects.create_user(email=fields["email"], full_name="Nadia Agent")
+        return register(**fields)
+
+    monkeypatch.setattr(organisations, "register_agent", after_a_double_click)
+
+    response = client.post(
+        SIGNUP_URL,
+        signup_data(
+            new_organisation_name="Mairie de Guéret",
+            new_organisation_kind=Organisation.Kind.COMMUNE,
+            new_organisation_departement="23",
+        ),
+    )
+
+    assert response.status_code == 200
+    assert "email" in response.context["form"].errors
+    assert not Organisation.objects.filter(name="Mairie de Guéret").exists()
+    assert mail.outbox == []
 
 
 def test_a_known_agent_logs_in_again_by_code_without_a_password(client, sophie):
