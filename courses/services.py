@@ -330,23 +330,27 @@ def new_version(framework: Framework, version: str) -> Framework:
             raise ValidationError(_("This field is required."))
     except ValidationError as error:
         raise ValidationError({"version": error.messages}) from None
-    if Framework.objects.filter(code=framework.code, version=version).exists():
+    try:
+        # The unique constraint, not a look beforehand: two requests (a double
+        # click) would both find the version free, and the second fail with a 500.
+        with transaction.atomic():
+            copy = Framework.objects.create(
+                code=framework.code,
+                version=version,
+                title=framework.title,
+                kind=framework.kind,
+                awarding_body=framework.awarding_body,
+                note=framework.note,
+                sources=list(framework.sources),
+                specialisations=list(framework.specialisations),
+                target_level_rank=framework.target_level_rank,
+                status=Framework.Status.DRAFT,
+                previous_version=framework,
+            )
+    except IntegrityError:
         raise ValidationError(
             {"version": _("Version %(version)s already exists.") % {"version": version}}
-        )
-    copy = Framework.objects.create(
-        code=framework.code,
-        version=version,
-        title=framework.title,
-        kind=framework.kind,
-        awarding_body=framework.awarding_body,
-        note=framework.note,
-        sources=list(framework.sources),
-        specialisations=list(framework.specialisations),
-        target_level_rank=framework.target_level_rank,
-        status=Framework.Status.DRAFT,
-        previous_version=framework,
-    )
+        ) from None
     Level.objects.bulk_create(
         Level(
             framework=copy,
