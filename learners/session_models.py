@@ -43,6 +43,10 @@ class TrainingSessionQuerySet(models.QuerySet):
         return self.filter(trainers=trainer)
 
 
+# A year: the longest a training session's dates may span.
+MAX_DAYS = 366
+
+
 class TrainingSession(models.Model):
     """A dated run of a track, on site, online or both."""
 
@@ -96,6 +100,12 @@ class TrainingSession(models.Model):
         errors = {}
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("The last day cannot be before the first day.")
+        elif self.starts_on and self.ends_on and (self.ends_on - self.starts_on).days >= MAX_DAYS:
+            # Each day gets its half-days for the attendance sheet, planned in the
+            # request: a mistyped year would plan thousands.
+            errors["ends_on"] = _(
+                "A session lasts at most %(days)s days: check the year, or split it."
+            ) % {"days": MAX_DAYS}
         if self.format in (Format.ON_SITE, Format.BLENDED) and not self.place_name:
             errors["place_name"] = _("Give the place of an on-site or blended session.")
         if errors:

@@ -402,6 +402,16 @@ def test_an_on_site_session_needs_its_place(client, journey, staff):
     assert "place_name" in response.context["form"].errors
 
 
+def test_a_session_spanning_more_than_a_year_is_refused_on_its_last_day(client, journey, staff):
+    client.force_login(staff)
+
+    response = client.post(reverse(f"{ADMIN}:add"), _admin_form(journey.track, days=3000))
+
+    assert response.status_code == 200
+    assert "366" in str(response.context["form"].errors["ends_on"])
+    assert not TrainingSession.objects.exists()
+
+
 def test_staff_raising_the_capacity_promotes_waiting_learners(
     client, journey, staff, camille, dominique, sophie, mails
 ):
