@@ -20,20 +20,7 @@ def register_agent(
     """Create a public agent's account without a password, in an existing or a new organisation.
 
     The address stays unverified until the person types the login code mailed to it.
-    All or nothing: an address or a name taken meanwhile by another request
-    (IntegrityError) leaves no organisation behind.
     """
-    with transaction.atomic():
-        return _register_agent(email, full_name, job_title, organisation, new_organisation)
-
-
-def _register_agent(
-    email: str,
-    full_name: str,
-    job_title: str,
-    organisation: Organisation | None,
-    new_organisation: dict | None,
-) -> User:
     if organisation is None:
         if not new_organisation:
             raise ValueError("An organisation, existing or new, is required.")

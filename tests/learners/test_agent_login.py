@@ -10,6 +10,11 @@ from learners import organisations
 from learners.models import Organisation, User
 
 SIGNUP_URL = "/agents/inscription/"
+NEW_ORGANISATION = {
+    "new_organisation_name": "Mairie de Guéret",
+    "new_organisation_kind": Organisation.Kind.COMMUNE,
+    "new_organisation_departement": "23",
+}
 
 
 def code_in(message) -> str:
@@ -58,11 +63,7 @@ def test_an_agent_signs_up_in_an_existing_organisation_and_logs_in_with_the_mail
 def test_an_agent_names_a_new_organisation_whose_region_follows_the_departement(client, db):
     response = client.post(
         SIGNUP_URL,
-        signup_data(
-            new_organisation_name="Mairie de Guéret",
-            new_organisation_kind=Organisation.Kind.COMMUNE,
-            new_organisation_departement="23",
-        ),
+        signup_data(**NEW_ORGANISATION),
     )
     assert response.status_code == 302
     created = Organisation.objects.get(name="Mairie de Guéret")
@@ -85,11 +86,7 @@ def test_an_address_taken_by_another_request_meanwhile_is_said_and_leaves_no_org
 
     response = client.post(
         SIGNUP_URL,
-        signup_data(
-            new_organisation_name="Mairie de Guéret",
-            new_organisation_kind=Organisation.Kind.COMMUNE,
-            new_organisation_departement="23",
-        ),
+        signup_data(**NEW_ORGANISATION),
     )
 
     assert response.status_code == 200
