@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from courses import catalogue_cache
-from courses.filters import Ignored, ModuleFilter
+from courses.filters import MAX_QUERY_LENGTH, Ignored, ModuleFilter
 from courses.models import CatalogPage, Competence, Framework, ModuleCompetence, ModulePage
 from courses.routing import find_site
 
@@ -94,6 +94,7 @@ def catalogue(request: HttpRequest, page: CatalogPage) -> HttpResponse:
         "self": page,
         "fragment_key": fragment_key,
         "fragment_seconds": catalogue_cache.CATALOGUE_CACHE_SECONDS,
+        "searched": _searched(request),
         **{
             name: lazy(name)
             for name in (
@@ -188,6 +189,16 @@ def _catalogue_results(request: HttpRequest, page: CatalogPage) -> dict:
         "query": filterset.clean_query,
         "ignored": ignored,
     }
+
+
+def _searched(request: HttpRequest) -> str:
+    """The search the filter applies, for the page's title: none when it refused it.
+
+    Read from the request rather than from the results, which a remembered page
+    never computes.
+    """
+    query = request.GET.get("q", "").strip()
+    return query if len(query) <= MAX_QUERY_LENGTH else ""
 
 
 def _page_of(paginator: Paginator, number: str):
