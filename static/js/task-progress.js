@@ -4,7 +4,8 @@
 // changes: rewriting the same text would make screen readers repeat it. When the task
 // ends, the status says so and a link to the result appears, read with the figures,
 // instead of a reload that would drop the reader's place without a word. Without
-// JavaScript the « Refresh » link under the bar asks for the page again.
+// JavaScript the « Refresh » link under the bar asks for the page again, and the sentence
+// saying that the page updates itself stays hidden.
 (function () {
   document.querySelectorAll("[data-task-progress]").forEach(function (box) {
     if (box.dataset.finished === "true") return;
@@ -22,6 +23,8 @@
       if (result) result.hidden = false;
       var refresh = field("refresh");
       if (refresh) refresh.hidden = true;
+      var updating = field("updating");
+      if (updating) updating.hidden = true;
     }
     function poll() {
       fetch(box.dataset.url, { credentials: "same-origin" })
@@ -43,6 +46,8 @@
         })
         .catch(function () { setTimeout(poll, 5000); });
     }
+    var updating = field("updating");
+    if (updating) updating.hidden = false;
     setTimeout(poll, 2000);
   });
 })();

@@ -65,6 +65,8 @@ def test_a_finished_task_says_so_and_links_to_its_result_without_reloading(
     box = page.locator("[data-testid=invitation-progress]")
     assert box.locator("p[aria-live=polite]").get_attribute("aria-atomic") == "true"
     assert box.locator("[data-testid=invitation-progress-refresh]").is_visible()
+    # Said only where the script runs: it is what updates the page.
+    assert box.locator("[data-field=updating]").is_visible()
     page.evaluate("window.notReloaded = true")
 
     InvitationBatch.objects.filter(pk=batch.pk).update(sent=2, status=InvitationBatch.Status.DONE)
@@ -75,4 +77,5 @@ def test_a_finished_task_says_so_and_links_to_its_result_without_reloading(
         "data-finished-text"
     )
     assert not box.locator("[data-testid=invitation-progress-refresh]").is_visible()
+    assert not box.locator("[data-field=updating]").is_visible()
     assert page.evaluate("window.notReloaded") is True

@@ -131,6 +131,8 @@ def test_the_progress_page_and_its_json_are_for_staff_only(
     # Works without JavaScript: a visible link asks for the page again (no timed refresh).
     assert 'http-equiv="refresh"' not in html
     assert f'<a href="{page}" data-testid="bulk-progress-refresh">' in html
+    # Nothing updates the page by itself without the script: it says so only once it runs.
+    assert '<p data-field="updating" hidden>' in html
     assert '<progress id="bulk-bar" max="40" value="10">' in html
     assert client.get(data).json() == {
         "status": "running",
