@@ -269,6 +269,22 @@ def _make_room_for_ranks(label: str, stored: dict[str, Level], levels: list[dict
     moving = [
         level for code, level in stored.items() if code in final and final[code] != level.rank
     ]
+    # As in the admin (Level.clean): evidence at a level keeps the rank it was reached at.
+    if in_use := Level.objects.filter(pk__in=[level.pk for level in moving]).with_records():
+        raise FrameworkFileError(
+            [
+                Problem(
+                    "levels",
+                    _(
+                        "Framework %(framework)s: learners' records point to level %(code)s, "
+                        "so it stays at rank %(rank)s. Import the new scale as a new version."
+                    )
+                    % {"framework": label, "code": level.code, "rank": level.rank},
+                )
+                for level in moving
+                if level.pk in in_use
+            ]
+        )
     used = {level.rank for level in stored.values()} | set(final.values())
     spare = (rank for rank in range(MAX_ITEMS, -1, -1) if rank not in used)
     for level in moving:

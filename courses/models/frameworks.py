@@ -99,12 +99,35 @@ class Framework(models.Model):
             )
 
 
+class LevelQuerySet(models.QuerySet):
+    def with_records(self) -> set[int]:
+        """Ids of these levels that some row points to: evidence reached, a grading.
+
+        Found through the relations Django knows of, so that this app need not
+        import the apps that keep learners' records.
+        """
+        ids = list(self.values_list("pk", flat=True))
+        found: set[int] = set()
+        for relation in Level._meta.get_fields(include_hidden=True):
+            if not (relation.auto_created and relation.is_relation and not relation.concrete):
+                continue
+            field = relation.field
+            found.update(
+                field.model._base_manager.filter(**{f"{field.name}__in": ids})
+                .values_list(field.attname, flat=True)
+                .distinct()
+            )
+        return found
+
+
 class Level(models.Model):
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="levels")
     rank = models.PositiveSmallIntegerField(_("rank"))
     code = models.CharField(_("code"), max_length=40, validators=[code_validator])
     label = models.CharField(_("label"), max_length=100)
     descriptor = models.TextField(_("descriptor"), blank=True)
+
+    objects = LevelQuerySet.as_manager()
 
     class Meta:
         ordering = ["framework", "rank"]
@@ -117,6 +140,24 @@ class Level(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rank}. {self.label}"
+
+    def clean(self) -> None:
+        # Evidence says « reached level N of this framework »: moving the level would
+        # change, for every learner at once and without re-evaluating anything, what
+        # they reached. A new scale is a new version of the framework.
+        if self.pk is None:
+            return
+        stored = Level.objects.filter(pk=self.pk).values("rank", "framework_id").first()
+        moved = stored is not None and (
+            stored["rank"] != self.rank or stored["framework_id"] != self.framework_id
+        )
+        if moved and Level.objects.filter(pk=self.pk).with_records():
+            raise ValidationError(
+                _(
+                    "Learners' records point to this level: its rank and framework cannot "
+                    "change. Create a new version of the framework for a new scale."
+                )
+            )
 
 
 class Block(models.Model):

@@ -3,7 +3,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from courses.frameworks_io import FrameworkFileError, serialise
 from courses.models import CompetenceCrosswalk
+from courses.services import import_frameworks
 from learners import queries, services
 from learners.models import LedgerEntry, LedgerIsAppendOnly
 from learners.signals import competence_changed, module_completed, track_completed
@@ -236,3 +238,57 @@ def test_progress_that_completes_nothing_sends_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         services.mark_lesson_done(camille, journey.basics.lessons().first())
     assert heard == []
+
+
+# --- Levels that evidence points to ---------------------------------------------
+
+
+def swapped_first_two_levels(framework) -> dict:
+    data = serialise(framework)
+    first, second = data["levels"][:2]
+    first["rank"], second["rank"] = 2, 1
+    data["levels"][:2] = [second, first]
+    return data
+
+
+def test_a_level_reached_by_a_learner_keeps_its_rank_on_a_reimport(camille, framework):
+    record(camille, framework, "B1.1", 1)
+    data = swapped_first_two_levels(framework)
+
+    with pytest.raises(FrameworkFileError) as error:
+        import_frameworks([data])
+
+    [problem] = error.value.problems
+    assert level(framework, 1).code in problem.message
+    assert "version" in problem.message
+    assert list(framework.levels.values_list("rank", flat=True)) == [1, 2, 3]
+    assert level(framework, 1).code == data["levels"][1]["code"]
+
+
+def test_levels_no_record_points_to_may_still_swap_ranks(camille, framework):
+    record(camille, framework, "B1.1", 3)
+    data = swapped_first_two_levels(framework)
+
+    import_frameworks([data])
+
+    assert [(lv.rank, lv.code) for lv in framework.levels.all()][:2] == [
+        (1, data["levels"][0]["code"]),
+        (2, data["levels"][1]["code"]),
+    ]
+
+
+def test_the_admin_refuses_to_move_a_level_that_evidence_points_to(camille, framework):
+    record(camille, framework, "B1.1", 3)
+    reached, free = level(framework, 3), level(framework, 2)
+    reached.rank = 9
+    with pytest.raises(ValidationError):
+        reached.full_clean()
+    reached.rank, reached.framework = 3, make_framework(code="AUTRE")
+    with pytest.raises(ValidationError):
+        reached.full_clean()
+
+    free.rank = 7
+    free.full_clean()
+    reached.refresh_from_db()
+    reached.label = "Expertise"
+    reached.full_clean()
