@@ -39,12 +39,13 @@ def session_pk_from_funder_token(token: str) -> int | None:
 
 
 def may_give_trainer_feedback(user: User, session: TrainingSession) -> bool:
-    """Trainers of the session, and authors of a module of its track."""
+    """Trainers of the session, and authors of a live module of its track (a draft
+    anyone may add is no part in the training)."""
     if not user.is_authenticated:
         return False
     if session.trainers.filter(pk=user.pk).exists():
         return True
-    return ModulePage.objects.child_of(session.track).filter(owner=user).exists()
+    return ModulePage.objects.child_of(session.track).live().filter(owner=user).exists()
 
 
 def trainer_feedback_of(user: User, session: TrainingSession) -> Feedback:

@@ -175,10 +175,16 @@ class EnrolmentQuerySet(models.QuerySet):
         return self.filter(Q(module=module) | Q(track__path=_parent_path(module)))
 
     def in_modules_owned_by(self, trainer: User):
-        """Enrolments in one of the trainer's modules, or in a track that holds one."""
-        owned_paths = list(ModulePage.objects.filter(owner=trainer).values_list("path", flat=True))
-        track_paths = {path[: -Page.steplen] for path in owned_paths}
-        return self.filter(Q(module__owner=trainer) | Q(track__path__in=track_paths))
+        """Enrolments in one of the trainer's live modules, or in a track that holds one.
+
+        Live only: any trainer may add a draft module to any track (the moderation
+        team publishes it), and a draft must not open the track's learners to them.
+        """
+        owned = ModulePage.objects.live().filter(owner=trainer)
+        track_paths = {path[: -Page.steplen] for path in owned.values_list("path", flat=True)}
+        return self.filter(
+            Q(module__owner=trainer, module__live=True) | Q(track__path__in=track_paths)
+        )
 
 
 class Enrolment(models.Model):

@@ -2,7 +2,12 @@
 
 import pytest
 
+from courses.models import ModulePage
 from learners import services
+from learners.feedback import may_give_trainer_feedback
+from learners.models import User
+from tests.conftest import make_user
+from tests.learners.test_feedback import make_session
 
 
 @pytest.fixture
@@ -81,3 +86,33 @@ def test_progress_actions_touch_only_the_logged_in_learner(
     assert not camille_in_track.lesson_progress.exists()
     client.post(f"/moi/desinscription/{journey.track.pk}/")
     assert camille_in_track.enrolments.get().left_at is None
+
+
+def test_a_draft_module_a_trainer_adds_to_a_track_opens_none_of_its_learners(
+    client, camille_in_track, journey
+):
+    noe = make_user("noe@example.org", "Noé Laurent", role=User.Role.TRAINER)
+    # Any trainer may add a draft to any track in the admin (tests/courses/test_authoring.py);
+    # the moderation team publishes it.
+    draft = journey.track.add_child(
+        instance=ModulePage(
+            title="Brouillon",
+            slug="brouillon",
+            summary="Une idée de module.",
+            objectives="<p>Accueillir les habitants.</p>",
+            duration_minutes=30,
+            owner=noe,
+            live=False,
+        )
+    )
+    session = make_session(journey.track)
+    client.force_login(noe)
+
+    assert camille_in_track.full_name not in client.get("/moi/apprenants/").content.decode()
+    assert client.get(f"/moi/apprenants/{camille_in_track.pk}/").status_code == 404
+    assert not may_give_trainer_feedback(noe, session)
+
+    draft.save_revision().publish()
+    assert camille_in_track.full_name in client.get("/moi/apprenants/").content.decode()
+    assert client.get(f"/moi/apprenants/{camille_in_track.pk}/").status_code == 200
+    assert may_give_trainer_feedback(noe, session)
