@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from certification import keys, openbadges, verification_cache
 from certification.models import Certificate, normalise_code
+from certification.views import certificates_for
 
 logger = logging.getLogger(__name__)
 
@@ -277,13 +278,10 @@ def _public_json(data: dict, content_type: str = "application/json") -> JsonResp
 
 @login_required
 def openbadges_credential(request: HttpRequest, pk: int) -> HttpResponse:
-    # Someone else's certificate is a 404, not a 403: its existence is nobody's business.
     certificates = Certificate.objects.select_related(
         "award__framework", "award__block__framework", "learner"
     )
-    if not request.user.is_staff:
-        certificates = certificates.for_holder(request.user)
-    certificate = get_object_or_404(certificates, pk=pk)
+    certificate = get_object_or_404(certificates_for(request.user, certificates), pk=pk)
     try:
         token = openbadges.signed_credential(certificate)
     except keys.IssuerKeyMissing:

@@ -1,9 +1,13 @@
 """Only the holder and staff download a certificate; everyone else learns nothing."""
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
 
-from certification import services
+from certification import keys, services
 from certification.models import Certificate
+from learners.models import User
+from tests.conftest import make_user
 
 
 @pytest.fixture
@@ -30,6 +34,24 @@ def test_the_holder_downloads_the_pdf_as_an_attachment_named_with_the_code(
 def test_staff_download_any_certificate(client, staff, certificate):
     client.force_login(staff)
     assert client.get(certificate.get_pdf_url()).status_code == 200
+
+
+def test_being_staff_without_the_certificates_permission_downloads_nothing(
+    client, certificate, settings, tmp_path
+):
+    settings.OPENBADGES_KEY_PATH = tmp_path / "keys" / "openbadges-issuer.jwk"
+    keys.generate()
+    operator = make_user("ops@example.org", "Opérations", is_staff=True)
+    credential = reverse("certification:openbadges_credential", kwargs={"pk": certificate.pk})
+    client.force_login(operator)
+    assert client.get(certificate.get_pdf_url()).status_code == 404
+    assert client.get(credential).status_code == 404
+
+    operator.user_permissions.add(Permission.objects.get(codename="change_certificate"))
+    operator = User.objects.get(pk=operator.pk)  # permissions are cached on the instance
+    client.force_login(operator)
+    assert client.get(certificate.get_pdf_url()).status_code == 200
+    assert client.get(credential).status_code == 200
 
 
 def test_another_learner_gets_a_404_not_a_403(client, dominique, certificate):
