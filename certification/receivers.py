@@ -7,12 +7,26 @@ receivers only evaluate awards and issue, the PDF follows in a task.
 from django.dispatch import receiver
 
 from certification import services
-from learners.signals import competence_changed, module_completed, track_completed
+from courses.models import ModulePage, TrackPage
+from learners import queries
+from learners.signals import (
+    attempt_outcome_recorded,
+    competence_changed,
+    module_completed,
+    track_completed,
+)
+
+# A passed quiz completes its module on the learner's request, and its ledger
+# evidence follows in a task. An attestation freezes the levels reached when it is
+# issued: issued in between, it said « — » for what the quiz had just proved. So a
+# completion whose quiz evidence is still pending waits, and the evidence's own
+# signal evaluates the module and its track (issuing is idempotent).
 
 
 @receiver(module_completed, dispatch_uid="certification.module_completed")
 def issue_module_awards(sender, learner, module, **kwargs) -> None:
-    services.evaluate_module(learner, module)
+    if not queries.evidence_pending(learner, [module]):
+        services.evaluate_module(learner, module)
 
 
 @receiver(competence_changed, dispatch_uid="certification.competence_changed")
@@ -22,4 +36,15 @@ def issue_competence_awards(sender, learner, competence, level=None, **kwargs) -
 
 @receiver(track_completed, dispatch_uid="certification.track_completed")
 def issue_track_awards(sender, learner, track, **kwargs) -> None:
-    services.evaluate_track(learner, track)
+    if not queries.evidence_pending(learner, ModulePage.objects.child_of(track)):
+        services.evaluate_track(learner, track)
+
+
+@receiver(attempt_outcome_recorded, dispatch_uid="certification.attempt_outcome_recorded")
+def issue_awards_the_evidence_completes(sender, learner, attempt, **kwargs) -> None:
+    services.evaluate_module(learner, attempt.module)
+    track = TrackPage.objects.parent_of(attempt.module).first()
+    if track is not None and not queries.evidence_pending(
+        learner, ModulePage.objects.child_of(track)
+    ):
+        services.evaluate_track(learner, track)

@@ -41,6 +41,7 @@ from learners.services import (
     refresh_completion,
 )
 from learners.session_models import ActivityEvent
+from learners.signals import attempt_outcome_recorded
 from learners.uploads import check_upload
 
 # Network latency and a slow click must not cost a learner their attempt.
@@ -441,7 +442,15 @@ def record_attempt_outcome(attempt: Attempt) -> list[LedgerEntry]:
         return record_positioning_evidence(attempt)
     if not attempt.passed:
         return []
-    return record_attempt_evidence(attempt)
+    entries = record_attempt_evidence(attempt)
+    # After the levels it raised (their signals were queued first): awards that
+    # waited for this quiz's evidence are evaluated now (certification.receivers).
+    transaction.on_commit(
+        partial(
+            attempt_outcome_recorded.send, sender=Attempt, learner=attempt.learner, attempt=attempt
+        )
+    )
+    return entries
 
 
 def _open_submission(

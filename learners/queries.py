@@ -32,6 +32,23 @@ from learners.models import (
     User,
 )
 
+# --- Evidence still to be written --------------------------------------------------
+
+
+def evidence_pending(learner: User, modules: Iterable[ModulePage]) -> bool:
+    """Whether a passed quiz of these modules still waits for its ledger evidence.
+
+    The task writing it runs after the submission's commit; until then the
+    learner's levels lack what that quiz proved (`attempt_outcome_recorded` follows).
+    """
+    return (
+        Attempt.objects.quizzes()
+        .outcome_unrecorded()
+        .filter(learner=learner, module__in=modules)
+        .exists()
+    )
+
+
 # --- Progress --------------------------------------------------------------------
 
 

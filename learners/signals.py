@@ -17,3 +17,9 @@ module_completed = Signal()
 
 # Keyword arguments: learner (User), track (TrackPage).
 track_completed = Signal()
+
+# Keyword arguments: learner (User), attempt (Attempt) — a passed quiz whose ledger
+# evidence was just written (by a task, after the submission's commit). What the
+# learner reached is only complete from then on: awards that freeze the levels
+# reached wait for it when a completion came from that quiz.
+attempt_outcome_recorded = Signal()

@@ -1,10 +1,15 @@
 """Awards are issued when learners earn them, through learners' signals."""
 
+from datetime import timedelta
+from unittest.mock import patch
+
 import pytest
 
 from certification import services
 from certification.models import Award, Certificate
+from learners import assessments, tasks
 from tests.certification.conftest import complete_module, pdf_text, reach
+from tests.learners.quiz_helpers import right_answers, set_quiz, single
 
 
 @pytest.fixture
@@ -145,3 +150,52 @@ def test_a_certificate_keeps_the_name_it_was_issued_to(setting, camille):
 def test_the_frozen_issue_date_is_the_certificates_own(setting, camille):
     certificate, _ = services.issue(camille, setting.module_award, render=False)
     assert certificate.context["issued_on"] == services._iso_date(certificate.issued_at)
+
+
+def pass_the_quiz(learner, module) -> None:
+    attempt = assessments.start_attempt(learner, module)
+    assessments.submit_attempt(attempt, right_answers(attempt))
+
+
+def test_attestations_completed_by_a_quiz_name_the_levels_that_quiz_proved(
+    setting, sophie, django_capture_on_commit_callbacks
+):
+    # The quiz's evidence is written by a task after the submission's commit: the
+    # attestations its completion earns wait for it, or they froze « — » for its levels.
+    basics = set_quiz(setting.basics, [single("B1.1", "appliquer"), single("B1.2", "appliquer")])
+    advanced = set_quiz(setting.advanced, [single("B2.1", "maitriser")])
+    for module in (basics, advanced):
+        complete_module(sophie, module)  # lessons only: the quiz is still required
+    assert not Certificate.objects.filter(learner=sophie).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):  # as the request and its task
+        pass_the_quiz(sophie, basics)
+    module = Certificate.objects.get(learner=sophie, award=setting.module_award)
+    assert [(row["code"], row["level"]) for row in module.context["competences"]] == [
+        ("B1.1", "Appliquer"),
+        ("B1.2", "Appliquer"),
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pass_the_quiz(sophie, advanced)
+    end = Certificate.objects.get(learner=sophie, award=setting.end_of_training_award)
+    assert end.context["evaluation"]["competences_reached"] == 3
+    assert ("B2.1", "Maîtriser") in [(r["code"], r["level"]) for r in end.context["competences"]]
+
+
+def test_a_completion_waits_for_its_quiz_s_evidence_when_the_task_is_late(
+    setting, sophie, django_capture_on_commit_callbacks
+):
+    basics = set_quiz(setting.basics, [single("B1.1", "appliquer")])
+    complete_module(sophie, basics)
+    with patch("learners.tasks.enqueue") as broker_down:  # the evidence task is not run
+        with django_capture_on_commit_callbacks(execute=True):
+            pass_the_quiz(sophie, basics)
+    assert broker_down.called
+    assert not Certificate.objects.filter(learner=sophie, award=setting.module_award).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the beat's safety net, later
+        with patch("learners.tasks.UNRECORDED_OUTCOME_GRACE", timedelta(0)):
+            assert tasks.record_missed_outcomes() == 1
+    module = Certificate.objects.get(learner=sophie, award=setting.module_award)
+    assert ("B1.1", "Appliquer") in [(r["code"], r["level"]) for r in module.context["competences"]]
