@@ -188,14 +188,20 @@ def test_a_completion_waits_for_its_quiz_s_evidence_when_the_task_is_late(
 ):
     basics = set_quiz(setting.basics, [single("B1.1", "appliquer")])
     complete_module(sophie, basics)
-    with patch("learners.tasks.enqueue") as broker_down:  # the evidence task is not run
-        with django_capture_on_commit_callbacks(execute=True):
-            pass_the_quiz(sophie, basics)
+    # The evidence task is not run (a broker down at the submission's commit).
+    with (
+        patch("learners.tasks.enqueue") as broker_down,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        pass_the_quiz(sophie, basics)
     assert broker_down.called
     assert not Certificate.objects.filter(learner=sophie, award=setting.module_award).exists()
 
-    with django_capture_on_commit_callbacks(execute=True):  # the beat's safety net, later
-        with patch("learners.tasks.UNRECORDED_OUTCOME_GRACE", timedelta(0)):
-            assert tasks.record_missed_outcomes() == 1
+    # The beat's safety net, later.
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        patch("learners.tasks.UNRECORDED_OUTCOME_GRACE", timedelta(0)),
+    ):
+        assert tasks.record_missed_outcomes() == 1
     module = Certificate.objects.get(learner=sophie, award=setting.module_award)
     assert ("B1.1", "Appliquer") in [(r["code"], r["level"]) for r in module.context["competences"]]
