@@ -3,8 +3,9 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from certification.organisation import agents_overview
@@ -43,16 +44,22 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     filename = f"agents-{slugify(organisation.name)}-{timezone.localdate().isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # A byte order mark and semicolons: what French spreadsheets open correctly.
+    # Headers and dates follow the manager's language, as on the page they export.
     response.write("\ufeff")
     writer = SpreadsheetWriter(response, delimiter=";")
-    writer.writerow(["name", "awareness_progress_percent", "attestations", "issued_on"])
+    writer.writerow([_("Name"), _("Awareness progress (%)"), _("Attestations"), _("Issued on")])
     for agent in agents_overview(request.user):
         writer.writerow(
             [
                 agent.name,
                 agent.progress,
                 " | ".join(c.award.title for c in agent.attestations),
-                " | ".join(timezone.localdate(c.issued_at).isoformat() for c in agent.attestations),
+                " | ".join(_local_date(c.issued_at) for c in agent.attestations),
             ]
         )
     return response
+
+
+def _local_date(moment) -> str:
+    # SHORT_DATE_FORMAT: 23/11/2026 in French, a date spreadsheets read as one.
+    return formats.date_format(timezone.localdate(moment), "SHORT_DATE_FORMAT")

@@ -1,7 +1,5 @@
 """The operating team's territory dashboard and its CSV exports (staff only, 404 otherwise)."""
 
-import csv
-
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import formats, timezone
@@ -10,6 +8,7 @@ from django.views.decorators.cache import never_cache
 
 from certification import territory
 from certification.territory_charts import bar_chart, column_chart
+from learners.spreadsheets import SpreadsheetWriter
 
 
 def _staff_or_404(request: HttpRequest) -> None:
@@ -65,21 +64,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _csv_response(filename: str) -> tuple[HttpResponse, "csv._writer"]:
+def _csv_response(filename: str) -> tuple[HttpResponse, SpreadsheetWriter]:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
+    # A byte order mark and semicolons: what French spreadsheets open correctly.
+    # Headers and dates follow the reader's language, as on the dashboard they export.
     response.write("\ufeff")
-    return response, csv.writer(response, delimiter=";")
+    return response, SpreadsheetWriter(response, delimiter=";")
 
 
-FIGURE_COLUMNS = [
-    "facilitators_certified",
-    "facilitators_partially_certified",
-    "blocks_validated",
-    "agents_made_aware",
-    "organisations_involved",
-]
+def _figure_columns() -> list[str]:
+    # The dashboard's own column headings.
+    return [
+        _("Facilitators certified"),
+        _("Partially certified"),
+        _("Blocks validated"),
+        _("Agents made aware"),
+        _("Organisations involved"),
+    ]
 
 
 def _figure_cells(figures: territory.Figures) -> list[int]:
@@ -98,7 +101,9 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     _staff_or_404(request)
     report = territory.territory_report()
     response, writer = _csv_response("territoires")
-    writer.writerow(["region_code", "region", "departement_code", "departement", *FIGURE_COLUMNS])
+    writer.writerow(
+        [_("Région code"), _("Région"), _("Département code"), _("Département"), *_figure_columns()]
+    )
     for region in report.regions:
         for departement in region.departements:
             writer.writerow(
@@ -120,17 +125,18 @@ def export_months_csv(request: HttpRequest) -> HttpResponse:
     response, writer = _csv_response("territoires-par-mois")
     writer.writerow(
         [
-            "month",
-            "full_certifications_issued",
-            "block_attestations_issued",
-            "awareness_attestations_issued",
-            "organisations_newly_involved",
+            _("Month"),
+            _("Full certifications"),
+            _("Block attestations"),
+            _("Awareness attestations"),
+            _("Organisations newly involved"),
         ]
     )
     for month in report.months:
         writer.writerow(
             [
-                month.start.strftime("%Y-%m"),
+                # The month's first day (01/11/2026 in French): a date spreadsheets sort.
+                formats.date_format(month.start, "SHORT_DATE_FORMAT"),
                 month.certified,
                 month.blocks,
                 month.aware,

@@ -119,25 +119,49 @@ def test_everyone_but_staff_gets_a_404(client, helene, camille):
         assert client.get("/territoires/mois.csv").status_code == 404
 
 
-def test_the_csv_exports_carry_the_same_figures(client, staff, territory_data):
+def csv_rows(client, path: str) -> list[dict[str, str]]:
+    text = client.get(path).content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
+
+
+def test_the_csv_exports_carry_the_same_figures_under_french_headings(
+    client, staff, territory_data
+):
     client.force_login(staff)
-    text = client.get("/territoires/territoires.csv").content.decode("utf-8-sig")
     rows = {
-        row["departement_code"] or "none": row
-        for row in csv.DictReader(io.StringIO(text), delimiter=";")
+        row["Code département"] or "none": row
+        for row in csv_rows(client, "/territoires/territoires.csv")
     }
-    assert rows["23"]["region"] == "Nouvelle-Aquitaine"
-    assert rows["23"]["agents_made_aware"] == "1"
-    assert rows["2B"]["facilitators_partially_certified"] == "1"
-    assert rows["none"]["facilitators_certified"] == "1"
-    months = list(
-        csv.DictReader(
-            io.StringIO(client.get("/territoires/mois.csv").content.decode("utf-8-sig")),
-            delimiter=";",
-        )
-    )
+    assert rows["23"]["Région"] == "Nouvelle-Aquitaine"
+    assert rows["23"]["Code région"] == "75"
+    assert rows["23"]["Agents sensibilisés"] == "1"
+    assert rows["2B"]["Partiellement certifié·es"] == "1"
+    assert rows["none"]["Facilitateur·rices certifié·es"] == "1"
+    months = csv_rows(client, "/territoires/mois.csv")
     assert len(months) == 12
-    assert months[-1]["block_attestations_issued"] == "2"
+    assert months[-1]["Attestations de bloc"] == "2"
+    this_month = timezone.localdate().replace(day=1)
+    assert months[-1]["Mois"] == this_month.strftime("%d/%m/%Y")
+
+
+def test_the_csv_exports_follow_an_english_interface(client, staff, territory_data, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(staff)
+    departements = csv_rows(client, "/territoires/territoires.csv")
+    assert list(departements[0]) == [
+        "Région code",
+        "Région",
+        "Département code",
+        "Département",
+        "Facilitators certified",
+        "Partially certified",
+        "Blocks validated",
+        "Agents made aware",
+        "Organisations involved",
+    ]
+    months = csv_rows(client, "/territoires/mois.csv")
+    assert months[-1]["Month"] == timezone.localdate().replace(day=1).strftime("%m/%d/%Y")
+    assert months[-1]["Block attestations"] == "2"
 
 
 @pytest.mark.parametrize("people", [5, 300])
