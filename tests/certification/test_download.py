@@ -1,5 +1,7 @@
 """Only the holder and staff download a certificate; everyone else learns nothing."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
@@ -86,3 +88,26 @@ def test_the_dashboard_lists_the_holders_certificates_with_their_download_links(
     html = client.get("/moi/parcours/").content.decode()
     assert certificate.code not in html
     assert 'data-testid="certificate-list"' not in html
+
+
+def test_the_dashboard_offers_each_certificate_as_an_open_badge_to_download(
+    client, setting, camille, certificate, settings, tmp_path
+):
+    settings.OPENBADGES_KEY_PATH = tmp_path / "keys" / "openbadges-issuer.jwk"
+    keys.generate()
+    pending, _ = services.issue(camille, setting.block_award, render=False)
+    client.force_login(camille)
+    html = client.get("/moi/parcours/").content.decode()
+    for held in (certificate, pending):  # the badge does not wait for the PDF
+        credential = reverse("certification:openbadges_credential", kwargs={"pk": held.pk})
+        link = re.search(rf'<a href="{re.escape(credential)}"([^>]*)>(.*?)</a>', html)
+        assert link is not None, held.award.title
+        assert " download" in link.group(1)
+        assert link.group(2).startswith("Badge numérique (Open Badges)")
+        assert held.award.title in link.group(2)  # each link names its certificate
+    assert html.count('data-testid="certificate-openbadge"') == 2
+
+    credential = reverse("certification:openbadges_credential", kwargs={"pk": certificate.pk})
+    response = client.get(credential)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
