@@ -7,5 +7,6 @@ class CertificationConfig(AppConfig):
     verbose_name = _("Certification")
 
     def ready(self) -> None:
-        # Connect to learners' signals, and forget the verification of changed certificates.
-        from certification import receivers, verification_cache  # noqa: F401
+        # Connect to learners' signals (events, and the personal data export), and
+        # forget the verification of changed certificates.
+        from certification import personal_data, receivers, verification_cache  # noqa: F401

@@ -153,8 +153,11 @@ def _has_confirmed_seat(learner: User, session_id: int) -> bool:
 
 def seat_for_token(token: str) -> Seat:
     """The confirmed seat a personal link signs for; `Seat.DoesNotExist` otherwise."""
+    # The link signs without a login: it must die with the account it signs for,
+    # whatever an erasure or a deactivation left behind.
     return (
         Seat.objects.confirmed()
+        .filter(learner__is_active=True, learner__erased_at__isnull=True)
         .select_related("learner", "session__track")
         .get(attendance_token=token)
     )

@@ -2,29 +2,58 @@
 
 The archive holds one JSON file with everything and one CSV per table, so that
 it opens in a spreadsheet as well as in a program. It is built in memory: a
-person's data is small, and nothing is written to disk.
+person's data is small, and nothing is written to disk. Each table costs one
+or two queries, whatever the number of rows.
+
+Apps that learners must not import (certification) add their tables through
+`personal_data_requested`.
 """
 
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from learners.models import (
     AccommodationRequest,
+    Attempt,
+    AttemptAnswer,
+    ColdSurvey,
     Enrolment,
+    Feedback,
+    Invitation,
     LedgerEntry,
     LessonProgress,
     ModuleCompletion,
+    Satisfaction,
+    Submission,
     TrackCompletion,
     User,
 )
-from learners.session_models import ActivityEvent, Attendance
+from learners.session_models import ActivityEvent, Attendance, Seat
 from learners.spreadsheets import SpreadsheetDictWriter
+
+
+@dataclass(frozen=True)
+class Section:
+    """A table another app adds to the archive: one CSV file, and a key of data.json."""
+
+    description: str  # its line in README.txt
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+# Sent with `user` when an archive is built. Each receiver returns a dict of
+# section name → `Section` (names are file names: no clash with those below).
+# Receivers connect in their own AppConfig.ready(): learners never imports them.
+personal_data_requested = Signal()
 
 README = """Campus Tiers-Lieux — export of your personal data
 ==================================================
@@ -39,7 +68,15 @@ validations_given.csv  validations you recorded as a trainer (if any)
 accommodation_requests.csv  accommodations you asked for and the answers (if any)
 attendance.csv    half-days of training sessions you signed, or were recorded present or absent
 activity.csv      your online activity: logins, lessons opened and done, quizzes submitted
-
+quiz_attempts.csv      your quiz and positioning attempts: when, score, result
+quiz_answers.csv       what you answered to each question of those attempts
+submissions.csv   open answers and files you sent for grading, and the trainers' grades and comments
+seats.csv         places you took in training sessions, or waited for
+satisfaction.csv  your satisfaction surveys at the end of a module
+cold_surveys.csv  your satisfaction surveys three months after a track
+invitations.csv   invitations to join an organisation sent to your address
+feedback_given.csv  appraisals of sessions you wrote as a trainer (if any)
+{others}
 Generated on {generated}.
 """
 
@@ -160,7 +197,181 @@ def activity(user: User) -> list[dict[str, Any]]:
     ]
 
 
-def collect(user: User) -> dict[str, Any]:
+def _title(page) -> str:
+    return page.title if page is not None else ""
+
+
+def quiz_attempts(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": a.kind,
+            "title": _title(a.module or a.track),
+            "number": a.number,
+            "started_at": a.started_at,
+            "submitted_at": a.submitted_at,
+            "status": a.status,
+            "score_percent": a.score,
+            "passed": a.passed,
+            "pass_mark_percent": a.pass_mark,
+            "score_per_competence": a.competence_scores,
+            "self_assessment": a.self_assessment,
+        }
+        for a in Attempt.objects.filter(learner=user)
+        .select_related("module", "track")
+        .defer("questions")
+    ]
+
+
+CHOICES = {"single_choice", "true_false", "multiple_choice", "ordering"}
+
+
+def _answer_text(question: dict, answer: Any) -> str:
+    """An answer as the learner saw it: the texts of the options picked, in order."""
+    if answer is None:
+        return ""
+    if question.get("type") in CHOICES:
+        labels = {
+            str(choice["key"]): choice["text"]
+            for choice in question.get("options", []) + question.get("items", [])
+        }
+        keys = answer if isinstance(answer, list) else [answer]
+        return " | ".join(labels.get(str(key), str(key)) for key in keys)
+    return answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
+
+
+def quiz_answers(user: User) -> list[dict[str, Any]]:
+    # The frozen questions once per attempt, not once per answer.
+    attempts = {
+        a.pk: a for a in Attempt.objects.filter(learner=user).select_related("module", "track")
+    }
+    rows = []
+    for answer in AttemptAnswer.objects.filter(attempt__learner=user):
+        attempt = attempts[answer.attempt_id]
+        question = attempt.question(answer.question_id) or {}
+        rows.append(
+            {
+                "attempt_kind": attempt.kind,
+                "title": _title(attempt.module or attempt.track),
+                "attempt_number": attempt.number,
+                "question_number": answer.position + 1,
+                "question": question.get("text", ""),
+                "answer": _answer_text(question, answer.answer),
+                "score": answer.score,
+            }
+        )
+    return rows
+
+
+def submissions(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "module": s.module.title,
+            "question": s.prompt,
+            "competence": s.competence.code,
+            "answer": s.text,
+            "file_name": s.file_name,
+            "file_type": s.file_type,
+            "status": s.status,
+            "submitted_at": s.submitted_at,
+            "graded_by": s.graded_by.display_name if s.graded_by else "",
+            "graded_at": s.graded_at,
+            "level": s.level.label if s.level else "",
+            "trainer_comment": s.comment,
+        }
+        for s in Submission.objects.filter(learner=user).select_related(
+            "module", "competence", "graded_by", "level"
+        )
+    ]
+
+
+def seats(user: User) -> list[dict[str, Any]]:
+    # Not the personal sign-in link: it is a credential, and the archive may travel.
+    return [
+        {
+            "session": str(s.session),
+            "track": s.session.track.title,
+            "format": s.session.format,
+            "place": s.session.place_name,
+            "starts_on": s.session.starts_on,
+            "ends_on": s.session.ends_on,
+            "status": s.status,
+            "requested_at": s.requested_at,
+            "confirmed_at": s.confirmed_at,
+            "cancelled_at": s.cancelled_at,
+        }
+        for s in Seat.objects.filter(learner=user).select_related("session__track")
+    ]
+
+
+def satisfaction(user: User) -> list[dict[str, Any]]:
+    return [
+        {"module": s.module.title, "rating": s.rating, "comment": s.comment, "at": s.created_at}
+        for s in Satisfaction.objects.filter(learner=user).select_related("module")
+    ]
+
+
+def cold_surveys(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "track": s.track.title,
+            "session": str(s.session) if s.session else "",
+            "sent_at": s.sent_at,
+            "answered_at": s.answered_at,
+            "rating": s.rating,
+            "usefulness": s.usefulness,
+            "applied": s.applied,
+            "comment": s.comment,
+        }
+        for s in ColdSurvey.objects.filter(learner=user).select_related("track", "session__track")
+    ]
+
+
+def invitations(user: User) -> list[dict[str, Any]]:
+    addressed = Q(accepted_by=user) | Q(email__iexact=user.email)
+    for email in EmailAddress.objects.filter(user=user).values_list("email", flat=True):
+        addressed |= Q(email__iexact=email)
+    return [
+        {
+            "organisation": i.organisation.name,
+            "email": i.email,
+            "full_name": i.full_name,
+            "job_title": i.job_title,
+            "sent_at": i.sent_at,
+            "accepted_at": i.accepted_at,
+            "accepted_by_you": i.accepted_by_id == user.pk,
+        }
+        for i in Invitation.objects.filter(addressed).select_related("organisation")
+    ]
+
+
+def feedback_given(user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "track": f.track.title,
+            "session": str(f.session) if f.session else "",
+            "respondent": f.respondent,
+            "name": f.author_name,
+            "organisation": f.organisation_name,
+            "rating": f.rating,
+            "strengths": f.strengths,
+            "improvements": f.improvements,
+            "created_at": f.created_at,
+        }
+        for f in Feedback.objects.filter(author=user).select_related("track", "session__track")
+    ]
+
+
+def other_sections(user: User) -> dict[str, Section]:
+    """The tables other apps hold about `user` (certificates, for one)."""
+    sections: dict[str, Section] = {}
+    for _receiver, answer in personal_data_requested.send(sender=User, user=user):
+        sections.update(answer or {})
+    return sections
+
+
+def collect(user: User, others: dict[str, Section] | None = None) -> dict[str, Any]:
+    if others is None:
+        others = other_sections(user)
     return {
         "profile": profile(user),
         "enrolments": enrolments(user),
@@ -171,11 +382,27 @@ def collect(user: User) -> dict[str, Any]:
         "accommodation_requests": accommodation_requests(user),
         "attendance": attendance(user),
         "activity": activity(user),
-    }
+        "quiz_attempts": quiz_attempts(user),
+        "quiz_answers": quiz_answers(user),
+        "submissions": submissions(user),
+        "seats": seats(user),
+        "satisfaction": satisfaction(user),
+        "cold_surveys": cold_surveys(user),
+        "invitations": invitations(user),
+        "feedback_given": feedback_given(user),
+    } | {name: section.rows for name, section in others.items()}
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+
+
+def _cell(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return value
 
 
 def _csv(rows: list[dict[str, Any]], fieldnames: list[str]) -> str:
@@ -183,9 +410,7 @@ def _csv(rows: list[dict[str, Any]], fieldnames: list[str]) -> str:
     writer = SpreadsheetDictWriter(buffer, fieldnames=fieldnames)
     writer.writeheader()
     for row in rows:
-        writer.writerow(
-            {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in row.items()}
-        )
+        writer.writerow({k: _cell(v) for k, v in row.items()})
     return buffer.getvalue()
 
 
@@ -225,16 +450,103 @@ CSV_COLUMNS = {
         "confirmed_at",
     ],
     "activity": ["kind", "page_id", "at"],
+    "quiz_attempts": [
+        "kind",
+        "title",
+        "number",
+        "started_at",
+        "submitted_at",
+        "status",
+        "score_percent",
+        "passed",
+        "pass_mark_percent",
+        "score_per_competence",
+        "self_assessment",
+    ],
+    "quiz_answers": [
+        "attempt_kind",
+        "title",
+        "attempt_number",
+        "question_number",
+        "question",
+        "answer",
+        "score",
+    ],
+    "submissions": [
+        "module",
+        "question",
+        "competence",
+        "answer",
+        "file_name",
+        "file_type",
+        "status",
+        "submitted_at",
+        "graded_by",
+        "graded_at",
+        "level",
+        "trainer_comment",
+    ],
+    "seats": [
+        "session",
+        "track",
+        "format",
+        "place",
+        "starts_on",
+        "ends_on",
+        "status",
+        "requested_at",
+        "confirmed_at",
+        "cancelled_at",
+    ],
+    "satisfaction": ["module", "rating", "comment", "at"],
+    "cold_surveys": [
+        "track",
+        "session",
+        "sent_at",
+        "answered_at",
+        "rating",
+        "usefulness",
+        "applied",
+        "comment",
+    ],
+    "invitations": [
+        "organisation",
+        "email",
+        "full_name",
+        "job_title",
+        "sent_at",
+        "accepted_at",
+        "accepted_by_you",
+    ],
+    "feedback_given": [
+        "track",
+        "session",
+        "respondent",
+        "name",
+        "organisation",
+        "rating",
+        "strengths",
+        "improvements",
+        "created_at",
+    ],
 }
 
 
 def personal_data_zip(user: User) -> bytes:
     """The ZIP archive a person downloads from « Mes données »."""
-    data = collect(user)
+    others = other_sections(user)
+    data = collect(user, others)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
-            "README.txt", README.format(generated=timezone.now().isoformat(timespec="seconds"))
+            "README.txt",
+            README.format(
+                generated=timezone.now().isoformat(timespec="seconds"),
+                others="".join(
+                    f"{name}.csv".ljust(18) + f"{section.description}\n"
+                    for name, section in others.items()
+                ),
+            ),
         )
         archive.writestr("data.json", _json(data))
         archive.writestr("profile.json", _json(data["profile"]))
@@ -243,4 +555,6 @@ def personal_data_zip(user: User) -> bytes:
         archive.writestr(
             "validations_given.csv", _csv(data["validations_given"], CSV_COLUMNS["ledger"])
         )
+        for name, section in others.items():
+            archive.writestr(f"{name}.csv", _csv(section.rows, section.columns))
     return buffer.getvalue()

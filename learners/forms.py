@@ -37,6 +37,17 @@ class ProfileForm(forms.ModelForm):
         labels = {"full_name": _("Full name")}
         help_texts = {"full_name": _("As it must appear on your certificates.")}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Blank on the model (accounts created by staff or an invitation may not
+        # have it yet), but the person cannot empty it: certificates print it and
+        # would otherwise fall back to the email address.
+        name = self.fields["full_name"]
+        name.required = True
+        name.error_messages["required"] = _(
+            "Enter your full name: it is printed on your certificates."
+        )
+
 
 class ObservationForm(forms.Form):
     """A trainer's validation by observation: it enters the ledger under their name."""

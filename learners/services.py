@@ -293,15 +293,81 @@ def record_observation(
 def erase_account(user: User) -> None:
     """Erase the person's personal data and deactivate the account.
 
-    Progress and ledger entries stay, attached to the anonymised row, so that
-    statistics and the evidence behind issued certificates remain true.
-    Certificates themselves keep the name they were issued to for the legal
-    retention period: certification owns them and does not react here.
+    Progress, ledger entries, quiz scores, grades and satisfaction ratings stay,
+    attached to the anonymised row, so that statistics, Qualiopi evidence and the
+    evidence behind issued certificates remain true; what the person wrote
+    (open answers, uploaded files, comments) goes (docs/decisions.md). Places in
+    sessions still to come are given back to the waiting list. Certificates keep
+    the name they were issued to for the legal retention period: certification
+    owns them and does not react here.
     """
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.db.models import Q
     from wagtail.users.models import UserProfile
 
+    from learners import sessions  # sessions imports this module
+    from learners.models import (
+        AccountSession,
+        AttemptAnswer,
+        ColdSurvey,
+        Feedback,
+        Invitation,
+        Satisfaction,
+        Seat,
+        Submission,
+        new_invitation_token,
+    )
+    from learners.quality_models import new_survey_token
+    from learners.session_models import new_attendance_token
+
     old_email = user.email
+    addresses = {old_email.lower()} | {
+        email.lower()
+        for email in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+    }
+    # First, while the account is still whole: a place freed promotes the next
+    # person waiting, and a waiting seat must never be promoted into a dead account.
+    for seat in list(
+        Seat.objects.active().filter(learner=user, session__ends_on__gte=timezone.localdate())
+    ):
+        try:
+            sessions.cancel_seat(seat)
+        except sessions.SeatRefused:
+            continue  # cancelled or over meanwhile: nothing left to free
+    # The personal sign-in link is a bearer credential; cold-survey links let
+    # anyone with the mail answer in the person's name.
+    for seat_pk in Seat.objects.filter(learner=user).values_list("pk", flat=True):
+        Seat.objects.filter(pk=seat_pk).update(attendance_token=new_attendance_token())
+    for survey_pk in ColdSurvey.objects.filter(learner=user).values_list("pk", flat=True):
+        ColdSurvey.objects.filter(pk=survey_pk).update(token=new_survey_token())
+    # Other browsers the person is signed in on.
+    AccountSession.objects.filter(account=user).delete()
+    # The organisation keeps the row (how many it invited, how many joined), not who.
+    invited = Q(accepted_by=user)
+    for address in addresses:
+        invited |= Q(email__iexact=address)
+    for invitation_pk in Invitation.objects.filter(invited).values_list("pk", flat=True):
+        Invitation.objects.filter(pk=invitation_pk).update(
+            email=f"erased-{uuid.uuid4().hex}@erased.invalid",
+            full_name="",
+            job_title="",
+            token=new_invitation_token(),
+        )
+    # What the person wrote goes; the grade, level and ratings it earned stay as
+    # evidence. Files go once the erasure is committed: a rollback keeps them.
+    submissions = Submission.objects.filter(learner=user)
+    files = [name for name in submissions.values_list("file", flat=True) if name]
+    submissions.update(text="", file="", file_name="", file_type="")
+    AttemptAnswer.objects.filter(attempt__learner=user, score__isnull=True).update(answer=None)
+    Satisfaction.objects.filter(learner=user).update(comment="")
+    ColdSurvey.objects.filter(learner=user).update(comment="")
+    Feedback.objects.filter(author=user).update(author_name="")
+    storage = Submission._meta.get_field("file").storage
+    for name in files:
+        # robust: the erasure is committed by then; a file the storage failed to
+        # delete is logged, and must not turn the person's confirmation into an error.
+        transaction.on_commit(partial(storage.delete, name), robust=True)
+
     EmailAddress.objects.filter(user=user).delete()
     # Login throttling keeps the address typed at login: it is personal data too.
     for model in (AccessAttempt, AccessFailureLog, AccessLog):

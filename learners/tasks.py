@@ -160,6 +160,9 @@ def notify_seat(seat_pk: int, notice: str) -> bool:
     )
     if seat is None:
         return False
+    # An erased account (its seats are cancelled as it goes) asked to hear nothing more.
+    if seat.learner.erased_at is not None or not seat.learner.is_active:
+        return False
     sessions.send_seat_notice(seat, notice)
     return True
 

@@ -1,16 +1,34 @@
 """« Mes données »: download everything as a ZIP, and erase the account."""
 
 import csv
+import datetime
 import io
 import json
 import zipfile
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
-from learners import services
-from learners.models import Enrolment, LedgerEntry, LessonProgress, User
+from courses.models import Level
+from courses.models.pages import Format
+from learners import assessments, services, sessions
+from learners.models import (
+    ColdSurvey,
+    Enrolment,
+    Feedback,
+    Invitation,
+    InvitationBatch,
+    LedgerEntry,
+    LessonProgress,
+    Satisfaction,
+    Submission,
+    TrainingSession,
+    User,
+)
 from tests.learners.factories import competence, level
+from tests.learners.quiz_helpers import right_answers, set_quiz, single
 
 
 @pytest.fixture
@@ -158,3 +176,170 @@ def test_an_account_without_password_confirms_by_typing_its_address(client, cami
     assert response.status_code == 302
     camille.refresh_from_db()
     assert camille.erased_at is not None
+
+
+# --- Everything else the platform holds -----------------------------------------------
+
+
+OPEN = {
+    "type": "open",
+    "competence": "B1.1",
+    "level": "appliquer",
+    "text": "Décrivez votre lieu.",
+    "explanation": "Attendus.",
+}
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def future_session(track, *, days=10, capacity=5):
+    starts_on = timezone.localdate() + datetime.timedelta(days=days)
+    return TrainingSession.objects.create(
+        track=track, format=Format.ONLINE, starts_on=starts_on, ends_on=starts_on, capacity=capacity
+    )
+
+
+def give_a_history(learner, karim, journey, submit, *, size=1):
+    """Quiz answers, an open answer with a file graded by Karim, seats, surveys, evidence:
+    `size` of most."""
+    services.enrol(learner, journey.track)
+    questions = [single(text="Quel lieu ?")] + [single(text=f"Q{n}") for n in range(1, size)]
+    module = set_quiz(journey.basics, [*questions, OPEN])
+    attempt = assessments.start_attempt(learner, module)
+    open_id = attempt.questions[[q["type"] for q in attempt.questions].index("open")]["id"]
+    answers = right_answers(attempt) | {open_id: "Une friche à Die."}
+    upload = SimpleUploadedFile("piece.pdf", PDF, content_type="application/pdf")
+    submit(attempt, answers, {open_id: upload})
+    submission = Submission.objects.get(learner=learner)
+    assessments.grade_submission(
+        karim,
+        submission,
+        validated=True,
+        level=Level.objects.get(framework=journey.framework, rank=3),
+        comment="Analyse précise.",
+    )
+    for n in range(1, size):
+        Submission.objects.create(
+            learner=learner,
+            module=journey.basics,
+            competence=competence(journey.framework, "B1.2"),
+            text=f"Portfolio {n}",
+            graded_by=karim,
+            level=level(journey.framework, 2),
+        )
+        services.record_observation(
+            karim,
+            learner,
+            competence(journey.framework, "B1.2"),
+            level(journey.framework, 2),
+            f"Vu {n}.",
+        )
+    for days in range(size):
+        sessions.take_seat(learner, future_session(journey.track, days=10 + days))
+    Satisfaction.objects.create(learner=learner, module=journey.basics, rating=4, comment="Utile.")
+    ColdSurvey.objects.create(
+        learner=learner,
+        track=journey.track,
+        due_at=timezone.now(),
+        answered_at=timezone.now(),
+        rating=5,
+        usefulness=4,
+        applied=True,
+        comment="Mis en pratique.",
+    )
+
+
+@pytest.fixture
+def camille_with_everything(camille, karim, journey, submit, settings, tmp_path, organisation):
+    settings.MEDIA_ROOT = tmp_path
+    give_a_history(camille, karim, journey, submit)
+    batch = InvitationBatch.objects.create(organisation=organisation, total=1)
+    Invitation.objects.create(
+        batch=batch,
+        organisation=organisation,
+        email="Camille@example.org",
+        full_name="Camille Martin",
+        job_title="Médiatrice",
+        sent_at=timezone.now(),
+    )
+    return camille
+
+
+def test_the_export_holds_quizzes_submissions_seats_surveys_and_invitations(
+    client, camille_with_everything, journey
+):
+    archive = download(client, camille_with_everything)
+
+    (attempt,) = read_csv(archive, "quiz_attempts.csv")
+    assert (attempt["kind"], attempt["title"], attempt["status"]) == (
+        "quiz",
+        journey.basics.title,
+        "submitted",
+    )
+    answers = {row["question"]: row for row in read_csv(archive, "quiz_answers.csv")}
+    assert answers["Quel lieu ?"]["answer"] == "Option 1"
+    assert answers["Quel lieu ?"]["score"] == "1.0"
+    assert answers["Décrivez votre lieu."]["answer"] == "Une friche à Die."
+    (submission,) = read_csv(archive, "submissions.csv")
+    assert submission["answer"] == "Une friche à Die."
+    assert submission["file_name"] == "piece.pdf"
+    assert submission["status"] == "validated"
+    assert submission["graded_by"] == "Karim Benali"
+    assert submission["level"] == "Maîtriser"
+    assert submission["trainer_comment"] == "Analyse précise."
+    (seat,) = read_csv(archive, "seats.csv")
+    assert seat["status"] == "confirmed" and seat["track"] == journey.track.title
+    assert "token" not in json.dumps(json.loads(archive.read("data.json"))["seats"])
+    (satisfaction,) = read_csv(archive, "satisfaction.csv")
+    assert (satisfaction["rating"], satisfaction["comment"]) == ("4", "Utile.")
+    (survey,) = read_csv(archive, "cold_surveys.csv")
+    assert (survey["rating"], survey["comment"]) == ("5", "Mis en pratique.")
+    (invitation,) = read_csv(archive, "invitations.csv")
+    assert invitation["job_title"] == "Médiatrice"
+    assert invitation["organisation"] == "Communauté de communes du Val Test"
+    readme = archive.read("README.txt").decode()
+    assert "quiz_answers.csv" in readme and "seats.csv" in readme
+
+
+def test_a_trainers_export_holds_the_session_feedback_they_wrote(client, karim, journey):
+    Feedback.objects.create(
+        track=journey.track,
+        respondent=Feedback.Respondent.TRAINER,
+        author=karim,
+        author_name="Karim Benali",
+        rating=4,
+        strengths="Groupe investi.",
+        improvements="Plus de pauses.",
+    )
+
+    archive = download(client, karim)
+
+    (feedback,) = read_csv(archive, "feedback_given.csv")
+    assert (feedback["strengths"], feedback["improvements"]) == (
+        "Groupe investi.",
+        "Plus de pauses.",
+    )
+
+
+def test_the_new_tables_hold_nothing_of_another_learner(client, camille_with_everything, dominique):
+    archive = download(client, dominique)
+    data = json.loads(archive.read("data.json"))
+    for name in ("quiz_attempts", "quiz_answers", "submissions", "seats", "satisfaction"):
+        assert data[name] == [], name
+    assert data["cold_surveys"] == data["invitations"] == data["feedback_given"] == []
+
+
+@pytest.mark.parametrize("size", [1, 8])
+def test_the_export_costs_the_same_queries_whatever_the_history(
+    client, camille, karim, journey, submit, settings, tmp_path, size, django_assert_max_num_queries
+):
+    settings.MEDIA_ROOT = tmp_path
+    give_a_history(camille, karim, journey, submit, size=size)
+    client.force_login(camille)
+
+    # 22 today: each table one or two queries, plus the request's session and account.
+    with django_assert_max_num_queries(25):
+        response = client.get("/moi/donnees/export.zip")
+
+    assert response.status_code == 200
+    data = json.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("data.json"))
+    assert len(data["quiz_answers"]) == len(data["seats"]) + 1 == size + 1

@@ -68,3 +68,34 @@ def test_signing_up_with_an_existing_email_gives_a_french_error_and_creates_noth
     assert response.status_code == 200
     assert "Un autre utilisateur utilise déjà cette adresse e-mail." in response.content.decode()
     assert User.objects.filter(email=camille.email).count() == 1
+
+
+# --- The profile keeps the name certificates print --------------------------------
+
+
+@pytest.mark.parametrize("typed", ["", "   "])
+def test_the_profile_refuses_an_empty_name_and_keeps_the_one_certificates_print(
+    client, camille, typed
+):
+    client.force_login(camille)
+
+    response = client.post("/moi/profil/", {"full_name": typed, "job_title": "Coordinatrice"})
+
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["full_name"]
+    # Says why the name matters, in French once locale/ has the string, in English until then.
+    assert "certificat" in error
+    camille.refresh_from_db()
+    assert camille.full_name == "Camille Martin"
+    assert camille.job_title == ""
+    assert "Camille Martin" in client.get("/moi/parcours/").content.decode()
+
+
+def test_the_profile_saves_a_name_without_the_spaces_around_it(client, camille):
+    client.force_login(camille)
+
+    response = client.post("/moi/profil/", {"full_name": "  Camille Martin-Roux ", "job_title": ""})
+
+    assert response.status_code == 302
+    camille.refresh_from_db()
+    assert camille.full_name == "Camille Martin-Roux"

@@ -1,0 +1,317 @@
+"""Erasing an account leaves no personal data and no capability behind.
+
+What stays is what statistics and Qualiopi evidence need, anonymised: scores,
+grades, levels, ratings. What the person wrote goes (docs/decisions.md).
+"""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import Level
+from courses.models.pages import Format
+from learners import assessments, services, sessions
+from learners.account_sessions import AccountSession
+from learners.attendance import seat_for_token
+from learners.models import (
+    AttemptAnswer,
+    ColdSurvey,
+    Feedback,
+    Invitation,
+    InvitationBatch,
+    Satisfaction,
+    Seat,
+    Submission,
+    TrainingSession,
+    User,
+)
+from tests.learners.attendance_helpers import add_half_day_open_all_day
+from tests.learners.quiz_helpers import right_answers, set_quiz
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+OPEN = {
+    "type": "open",
+    "competence": "B1.1",
+    "level": "appliquer",
+    "text": "Décrivez votre lieu.",
+    "explanation": "Attendus.",
+}
+
+
+def erase(user, django_capture_on_commit_callbacks) -> User:
+    with django_capture_on_commit_callbacks(execute=True):
+        services.erase_account(user)
+    return User.objects.get(pk=user.pk)
+
+
+def session_in(track, *, days: int, capacity: int = 1) -> TrainingSession:
+    starts_on = timezone.localdate() + datetime.timedelta(days=days)
+    return TrainingSession.objects.create(
+        track=track,
+        format=Format.ONLINE,
+        starts_on=starts_on,
+        ends_on=starts_on,
+        capacity=capacity,
+    )
+
+
+# --- Places and links -----------------------------------------------------------------
+
+
+def test_erasing_frees_a_future_place_for_the_next_person_waiting(
+    journey, camille, dominique, eager_tasks, django_capture_on_commit_callbacks, mailoutbox
+):
+    session = session_in(journey.track, days=10)
+    taken = sessions.take_seat(camille, session)
+    waiting = sessions.take_seat(dominique, session)
+    assert (taken.status, waiting.status) == ("confirmed", "waiting")
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    taken.refresh_from_db()
+    waiting.refresh_from_db()
+    assert taken.status == Seat.Status.CANCELLED and taken.cancelled_at is not None
+    assert waiting.status == Seat.Status.CONFIRMED
+    assert any(mail.to == [dominique.email] for mail in mailoutbox)
+    # Nothing is mailed to the erased account, whose address is gone.
+    assert [mail.to for mail in mailoutbox] == [[dominique.email]]
+
+
+def test_an_erased_learner_leaves_the_waiting_list_and_is_never_promoted(
+    journey, camille, dominique, django_capture_on_commit_callbacks
+):
+    session = session_in(journey.track, days=10)
+    sessions.take_seat(dominique, session)
+    waiting = sessions.take_seat(camille, session)
+
+    erase(camille, django_capture_on_commit_callbacks)
+    sessions.cancel_seat(Seat.objects.get(session=session, learner=dominique))
+
+    waiting.refresh_from_db()
+    assert waiting.status == Seat.Status.CANCELLED
+    assert not session.seats.confirmed().exists()
+
+
+def test_a_past_seat_stays_as_it_was_for_the_attendance_record(
+    journey, camille, django_capture_on_commit_callbacks
+):
+    session = session_in(journey.track, days=-5, capacity=3)
+    seat = Seat.objects.create(
+        session=session, learner=camille, status=Seat.Status.CONFIRMED, confirmed_at=timezone.now()
+    )
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    seat.refresh_from_db()
+    assert seat.status == Seat.Status.CONFIRMED
+
+
+def test_the_attendance_link_of_an_erased_learner_leads_nowhere(
+    client, journey, camille, django_capture_on_commit_callbacks
+):
+    session = session_in(journey.track, days=0, capacity=3)
+    add_half_day_open_all_day(session, session.starts_on)
+    seat = Seat.objects.create(
+        session=session, learner=camille, status=Seat.Status.CONFIRMED, confirmed_at=timezone.now()
+    )
+    old_link = reverse("learners:attendance_link", args=[seat.attendance_token])
+    assert client.get(old_link).status_code == 200
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    assert client.get(old_link).status_code == 404
+    assert client.post(old_link).status_code == 404
+    seat.refresh_from_db()
+    assert reverse("learners:attendance_link", args=[seat.attendance_token]) != old_link
+    with pytest.raises(Seat.DoesNotExist):
+        seat_for_token(seat.attendance_token)
+
+
+def test_the_attendance_link_of_a_deactivated_account_signs_nothing(journey, camille):
+    session = session_in(journey.track, days=0, capacity=3)
+    seat = Seat.objects.create(
+        session=session, learner=camille, status=Seat.Status.CONFIRMED, confirmed_at=timezone.now()
+    )
+    User.objects.filter(pk=camille.pk).update(is_active=False)
+
+    with pytest.raises(Seat.DoesNotExist):
+        seat_for_token(seat.attendance_token)
+
+
+def test_erasing_signs_the_account_out_of_every_other_browser(camille, dominique):
+    phone, laptop = Client(), Client()
+    phone.force_login(camille)
+    laptop.force_login(camille)
+    dominique_browser = Client()
+    dominique_browser.force_login(dominique)
+    assert AccountSession.objects.filter(account=camille).count() == 2
+
+    laptop.post("/moi/donnees/supprimer/", {"password": "campus-test-password"})
+
+    assert not AccountSession.objects.filter(account=camille).exists()
+    assert phone.get("/moi/parcours/").status_code == 302
+    assert AccountSession.objects.filter(account=dominique).count() == 1
+
+
+# --- Invitations ----------------------------------------------------------------------
+
+
+def test_invitations_keep_their_row_but_not_who_they_were_for(
+    camille, helene, organisation, django_capture_on_commit_callbacks
+):
+    batch = InvitationBatch.objects.create(organisation=organisation, invited_by=helene, total=3)
+    now = timezone.now()
+    accepted = Invitation.objects.create(
+        batch=batch,
+        organisation=organisation,
+        email="camille.ancienne@example.org",
+        full_name="Camille Martin",
+        job_title="Chargée de mission",
+        sent_at=now,
+        accepted_at=now,
+        accepted_by=camille,
+    )
+    pending = Invitation.objects.create(
+        batch=batch,
+        organisation=organisation,
+        email="Camille@Example.org",
+        full_name="Camille M.",
+        job_title="Médiatrice",
+        sent_at=now,
+    )
+    other = Invitation.objects.create(
+        batch=batch, organisation=organisation, email="anne@example.org", full_name="Anne Durand"
+    )
+    old_token = pending.token
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    assert Invitation.objects.filter(batch=batch).count() == 3
+    for invitation in (accepted, pending):
+        invitation.refresh_from_db()
+        assert invitation.email.endswith("@erased.invalid")
+        assert "camille" not in invitation.email.lower()
+        assert invitation.full_name == invitation.job_title == ""
+    assert accepted.accepted_at is not None
+    assert pending.token != old_token
+    assert not Invitation.objects.filter(token=old_token).exists()
+    other.refresh_from_db()
+    assert (other.email, other.full_name) == ("anne@example.org", "Anne Durand")
+
+
+# --- What the person wrote ------------------------------------------------------------
+
+
+@pytest.fixture
+def graded(journey, camille, karim, submit, settings, tmp_path):
+    """Camille answered Karim's open question with a PDF; Karim validated it."""
+    settings.MEDIA_ROOT = tmp_path
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [OPEN])
+    attempt = assessments.start_attempt(camille, module)
+    qid = attempt.questions[0]["id"]
+    answers = right_answers(attempt)
+    answers[qid] = "Mon tiers-lieu, rue des Lilas, avec mes voisins Paul et Inès."
+    upload = SimpleUploadedFile("CV Camille Martin.pdf", PDF, content_type="application/pdf")
+    submit(attempt, answers, {qid: upload})
+    submission = Submission.objects.get(learner=camille)
+    level = Level.objects.get(framework=journey.framework, rank=3)
+    assessments.grade_submission(
+        karim, submission, validated=True, level=level, comment="Analyse précise."
+    )
+    submission.refresh_from_db()
+    return submission
+
+
+def test_open_answers_and_uploaded_files_go_and_the_grade_stays(
+    graded, camille, karim, django_capture_on_commit_callbacks
+):
+    storage, name = graded.file.storage, graded.file.name
+    assert storage.exists(name)
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    submission = Submission.objects.get(pk=graded.pk)
+    assert submission.text == "" and not submission.file and submission.file_name == ""
+    assert not storage.exists(name)
+    # The evidence of the assessment stays: who graded it, the level, their comment.
+    assert (submission.status, submission.level_id, submission.graded_by) == (
+        Submission.Status.VALIDATED,
+        graded.level_id,
+        karim,
+    )
+    assert submission.comment == "Analyse précise."
+    (answer,) = AttemptAnswer.objects.filter(attempt__learner=camille)
+    assert answer.answer is None
+    assert answer.attempt.score is not None
+
+
+def test_a_failed_erasure_keeps_the_uploaded_file(graded, camille, monkeypatch):
+    storage, name = graded.file.storage, graded.file.name
+    monkeypatch.setattr(User, "set_unusable_password", lambda self: 1 / 0)
+
+    with pytest.raises(ZeroDivisionError):
+        services.erase_account(camille)
+
+    assert storage.exists(name)
+    assert Submission.objects.get(pk=graded.pk).text.startswith("Mon tiers-lieu")
+
+
+def test_satisfaction_ratings_stay_and_their_comments_go(
+    journey, camille, karim, django_capture_on_commit_callbacks
+):
+    Satisfaction.objects.create(
+        learner=camille, module=journey.basics, rating=4, comment="Merci à Karim, ma voisine…"
+    )
+    survey = ColdSurvey.objects.create(
+        learner=camille,
+        track=journey.track,
+        due_at=timezone.now(),
+        answered_at=timezone.now(),
+        rating=5,
+        usefulness=4,
+        applied=True,
+        comment="Depuis, j'ai ouvert mon atelier à Die.",
+    )
+    unanswered = ColdSurvey.objects.create(
+        learner=camille, track=journey.other_track, due_at=timezone.now()
+    )
+    old_link = reverse("learners:cold_survey", args=[unanswered.token])
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    satisfaction = Satisfaction.objects.get(learner=camille)
+    assert (satisfaction.rating, satisfaction.comment) == (4, "")
+    survey.refresh_from_db()
+    assert (survey.rating, survey.usefulness, survey.applied, survey.comment) == (5, 4, True, "")
+    unanswered.refresh_from_db()
+    assert reverse("learners:cold_survey", args=[unanswered.token]) != old_link
+
+
+def test_a_trainers_feedback_stays_without_their_name(
+    journey, karim, django_capture_on_commit_callbacks
+):
+    feedback = Feedback.objects.create(
+        track=journey.track,
+        respondent=Feedback.Respondent.TRAINER,
+        author=karim,
+        author_name="Karim Benali",
+        rating=4,
+        strengths="Groupe investi.",
+    )
+
+    erase(karim, django_capture_on_commit_callbacks)
+
+    feedback.refresh_from_db()
+    assert (feedback.author_name, feedback.rating, feedback.strengths) == ("", 4, "Groupe investi.")
+
+
+def test_the_erase_page_says_what_is_kept_and_what_goes(client, camille):
+    client.force_login(camille)
+    html = client.get("/moi/donnees/supprimer/").content.decode()
+    assert 'data-testid="written-content-erased"' in html
+    assert 'data-testid="sessions-cancelled"' in html
