@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -205,7 +206,7 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
     _trainer_or_404(request.user)
     submission = get_object_or_404(
         Submission.objects.for_trainer(request.user).select_related(
-            "learner", "module", "competence__block"
+            "learner", "module", "competence__block", "graded_by", "level"
         ),
         pk=submission_id,
     )
@@ -217,7 +218,9 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
         decision = request.POST.get("decision")
         level = next((lv for lv in levels if str(lv.pk) == request.POST.get("level")), None)
         comment = request.POST.get("comment", "").strip()
-        if decision not in {"validated", "rework"}:
+        if submission.status != Submission.Status.PENDING:
+            error = _already_graded(submission)
+        elif decision not in {"validated", "rework"}:
             error = _("Choose « validated » or « to be reworked ».")
         else:
             try:
@@ -230,10 +233,17 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
                 )
             except assessments.AssessmentRefused as refusal:
                 error = str(refusal)
+                # Another tab or a double click won the race: say who, and when.
+                submission.refresh_from_db()
+                if submission.status != Submission.Status.PENDING:
+                    error = _already_graded(submission)
             else:
                 messages.success(request, _("Your grading has been recorded."))
                 return redirect("learners:grading_queue")
-    # A refused review comes back as the trainer left it: a long comment is not retyped.
+    # A refused review comes back as the trainer left it: a long comment is not retyped,
+    # and once the submission is graded, what they typed is quoted to be copied.
+    unsaved = bool(error) and submission.status != Submission.Status.PENDING
+    decision_missing = bool(error) and not unsaved and decision not in {"validated", "rework"}
     return render(
         request,
         "learners/quiz/grade.html",
@@ -241,11 +251,24 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
             "submission": submission,
             "levels": levels,
             "error": error,
-            "decision_missing": bool(error) and decision not in {"validated", "rework"},
+            "decision_missing": decision_missing,
             "chosen": {"decision": decision, "level": level, "comment": comment or ""},
+            "unsaved": unsaved,
         },
         status=400 if error else 200,
     )
+
+
+def _already_graded(submission: Submission) -> str:
+    return _(
+        "This submission was already reviewed by %(name)s on %(date)s. "
+        "Your review was not recorded: what you typed is quoted below."
+    ) % {
+        "name": submission.graded_by.display_name if submission.graded_by else "—",
+        "date": date_format(timezone.localtime(submission.graded_at), "SHORT_DATETIME_FORMAT")
+        if submission.graded_at
+        else "—",
+    }
 
 
 @login_required

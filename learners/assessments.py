@@ -109,6 +109,16 @@ class QuizState:
     module: ModulePage
     attempts: list[Attempt]
     now: datetime
+    learner: User
+    # None until asked: resuming an open attempt (start_attempt) never needs them.
+    known_missing: list[ModulePage] | None = None
+
+    @property
+    def missing(self) -> list[ModulePage]:
+        """The prerequisite modules `start_attempt` would ask to complete first."""
+        if self.known_missing is None:
+            self.known_missing = missing_prerequisites(self.learner, self.module)
+        return self.known_missing
 
     @property
     def used(self) -> int:
@@ -149,6 +159,9 @@ class QuizState:
             return _("This module has no quiz.")
         if self.attempts_left == 0:
             return _("You have used all your attempts at this quiz.")
+        # Said before the learner clicks, in the words the start would refuse with.
+        if self.missing:
+            return str(PrerequisitesMissing(self.missing))
         if self.next_start_at is not None:
             return _("You can try again from %(time)s.") % {
                 "time": timezone.localtime(self.next_start_at).strftime("%d/%m/%Y %H:%M")
@@ -156,14 +169,27 @@ class QuizState:
         return None
 
 
-def quiz_state(learner: User, module: ModulePage, now: datetime | None = None) -> QuizState:
+def quiz_state(
+    learner: User,
+    module: ModulePage,
+    now: datetime | None = None,
+    *,
+    missing: list[ModulePage] | None = None,
+) -> QuizState:
+    """The learner's attempts at the module's quiz; `missing` when the caller knows them."""
     attempts = list(
         Attempt.objects.quizzes()
         .filter(learner=learner, module=module)
         .only("pk", "status", "passed", "score", "number", "started_at", "submitted_at", "deadline")
         .order_by("number")
     )
-    return QuizState(module=module, attempts=attempts, now=now or timezone.now())
+    return QuizState(
+        module=module,
+        attempts=attempts,
+        now=now or timezone.now(),
+        learner=learner,
+        known_missing=missing,
+    )
 
 
 def start_attempt(
@@ -189,7 +215,7 @@ def start_attempt(
     try:
         with transaction.atomic():
             list(Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values_list("pk"))
-            state = quiz_state(learner, module, now)
+            state = quiz_state(learner, module, now, missing=missing)
             if state.open_attempt is not None:
                 return _expire_if_late(state.open_attempt, now) or Attempt.objects.get(
                     pk=state.open_attempt.pk

@@ -3,7 +3,10 @@
 courses must not import learners: its templates `{% load assessment_tags %}`.
 """
 
+from decimal import Decimal, InvalidOperation
+
 from django import template
+from django.utils.formats import number_format
 
 from courses.models import ModulePage, TrackPage
 from learners.assessments import positioning_advice, quiz_state
@@ -16,12 +19,23 @@ register = template.Library()
 @register.inclusion_tag("learners/quiz/includes/quiz_box.html", takes_context=True)
 def quiz_box(context, page: ModulePage) -> dict:
     user = context.get("user")
-    data = {"page": page, "user": user, "csrf_token": context.get("csrf_token")}
+    data = {
+        "page": page,
+        "user": user,
+        "request": context.get("request"),
+        "csrf_token": context.get("csrf_token"),
+    }
     if user is None or not user.is_authenticated:
         return data
     data["is_owner"] = page.owner_id == user.pk
     if page.has_quiz and covering_enrolment_in(context, user, page) is not None:
-        data["state"] = quiz_state(user, page)
+        # The module page's enrol button has looked them up; elsewhere, with no
+        # prerequisites listed, there is nothing missing to look up.
+        missing = context.get("learner_missing_prerequisites")
+        prerequisites = context.get("prerequisites")
+        if missing is None and prerequisites is not None and not list(prerequisites):
+            missing = []
+        data["state"] = quiz_state(user, page, missing=missing)
     # Offered at the end of every module, with or without a quiz (Qualiopi 30).
     # The module page's enrol button has already looked the completion up.
     completed = context.get("learner_completed_module")
@@ -55,10 +69,38 @@ def positioning_box(context, page: TrackPage) -> dict:
 
 @register.inclusion_tag("learners/quiz/includes/pending_submissions.html")
 def pending_submissions(user) -> dict:
+    """The learner's work awaiting review, apart from the latest reviews and their comments:
+    graded work listed as « pending » misleads, and a request for rework is news."""
+    mine = Submission.objects.filter(learner=user).select_related("module", "competence", "level")
     return {
-        "submissions": list(
-            Submission.objects.filter(learner=user)
-            .select_related("module", "competence", "level")
-            .order_by("-submitted_at", "-pk")[:20]
-        )
+        "pending": list(mine.pending().order_by("-submitted_at", "-pk")[:20]),
+        "graded": list(
+            mine.exclude(status=Submission.Status.PENDING).order_by("-graded_at", "-pk")[:10]
+        ),
     }
+
+
+@register.filter
+def human_number(value):
+    """A number as a person writes it in the active language: « 120 000 », « 1 800,5 ».
+
+    Frozen questions keep floats (120000.0): printed as they are, they read
+    « 120000,0 ». Through their shortest decimal form, 0.1 stays 0,1.
+    """
+    try:
+        number = Decimal(str(value))
+        if not number.is_finite():
+            return value
+        if number == number.to_integral_value():
+            number = number.quantize(Decimal(1))  # no « ,0 », and never « 1E+5 »
+        else:
+            number = number.normalize()  # no trailing zeros
+    except (InvalidOperation, ValueError):
+        return value  # not a number, infinite, or too long to matter
+    return number_format(number, force_grouping=True)
+
+
+@register.filter
+def picked_texts(options) -> list[str]:
+    """The texts of the options the learner ticked, in the order shown."""
+    return [option["text"] for option in options if option.get("picked")]

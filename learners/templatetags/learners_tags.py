@@ -99,8 +99,12 @@ def enrol_button(context, page: TrackPage | ModulePage) -> dict:
         missing = (
             [] if page.pk in completed else [p for p in prerequisites if p.pk not in completed]
         )
-        # The quiz box below (assessment_tags) reads it rather than asking again.
+        # The quiz box below (assessment_tags) reads both rather than asking again.
         context["learner_completed_module"] = page.pk in completed
+        # Whether or not the module is completed: a retake of its quiz needs them all.
+        context["learner_missing_prerequisites"] = [
+            p for p in prerequisites if p.pk not in completed
+        ]
         progress = None
         if enrolment:
             (progress,) = modules_progress(
