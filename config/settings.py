@@ -169,9 +169,11 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_UNIQUE_EMAIL = True
-# Sign-up says plainly that an address is taken (people otherwise wait for a mail
-# that never comes); allauth's rate limits and django-axes bound enumeration.
-ACCOUNT_PREVENT_ENUMERATION = False
+# Password reset and sign-in by code answer alike whether an account exists, and
+# mail the address what happened; sign-up alone says plainly that an address is
+# taken (people otherwise wait for a mail that never comes): its own form.
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_FORMS = {"signup": "learners.signup_forms.SignupForm"}
 ACCOUNT_SIGNUP_FORM_CLASS = "learners.forms.SignupProfileForm"
 ACCOUNT_ADAPTER = "learners.account_adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Campus Tiers-Lieux] "

@@ -99,3 +99,24 @@ def test_the_profile_saves_a_name_without_the_spaces_around_it(client, camille):
     assert response.status_code == 302
     camille.refresh_from_db()
     assert camille.full_name == "Camille Martin-Roux"
+
+
+# --- Other account forms do not tell who has an account ---------------------------
+
+
+@pytest.mark.parametrize("url", ["/comptes/password/reset/", "/comptes/login/code/"])
+def test_password_reset_and_sign_in_by_code_answer_alike_for_unknown_addresses(
+    client, camille, url
+):
+    known = client.post(url, {"email": camille.email})
+    client.logout()
+    unknown = client.post(url, {"email": "personne@example.org"})
+
+    assert known.status_code == unknown.status_code == 302
+    assert known.url.split("?")[0] == unknown.url.split("?")[0]
+    # Each address hears what happened: the unknown one that it has no account here.
+    assert sorted(address for message in mail.outbox for address in message.to) == [
+        camille.email,
+        "personne@example.org",
+    ]
+    assert not User.objects.filter(email="personne@example.org").exists()
