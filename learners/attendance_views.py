@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -173,14 +173,15 @@ def session_activity_csv(request: HttpRequest, session_id: int) -> HttpResponse:
     # A byte order mark and semicolons: what French spreadsheets open correctly.
     response.write("\ufeff")
     writer = SpreadsheetWriter(response, delimiter=";")
+    # The page's own column headings, and its dates, in the reader's language.
     writer.writerow(
         [
-            "name",
-            "time_spent_minutes",
-            "lessons_done",
-            "quizzes_submitted",
-            "first_connection",
-            "last_connection",
+            _("Learner"),
+            _("Time spent (minutes)"),
+            _("Lessons done"),
+            _("Quizzes submitted"),
+            _("First connection"),
+            _("Last connection"),
         ]
     )
     for row in activity.session_activity(session):
@@ -191,12 +192,15 @@ def session_activity_csv(request: HttpRequest, session_id: int) -> HttpResponse:
                 summary.minutes,
                 summary.lessons_done,
                 summary.quizzes_submitted,
-                _local_iso(summary.first_connection),
-                _local_iso(summary.last_connection),
+                _local_moment(summary.first_connection),
+                _local_moment(summary.last_connection),
             ]
         )
     return response
 
 
-def _local_iso(moment) -> str:
-    return timezone.localtime(moment).isoformat(timespec="minutes") if moment else ""
+def _local_moment(moment) -> str:
+    # SHORT_DATETIME_FORMAT: « 23/11/2026 14:05 » in French, which spreadsheets read.
+    return (
+        formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else ""
+    )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from django.db.models import Count, Q, Sum
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page
 
@@ -233,22 +234,32 @@ def table(item: TrackResults) -> list[FigureRow]:
 
 # --- CSV ---------------------------------------------------------------------------
 
+
 # Column names are stable keys, like the other exports: spreadsheets and scripts
 # that read them do not break when the interface's wording or language changes.
-CSV_COLUMNS = ["track", "session"] + [key for key, _label in FIGURES]
+def csv_columns() -> list[str]:
+    # The results page's own headings, in the reader's language.
+    return [str(_("Track")), str(_("Session"))] + [str(label) for _key, label in FIGURES]
+
+
+def _cell(value: int | float | None) -> str | int:
+    if value is None:
+        return ""
+    # A decimal comma in French: what a French spreadsheet reads as a number.
+    return number_format(value) if isinstance(value, float) else value
 
 
 def csv_row(track: TrackPage, session: TrainingSession | None, f: Figures) -> list:
     values = figure_values(f)
     return [track.title, str(session) if session else ""] + [
-        "" if values[key] is None else values[key] for key, _label in FIGURES
+        _cell(values[key]) for key, _label in FIGURES
     ]
 
 
 def write_csv(stream: TextIO, track_results: list[TrackResults]) -> None:
     """One line per track (all sessions and none), then one per session of it."""
     writer = SpreadsheetWriter(stream, delimiter=";")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns())
     for item in track_results:
         writer.writerow(csv_row(item.track, None, item.figures))
         for session_results in item.sessions:

@@ -154,24 +154,24 @@ def test_the_csv_has_a_line_per_track_and_per_session(client, staff, story):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = read_csv(response)
-    assert [(r["track"], r["session"]) for r in rows] == [
+    # The results page's French headings, and decimal commas a French spreadsheet reads.
+    assert [(r["Parcours"], r["Session"]) for r in rows] == [
         (track.title, ""),
         (track.title, str(session)),
         (empty.title, ""),
     ]
     whole, spring, nothing = rows
-    assert (whole["hot_answers"], whole["hot_average"], whole["hot_satisfied_percent"]) == (
-        "4",
-        "3.5",
-        "50.0",
+    hot = ("Réponses « à chaud »", "Moyenne « à chaud » (/5)", "Satisfait·es « à chaud » (%)")
+    assert [whole[column] for column in hot] == ["4", "3,5", "50,0"]
+    cold = (
+        "Questionnaires « à froid » envoyés",
+        "Réponses « à froid »",
+        "Taux de réponse « à froid » (%)",
     )
-    assert (whole["cold_sent"], whole["cold_answered"], whole["cold_response_percent"]) == (
-        "3",
-        "2",
-        "66.7",
-    )
-    assert (spring["trainer_feedback"], spring["trainer_average"]) == ("2", "4.5")
-    assert (nothing["hot_answers"], nothing["hot_average"]) == ("0", "")
+    assert [whole[column] for column in cold] == ["3", "2", "66,7"]
+    trainers = ("Retours des formateur·rices", "Moyenne des formateur·rices (/5)")
+    assert [spring[column] for column in trainers] == ["2", "4,5"]
+    assert [nothing[column] for column in hot[:2]] == ["0", ""]
 
 
 def test_the_csv_neutralises_a_track_title_that_looks_like_a_formula(client, staff, story):
@@ -180,7 +180,7 @@ def test_the_csv_neutralises_a_track_title_that_looks_like_a_formula(client, sta
     track.save()
     client.force_login(staff)
     rows = read_csv(client.get(reverse(RESULTS_CSV)))
-    assert rows[0]["track"] == "'=HYPERLINK(1)"
+    assert rows[0]["Parcours"] == "'=HYPERLINK(1)"
 
 
 # --- The results page -----------------------------------------------------------------------
