@@ -6,6 +6,7 @@ person holds.
 """
 
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 
 from certification import openbadges
 from certification.models import Certificate
@@ -47,7 +48,9 @@ def certificates(user) -> list[dict]:
 def certificates_section(sender, user, **kwargs) -> dict[str, Section]:
     return {
         "certificates": Section(
-            description="certificates issued to you: code, award, dates, status, where to verify",
+            description=_(
+                "certificates issued to you: code, award, dates, status, where to verify"
+            ),
             columns=COLUMNS,
             rows=certificates(user),
         )

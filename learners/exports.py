@@ -19,7 +19,8 @@ from allauth.account.models import EmailAddress
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.dispatch import Signal
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
 from learners.models import (
     AccommodationRequest,
@@ -45,7 +46,7 @@ from learners.spreadsheets import SpreadsheetDictWriter
 class Section:
     """A table another app adds to the archive: one CSV file, and a key of data.json."""
 
-    description: str  # its line in README.txt
+    description: str  # its line in README.txt, translated
     columns: list[str]
     rows: list[dict[str, Any]]
 
@@ -55,30 +56,57 @@ class Section:
 # Receivers connect in their own AppConfig.ready(): learners never imports them.
 personal_data_requested = Signal()
 
-README = """Campus Tiers-Lieux — export of your personal data
-==================================================
+# README.txt, in the person's language: the file names stay (programs read them).
+FILES = [
+    ("data.json", _("everything below, in one file")),
+    ("profile.json", _("your account and profile")),
+    ("enrolments.csv", _("tracks and modules you enrolled in (and left)")),
+    ("progress.csv", _("lessons you marked as done")),
+    ("completions.csv", _("modules and tracks you completed")),
+    ("ledger.csv", _("your competence ledger: each piece of evidence, who validated it, when")),
+    ("validations_given.csv", _("validations you recorded as a trainer (if any)")),
+    ("accommodation_requests.csv", _("accommodations you asked for and the answers (if any)")),
+    (
+        "attendance.csv",
+        _("half-days of training sessions you signed, or were recorded present or absent"),
+    ),
+    ("activity.csv", _("your online activity: logins, lessons opened and done, quizzes submitted")),
+    ("quiz_attempts.csv", _("your quiz and positioning attempts: when, score, result")),
+    ("quiz_answers.csv", _("what you answered to each question of those attempts")),
+    (
+        "submissions.csv",
+        _("open answers and files you sent for grading, and the trainers' grades and comments"),
+    ),
+    ("seats.csv", _("places you took in training sessions, or waited for")),
+    ("satisfaction.csv", _("your satisfaction surveys at the end of a module")),
+    ("cold_surveys.csv", _("your satisfaction surveys three months after a track")),
+    ("invitations.csv", _("invitations to join an organisation sent to your address")),
+    ("feedback_given.csv", _("appraisals of sessions you wrote as a trainer (if any)")),
+]
 
-data.json         everything below, in one file
-profile.json      your account and profile
-enrolments.csv    tracks and modules you enrolled in (and left)
-progress.csv      lessons you marked as done
-completions.csv   modules and tracks you completed
-ledger.csv        your competence ledger: each piece of evidence, who validated it, when
-validations_given.csv  validations you recorded as a trainer (if any)
-accommodation_requests.csv  accommodations you asked for and the answers (if any)
-attendance.csv    half-days of training sessions you signed, or were recorded present or absent
-activity.csv      your online activity: logins, lessons opened and done, quizzes submitted
-quiz_attempts.csv      your quiz and positioning attempts: when, score, result
-quiz_answers.csv       what you answered to each question of those attempts
-submissions.csv   open answers and files you sent for grading, and the trainers' grades and comments
-seats.csv         places you took in training sessions, or waited for
-satisfaction.csv  your satisfaction surveys at the end of a module
-cold_surveys.csv  your satisfaction surveys three months after a track
-invitations.csv   invitations to join an organisation sent to your address
-feedback_given.csv  appraisals of sessions you wrote as a trainer (if any)
-{others}
-Generated on {generated}.
-"""
+
+def readme(others: dict[str, "Section"]) -> str:
+    title = str(_("Campus Tiers-Lieux — export of your personal data"))
+    files = FILES + [(f"{name}.csv", section.description) for name, section in others.items()]
+    width = max(len(name) for name, _description in files) + 2
+    generated = formats.date_format(timezone.localtime(), "DATETIME_FORMAT")
+    return "\n".join(
+        [
+            title,
+            "=" * len(title),
+            "",
+            *(f"{name.ljust(width)}{description}" for name, description in files),
+            "",
+            str(
+                _(
+                    "Column names stay in English, the same for everyone, so that programs "
+                    "can read them."
+                )
+            ),
+            str(_("Generated on %(date)s.") % {"date": generated}),
+            "",
+        ]
+    )
 
 
 def profile(user: User) -> dict[str, Any]:
@@ -538,16 +566,7 @@ def personal_data_zip(user: User) -> bytes:
     data = collect(user, others)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            "README.txt",
-            README.format(
-                generated=timezone.now().isoformat(timespec="seconds"),
-                others="".join(
-                    f"{name}.csv".ljust(18) + f"{section.description}\n"
-                    for name, section in others.items()
-                ),
-            ),
-        )
+        archive.writestr("README.txt", readme(others))
         archive.writestr("data.json", _json(data))
         archive.writestr("profile.json", _json(data["profile"]))
         for name, columns in CSV_COLUMNS.items():

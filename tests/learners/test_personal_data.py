@@ -298,6 +298,9 @@ def test_the_export_holds_quizzes_submissions_seats_surveys_and_invitations(
     assert invitation["organisation"] == "Communauté de communes du Val Test"
     readme = archive.read("README.txt").decode()
     assert "quiz_answers.csv" in readme and "seats.csv" in readme
+    # Read by the person: in their language (French here); the file names stay.
+    assert "export de vos données personnelles" in readme
+    assert "vos places en session de formation" in readme
 
 
 def test_a_trainers_export_holds_the_session_feedback_they_wrote(client, karim, journey):
