@@ -55,6 +55,7 @@ def setup_django(var_dir: str, database_url: str = "", broker_url: str = "") -> 
     os.environ["DJANGO_DEBUG"] = "false"
     os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
     os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+    os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
     for name, value in (("DATABASE_URL", database_url), ("CELERY_BROKER_URL", broker_url)):
         if value:
             os.environ[name] = value

@@ -48,6 +48,7 @@ def django_env(database: str, **extra: str) -> dict[str, str]:
         DJANGO_DEBUG="false",
         SECRET_KEY="bench-only-not-a-secret-" + "x" * 32,
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        SITE_URL="http://127.0.0.1:8000",
         # wrk speaks plain HTTP to gunicorn, as the reverse proxy would.
         SECURE_SSL_REDIRECT="false",
         LOG_LEVEL="WARNING",

@@ -47,7 +47,12 @@ else:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DJANGO_DEBUG is off.")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Certificates freeze their verification URL (printed, and in their QR code) and mails
+# carry links: a production site left on the default would hand out 127.0.0.1 for good.
+# Whether it is https is a deploy check (config/checks.py).
+SITE_URL = (
+    os.environ.get("SITE_URL", "http://127.0.0.1:8000") if DEBUG else env_required("SITE_URL")
+).rstrip("/")
 
 INSTALLED_APPS = [
     "certification",

@@ -175,6 +175,7 @@ def site_environment(tmp_path: Path, **variables: str) -> dict[str, str]:
         # The test's own key: sessions it creates (force_login) must hold in the site.
         "SECRET_KEY": settings.SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_URL": settings.SITE_URL,
         "SECURE_SSL_REDIRECT": "false",
         "CAMPUS_VAR_DIR": str(tmp_path / "var"),
         "LOG_LEVEL": "WARNING",

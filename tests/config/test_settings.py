@@ -34,6 +34,7 @@ def production_env(tmp_path) -> dict[str, str]:
         "DJANGO_DEBUG": "false",
         "SECRET_KEY": "a-long-random-production-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
         "ALLOWED_HOSTS": "campus.example.org",
+        "SITE_URL": "https://campus.example.org",
         "CAMPUS_VAR_DIR": str(tmp_path),
     }
 
@@ -45,12 +46,19 @@ def test_check_deploy_prints_no_warning_with_a_production_environment(production
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL"])
 def test_production_mode_refuses_to_start_without(missing, production_env):
     del production_env[missing]
     result = manage("check", env=production_env)
     assert result.returncode != 0
     assert f"{missing} must be set" in result.stderr
+
+
+def test_check_deploy_warns_of_a_site_url_that_is_not_https(production_env):
+    production_env["SITE_URL"] = "http://campus.example.org"
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env)
+    assert result.returncode != 0
+    assert "campus.W001" in result.stdout + result.stderr
 
 
 def read_settings(env: dict[str, str], *expressions: str) -> list[str]:
