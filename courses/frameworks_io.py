@@ -568,7 +568,9 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
     if not frameworks and not problems:
         problems.append(Problem("", _("The file describes no framework."), line=2))
     for key, framework in frameworks.items():
-        if all(key):
+        # A code or version refused above (a NUL, say) is not looked up: PostgreSQL
+        # refuses it even in a query.
+        if all(key) and not any(unstorable(part) for part in key):
             _inherit_from_stored_version(framework, first_lines[key], problems)
     if problems:
         raise FrameworkFileError(problems)

@@ -458,6 +458,19 @@ def test_a_nul_character_in_a_csv_cell_is_refused_with_its_line_and_column(db):
     assert database_snapshot() == before
 
 
+def test_a_nul_character_in_a_csv_version_is_refused_without_asking_the_database(
+    db, django_assert_num_queries
+):
+    # PostgreSQL refuses NUL even as a query parameter: looking the version up to
+    # inherit its levels answered a 500 (found by the fuzzing tests on PostgreSQL).
+    text = CSV_HEADER + "RS5142,20\x0025,Piloter un tiers-lieu,B1,Positionnement,B1.1,Principes,,\n"
+
+    with django_assert_num_queries(0), pytest.raises(FrameworkFileError) as error:
+        parse_csv(text)
+
+    assert [(p.line, p.field) for p in error.value.problems] == [(2, "version")]
+
+
 @pytest.mark.parametrize(
     "text",
     ['{"code": "X", "target_level": ' + "9" * 5000 + "}", "[" * 100_000],
