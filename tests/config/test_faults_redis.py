@@ -20,6 +20,7 @@ from celery import Celery
 from django.urls import reverse
 from django.utils import timezone
 
+from certification import services as certification
 from certification.models import Award, Certificate
 from learners import services as learners
 from learners.models import Attempt, LedgerEntry
@@ -118,6 +119,15 @@ def test_with_redis_stopped_learners_keep_working_and_their_pdf_follows_once_it_
     )
     lesson = module.lessons().first()
     learners.enrol(camille, track)
+    # Issued earlier, its PDF still to render when Redis goes: verifiable meanwhile.
+    later_module = make_module(track, "La suite", lessons=1)
+    earlier, _ = certification.issue(
+        camille,
+        Award.objects.create(
+            kind=Award.Kind.MODULE, title="Attestation — Suite", criteria="—", module=later_module
+        ),
+        render=False,
+    )
     visitor = campus.visitor.log_in(camille)
     # Visited while Redis is up: the cache and the connection pools are warm.
     assert visitor.get(module.url)[0].status == 200
@@ -152,25 +162,26 @@ def test_with_redis_stopped_learners_keep_working_and_their_pdf_follows_once_it_
 
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.SUBMITTED and attempt.passed
-    # Its evidence task could not be enqueued: the periodic catch-up records it later.
+    # Its evidence task could not be enqueued: the periodic catch-up records it later,
+    # and the module's attestation, which names the levels that quiz proved, waits for it.
     assert attempt.outcome_recorded_at is None
-    # The module is completed, so its certificate is issued, waiting for its PDF.
-    certificate = Certificate.objects.get(learner=camille, award=award)
-    assert certificate.pdf == "" and certificate.pdf_sha256 == ""
-    promptly("GET", reverse("certification:verify", args=[certificate.code]))
+    assert not Certificate.objects.filter(learner=camille, award=award).exists()
+    assert earlier.pdf == ""
+    promptly("GET", reverse("certification:verify", args=[earlier.code]))
     promptly("GET", reverse("learners:dashboard"))
 
     campus.redis.start()
     ten_minutes_ago = timezone.now() - datetime.timedelta(minutes=11)
     Attempt.objects.filter(pk=attempt.pk).update(submitted_at=ten_minutes_ago)
-    Certificate.objects.filter(pk=certificate.pk).update(render_enqueued_at=ten_minutes_ago)
+    Certificate.objects.filter(pk=earlier.pk).update(render_enqueued_at=ten_minutes_ago)
+    certificate = None
 
     def state() -> str:
         broker = redis.Redis(port=campus.redis.port, socket_timeout=1)
         queued = {key.decode(): broker.type(key).decode() for key in broker.scan_iter()}
         return (
-            f"pdf={certificate.pdf!r} outcome={attempt.outcome_recorded_at} "
-            f"broker={queued}\n{logs(tmp_path)}"
+            f"certificate={certificate!r} earlier={earlier.pdf!r} "
+            f"outcome={attempt.outcome_recorded_at} broker={queued}\n{logs(tmp_path)}"
         )
 
     # The worker reconnects on its own, backing off a little more at each try.
@@ -189,14 +200,22 @@ def test_with_redis_stopped_learners_keep_working_and_their_pdf_follows_once_it_
                 "certification.tasks.rerender_stale", "learners.tasks.record_missed_outcomes"
             )
             last_beat = time.monotonic()
-        certificate.refresh_from_db()
+        nonlocal certificate
+        certificate = Certificate.objects.filter(learner=camille, award=award).first()
+        earlier.refresh_from_db()
         attempt.refresh_from_db()
-        return bool(certificate.pdf) and attempt.outcome_recorded_at is not None
+        return bool(certificate and certificate.pdf and earlier.pdf) and bool(
+            attempt.outcome_recorded_at
+        )
 
     wait_for(caught_up, timeout=180, what="the worker to catch up", state=state)
-    content = (site_media_root(tmp_path) / certificate.pdf.name).read_bytes()
-    assert content.startswith(b"%PDF")
-    assert hashlib.sha256(content).hexdigest() == certificate.pdf_sha256
+    for issued in (earlier, certificate):
+        content = (site_media_root(tmp_path) / issued.pdf.name).read_bytes()
+        assert content.startswith(b"%PDF")
+        assert hashlib.sha256(content).hexdigest() == issued.pdf_sha256
+    assert ("B1.1", "Appliquer") in [
+        (row["code"], row["level"]) for row in certificate.context["competences"]
+    ]
     assert LedgerEntry.objects.filter(
         learner=camille, source=LedgerEntry.Source.ASSESSMENT
     ).exists()
