@@ -25,23 +25,32 @@ from learners.signals import (
 
 @receiver(module_completed, dispatch_uid="certification.module_completed")
 def issue_module_awards(sender, learner, module, **kwargs) -> None:
-    if not queries.evidence_pending(learner, [module]):
+    # An erased account earns nothing more (a late grading, a catch-up task).
+    if learner.erased_at is None and not queries.evidence_pending(learner, [module]):
         services.evaluate_module(learner, module)
 
 
 @receiver(competence_changed, dispatch_uid="certification.competence_changed")
 def issue_competence_awards(sender, learner, competence, level=None, **kwargs) -> None:
-    services.evaluate_competence(learner, competence)
+    if learner.erased_at is None:
+        services.evaluate_competence(learner, competence)
 
 
 @receiver(track_completed, dispatch_uid="certification.track_completed")
 def issue_track_awards(sender, learner, track, **kwargs) -> None:
-    if not queries.evidence_pending(learner, ModulePage.objects.child_of(track)):
+    if learner.erased_at is None and not queries.evidence_pending(
+        learner, ModulePage.objects.child_of(track)
+    ):
         services.evaluate_track(learner, track)
 
 
 @receiver(attempt_outcome_recorded, dispatch_uid="certification.attempt_outcome_recorded")
 def issue_awards_the_evidence_completes(sender, learner, attempt, **kwargs) -> None:
+    # Only for the quiz that completed the module: a retake after that (passed
+    # again, the attestation revoked meanwhile, say) must issue nothing new, as a
+    # second completion of the module would not.
+    if learner.erased_at is not None or queries.quiz_evidence_recorded_before(attempt):
+        return
     services.evaluate_module(learner, attempt.module)
     track = TrackPage.objects.parent_of(attempt.module).first()
     if track is not None and not queries.evidence_pending(

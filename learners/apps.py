@@ -7,7 +7,8 @@ class LearnersConfig(AppConfig):
     verbose_name = _("Learners")
 
     def ready(self) -> None:
-        from config import checks  # noqa: F401 - the project's deployment checks
+        # config is no app: its deployment checks register when an app is ready.
+        from config import checks  # noqa: F401
         from learners import (
             activity_receivers,  # noqa: F401 - records logins
             page_versions,  # noqa: F401 - moves cached pages on after writes, in every process

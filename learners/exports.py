@@ -22,6 +22,7 @@ from django.dispatch import Signal
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from learners.assessments import feedback_visible
 from learners.models import (
     AccommodationRequest,
     Attempt,
@@ -272,6 +273,15 @@ def quiz_answers(user: User) -> list[dict[str, Any]]:
     attempts = {
         a.pk: a for a in Attempt.objects.filter(learner=user).select_related("module", "track")
     }
+    # As on the result page: which answers were right stays hidden where the quiz's
+    # feedback policy hides it (a learner with attempts left would learn the key).
+    passed_modules = {
+        a.module_id for a in attempts.values() if a.kind == Attempt.Kind.QUIZ and a.passed
+    }
+    shown = {
+        pk: feedback_visible(a, a.kind == Attempt.Kind.QUIZ and a.module_id in passed_modules)
+        for pk, a in attempts.items()
+    }
     rows = []
     for answer in AttemptAnswer.objects.filter(attempt__learner=user):
         attempt = attempts[answer.attempt_id]
@@ -284,7 +294,7 @@ def quiz_answers(user: User) -> list[dict[str, Any]]:
                 "question_number": answer.position + 1,
                 "question": question.get("text", ""),
                 "answer": _answer_text(question, answer.answer),
-                "score": answer.score,
+                "score": answer.score if shown[attempt.pk] else None,
             }
         )
     return rows
@@ -356,7 +366,9 @@ def cold_surveys(user: User) -> list[dict[str, Any]]:
 
 def invitations(user: User) -> list[dict[str, Any]]:
     addressed = Q(accepted_by=user) | Q(email__iexact=user.email)
-    for email in EmailAddress.objects.filter(user=user).values_list("email", flat=True):
+    # Verified addresses only: anyone may add someone else's address, unverified.
+    verified = EmailAddress.objects.filter(user=user, verified=True)
+    for email in verified.values_list("email", flat=True):
         addressed |= Q(email__iexact=email)
     return [
         {

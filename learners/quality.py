@@ -235,10 +235,9 @@ def table(item: TrackResults) -> list[FigureRow]:
 # --- CSV ---------------------------------------------------------------------------
 
 
-# Column names are stable keys, like the other exports: spreadsheets and scripts
-# that read them do not break when the interface's wording or language changes.
 def csv_columns() -> list[str]:
-    # The results page's own headings, in the reader's language.
+    # The results page's own headings, in the reader's language (docs/decisions.md,
+    # « CSV exports speak their reader's language »).
     return [str(_("Track")), str(_("Session"))] + [str(label) for _key, label in FIGURES]
 
 

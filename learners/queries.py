@@ -35,16 +35,30 @@ from learners.models import (
 # --- Evidence still to be written --------------------------------------------------
 
 
-def evidence_pending(learner: User, modules: Iterable[ModulePage]) -> bool:
-    """Whether a passed quiz of these modules still waits for its ledger evidence.
+def evidence_pending(learner: User, modules: Iterable[ModulePage] | None = None) -> bool:
+    """Whether a passed quiz of these modules (of any, by default) still waits for its
+    ledger evidence.
 
     The task writing it runs after the submission's commit; until then the
     learner's levels lack what that quiz proved (`attempt_outcome_recorded` follows).
     """
+    pending = Attempt.objects.quizzes().outcome_unrecorded().filter(learner=learner)
+    if modules is not None:
+        pending = pending.filter(module__in=modules)
+    return pending.exists()
+
+
+def quiz_evidence_recorded_before(attempt: Attempt) -> bool:
+    """Whether another passed attempt at the same quiz already had its evidence written."""
     return (
         Attempt.objects.quizzes()
-        .outcome_unrecorded()
-        .filter(learner=learner, module__in=modules)
+        .filter(
+            learner_id=attempt.learner_id,
+            module_id=attempt.module_id,
+            passed=True,
+            outcome_recorded_at__isnull=False,
+        )
+        .exclude(pk=attempt.pk)
         .exists()
     )
 

@@ -321,14 +321,19 @@ def erase_account(user: User) -> None:
     from learners.session_models import new_attendance_token
 
     old_email = user.email
+    # Verified addresses only: anyone may add someone else's address, unverified, and
+    # must not erase that person's invitations with their own account.
     addresses = {old_email.lower()} | {
         email.lower()
-        for email in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+        for email in EmailAddress.objects.filter(user=user, verified=True).values_list(
+            "email", flat=True
+        )
     }
     # First, while the account is still whole: a place freed promotes the next
     # person waiting, and a waiting seat must never be promoted into a dead account.
+    # Sessions under way keep the seat: its signed half-days are attendance evidence.
     for seat in list(
-        Seat.objects.active().filter(learner=user, session__ends_on__gte=timezone.localdate())
+        Seat.objects.active().filter(learner=user, session__starts_on__gt=timezone.localdate())
     ):
         try:
             sessions.cancel_seat(seat)
@@ -357,6 +362,9 @@ def erase_account(user: User) -> None:
     # evidence. Files go once the erasure is committed: a rollback keeps them.
     submissions = Submission.objects.filter(learner=user)
     files = [name for name in submissions.values_list("file", flat=True) if name]
+    # Work nobody reviewed yet leaves the trainers' queues: grading an emptied answer
+    # would record evidence, even certificates, for a person who is gone.
+    submissions.filter(status=Submission.Status.PENDING).delete()
     submissions.update(text="", file="", file_name="", file_type="")
     AttemptAnswer.objects.filter(attempt__learner=user, score__isnull=True).update(answer=None)
     Satisfaction.objects.filter(learner=user).update(comment="")

@@ -101,7 +101,7 @@ class Framework(models.Model):
 
 class LevelQuerySet(models.QuerySet):
     def with_records(self) -> set[int]:
-        """Ids of these levels that some row points to: evidence reached, a grading.
+        """Ids of these levels that a learner's row points to: evidence reached, a grading.
 
         Found through the relations Django knows of, so that this app need not
         import the apps that keep learners' records.
@@ -112,6 +112,9 @@ class LevelQuerySet(models.QuerySet):
             if not (relation.auto_created and relation.is_relation and not relation.concrete):
                 continue
             field = relation.field
+            # Modules targeting a level are authoring, not a learner's record.
+            if field.model._meta.app_label == Level._meta.app_label:
+                continue
             found.update(
                 field.model._base_manager.filter(**{f"{field.name}__in": ids})
                 .values_list(field.attname, flat=True)

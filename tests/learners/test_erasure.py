@@ -7,6 +7,7 @@ grades, levels, ratings. What the person wrote goes (docs/decisions.md).
 import datetime
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -110,6 +111,30 @@ def test_a_past_seat_stays_as_it_was_for_the_attendance_record(
     assert seat.status == Seat.Status.CONFIRMED
 
 
+def test_a_seat_in_a_session_under_way_stays_for_its_signed_half_days(
+    journey, camille, dominique, django_capture_on_commit_callbacks
+):
+    starts_on = timezone.localdate() - datetime.timedelta(days=1)
+    session = TrainingSession.objects.create(
+        track=journey.track,
+        format=Format.ONLINE,
+        starts_on=starts_on,
+        ends_on=starts_on + datetime.timedelta(days=2),
+        capacity=1,
+    )
+    seat = Seat.objects.create(
+        session=session, learner=camille, status=Seat.Status.CONFIRMED, confirmed_at=timezone.now()
+    )
+    waiting = Seat.objects.create(session=session, learner=dominique, status=Seat.Status.WAITING)
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    seat.refresh_from_db()
+    waiting.refresh_from_db()
+    assert seat.status == Seat.Status.CONFIRMED  # the attendance sheet still lists it
+    assert waiting.status == Seat.Status.WAITING  # nobody promoted into a session half over
+
+
 def test_the_attendance_link_of_an_erased_learner_leads_nowhere(
     client, journey, camille, django_capture_on_commit_callbacks
 ):
@@ -203,6 +228,23 @@ def test_invitations_keep_their_row_but_not_who_they_were_for(
     assert (other.email, other.full_name) == ("anne@example.org", "Anne Durand")
 
 
+def test_someone_else_s_address_added_unverified_keeps_its_invitation(
+    camille, helene, organisation, django_capture_on_commit_callbacks
+):
+    # Anyone may add any address to their account, unverified (allauth does not tell
+    # who owns it): erasing the account must not erase the owner's invitation.
+    EmailAddress.objects.create(user=camille, email="anne@example.org", verified=False)
+    batch = InvitationBatch.objects.create(organisation=organisation, invited_by=helene, total=1)
+    anne = Invitation.objects.create(
+        batch=batch, organisation=organisation, email="anne@example.org", full_name="Anne Durand"
+    )
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    anne.refresh_from_db()
+    assert (anne.email, anne.full_name) == ("anne@example.org", "Anne Durand")
+
+
 # --- What the person wrote ------------------------------------------------------------
 
 
@@ -225,6 +267,20 @@ def graded(journey, camille, karim, submit, settings, tmp_path):
     )
     submission.refresh_from_db()
     return submission
+
+
+def test_work_awaiting_review_leaves_the_trainers_queue(
+    journey, camille, karim, submit, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    services.enrol(camille, journey.track)
+    attempt = assessments.start_attempt(camille, set_quiz(journey.basics, [OPEN]))
+    submit(attempt, right_answers(attempt), {})
+    assert Submission.objects.for_trainer(karim).pending().count() == 1
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    assert not Submission.objects.filter(learner=camille).exists()
 
 
 def test_open_answers_and_uploaded_files_go_and_the_grade_stays(

@@ -9,7 +9,7 @@ from courses.services import import_frameworks
 from learners import queries, services
 from learners.models import LedgerEntry, LedgerIsAppendOnly
 from learners.signals import competence_changed, module_completed, track_completed
-from tests.learners.factories import competence, level, make_framework
+from tests.learners.factories import competence, level, make_framework, make_module, make_track
 
 SOURCE = LedgerEntry.Source
 
@@ -292,3 +292,14 @@ def test_the_admin_refuses_to_move_a_level_that_evidence_points_to(camille, fram
     reached.refresh_from_db()
     reached.label = "Expertise"
     reached.full_clean()
+
+
+def test_a_level_only_modules_target_may_still_move(camille, framework):
+    # A module aiming at a level is authoring, not anybody's record.
+    track = make_track(framework, "Parcours")
+    make_module(track, "Les bases", lessons=1, targets=[("B1.1", 1)])
+    data = swapped_first_two_levels(framework)
+
+    import_frameworks([data])
+
+    assert level(framework, 1).code == data["levels"][0]["code"]

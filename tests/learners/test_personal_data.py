@@ -346,3 +346,19 @@ def test_the_export_costs_the_same_queries_whatever_the_history(
     assert response.status_code == 200
     data = json.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("data.json"))
     assert len(data["quiz_answers"]) == len(data["seats"]) + 1 == size + 1
+
+
+@pytest.mark.parametrize("policy", ["never", "after_passing"])
+def test_the_export_hides_which_answers_were_right_where_the_quiz_does(
+    client, camille, journey, policy
+):
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [single(text="Quel lieu ?")], feedback=policy)
+    attempt = assessments.start_attempt(camille, module)
+    wrong = next(o["key"] for o in attempt.questions[0]["options"] if not o["correct"])
+    assessments.submit_attempt(attempt, {attempt.questions[0]["id"]: wrong})
+
+    (answer,) = read_csv(download(client, camille), "quiz_answers.csv")
+    # Failed with attempts left: the key stays hidden, the answer given stays theirs.
+    assert answer["score"] == ""
+    assert answer["answer"] != ""
