@@ -49,7 +49,9 @@ class Award(models.Model):
     class Kind(models.TextChoices):
         MODULE = "module", _("Module achievement attestation")
         BLOCK = "block", _("Block attestation")
-        CERTIFICATION = "certification", _("Full certification")
+        # Issued when every block is validated; only the certifier awards the certification
+        # itself, so the label says what the platform attests.
+        CERTIFICATION = "certification", _("Attestation of the framework's competences")
         AWARENESS = "awareness", _("Awareness attestation")
         END_OF_TRAINING = "end_of_training", _("End-of-training attestation")
         COMPLETION = "completion", _("Certificate of completion")

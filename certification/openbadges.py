@@ -25,10 +25,12 @@ CONTEXT = [
 STATUS_TYPE = "1EdTechRevocationList"
 MEDIA_TYPE = "application/jwt"
 
+# OB 3.0's "Certification" is a credential a certifying body awards: the platform only
+# attests the competences of the certification's framework, so it issues a certificate.
 ACHIEVEMENT_TYPE_OF_KIND = {
     Award.Kind.MODULE: "Badge",
     Award.Kind.BLOCK: "Certificate",
-    Award.Kind.CERTIFICATION: "Certification",
+    Award.Kind.CERTIFICATION: "Certificate",
     Award.Kind.AWARENESS: "Badge",
     Award.Kind.END_OF_TRAINING: "CertificateOfCompletion",
     Award.Kind.COMPLETION: "CertificateOfCompletion",
@@ -176,6 +178,39 @@ def _alignment(certificate: Certificate, competence: dict) -> dict:
     return alignment
 
 
+def _quoted(code: str, title: str) -> str:
+    return f"{code} «\u00a0{title}\u00a0»" if code else f"«\u00a0{title}\u00a0»"
+
+
+def certification_statement(context: dict, kind: str) -> str:
+    """What a framework or block attestation attests, in the French of the PDF (the
+    credential is `inLanguage: fr`): never that the certification was awarded, and by
+    whom it is, when the frozen framework names its certifier. Empty for other kinds."""
+    if kind not in (Award.Kind.CERTIFICATION, Award.Kind.BLOCK):
+        return ""
+    framework = context.get("framework") if isinstance(context.get("framework"), dict) else {}
+    framework_name = _quoted(frozen_text(framework, "code"), frozen_text(framework, "title"))
+    if kind == Award.Kind.CERTIFICATION:
+        text = (
+            "Atteste que le ou la titulaire a validé l'ensemble des compétences du "
+            f"référentiel {framework_name}"
+        )
+    else:
+        target = context.get("target") or {}
+        block_name = _quoted(frozen_text(target, "code"), frozen_text(target, "title"))
+        text = (
+            "Atteste que le ou la titulaire a atteint le niveau visé dans chaque compétence "
+            f"du bloc {block_name} du référentiel {framework_name}, en vue de la certification"
+        )
+    registry = frozen_text(framework, "registry")
+    certifier = frozen_text(framework, "awarding_body")
+    if registry or certifier:
+        text += ", certification" if kind == Award.Kind.CERTIFICATION else ""
+        text += f" enregistrée au {registry}" if registry else ""
+        text += f", délivrée par {certifier}" if certifier else ""
+    return text + ". Émis par un organisme de formation, ce badge ne vaut pas certification."
+
+
 def credential(certificate: Certificate) -> dict:
     """The unsigned OpenBadgeCredential for `certificate`."""
     context = certificate.context
@@ -215,7 +250,10 @@ def credential(certificate: Certificate) -> dict:
         "type": ["Achievement"],
         "achievementType": ACHIEVEMENT_TYPE_OF_KIND.get(kind, "Achievement"),
         "name": title,
-        "description": frozen_text(award, "description") or criteria or title,
+        "description": certification_statement(context, kind)
+        or frozen_text(award, "description")
+        or criteria
+        or title,
         "criteria": {"narrative": criteria or title},
         "inLanguage": "fr",
         "alignment": [_alignment(certificate, competence) for competence in competences],

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.text import normalize_newlines
@@ -33,10 +33,21 @@ from courses.models import (
     ModulePage,
     TrackPage,
 )
+from courses.models.pages import Format
+from learners import queries as learner_queries
+from learners.activity import session_window, summarise
+from learners.attendance import half_day_hours
 from learners.dates import add_months
-from learners.models import Enrolment, LedgerEntry, ModuleCompletion, TrackCompletion, User
+from learners.models import (
+    Attempt,
+    Enrolment,
+    LedgerEntry,
+    ModuleCompletion,
+    TrackCompletion,
+    User,
+)
 from learners.queries import block_validated, competence_map, validated_blocks
-from learners.session_models import Seat, TrainingSession
+from learners.session_models import ActivityEvent, Attendance, Seat, TrainingSession
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +75,77 @@ def _framework_complete(learner: User, framework: Framework) -> bool:
     return total > 0 and len(validated_blocks(learner, framework)) == total
 
 
-def eligible(learner: User, award: Award) -> bool:
-    """Whether `learner` meets what earns `award`, from the facts learners records."""
+def eligible(learner: User, award: Award, session: TrainingSession | None = None) -> bool:
+    """Whether `learner` meets what earns `award`, from the facts learners records.
+
+    A certificat de réalisation states what was done: for a learner with a seat in
+    a session of the track, it needs some attendance in that session (`session`,
+    or else the last one of theirs that is over), and waits while none is over.
+    """
     if award.kind == Award.Kind.MODULE:
         return ModuleCompletion.objects.filter(learner=learner, module_id=award.module_id).exists()
     if award.kind == Award.Kind.BLOCK:
         return block_validated(learner, award.block)
     if award.kind == Award.Kind.CERTIFICATION:
         return _framework_complete(learner, award.framework)
-    return TrackCompletion.objects.filter(learner=learner, track_id=award.track_id).exists()
+    if not TrackCompletion.objects.filter(learner=learner, track_id=award.track_id).exists():
+        return False
+    if award.kind != Award.Kind.COMPLETION:
+        return True
+    session = session_of(learner, award, session)
+    if session is None:
+        # Self-paced, or a session not over yet: the session's staff issue it then.
+        return not _seats(learner, award).exists()
+    return learner.pk in attending_ids(session, [learner.pk])
+
+
+def _seats(learner: User, award: Award):
+    return Seat.objects.confirmed().filter(learner=learner, session__track_id=award.track_id)
+
+
+def session_of(
+    learner: User, award: Award, session: TrainingSession | None = None
+) -> TrainingSession | None:
+    """The session a track document of `learner` is issued for: `session` when given,
+    else the last session of the award's track they held a confirmed seat in and
+    that is over; None for other kinds and for self-paced learners."""
+    if award.kind not in TRACK_KINDS:
+        return None
+    if session is not None:
+        return session
+    return (
+        TrainingSession.objects.filter(
+            pk__in=_seats(learner, award).values("session_id"),
+            ends_on__lt=timezone.localdate(),
+        )
+        .order_by("-ends_on", "-pk")
+        .first()
+    )
+
+
+def _has_online_parts(session: TrainingSession) -> bool:
+    return session.format in (Format.ONLINE, Format.BLENDED)
+
+
+def attending_ids(session: TrainingSession, learner_ids: list[int]) -> set[int]:
+    """Those of `learner_ids` who attended `session` at all: present for a half-day,
+    or active online during its dates when it has online parts. Two queries at most."""
+    attended = set(
+        Attendance.objects.filter(
+            half_day__session=session,
+            learner_id__in=learner_ids,
+            status=Attendance.Status.PRESENT,
+        ).values_list("learner_id", flat=True)
+    )
+    rest = [pk for pk in learner_ids if pk not in attended]
+    if rest and _has_online_parts(session):
+        start, end = session_window(session)
+        attended |= set(
+            ActivityEvent.objects.filter(learner_id__in=rest, at__gte=start, at__lt=end)
+            .values_list("learner_id", flat=True)
+            .distinct()
+        )
+    return attended
 
 
 def seat_holder_ids(session: TrainingSession):
@@ -145,6 +218,24 @@ def _competence_rows(learner: User, competences: list[Competence]) -> list[dict]
     return rows
 
 
+# Which register a certification is recorded in, from the framework's code or kind:
+# documents name it so that nobody reads the platform as the one awarding it.
+REGISTRIES = (
+    (re.compile(r"^RS\d+$|r[ée]pertoire sp[ée]cifique", re.IGNORECASE), "Répertoire spécifique"),
+    (
+        re.compile(r"^RNCP\d+$|\bRNCP\b|r[ée]pertoire national", re.IGNORECASE),
+        "Répertoire national des certifications professionnelles",
+    ),
+)
+
+
+def _registry(framework: Framework) -> str:
+    for pattern, name in REGISTRIES:
+        if pattern.search(framework.code) or pattern.search(framework.kind):
+            return name
+    return ""
+
+
 def _framework_facts(framework: Framework | None) -> dict | None:
     if framework is None:
         return None
@@ -152,8 +243,21 @@ def _framework_facts(framework: Framework | None) -> dict | None:
         "code": framework.code,
         "version": framework.version,
         "title": framework.title,
+        "kind": framework.kind,
+        "registry": _registry(framework),
         "awarding_body": framework.awarding_body,
     }
+
+
+def _provider_facts() -> dict:
+    """The provider as the ministry's certificat de réalisation names it; the
+    identifiers only when configured."""
+    provider = {"name": settings.CAMPUS_PROVIDER_NAME}
+    for key in ("nda", "siret", "city"):
+        value = getattr(settings, f"CAMPUS_PROVIDER_{key.upper()}", "")
+        if value:
+            provider[key] = value
+    return provider
 
 
 def _first_enrolment(learner: User, **target) -> datetime.datetime | None:
@@ -189,8 +293,54 @@ def _module_facts(learner: User, module: ModulePage) -> tuple[dict, list[Compete
     ]
 
 
-def _track_facts(learner: User, track: TrackPage, kind: str) -> tuple[dict, list[Competence]]:
+def _session_facts(learner: User, session: TrainingSession) -> dict:
+    """What the learner actually attended of `session`, beside what was planned."""
+    half_days = list(session.half_days.all())
+    present = set(
+        Attendance.objects.filter(
+            half_day__session=session, learner=learner, status=Attendance.Status.PRESENT
+        ).values_list("half_day_id", flat=True)
+    )
+    facts = {
+        "id": session.pk,
+        "title": session.title,
+        "planned_hours": _hours(sum(half_day_hours(h) for h in half_days)) if half_days else None,
+        "half_days_planned": len(half_days),
+        "half_days_attended": sum(1 for h in half_days if h.pk in present),
+        "attended_hours": _hours(sum(half_day_hours(h) for h in half_days if h.pk in present)),
+    }
+    if _has_online_parts(session):
+        facts["online_minutes"] = summarise(learner, *session_window(session)).minutes
+    return facts
+
+
+def _quiz_results(learner: User, modules: list[ModulePage]) -> list[dict]:
+    """Each module's best submitted quiz score, in the track's order."""
+    best: dict[int, tuple[int, bool]] = {}
+    attempts = Attempt.objects.quizzes().filter(
+        learner=learner, module__in=modules, status=Attempt.Status.SUBMITTED
+    )
+    for module_id, score, passed in attempts.values_list("module_id", "score", "passed"):
+        if score is None:
+            continue
+        known = best.get(module_id, (-1, False))
+        best[module_id] = (max(known[0], score), known[1] or bool(passed))
+    return [
+        {"module": module.title, "score": best[module.pk][0], "passed": best[module.pk][1]}
+        for module in modules
+        if module.pk in best
+    ]
+
+
+def _track_facts(
+    learner: User, track: TrackPage, kind: str, session: TrainingSession | None
+) -> tuple[dict, list[Competence]]:
     modules = list(ModulePage.objects.live().child_of(track).order_by("path"))
+    completed = set(
+        ModuleCompletion.objects.filter(learner=learner, module__in=modules).values_list(
+            "module_id", flat=True
+        )
+    )
     start = _first_enrolment(learner, track=track)
     end = (
         TrackCompletion.objects.filter(learner=learner, track=track)
@@ -201,9 +351,20 @@ def _track_facts(learner: User, track: TrackPage, kind: str) -> tuple[dict, list
         "title": track.title,
         "start": _iso_date(start or end),
         "end": _iso_date(end),
+        # The action's planned duration: printed as planned, never as done.
         "duration_hours": _hours(track.duration_hours),
         "formats": sorted({module.format for module in modules}),
     }
+    if session is not None:
+        # The action's dates and modality are the session's; its hours, those attended.
+        training["start"] = session.starts_on.isoformat()
+        training["end"] = session.ends_on.isoformat()
+        training["formats"] = [session.format]
+        training["session"] = _session_facts(learner, session)
+    else:
+        # Self-paced: nobody measured the hours, the modules' durations estimate them.
+        minutes = sum(m.duration_minutes or 0 for m in modules if m.pk in completed)
+        training["estimated_hours"] = _hours(Decimal(minutes) / 60)
     if kind in (Award.Kind.END_OF_TRAINING, Award.Kind.COMPLETION):
         # Both documents name the nature of the action (L6313-1, ministry model).
         training["nature"] = "action_de_formation"
@@ -215,11 +376,19 @@ def _track_facts(learner: User, track: TrackPage, kind: str) -> tuple[dict, list
         .distinct()
         .order_by("block__order", "order", "code")
     )
-    return {"training": training, "framework": track.framework, "modules": modules}, competences
+    facts = {"training": training, "framework": track.framework, "modules": modules}
+    facts["modules_completed"] = len(completed)
+    return facts, competences
 
 
-def freeze_context(learner: User, award: Award, issued_at: datetime.datetime) -> dict:
-    """Everything the certificate states, as it stands now."""
+def freeze_context(
+    learner: User,
+    award: Award,
+    issued_at: datetime.datetime,
+    session: TrainingSession | None = None,
+) -> dict:
+    """Everything the certificate states, as it stands now; a track document issued
+    for a session (given, or found by `session_of`) states that session's facts."""
     with translation.override("fr"):  # labels frozen into a French document
         facts: dict = {}
         target: dict
@@ -238,7 +407,8 @@ def freeze_context(learner: User, award: Award, issued_at: datetime.datetime) ->
             facts = {"framework": framework}
             target = {"type": "framework", "code": framework.code, "title": framework.title}
         else:
-            facts, competences = _track_facts(learner, award.track, award.kind)
+            session = session_of(learner, award, session)
+            facts, competences = _track_facts(learner, award.track, award.kind, session)
             target = {"type": "track", "title": award.track.title}
 
         rows = _competence_rows(learner, competences) if competences else []
@@ -258,7 +428,7 @@ def freeze_context(learner: User, award: Award, issued_at: datetime.datetime) ->
             "issued_on": _iso_date(issued_at),
             "expires_on": _iso_date(expiry_for(award, issued_at)),
             "training": facts.get("training"),
-            "provider": {"name": settings.CAMPUS_PROVIDER_NAME},
+            "provider": _provider_facts(),
             "signatory": {
                 "name": award.signatory_name or settings.CAMPUS_PROVIDER_NAME,
                 "title": award.signatory_title,
@@ -267,11 +437,13 @@ def freeze_context(learner: User, award: Award, issued_at: datetime.datetime) ->
         if award.kind == Award.Kind.COMPLETION and learner.organisation_id:
             context["holder"]["organisation"] = learner.organisation.name
         if award.kind == Award.Kind.END_OF_TRAINING:
+            # L6353-1 asks for the evaluation's results on every attestation de fin de
+            # formation, a track without competences included.
             modules = facts.get("modules", [])
-            completed = ModuleCompletion.objects.filter(learner=learner, module__in=modules)
             context["evaluation"] = {
-                "modules_completed": completed.count(),
+                "modules_completed": facts.get("modules_completed", 0),
                 "modules_total": len(modules),
+                "quizzes": _quiz_results(learner, modules),
                 "competences_reached": sum(1 for row in rows if row["target_reached"]),
                 "competences_total": len(rows),
             }
@@ -282,9 +454,17 @@ def freeze_context(learner: User, award: Award, issued_at: datetime.datetime) ->
 
 
 def issue(
-    learner: User, award: Award, *, by: User | None = None, render: bool = True
+    learner: User,
+    award: Award,
+    *,
+    by: User | None = None,
+    render: bool = True,
+    session: TrainingSession | None = None,
 ) -> tuple[Certificate, bool]:
     """Issue `award` to `learner` once; a second call returns the existing certificate.
+
+    A track document issued for `session` freezes that session's dates, modality
+    and the hours the learner attended.
 
     The partial unique constraint (one valid certificate per learner and award)
     decides between concurrent calls. The PDF is rendered after commit, by a
@@ -299,7 +479,7 @@ def issue(
             certificate = Certificate.objects.create(
                 learner=learner,
                 award=award,
-                context=freeze_context(learner, award, issued_at),
+                context=freeze_context(learner, award, issued_at, session),
                 issued_at=issued_at,
                 expires_at=expiry_for(award, issued_at),
                 issued_by=by,
@@ -487,7 +667,10 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
     # Free the one-valid-certificate slot before taking it.
     Certificate.objects.filter(pk=old.pk).update(status=Certificate.Status.SUPERSEDED)
     issued_at = timezone.now()
-    context = freeze_context(old.learner, old.award, issued_at)
+    # A correction keeps the session the certificate was issued for.
+    frozen_session = (old.context.get("training") or {}).get("session") or {}
+    session = TrainingSession.objects.filter(pk=frozen_session.get("id")).first()
+    context = freeze_context(old.learner, old.award, issued_at, session)
     context["expires_on"] = _iso_date(old.expires_at)
     new = Certificate.objects.create(
         learner=old.learner,
@@ -521,6 +704,9 @@ def bulk_items(
     """
     if mode == BulkIssue.Mode.ISSUE:
         items = candidate_learner_ids(award, session)
+        if session is not None and award.kind == Award.Kind.COMPLETION:
+            attended = attending_ids(session, items)
+            return [pk for pk in items if pk in attended]
         if session is None or award.kind not in (Award.Kind.BLOCK, Award.Kind.CERTIFICATION):
             return items  # a module's or track's candidates hold the completion it asks for
         learners = User.objects.filter(pk__in=items).select_related("organisation")
@@ -606,14 +792,21 @@ def resume_stale_bulk(now: datetime.datetime | None = None) -> int:
 
 def process_bulk_chunk(chunk_pk: int) -> bool:
     """Issue or re-render one chunk; False when it was already done (a redelivery)."""
-    chunk = BulkIssueChunk.objects.select_related("job__award").get(pk=chunk_pk)
+    chunk = BulkIssueChunk.objects.select_related("job__award", "job__session").get(pk=chunk_pk)
     if chunk.done_at is not None:
         return False
     job, award = chunk.job, chunk.job.award
     if job.mode == BulkIssue.Mode.ISSUE:
         for learner in User.objects.filter(pk__in=chunk.item_ids).select_related("organisation"):
-            if eligible(learner, award):
-                certificate, _created = issue(learner, award, render=False)
+            # A quiz whose evidence is still being written would be frozen as « — »:
+            # its own signal issues to that learner once it is (receivers), or a
+            # later run of the job does (a broker outage is the only way to get here).
+            if learner.erased_at is not None or learner_queries.evidence_pending(
+                learner, _award_modules(award)
+            ):
+                continue
+            if eligible(learner, award, job.session):
+                certificate, _created = issue(learner, award, render=False, session=job.session)
                 render_or_defer(certificate.pk)
     else:
         for certificate_pk in chunk.item_ids:
@@ -630,6 +823,15 @@ def process_bulk_chunk(chunk_pk: int) -> bool:
             BulkIssue.objects.filter(pk=job.pk).update(done=F("done") + len(chunk.item_ids))
             _finish_if_complete(job.pk)
     return bool(marked)
+
+
+def _award_modules(award: Award) -> QuerySet | list | None:
+    """The modules whose quizzes feed the award's frozen levels (None: any module)."""
+    if award.module_id:
+        return [award.module_id]
+    if award.track_id:
+        return ModulePage.objects.child_of(award.track)
+    return None
 
 
 def _finish_if_complete(job_pk: int) -> None:

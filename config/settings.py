@@ -434,6 +434,12 @@ LOGGING = {
 CAMPUS_PROVIDER_NAME = os.environ.get("CAMPUS_PROVIDER_NAME", "Campus Tiers-Lieux")
 CAMPUS_CONTACT_EMAIL = os.environ.get("CAMPUS_CONTACT_EMAIL", "contact@example.org")
 CAMPUS_ACCESSIBILITY_EMAIL = os.environ.get("CAMPUS_ACCESSIBILITY_EMAIL", CAMPUS_CONTACT_EMAIL)
+# The provider as the ministry's certificat de réalisation names it: activity declaration
+# number (NDA), SIRET, and the city of « Fait à … ». Each is printed only when set, and
+# frozen into a certificate when it is issued.
+CAMPUS_PROVIDER_NDA = os.environ.get("CAMPUS_PROVIDER_NDA", "")
+CAMPUS_PROVIDER_SIRET = os.environ.get("CAMPUS_PROVIDER_SIRET", "")
+CAMPUS_PROVIDER_CITY = os.environ.get("CAMPUS_PROVIDER_CITY", "")
 # Below this many answers a track page shows the count, not a rate: a percentage
 # of three answers says more about chance than about the training.
 PUBLIC_INDICATORS_MIN_ANSWERS = int(os.environ.get("PUBLIC_INDICATORS_MIN_ANSWERS", "5"))

@@ -9,11 +9,13 @@ from certification.models import Award, Certificate
 
 register = template.Library()
 
-# The PDF is a French legal document; these are its headings, not UI strings.
+# The PDF is a French legal document; these are its headings, not UI strings. Only the
+# certifier awards a certification or validates its blocks: the platform attests the
+# competences its learners reached on the way (docs/decisions.md).
 KIND_HEADINGS = {
     Award.Kind.MODULE: "Attestation de réussite de module",
-    Award.Kind.BLOCK: "Attestation de validation de bloc de compétences",
-    Award.Kind.CERTIFICATION: "Certification",
+    Award.Kind.BLOCK: "Attestation de progression vers la certification",
+    Award.Kind.CERTIFICATION: "Attestation de validation des compétences du référentiel",
     Award.Kind.AWARENESS: "Attestation de sensibilisation",
     Award.Kind.END_OF_TRAINING: "Attestation de fin de formation",
     Award.Kind.COMPLETION: "Certificat de réalisation",
@@ -57,14 +59,45 @@ def isodate(value: str | None) -> datetime.date | None:
 
 @register.filter
 def hours(value) -> str:
+    """« 0,5 heure », « 1,5 heure », « 2 heures »: French takes the plural from 2 on."""
     try:
         number = Decimal(str(value))
     except (InvalidOperation, TypeError):
         return ""
     whole = number.to_integral_value()
-    if number == whole:
-        return f"{int(whole)} heure{'s' if whole > 1 else ''}"
-    return f"{str(number.normalize()).replace('.', ',')} heures"
+    figure = str(int(whole)) if number == whole else str(number.normalize()).replace(".", ",")
+    return f"{figure} heure{fr_plural(number)}"
+
+
+@register.filter
+def fr_plural(value) -> str:
+    """The plural « s » as French wants it: none for 0 and for anything below 2."""
+    try:
+        return "s" if Decimal(str(value)) >= 2 else ""
+    except (InvalidOperation, TypeError):
+        return ""
+
+
+@register.filter
+def minutes(value) -> str:
+    """« 25 min », « 1 h 05 », « 2 h »: how a measured time reads on a certificate."""
+    try:
+        whole, rest = divmod(int(value), 60)
+    except (TypeError, ValueError):
+        return ""
+    if not whole:
+        return f"{rest} min"
+    return f"{whole} h {rest:02d}" if rest else f"{whole} h"
+
+
+@register.simple_tag
+def frozen_framework(code: str) -> dict:
+    """The framework a certificate froze, for the verification page to name the
+    certification and its certifier (the page's record does not carry it)."""
+    found = (
+        Certificate.objects.filter(code=code).values_list("context__framework", flat=True).first()
+    )
+    return found if isinstance(found, dict) else {}
 
 
 @register.inclusion_tag("certification/includes/my_certificates.html")

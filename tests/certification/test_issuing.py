@@ -6,7 +6,7 @@ from unittest.mock import patch
 import pytest
 
 from certification import services
-from certification.models import Award, Certificate
+from certification.models import Award, BulkIssue, Certificate
 from learners import assessments, tasks
 from tests.certification.conftest import complete_module, pdf_text, reach
 from tests.learners.quiz_helpers import right_answers, set_quiz, single
@@ -94,6 +94,7 @@ def test_completing_the_track_issues_the_three_track_documents(setting, sophie, 
     assert end.context["evaluation"] == {
         "modules_completed": 2,
         "modules_total": 2,
+        "quizzes": [],
         "competences_reached": 0,
         "competences_total": 3,
     }
@@ -203,5 +204,43 @@ def test_a_completion_waits_for_its_quiz_s_evidence_when_the_task_is_late(
         patch("learners.tasks.UNRECORDED_OUTCOME_GRACE", timedelta(0)),
     ):
         assert tasks.record_missed_outcomes() == 1
+    module = Certificate.objects.get(learner=sophie, award=setting.module_award)
+    assert ("B1.1", "Appliquer") in [(r["code"], r["level"]) for r in module.context["competences"]]
+
+
+def test_a_retake_after_a_revocation_issues_nothing_new(
+    setting, sophie, staff, django_capture_on_commit_callbacks
+):
+    basics = set_quiz(setting.basics, [single("B1.1", "appliquer")], max_attempts=None)
+    complete_module(sophie, basics)
+    with django_capture_on_commit_callbacks(execute=True):
+        pass_the_quiz(sophie, basics)
+    (issued,) = Certificate.objects.filter(learner=sophie, award=setting.module_award)
+    services.revoke(issued, "Fraude constatée.", staff)
+
+    # Passed again: its evidence is recorded, and the revocation stands.
+    with django_capture_on_commit_callbacks(execute=True):
+        pass_the_quiz(sophie, basics)
+    assert not Certificate.objects.filter(learner=sophie, award=setting.module_award).valid()
+
+
+def test_a_bulk_issue_leaves_a_learner_whose_quiz_evidence_is_pending_to_that_evidence(
+    setting, sophie, staff, django_capture_on_commit_callbacks
+):
+    basics = set_quiz(setting.basics, [single("B1.1", "appliquer")])
+    complete_module(sophie, basics)
+    with (
+        patch("learners.tasks.enqueue"),  # the evidence task is lost, as with a broker down
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        pass_the_quiz(sophie, basics)
+        services.start_bulk(setting.module_award, staff, BulkIssue.Mode.ISSUE)
+    assert not Certificate.objects.filter(learner=sophie, award=setting.module_award).exists()
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        patch("learners.tasks.UNRECORDED_OUTCOME_GRACE", timedelta(0)),
+    ):
+        tasks.record_missed_outcomes()
     module = Certificate.objects.get(learner=sophie, award=setting.module_award)
     assert ("B1.1", "Appliquer") in [(r["code"], r["level"]) for r in module.context["competences"]]

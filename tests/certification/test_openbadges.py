@@ -148,7 +148,8 @@ def test_the_credential_states_issuer_achievement_competences_and_status(client,
     }
     assert vc["validUntil"] == openbadges.timestamp(certificate.expires_at)
     achievement = vc["credentialSubject"]["achievement"]
-    assert achievement["achievementType"] == "Certification"
+    # The platform attests competences; only the certifier awards the certification.
+    assert achievement["achievementType"] == "Certificate"
     assert achievement["criteria"]["narrative"].startswith("Atteindre le niveau cible")
     framework_page = reverse(
         "courses:framework_version", kwargs={"code": "RS5142", "version": "2025"}
@@ -161,6 +162,26 @@ def test_the_credential_states_issuer_achievement_competences_and_status(client,
         "id": f"{SITE}/openbadges/status/{certificate.code}",
         "type": "1EdTechRevocationList",
     }
+
+
+def test_a_framework_attestations_credential_names_the_certifier_and_claims_no_certification(
+    camille,
+):
+    certificate = make_certificate(camille)
+    context = certificate.context
+    context["framework"].update(
+        {"awarding_body": "Coopérative des Tiers-Lieux", "registry": "Répertoire spécifique"}
+    )
+    Certificate.objects.filter(pk=certificate.pk).update(context=context)
+    certificate.refresh_from_db()
+    vc = openbadges.credential(certificate)
+    jsonschema.validators.validator_for(SCHEMA)(SCHEMA).validate(vc)
+    achievement = vc["credentialSubject"]["achievement"]
+    assert achievement["achievementType"] != "Certification"
+    description = " ".join(achievement["description"].split())
+    assert "a validé l'ensemble des compétences du référentiel RS5142" in description
+    assert "délivrée par Coopérative des Tiers-Lieux" in description
+    assert "ne vaut pas certification" in description
 
 
 def test_achievement_ids_are_stable_per_award_and_distinct_between_sites(

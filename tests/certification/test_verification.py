@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certification import verification_views
-from certification.models import new_verification_code
+from certification.models import Award, new_verification_code
 from tests.certification.verification_data import (
+    frozen_context,
     make_award,
     make_certificate,
     pdf_bytes,
@@ -63,6 +64,46 @@ def test_a_valid_certificate_shows_holder_award_issuer_date_competences_and_fing
     assert "Camille Martin" in html
     assert hashlib.sha256(pdf).hexdigest() in html
     assert 'data-competence="B2.2"' in html
+
+
+def certifier_context(learner, award) -> dict:
+    context = frozen_context(learner, award)
+    context["framework"].update(
+        {"awarding_body": "Coopérative des Tiers-Lieux", "registry": "Répertoire spécifique"}
+    )
+    return context
+
+
+def test_a_framework_attestation_says_it_is_not_the_certification_and_who_awards_that(
+    client, camille
+):
+    award = make_award()
+    certificate = make_certificate(camille, award, context=certifier_context(camille, award))
+    response = client.get(verify_url(certificate))
+    html = response.content.decode()
+    assert "Certification complète" not in html
+    assert 'data-field="certification-note"' in html
+    assert "Coopérative des Tiers-Lieux" in html
+    assert "RS5142" in html
+    data = client.get(json_url(certificate)).json()
+    assert data["award"]["kind"] == "certification"
+    assert data["award"]["kind_label"] not in ("Certification complète", "Full certification")
+
+
+def test_a_block_attestation_says_it_records_progress_toward_the_certification(client, camille):
+    framework = make_award().framework
+    award = Award.objects.create(
+        kind=Award.Kind.BLOCK,
+        title="Bloc B1",
+        criteria="B1.",
+        block=framework.blocks.get(code="B1"),
+    )
+    context = certifier_context(camille, make_award())
+    context["award"].update({"title": "Bloc B1", "kind": "block"})
+    certificate = make_certificate(camille, award, context=context)
+    html = client.get(verify_url(certificate)).content.decode()
+    assert 'data-field="certification-note"' in html
+    assert "Coopérative des Tiers-Lieux" in html
 
 
 def test_the_verification_page_asks_robots_not_to_index_it(client, camille):

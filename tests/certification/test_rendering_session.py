@@ -1,0 +1,165 @@
+"""A session's track documents state the session's dates, modality and the hours attended."""
+
+import pytest
+
+from certification import services
+from certification.models import BulkIssue, Certificate
+from courses.models.pages import Format
+from learners.session_models import ActivityEvent, Attendance, HalfDay
+from tests.certification.conftest import complete_module, pdf_text
+from tests.conftest import make_user
+from tests.learners.attendance_helpers import DAY, add_half_day, at, make_session
+
+
+def graduate(setting, learner) -> None:
+    """The learner completed the track's modules online (no signal run: nothing issued)."""
+    complete_module(learner, setting.basics)
+    complete_module(learner, setting.advanced)
+
+
+def present(half_day: HalfDay, learner) -> Attendance:
+    return Attendance.objects.create(
+        half_day=half_day,
+        learner=learner,
+        status=Attendance.Status.PRESENT,
+        method=Attendance.Method.CODE,
+        signed_at=at(half_day.date, half_day.starts_at.hour, 5),
+    )
+
+
+def rendered_text(certificate: Certificate) -> str:
+    services.render(certificate.pk)
+    certificate.refresh_from_db()
+    return " ".join(pdf_text(certificate).split()).replace("- ", "-")
+
+
+def bulk(award, staff, session, capture) -> BulkIssue:
+    with capture(execute=True):
+        return services.start_bulk(award, staff, BulkIssue.Mode.ISSUE, session)
+
+
+@pytest.fixture
+def session(setting, camille):
+    """A blended day of the track, morning and afternoon, with Camille's confirmed seat."""
+    session = make_session(setting.track, learners=[camille], title="Session de printemps")
+    add_half_day(session, period=HalfDay.Period.MORNING)
+    add_half_day(session, period=HalfDay.Period.AFTERNOON)
+    return session
+
+
+def test_a_session_learner_with_no_attendance_is_not_eligible_for_the_certificat_de_realisation(
+    setting, camille, session, staff
+):
+    graduate(setting, camille)
+    assert not services.eligible(camille, setting.completion_award, session=session)
+    with pytest.raises(services.BulkRefused):
+        services.start_bulk(setting.completion_award, staff, BulkIssue.Mode.ISSUE, session)
+    assert not Certificate.objects.exists()
+
+
+def test_a_session_certificat_de_realisation_states_the_sessions_dates_modality_and_hours_attended(
+    setting, camille, session, staff, django_capture_on_commit_callbacks
+):
+    graduate(setting, camille)
+    present(session.half_days.get(period=HalfDay.Period.MORNING), camille)
+    # Twenty-five minutes of online work that evening (two events, one sitting).
+    for minute in (0, 25):
+        ActivityEvent.objects.create(
+            learner=camille, kind=ActivityEvent.Kind.LESSON_DONE, at=at(DAY, 20, minute)
+        )
+
+    job = bulk(setting.completion_award, staff, session, django_capture_on_commit_callbacks)
+    certificate = Certificate.objects.get(learner=camille, award=setting.completion_award)
+
+    assert job.total == 1
+    training = certificate.context["training"]
+    assert (training["start"], training["end"], training["formats"]) == (
+        "2026-03-10",
+        "2026-03-10",
+        ["hybride"],
+    )
+    assert training["session"] == {
+        "id": session.pk,
+        "title": "Session de printemps",
+        "planned_hours": "7.0",
+        "half_days_planned": 2,
+        "half_days_attended": 1,
+        "attended_hours": "3.5",
+        "online_minutes": 25,
+    }
+    text = rendered_text(certificate)
+    assert "Session de printemps" in text
+    assert "Dates : le 10 mars 2026" in text
+    assert "Modalité : Mixte" in text
+    assert "Durée prévue : 7 heures" in text
+    assert "Durée réalisée : 3,5 heures en présence (1 demi-journée émargée sur 2)" in text
+    assert "Activité en ligne mesurée : 25 min" in text
+    assert "10 heures" not in text  # the track's planned hours are not what was done
+
+
+def test_an_on_site_session_counts_no_online_activity_as_attendance(setting, camille, staff):
+    session = make_session(setting.track, learners=[camille], format=Format.ON_SITE)
+    add_half_day(session)
+    graduate(setting, camille)
+    ActivityEvent.objects.create(learner=camille, kind=ActivityEvent.Kind.LOGIN, at=at(DAY, 20, 0))
+    assert not services.eligible(camille, setting.completion_award, session=session)
+
+
+def test_the_attestation_de_fin_de_formation_of_a_session_gives_its_hours_too(
+    setting, camille, session, staff, django_capture_on_commit_callbacks
+):
+    graduate(setting, camille)
+    present(session.half_days.get(period=HalfDay.Period.AFTERNOON), camille)
+    bulk(setting.end_of_training_award, staff, session, django_capture_on_commit_callbacks)
+    certificate = Certificate.objects.get(learner=camille, award=setting.end_of_training_award)
+    assert certificate.context["training"]["session"]["attended_hours"] == "3.5"
+    text = rendered_text(certificate)
+    assert "Durée réalisée : 3,5 heures en présence" in text
+    assert "Résultats de l'évaluation des acquis" in text
+
+
+def test_a_seat_holder_completing_the_track_waits_for_the_session_before_the_certificat(
+    setting, camille, session, staff, django_capture_on_commit_callbacks
+):
+    # Camille finishes the modules online; her session has no attendance recorded.
+    with django_capture_on_commit_callbacks(execute=True):
+        graduate(setting, camille)
+    kinds = set(Certificate.objects.filter(learner=camille).values_list("award__kind", flat=True))
+    assert "completion" not in kinds
+    assert "end_of_training" in kinds  # issued, for her session, with what she attended
+    end = Certificate.objects.get(learner=camille, award=setting.end_of_training_award)
+    assert end.context["training"]["session"]["half_days_attended"] == 0
+
+    present(session.half_days.get(period=HalfDay.Period.MORNING), camille)
+    bulk(setting.completion_award, staff, session, django_capture_on_commit_callbacks)
+    completion = Certificate.objects.get(learner=camille, award=setting.completion_award)
+    assert completion.context["training"]["session"]["id"] == session.pk
+
+
+def test_reissuing_a_session_certificate_keeps_its_session(
+    setting, camille, session, staff, django_capture_on_commit_callbacks
+):
+    graduate(setting, camille)
+    present(session.half_days.get(period=HalfDay.Period.MORNING), camille)
+    certificate, _ = services.issue(
+        camille, setting.completion_award, session=session, render=False
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        new = services.reissue(certificate, by=staff)
+    assert new.context["training"]["session"]["id"] == session.pk
+
+
+@pytest.mark.parametrize("seats", [5, 30])
+def test_a_session_bulk_of_certificats_de_realisation_reads_as_many_queries_for_5_or_30(
+    setting, staff, seats, django_assert_max_num_queries
+):
+    learners = [make_user(f"place{n}@example.org", f"Place {n}") for n in range(seats)]
+    session = make_session(setting.track, learners=learners)
+    morning = add_half_day(session)
+    for learner in learners:
+        graduate(setting, learner)
+    for learner in learners[::2]:
+        present(morning, learner)
+    with django_assert_max_num_queries(9):
+        job = services.start_bulk(setting.completion_award, staff, BulkIssue.Mode.ISSUE, session)
+    assert job.total == len(learners[::2])
