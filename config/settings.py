@@ -341,6 +341,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "learners.tasks.record_missed_outcomes",
         "schedule": 300.0,
     },
+    # Mails that failed for good or could not be published (learners/mail_models.py).
+    "learners-resend-undelivered-mails": {
+        "task": "learners.tasks.resend_undelivered_mails",
+        "schedule": 900.0,
+    },
     # Invitation batches whose sending task was lost (broker down at upload).
     "learners-resume-stale-invitations": {
         "task": "learners.tasks.resume_stale_invitations",

@@ -574,6 +574,7 @@ from learners.assessment_models import (  # noqa: E402, F401
     Satisfaction,
     Submission,
 )
+from learners.mail_models import UndeliveredMail  # noqa: E402, F401
 from learners.quality_models import (  # noqa: E402, F401
     AccommodationRequest,
     ColdSurvey,

@@ -315,6 +315,7 @@ def erase_account(user: User) -> None:
         Satisfaction,
         Seat,
         Submission,
+        UndeliveredMail,
         new_invitation_token,
     )
     from learners.quality_models import new_survey_token
@@ -376,6 +377,8 @@ def erase_account(user: User) -> None:
         # delete is logged, and must not turn the person's confirmation into an error.
         transaction.on_commit(partial(storage.delete, name), robust=True)
 
+    # Mails waiting to be resent to the person: they asked to hear nothing more.
+    UndeliveredMail.objects.filter(recipient__iexact=old_email).delete()
     EmailAddress.objects.filter(user=user).delete()
     # Login throttling keeps the address typed at login: it is personal data too.
     for model in (AccessAttempt, AccessFailureLog, AccessLog):

@@ -54,6 +54,9 @@ NOTICE_SUBJECTS = {
     Notice.CANCELLED: gettext_lazy("Your place is cancelled: %(session)s"),
     Notice.REMINDER: gettext_lazy("Reminder: your session starts soon: %(session)s"),
 }
+# The notices of a confirmed place: only they carry the online meeting link, which
+# is for those who have a place, not for the waiting list.
+PLACE_NOTICES = {Notice.CONFIRMED, Notice.PROMOTED, Notice.REMINDER}
 
 
 # --- Reads -----------------------------------------------------------------------
@@ -260,9 +263,13 @@ def send_seat_notice(seat: Seat, notice: str) -> None:
             "track_url": _absolute(session.track.url or ""),
             "dashboard_url": _absolute(reverse("learners:dashboard")),
             "sign_in_url": attendance_link(seat) if notice == Notice.REMINDER else "",
+            "online_link": session.online_link
+            if notice in PLACE_NOTICES and seat.status == Seat.Status.CONFIRMED
+            else "",
         }
         send_mail(
-            str(NOTICE_SUBJECTS[notice] % {"session": session}),
+            settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+            + str(NOTICE_SUBJECTS[notice] % {"session": session}),
             render_to_string("learners/email/session_notice.txt", context),
             None,
             [seat.learner.email],
@@ -273,6 +280,10 @@ def send_seat_notice(seat: Seat, notice: str) -> None:
 def seats_to_remind(now: datetime.datetime | None = None) -> QuerySet:
     today = timezone.localdate(now)
     return Seat.objects.confirmed().filter(
+        # A deactivated account keeps its seats (staff may reactivate it), but its
+        # personal sign-in link must not be mailed to it meanwhile.
+        learner__is_active=True,
+        learner__erased_at__isnull=True,
         reminder_sent_at__isnull=True,
         session__starts_on__gte=today,
         session__starts_on__lte=today + datetime.timedelta(days=REMINDER_DAYS_AHEAD),

@@ -1,20 +1,23 @@
 """Celery tasks of learners: thin, take primary keys, safe to run twice."""
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from smtplib import SMTPException
 
-from celery import shared_task
+from celery import Task, current_app, shared_task
+from celery.exceptions import Reject
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
-from learners.models import Attempt, Submission
+from learners.models import AccommodationRequest, Attempt, Submission, UndeliveredMail
 
 logger = logging.getLogger(__name__)
 
@@ -22,25 +25,153 @@ logger = logging.getLogger(__name__)
 # in its OperationalError, which is not an OSError.
 ENQUEUE_ERRORS = (BrokerError, RedisError, OSError)
 
-# Tasks that send one mail: a mail server hiccup is retried, a template error
-# (which would fail every retry) is not.
-MAIL_TASK = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": (OSError, SMTPException),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
+
+def _backoff_cap() -> int:
+    # Redis hands a message held unacknowledged longer than its visibility timeout
+    # to another worker: a retry waiting longer than that would send its mail twice.
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    return max(60, min(1800, visibility // 2))
 
 
-def enqueue(task, *args) -> bool:
-    """Publish `task`; log and return False when the broker cannot be reached."""
+class MailTask(Task):
+    """A task that sends one mail and never drops it silently.
+
+    A mail server's failure is retried for about four hours (1, 2, 4, 8, 16
+    minutes, then every 30). What still fails — or any other error, such as a
+    broken template — is recorded as an `UndeliveredMail`, which staff see in
+    the admin and the beat sends again. In embedded mode (tasks run inside the
+    request) there is nobody to wait for: the first failure is recorded at once
+    and the request that sent the mail carries on.
+
+    Each task names who the mail is for with `recipient` (a function of the
+    task's arguments) and what it is with `mail_label`, both shown to staff.
+    """
+
+    acks_late = True
+    reject_on_worker_lost = True
+    # A mail server hiccup (SMTPException is an OSError, named for the reader).
+    autoretry_for = (OSError, SMTPException)
+    retry_backoff = 60
+    retry_backoff_max = _backoff_cap()
+    # No jitter: the window is what docs/operations.md promises, and mails failing
+    # together were sent at different times anyway.
+    retry_jitter = False
+    max_retries = 12
+    mail_label = ""
+
+    @staticmethod
+    def recipient(*args) -> str:
+        return ""
+
+    def retry(self, *args, exc=None, **kwargs):
+        if self.request.is_eager and exc is not None:
+            # In-process, a retry would hold (then fail) the request that sent the
+            # mail, after its commit: give up now, on_failure records the mail.
+            raise exc
+        try:
+            return super().retry(*args, exc=exc, **kwargs)
+        except Reject as rejected:
+            # The retry could not be published (the broker went down meanwhile):
+            # Celery drops the message, so the mail must be recorded here.
+            self.record_undelivered(self.request.args or (), exc or rejected.reason)
+            raise
+
+    def apply(self, *args, **kwargs):
+        # In-process, the failure is recorded by on_failure; it must not turn the
+        # action that sent the mail, committed already, into a server error.
+        kwargs["throw"] = False
+        return super().apply(*args, **kwargs)
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        self.record_undelivered(args, exc)
+
+    def on_success(self, retval, task_id, args, kwargs) -> None:
+        # Sent, or nobody left to write to: either way the mail no longer waits.
+        UndeliveredMail.objects.delivered(self.name, args)
+
+    def record_undelivered(self, args: Sequence, error: BaseException) -> None:
+        try:
+            recipient = self.recipient(*args)
+        except Exception:
+            recipient = ""  # the row went, or the database did: the mail still counts
+        try:
+            UndeliveredMail.objects.record(
+                self.name, args, recipient=recipient, error=f"{type(error).__name__}: {error}"
+            )
+        except Exception:
+            logger.exception("Could not record the undelivered mail %s%r", self.name, tuple(args))
+            return
+        logger.error(
+            "Mail %s%r undelivered (%s: %s); recorded for a resend",
+            self.name,
+            tuple(args),
+            type(error).__name__,
+            error,
+        )
+
+
+def mail_label(task_name: str) -> str:
+    """What the mail task `task_name` sends, in the staff's words (its name if unknown)."""
+    task = current_app.tasks.get(task_name)
+    label = getattr(task, "mail_label", "")
+    return str(label) if label else task_name
+
+
+def enqueue(task, *args, resend: bool = False) -> bool:
+    """Publish `task`; log and return False when the broker cannot be reached.
+
+    A mail task that cannot be published is recorded as undelivered, for the
+    beat to send later. `resend` publishes a mail task for one try without its
+    automatic retries: the record counts each resend, and the beat (or staff)
+    decides when to try again.
+    """
     try:
-        task.delay(*args)
-    except ENQUEUE_ERRORS:
+        if resend:
+            task.apply_async(args, retries=task.max_retries)
+        else:
+            task.delay(*args)
+    except ENQUEUE_ERRORS as error:
         logger.exception("Could not enqueue %s%r", task.name, args)
+        if isinstance(task, MailTask):
+            task.record_undelivered(args, error)
         return False
     return True
+
+
+def resend_undelivered(mail_pk: int) -> bool:
+    """Send a recorded mail again; False when it is being resent already, or cannot be.
+
+    The claim on `resent_at` keeps staff and the beat from sending it twice at once.
+    """
+    mail = UndeliveredMail.objects.filter(pk=mail_pk).first()
+    if mail is None:
+        return False
+    task = current_app.tasks.get(mail.task)
+    if not isinstance(task, MailTask):
+        logger.error("Undelivered mail %s names an unknown mail task %s", mail_pk, mail.task)
+        return False
+    now = timezone.now()
+    if not UndeliveredMail.objects.claimable(now).filter(pk=mail_pk).update(resent_at=now):
+        return False
+    return enqueue(task, *mail.args, resend=True)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def resend_undelivered_mails(limit: int = 200) -> int:
+    """Beat: send again the recorded mails whose last failure is old enough; returns how many."""
+    pks = list(
+        UndeliveredMail.objects.due()
+        .order_by("failed_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    resent = 0
+    for pk in pks:
+        try:
+            resent += resend_undelivered(pk)
+        except Exception:
+            # One broken row must not keep the others waiting.
+            logger.exception("Could not resend the undelivered mail %s", pk)
+    return resent
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -90,17 +221,28 @@ def record_missed_outcomes(limit: int = 500) -> int:
     return recorded
 
 
+def _submission_recipient(submission_pk: int) -> str:
+    return (
+        Submission.objects.filter(pk=submission_pk).values_list("learner__email", flat=True).first()
+        or ""
+    )
+
+
 @shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
+    base=MailTask,
+    mail_label=_("Grading notice"),
+    recipient=staticmethod(_submission_recipient),
 )
 def notify_submission_graded(submission_pk: int) -> bool:
-    """Tell the learner their submission was graded; False when already told (redelivery)."""
+    """Tell the learner their submission was graded; False when already told (redelivery)
+    or when the account was erased or deactivated since."""
     claimed = (
-        Submission.objects.filter(pk=submission_pk, learner_notified_at__isnull=True)
+        Submission.objects.filter(
+            pk=submission_pk,
+            learner_notified_at__isnull=True,
+            learner__is_active=True,
+            learner__erased_at__isnull=True,
+        )
         .exclude(status=Submission.Status.PENDING)
         .update(learner_notified_at=timezone.now())
     )
@@ -115,13 +257,15 @@ def notify_submission_graded(submission_pk: int) -> bool:
         }
         try:
             send_mail(
-                render_to_string("learners/email/submission_graded_subject.txt", context).strip(),
+                settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+                + render_to_string("learners/email/submission_graded_subject.txt", context).strip(),
                 render_to_string("learners/email/submission_graded.txt", context),
                 None,
                 [submission.learner.email],
             )
-        except OSError:
-            # Release the claim so that the retry sends it: a lost mail is worse than none late.
+        except Exception:
+            # Release the claim so that a retry or a resend sends it: a lost mail
+            # is worse than a late one.
             Submission.objects.filter(pk=submission_pk).update(learner_notified_at=None)
             raise
     return True
@@ -143,7 +287,15 @@ def send_invitations(batch_pk: int) -> int:
     return invitations.send_batch(batch_pk)
 
 
-@shared_task(**MAIL_TASK)
+def _seat_recipient(seat_pk: int, notice: str = "") -> str:
+    from learners.session_models import Seat
+
+    return Seat.objects.filter(pk=seat_pk).values_list("learner__email", flat=True).first() or ""
+
+
+@shared_task(
+    base=MailTask, mail_label=_("Session seat notice"), recipient=staticmethod(_seat_recipient)
+)
 def notify_seat(seat_pk: int, notice: str) -> bool:
     """Mail a learner what happened to their seat; False when the seat no longer exists.
 
@@ -195,7 +347,26 @@ def refresh_indicators() -> int:
     return indicators.refresh_all()
 
 
-@shared_task(**MAIL_TASK)
+def _accommodation_recipient(request_pk: int, kind: str) -> str:
+    from learners import accommodations
+
+    request = (
+        AccommodationRequest.objects.select_related("learner", "track")
+        .filter(pk=request_pk)
+        .first()
+    )
+    if request is None:
+        return ""
+    if kind == accommodations.MAIL_REFERENT:
+        return accommodations.referent(request.track).email
+    return request.learner.email
+
+
+@shared_task(
+    base=MailTask,
+    mail_label=_("Accommodation request email"),
+    recipient=staticmethod(_accommodation_recipient),
+)
 def send_accommodation_mail(request_pk: int, kind: str) -> bool:
     """One mail about an accommodation request (to the referent, or to the learner).
 

@@ -30,6 +30,16 @@ def register_accommodation_requests():
     return AccommodationRequestViewSet()
 
 
+# --- Mails that could not be sent: learners/mail_admin.py ------------------------------
+
+
+@hooks.register("register_admin_viewset")
+def register_undelivered_mails():
+    from learners.mail_admin import UndeliveredMailViewSet
+
+    return UndeliveredMailViewSet()
+
+
 # --- Satisfaction results and improvement log (Qualiopi 30, 32): learners/quality_admin.py ---
 
 register_snippet(quality_admin.ImprovementActionViewSet)

@@ -28,6 +28,7 @@ from learners.models import (
     Seat,
     Submission,
     TrainingSession,
+    UndeliveredMail,
     User,
 )
 from tests.learners.attendance_helpers import add_half_day_open_all_day
@@ -371,3 +372,18 @@ def test_the_erase_page_says_what_is_kept_and_what_goes(client, camille):
     html = client.get("/moi/donnees/supprimer/").content.decode()
     assert 'data-testid="written-content-erased"' in html
     assert 'data-testid="sessions-cancelled"' in html
+
+
+def test_mails_waiting_to_be_resent_to_the_person_are_dropped(
+    camille, dominique, django_capture_on_commit_callbacks
+):
+    UndeliveredMail.objects.record(
+        "learners.tasks.notify_seat", [1, "confirmed"], recipient=camille.email, error="SMTP"
+    )
+    UndeliveredMail.objects.record(
+        "learners.tasks.notify_seat", [2, "confirmed"], recipient=dominique.email, error="SMTP"
+    )
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    assert list(UndeliveredMail.objects.values_list("recipient", flat=True)) == [dominique.email]

@@ -289,6 +289,11 @@ ROUTES: dict[str, Route] = {
         members_only(),
         "anyone signed in may ask; the page lists only the visitor's own requests",
     ),
+    # POST only, behind the admin's sign-in; the POST itself needs the model's permission
+    # (tests/learners/test_mail_delivery.py).
+    "learners_undelivered_mail:resend": Route(
+        r("learners_undelivered_mail:resend", 1), expect(ADMIN_LOGIN, trainers=405, staff=405)
+    ),
     "learners_accommodation:index": Route(r("learners_accommodation:index"), admin_view()),
     "learners_accommodation:index_results": Route(
         r("learners_accommodation:index_results"), admin_view()
