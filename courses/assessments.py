@@ -4,10 +4,14 @@ An attempt stores `question_snapshot(...)` for each question it drew, so later
 edits of the page never change what a learner was asked or how it is scored.
 """
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 AUTO_SCORED = {
     "single_choice",
@@ -66,14 +70,55 @@ def question_snapshot(child) -> dict[str, Any]:
     return snapshot
 
 
+def question_snapshots(stream: Iterable) -> list[dict[str, Any]]:
+    """`question_snapshot` of each question, leaving out (and logging) a malformed one.
+
+    Publishing refuses an incomplete question (`incomplete_questions`); a quiz
+    published before that check, or written in code, must still not stop every
+    learner's attempt with an error.
+    """
+    snapshots = []
+    for number, child in enumerate(stream, start=1):
+        try:
+            snapshots.append(question_snapshot(child))
+        except (KeyError, TypeError, ValueError) as error:
+            logger.warning("Question %s (%s) left out of the attempt: %r", number, child.id, error)
+    return snapshots
+
+
+def incomplete_questions(stream: Iterable) -> list[str]:
+    """Messages for questions their own blocks refuse.
+
+    Wagtail lets a draft keep a question half written (it defers required fields
+    until publishing); whatever publishes it must find out here.
+    """
+    errors = []
+    for number, child in enumerate(stream, start=1):
+        try:
+            child.block.clean(child.value)
+        except ValidationError as error:
+            fields = getattr(child.block, "child_blocks", {})
+            names = getattr(error, "block_errors", None) or {}
+            labels = [str(fields[name].label) for name in names if name in fields]
+            if labels:
+                message = _("Question %(number)s is incomplete or invalid: %(fields)s.")
+            else:
+                message = _("Question %(number)s is incomplete or invalid.")
+            errors.append(message % {"number": number, "fields": ", ".join(labels)})
+    return errors
+
+
 def question_errors(stream: Iterable, competence_levels: dict[str, set[str]]) -> list[str]:
     """Messages for questions whose competence or level code `competence_levels` lacks.
 
     `competence_levels` maps each allowed competence code to its framework's level codes.
+    A question without a code yet is `incomplete_questions`' business.
     """
     errors = []
     for number, child in enumerate(stream, start=1):
         code, level = child.value["competence"], child.value["level"]
+        if not code or not level:
+            continue
         if code not in competence_levels:
             errors.append(
                 _("Question %(number)s: the module does not target the competence « %(code)s ».")

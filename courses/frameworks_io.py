@@ -120,8 +120,14 @@ def parse_json(text: str) -> list[dict[str, Any]]:
             [
                 Problem(
                     "",
-                    _("Invalid JSON (column %(column)s): %(error)s")
-                    % {"column": error.colno, "error": error.msg},
+                    # Python's own wording is English and names parser terms: the place
+                    # and what usually causes it say more to the person who edits the file.
+                    _(
+                        "Invalid JSON at column %(column)s. Check the quotes and the commas "
+                        "there and just before (a missing comma, a comma too many, a name "
+                        "without double quotes)."
+                    )
+                    % {"column": error.colno},
                     line=error.lineno,
                 )
             ]

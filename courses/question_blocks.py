@@ -3,7 +3,8 @@
 Questions live in a StreamField on the page that owns them, so they follow the
 page's revisions and moderation, and each StreamField child keeps a stable
 UUID that attempts and item analysis refer to. Competences and levels are
-codes: `ModulePage.clean` checks them against the module's targeted competences
+codes: `ModulePage.clean_fields` (and the admin's `ModulePageForm`, on the targets as
+submitted) check them against the module's targeted competences
 and their framework, which a ChoiceBlock over every framework could not.
 """
 

@@ -1,7 +1,9 @@
 """Wagtail admin registration for the courses app."""
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -9,6 +11,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import ListingButton
+from wagtail.models import Page
 
 from courses import admin_views
 from courses.models import Block, Competence, CompetenceCrosswalk, Framework, Level, ModulePage
@@ -183,3 +186,36 @@ def _may_add_below(user, parent_page) -> bool:
 def refuse_lessons_under_someone_elses_module(request, parent_page, page_class):
     if parent_page.specific_class is ModulePage and not _may_add_below(request.user, parent_page):
         raise PermissionDenied
+
+
+# Publishing ---------------------------------------------------------------------
+# The edit form validates a module before publishing it; bulk publishing takes the
+# latest revision as it is, and a draft may keep a question half written (Wagtail
+# defers required fields for drafts). ModulePage.clean_fields refuses it anyway
+# when the page is saved live: this says so to the person instead of an error page.
+
+
+@hooks.register("before_bulk_action")
+def refuse_bulk_publishing_modules_that_do_not_validate(request, action_type, objects, action):
+    if action_type != "publish":
+        return None
+    pages = [page for page in objects if isinstance(page, Page)]
+    modules = [page for page in pages if page.specific_class is ModulePage]
+    if action.cleaned_form.cleaned_data.get("include_descendants"):
+        for page in pages:
+            modules.extend(page.get_descendants().not_live().type(ModulePage))
+    refused = []
+    for module in modules:
+        revision = module.get_latest_revision()
+        draft = revision.as_object() if revision is not None else module.specific
+        try:
+            draft.full_clean()
+        except ValidationError as error:
+            refused.append((draft.title, error.messages))
+    for title, problems in refused:
+        messages.error(
+            request,
+            _("Nothing was published: « %(title)s » has errors: %(problems)s")
+            % {"title": title, "problems": " ".join(problems)},
+        )
+    return redirect(action.next_url) if refused else None

@@ -18,7 +18,7 @@ from django.db.models import Avg, Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courses.assessments import AUTO_SCORED, question_snapshot
+from courses.assessments import AUTO_SCORED, question_snapshots
 from courses.models import Block, Competence, Level, ModulePage, TrackPage
 from courses.models.pages import FeedbackPolicy
 from learners import activity, page_versions, scoring
@@ -82,7 +82,9 @@ def draw_questions(
     Options are shuffled when asked; ordering items always are, or the page
     would show the answer.
     """
-    snapshots = [question_snapshot(child) for child in stream]
+    # A malformed question published before publishing checked quizzes is left out,
+    # not a 500 for every learner (courses.assessments.question_snapshots).
+    snapshots = question_snapshots(stream)
     if per_competence:
         by_competence: dict[str, list[int]] = defaultdict(list)
         for index, question in enumerate(snapshots):

@@ -8,8 +8,9 @@ show something. Every step is idempotent.
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Q
 
-from courses.models import Level, ModulePage, TrackPage
+from courses.models import LessonPage, Level, ModulePage, TrackPage
 from learners import demo_assessments, demo_quality, demo_sessions, services
 from learners.models import LedgerEntry, Organisation, User
 
@@ -118,10 +119,20 @@ def seed_journey() -> int:
     created = 0
     modules = list(ModulePage.objects.live().child_of(track).order_by("path"))
     if trainer is not None:
-        # The demo trainer authors the track's modules, so his learner list is not empty.
+        # The demo trainer authors the track's modules, so his learner list is not empty,
+        # and their lessons: Wagtail lets only a page's owner (or a moderator) edit it.
         created += ModulePage.objects.filter(
             pk__in=[m.pk for m in modules], owner__isnull=True
         ).update(owner=trainer)
+        below_his_modules = Q()
+        for path in (
+            ModulePage.objects.filter(owner=trainer).child_of(track).values_list("path", flat=True)
+        ):
+            below_his_modules |= Q(path__startswith=path)
+        if below_his_modules:
+            created += LessonPage.objects.filter(below_his_modules, owner__isnull=True).update(
+                owner=trainer
+            )
     _, enrolled = services.enrol(learner, track)
     created += enrolled
     # The first module done, and the first lesson of the next one it opens.

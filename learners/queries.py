@@ -199,7 +199,8 @@ def missing_prerequisites(learner: User, page: TrackPage | ModulePage) -> list[M
             unlocks__in=ModulePage.objects.live().child_of(page)
         ).exclude(path__startswith=page.path)
     else:
-        prerequisites = page.prerequisite_modules.all()
+        # Previews and revisions hold the relation in memory, as a list.
+        prerequisites = page.live_prerequisites()
     return list(
         prerequisites.live()
         .exclude(completions__learner=learner)
@@ -211,6 +212,8 @@ def missing_prerequisites(learner: User, page: TrackPage | ModulePage) -> list[M
 
 def covering_enrolment(learner: User, module: ModulePage) -> Enrolment | None:
     """The active enrolment that gives access to `module`, the direct one first."""
+    if module.pk is None:
+        return None  # a module previewed before its first save: nobody follows it yet
     enrolments = (
         Enrolment.objects.active()
         .for_learner(learner)

@@ -100,6 +100,12 @@ class Framework(models.Model):
 
 
 class LevelQuerySet(models.QuerySet):
+    def for_choices(self):
+        """For a select: with their framework, grouped by framework, its newest version first."""
+        return self.select_related("framework").order_by(
+            "framework__code", "-framework__created_at", "framework_id", "rank"
+        )
+
     def with_records(self) -> set[int]:
         """Ids of these levels that a learner's row points to: evidence reached, a grading.
 
@@ -183,6 +189,17 @@ class Block(models.Model):
 
 
 class CompetenceQuerySet(models.QuerySet):
+    def for_choices(self):
+        """For a select: with their framework, grouped by framework, its newest version first."""
+        return self.select_related("block__framework").order_by(
+            "block__framework__code",
+            "-block__framework__created_at",
+            "block__framework_id",
+            "block__order",
+            "order",
+            "code",
+        )
+
     def of_framework(self, framework: Framework):
         return self.filter(block__framework=framework)
 

@@ -1,18 +1,20 @@
 """The Wagtail page tree: Home → Catalogue → Track → Module → Lesson."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.queryset import FakeQuerySet
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page, PageManager, PageQuerySet
 from wagtail.search import index
 
-from courses.assessments import question_errors
+from courses.assessments import incomplete_questions, question_errors
 from courses.blocks import RICH_TEXT_FEATURES, LessonStreamBlock
+from courses.forms import RELATION_CHECKS, ModulePageForm
 from courses.question_blocks import QuestionStreamBlock
 
 from .frameworks import Competence, Framework, Level
@@ -259,6 +261,7 @@ class ModulePage(Page):
     )
 
     objects = ModulePageManager()
+    base_form_class = ModulePageForm
 
     content_panels = Page.content_panels + [
         FieldPanel("summary"),
@@ -304,10 +307,85 @@ class ModulePage(Page):
     def has_quiz(self) -> bool:
         return len(self.quiz) > 0
 
+    def live_prerequisites(self) -> PageQuerySet:
+        prerequisites = self.prerequisite_modules.all()
+        if isinstance(prerequisites, FakeQuerySet):
+            # A preview, a draft or a revision: modelcluster holds the relation in
+            # memory, in a list that knows no .live().
+            return ModulePage.objects.live().filter(pk__in=[m.pk for m in prerequisites])
+        return prerequisites.live()
+
     def clean(self) -> None:
         super().clean()
-        # Targets are an inline panel: in the admin they are in memory, not saved yet.
+        errors = {}
+        # Blank means no limit; 0 would mean no attempt at all, or an hourglass already empty.
+        if self.quiz_max_attempts == 0:
+            errors["quiz_max_attempts"] = _("At least 1. Leave blank for unlimited attempts.")
+        if self.quiz_time_limit_minutes == 0:
+            errors["quiz_time_limit_minutes"] = _(
+                "At least 1 minute. Leave blank for no time limit."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def clean_fields(self, exclude=None) -> None:
+        """Field checks, then those on the page's relations (`RELATION_CHECKS`).
+
+        These read the in-memory relations: after the admin form's save(commit=False),
+        in a revision, when publishing. The admin form makes them on the submitted
+        data and excludes them here, as Django lets excluded fields go unchecked:
+        during its validation the relations still hold the stored rows.
+        """
+        exclude = set(exclude or ())
+        errors: dict = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if not set(RELATION_CHECKS) <= exclude:
+            self._check_relations(exclude, errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _check_relations(self, exclude: set[str], errors: dict) -> None:
         targets = [t for t in self.targets.all() if t.competence_id and t.target_level_id]
+        if "targets" not in exclude:
+            track = TrackPage.objects.filter(path=self.path[: -self.steplen]).first()
+            if messages := self.target_errors(targets, track):
+                errors.setdefault(NON_FIELD_ERRORS, []).extend(messages)
+        if "quiz" not in exclude and "quiz" not in errors:
+            # Required fields too: a draft may have kept a question half written.
+            messages = incomplete_questions(self.quiz) + self.quiz_errors(self.quiz, targets)
+            if messages:
+                errors["quiz"] = messages
+        if "prerequisite_modules" not in exclude:
+            message = self.prerequisite_error(list(self.prerequisite_modules.all()))
+            if message:
+                errors["prerequisite_modules"] = [message]
+
+    @staticmethod
+    def target_errors(targets, track: "TrackPage | None") -> list[str]:
+        """Messages for targets outside the framework of the module's track."""
+        framework = track.framework if track is not None else None
+        if framework is None:
+            return []
+        return [
+            _(
+                "« %(code)s » is a competence of %(framework)s; this module's track "
+                "follows %(track_framework)s."
+            )
+            % {
+                "code": target.competence.code,
+                "framework": target.competence.block.framework.label,
+                "track_framework": framework.label,
+            }
+            for target in targets
+            if target.competence.block.framework_id != framework.pk
+        ]
+
+    @staticmethod
+    def quiz_errors(quiz, targets) -> list[str]:
+        """Messages for questions on a competence the targets lack, or at a foreign level."""
         framework_ids = {t.competence.block.framework_id for t in targets}
         level_codes: dict[int, set[str]] = {}
         for level in Level.objects.filter(framework_id__in=framework_ids):
@@ -316,9 +394,64 @@ class ModulePage(Page):
             t.competence.code: level_codes.get(t.competence.block.framework_id, set())
             for t in targets
         }
-        errors = question_errors(self.quiz, allowed)
-        if errors:
-            raise ValidationError({"quiz": errors})
+        return question_errors(quiz, allowed)
+
+    def prerequisite_error(self, prerequisites) -> str | None:
+        """Why these modules cannot be this one's prerequisites: itself, or a loop back to it.
+
+        A learner would be refused such a module forever.
+        """
+        if self.pk is None:
+            return None  # not saved yet: no module can ask for it
+        if any(module.pk == self.pk for module in prerequisites):
+            return _("« %(title)s » cannot be its own prerequisite.") % {"title": self.title}
+        through = ModulePage.prerequisite_modules.through
+        asked_by = {module.pk: None for module in prerequisites}  # reached -> who asks for it
+        frontier = set(asked_by)
+        while frontier:
+            # This module's stored prerequisites are the ones being replaced.
+            edges = (
+                through.objects.filter(from_modulepage_id__in=frontier)
+                .exclude(from_modulepage_id=self.pk)
+                .values_list("from_modulepage_id", "to_modulepage_id")
+            )
+            frontier = set()
+            for source, target in edges:
+                if target == self.pk:
+                    return self._loop_message(source, asked_by)
+                if target not in asked_by:
+                    asked_by[target] = source
+                    frontier.add(target)
+        return None
+
+    def _loop_message(self, last: int, asked_by: dict[int, int | None]) -> str:
+        loop = [last]
+        while asked_by[loop[-1]] is not None:
+            loop.append(asked_by[loop[-1]])
+        titles = dict(ModulePage.objects.filter(pk__in=loop).values_list("pk", "title"))
+        names = [self.title, *(titles[pk] for pk in reversed(loop)), self.title]
+        return _(
+            "These prerequisites make a loop: %(loop)s. Learners could never start these modules."
+        ) % {"loop": " → ".join(f"« {name} »" for name in names)}
+
+    def with_content_json(self, content):
+        page = super().with_content_json(content)
+        # A revision keeps the ids of its targets. A row deleted since (a target removed,
+        # then this revision restored) would go back to the form as a hidden id that no
+        # longer exists, an error shown nowhere, and the page could not be saved any more:
+        # it becomes a new row instead.
+        kept = [target for target in page.targets.all() if target.pk is not None]
+        if kept:
+            stored = set(
+                ModuleCompetence.objects.filter(pk__in=[t.pk for t in kept]).values_list(
+                    "pk", flat=True
+                )
+            )
+            for target in kept:
+                if target.pk not in stored:
+                    target.pk = None
+                    target._state.adding = True
+        return page
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -327,7 +460,7 @@ class ModulePage(Page):
         context["targets"] = SimpleLazyObject(
             lambda: self.targets.select_related("competence", "target_level").order_by("sort_order")
         )
-        context["prerequisites"] = SimpleLazyObject(lambda: self.prerequisite_modules.live())
+        context["prerequisites"] = SimpleLazyObject(self.live_prerequisites)
         context["lessons"] = SimpleLazyObject(lambda: self.lessons().defer_streamfields())
         return context
 

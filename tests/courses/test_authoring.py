@@ -4,12 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils.text import slugify
 from wagtail.models import WorkflowState
-from wagtail.test.utils.form_data import (
-    nested_form_data,
-    querydict_from_html,
-    rich_text,
-    streamfield,
-)
+from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from courses.authoring import (
     REVIEWERS_GROUP,
@@ -20,8 +15,7 @@ from courses.authoring import (
 from courses.models import CatalogPage, Framework, LessonPage, ModulePage, TrackPage
 from learners.models import User
 from tests.conftest import make_user
-
-ADMIN = "/cms-admin"
+from tests.courses.admin_forms import ADMIN, edit_url, page_form
 
 
 @pytest.fixture
@@ -38,21 +32,6 @@ def track(demo) -> TrackPage:
             duration_hours=10,
         )
     )
-
-
-def page_form(client, url: str, **fields) -> dict:
-    """The admin form as the browser would send it: its own defaults, then `fields`."""
-    response = client.get(url)
-    assert response.status_code == 200, url
-    data = querydict_from_html(response.content.decode(), form_id="page-edit-form")
-    # Empty question StreamFields (module quiz, track positioning) are drawn by
-    # Wagtail's JavaScript, so the HTML holds no count for them; other forms ignore these.
-    for stream in ("quiz", "positioning"):
-        if f"{stream}-count" not in data:
-            data[f"{stream}-count"] = "0"
-    for name, value in fields.items():
-        data[name] = value  # replaces; QueryDict.update() would append
-    return data
 
 
 def create_module(client, track: TrackPage, title: str = "Ouvrir son lieu aux habitants"):
@@ -80,10 +59,6 @@ def create_module(client, track: TrackPage, title: str = "Ouvrir son lieu aux ha
     module = ModulePage.objects.filter(slug=slugify(title)).first()
     assert module is not None, response.content.decode()[:2000]
     return module
-
-
-def edit_url(page) -> str:
-    return f"{ADMIN}/pages/{page.pk}/edit/"
 
 
 def submit_for_review(client, page) -> None:

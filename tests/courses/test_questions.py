@@ -30,13 +30,13 @@ def module(db) -> ModulePage:
 def quiz_errors(module: ModulePage, questions: list[dict]) -> list[str]:
     module.quiz = stream_data(questions)
     with pytest.raises(ValidationError) as caught:
-        module.clean()
+        module.full_clean()
     return caught.value.message_dict["quiz"]
 
 
 def test_a_quiz_on_a_targeted_competence_at_a_framework_level_is_accepted(module):
     module.quiz = stream_data([question("B1.1", "decouvrir"), question("B1.1", "maitriser")])
-    module.clean()
+    module.full_clean()
     module.save_revision().publish()
     assert len(ModulePage.objects.get(pk=module.pk).quiz) == 2
 

@@ -1,6 +1,7 @@
 """The demo facilitator's journey: not empty, and the same after a second run."""
 
 from courses import demo as courses_demo
+from courses.models import LessonPage, ModulePage
 from learners import demo as learners_demo
 from learners import queries
 from learners.models import Enrolment, LedgerEntry, LessonProgress, ModuleCompletion, User
@@ -53,3 +54,17 @@ def test_seeding_the_journey_twice_changes_nothing(db):
 def test_the_accounts_load_even_without_the_demo_track(db):
     assert learners_demo.seed() == len(learners_demo.DEMO_ACCOUNTS) + 1  # and the organisation
     assert not Enrolment.objects.exists()
+
+
+def test_the_demo_trainer_edits_the_lessons_of_his_demo_modules(client, db):
+    courses_demo.seed()
+    learners_demo.seed()
+    trainer = User.objects.get(email=learners_demo.DEMO_TRAINER)
+    modules = ModulePage.objects.filter(owner=trainer)
+    lessons = LessonPage.objects.filter(path__startswith=modules.first().path)
+
+    assert modules.exists() and lessons.exists()
+    assert set(lessons.values_list("owner", flat=True)) == {trainer.pk}
+    client.force_login(trainer)
+    assert client.get(f"/cms-admin/pages/{lessons.first().pk}/edit/").status_code == 200
+    assert learners_demo.seed() == 0

@@ -6,7 +6,7 @@ from bs4 import BeautifulSoup
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import Level
+from courses.models import Level, ModulePage
 from learners import assessments, services
 from learners.models import Submission
 from tests.learners.factories import competence
@@ -274,3 +274,17 @@ def test_saying_what_is_missing_costs_the_same_for_one_prerequisite_or_ten(
     with django_assert_max_num_queries(6):
         page = client.get(reverse("learners:quiz_start", args=[module.pk]))
     assert len(soup(page).select('[data-testid="quiz-refusal"] li')) == prerequisites
+
+
+def test_a_malformed_question_published_before_the_checks_is_left_out_not_a_500(journey, camille):
+    services.enrol(camille, journey.track)
+    numeric = next(q for q in every_type("B1.1") if q["type"] == "numeric")
+    module = set_quiz(journey.basics, [single("B1.1", text="Bonne"), numeric])
+    # As a draft published before publishing checked questions: its answer left empty.
+    broken = list(module.quiz.raw_data)
+    broken[1]["value"]["answer"] = None
+    ModulePage.objects.filter(pk=module.pk).update(quiz=broken)
+
+    attempt = assessments.start_attempt(camille, ModulePage.objects.get(pk=module.pk))
+
+    assert [q["text"] for q in attempt.questions] == ["Bonne"]

@@ -1,0 +1,381 @@
+"""A module's admin form checks what the author submitted, and publishing never lets
+through what the form would refuse."""
+
+import logging
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from courses.assessments import question_snapshots, stream_data
+from courses.models import ModuleCompetence, ModulePage
+from courses.services import new_version
+from tests.courses.admin_forms import (
+    ADMIN,
+    add_module_url,
+    created_module,
+    edit_url,
+    module_fields,
+    numeric_question,
+    page_form,
+    quiz_data,
+    targets_data,
+)
+from tests.courses.factories import make_catalogue_page, make_framework, make_module, make_track
+
+
+@pytest.fixture
+def rs5142(db):
+    return make_framework()
+
+
+@pytest.fixture
+def track(rs5142):
+    return make_track(make_catalogue_page(), rs5142)
+
+
+def competence(framework, code: str):
+    return framework.competences().get(code=code)
+
+
+def level(framework, code: str = "decouvrir"):
+    return framework.levels.get(code=code)
+
+
+def form_errors(response) -> dict:
+    assert response.status_code == 200, "the form was accepted"
+    return response.context["form"].errors
+
+
+def numeric(code: str, answer=1800) -> dict:
+    return {
+        "type": "numeric",
+        "competence": code,
+        "level": "decouvrir",
+        "text": f"Combien ({code}) ?",
+        "answer": answer,
+        "tolerance": 0,
+    }
+
+
+def module_with_quiz(track, *, live: bool = True) -> ModulePage:
+    """Targets B1.1 and B1.2, one question on each."""
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1", "B1.2"))
+    module.quiz = stream_data([numeric("B1.1"), numeric("B1.2")])
+    module.save_revision().publish()
+    if not live:
+        module.unpublish()
+    return ModulePage.objects.get(pk=module.pk)
+
+
+def edit_data(client, module: ModulePage, **fields) -> dict:
+    """The edit form as read from the page, with the module's quiz as the browser sends it."""
+    questions = [numeric_question(child.value["competence"]) for child in module.quiz]
+    return page_form(client, edit_url(module), **quiz_data(*questions), **fields)
+
+
+# The quiz is checked against the targets as submitted ------------------------------
+
+
+@pytest.mark.parametrize("action", [{}, {"action-publish": "1"}], ids=["draft", "publish"])
+def test_a_new_module_gets_its_targets_and_its_quiz_in_one_save(client, staff, track, action):
+    client.force_login(staff)
+    url = add_module_url(track)
+    data = page_form(
+        client,
+        url,
+        **module_fields(),
+        **targets_data((competence(track.framework, "B1.1"), level(track.framework), None, False)),
+        **quiz_data(numeric_question("B1.1")),
+        **action,
+    )
+
+    assert client.post(url, data).status_code == 302
+    module = created_module()
+    assert module.live == bool(action)
+    assert [c.value["competence"] for c in module.get_latest_revision_as_object().quiz] == ["B1.1"]
+
+
+def test_a_question_on_a_competence_the_form_does_not_target_is_refused_on_the_quiz(
+    client, staff, track
+):
+    client.force_login(staff)
+    url = add_module_url(track)
+    data = page_form(
+        client,
+        url,
+        **module_fields(),
+        **targets_data((competence(track.framework, "B1.1"), level(track.framework), None, False)),
+        **quiz_data(numeric_question("B1.1"), numeric_question("B1.2")),
+    )
+
+    errors = form_errors(client.post(url, data))
+
+    assert len(errors["quiz"]) == 1 and "question 2" in errors["quiz"][0].lower()
+    assert "B1.2" in errors["quiz"][0]
+    assert created_module() is None
+
+
+@pytest.mark.parametrize("live", [True, False], ids=["live", "never-published"])
+@pytest.mark.parametrize("action", [{}, {"action-publish": "1"}], ids=["draft", "publish"])
+def test_removing_a_target_that_a_question_uses_is_refused_on_the_quiz(
+    client, staff, track, live, action
+):
+    module = module_with_quiz(track, live=live)
+    revisions = module.revisions.count()
+    client.force_login(staff)
+    data = edit_data(client, module, **{"targets-1-DELETE": "1"}, **action)
+    assert data["targets-1-competence"] == str(competence(track.framework, "B1.2").pk)
+
+    errors = form_errors(client.post(edit_url(module), data))
+
+    assert "B1.2" in " ".join(errors["quiz"])
+    assert module.revisions.count() == revisions
+    assert module.targets.count() == 2
+
+
+def test_removing_a_target_no_question_uses_then_publishing_works(client, staff, track):
+    module = module_with_quiz(track, live=False)
+    module.quiz = stream_data([numeric("B1.1")])
+    module.save_revision()
+    client.force_login(staff)
+    data = edit_data(client, module, **{"targets-1-DELETE": "1", "action-publish": "1"})
+
+    assert client.post(edit_url(module), data).status_code == 302
+
+    module.refresh_from_db()
+    assert module.live
+    assert [t.competence.code for t in module.targets.all()] == ["B1.1"]
+
+
+def test_a_module_whose_last_revision_names_a_deleted_target_can_still_be_saved(
+    client, staff, track
+):
+    # What a failed « Publish » used to leave behind: the row deleted, the revision not.
+    module = module_with_quiz(track, live=False)
+    module.quiz = stream_data([numeric("B1.1")])
+    module.save_revision()
+    ModuleCompetence.objects.filter(module=module, competence__code="B1.2").delete()
+    client.force_login(staff)
+    data = edit_data(client, module, summary="Enfin enregistré.")
+
+    assert client.post(edit_url(module), data).status_code == 302
+
+    module = ModulePage.objects.get(pk=module.pk)
+    assert module.get_latest_revision_as_object().summary == "Enfin enregistré."
+    assert sorted(t.competence.code for t in module.targets.all()) == ["B1.1", "B1.2"]
+
+
+def test_restoring_a_revision_whose_target_was_removed_since_opens_a_form_that_saves(
+    client, staff, track
+):
+    module = module_with_quiz(track)
+    old = module.latest_revision
+    module.quiz = stream_data([numeric("B1.1")])
+    module.targets = [t for t in module.targets.all() if t.competence.code == "B1.1"]
+    module.save_revision().publish()
+    assert module.targets.count() == 1
+    client.force_login(staff)
+    url = f"{ADMIN}/pages/{module.pk}/revisions/{old.pk}/revert/"
+    data = page_form(client, url, **quiz_data(numeric_question("B1.1")))
+    data["revision"] = str(old.pk)
+
+    assert client.post(edit_url(module), data).status_code == 302
+    assert module.revisions.count() == 3
+
+
+# Publishing refuses what the form would -------------------------------------------
+
+
+@pytest.fixture
+def draft_with_unanswered_question(client, staff, track) -> ModulePage:
+    """A draft saved through the admin with a numeric question and no answer yet.
+
+    Wagtail defers required fields for drafts: this is a legitimate draft.
+    """
+    client.force_login(staff)
+    url = add_module_url(track)
+    data = page_form(
+        client,
+        url,
+        **module_fields(),
+        **targets_data((competence(track.framework, "B1.1"), level(track.framework), None, False)),
+        **quiz_data(numeric_question("B1.1", answer="")),
+    )
+    assert client.post(url, data).status_code == 302
+    return created_module()
+
+
+def test_bulk_publishing_a_draft_with_an_unanswered_question_is_refused(
+    client, draft_with_unanswered_question
+):
+    module = draft_with_unanswered_question
+    url = f"{ADMIN}/bulk/wagtailcore/page/publish/?id={module.pk}&next={ADMIN}/pages/"
+
+    response = client.post(url, {"include_descendants": ""}, follow=True)
+
+    assert response.status_code == 200
+    module.refresh_from_db()
+    assert not module.live
+    shown = [str(message) for message in response.context["messages"]]
+    assert any(module.title in message and "question 1" in message.lower() for message in shown)
+
+
+def test_bulk_publishing_the_track_with_its_drafts_is_refused_too(
+    client, track, draft_with_unanswered_question
+):
+    url = f"{ADMIN}/bulk/wagtailcore/page/publish/?id={track.pk}"
+
+    client.post(url, {"include_descendants": "on"})
+
+    assert not ModulePage.objects.get(pk=draft_with_unanswered_question.pk).live
+
+
+def test_publishing_a_revision_with_an_unanswered_question_raises(draft_with_unanswered_question):
+    revision = draft_with_unanswered_question.get_latest_revision()
+
+    with pytest.raises(ValidationError) as error:
+        revision.publish()
+
+    assert "question 1" in " ".join(error.value.message_dict["quiz"]).lower()
+    assert not ModulePage.objects.get(pk=draft_with_unanswered_question.pk).live
+
+
+def test_a_malformed_question_is_left_out_of_an_attempt_and_logged(caplog):
+    module = ModulePage(quiz=stream_data([numeric("B1.1", answer=None), numeric("B1.2")]))
+
+    with caplog.at_level(logging.WARNING, logger="courses.assessments"):
+        snapshots = question_snapshots(module.quiz)
+
+    assert [snapshot["competence"] for snapshot in snapshots] == ["B1.2"]
+    assert "Question 1" in caplog.text
+
+
+# Prerequisites --------------------------------------------------------------------
+
+
+def test_a_module_cannot_be_its_own_prerequisite(client, staff, track):
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    client.force_login(staff)
+    data = page_form(client, edit_url(module))
+    data.setlist("prerequisite_modules", [str(module.pk)])
+
+    errors = form_errors(client.post(edit_url(module), data))
+
+    assert "Gouvernance partagée" in errors["prerequisite_modules"][0]
+
+
+def test_prerequisites_that_loop_back_are_refused_naming_the_modules(client, staff, track):
+    first = make_module(track, "Premier pas", competences=("B1.1",))
+    second = make_module(track, "Deuxième pas", competences=("B1.1",))
+    third = make_module(track, "Troisième pas", competences=("B1.1",))
+    for module, prerequisite in ((second, first), (third, second)):
+        module.prerequisite_modules = [prerequisite]
+        module.save_revision().publish()
+    client.force_login(staff)
+    data = page_form(client, edit_url(first))
+    data.setlist("prerequisite_modules", [str(third.pk)])
+
+    errors = form_errors(client.post(edit_url(first), data))
+
+    assert (
+        "« Premier pas » → « Troisième pas » → « Deuxième pas » → « Premier pas »"
+        in (errors["prerequisite_modules"][0])
+    )
+    assert not first.prerequisite_modules.exists()
+
+
+def test_publishing_a_draft_that_closes_a_loop_is_refused(track):
+    first = make_module(track, "Premier pas", competences=("B1.1",))
+    second = make_module(track, "Deuxième pas", competences=("B1.1",))
+    # Two drafts, each fine while the other is not published.
+    first.prerequisite_modules = [second]
+    first_revision = first.save_revision()
+    second.prerequisite_modules = [first]
+    second_revision = second.save_revision()
+    first_revision.publish()
+
+    with pytest.raises(ValidationError) as error:
+        second_revision.publish()
+
+    assert "Premier pas" in error.value.message_dict["prerequisite_modules"][0]
+    assert not ModulePage.objects.get(pk=second.pk).prerequisite_modules.exists()
+
+
+# Attempts and time limit ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["quiz_max_attempts", "quiz_time_limit_minutes"])
+def test_zero_attempts_or_a_zero_minute_limit_is_refused(client, staff, track, field):
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    client.force_login(staff)
+    data = page_form(client, edit_url(module), **{field: "0"})
+
+    errors = form_errors(client.post(edit_url(module), data))
+
+    assert list(errors) == [field]
+
+
+def test_blank_attempts_and_time_limit_mean_unlimited(client, staff, track):
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    client.force_login(staff)
+    data = page_form(
+        client,
+        edit_url(module),
+        quiz_max_attempts="",
+        quiz_time_limit_minutes="",
+        **{"action-publish": "1"},
+    )
+
+    assert client.post(edit_url(module), data).status_code == 302
+
+    module.refresh_from_db()
+    assert (module.quiz_max_attempts, module.quiz_time_limit_minutes) == (None, None)
+
+
+# Targets and their framework ------------------------------------------------------
+
+
+def test_a_competence_of_another_framework_than_the_tracks_is_refused_on_its_row(
+    client, staff, track
+):
+    sens_ap = make_framework("SENS-AP", blocks={"S1": ("S1.1",)})
+    client.force_login(staff)
+    url = add_module_url(track)
+    data = page_form(
+        client,
+        url,
+        **module_fields(),
+        **targets_data((competence(sens_ap, "S1.1"), level(sens_ap), None, False)),
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    [row] = response.context["form"].formsets["targets"].errors
+    assert "S1.1" in row["competence"][0]
+    assert "SENS-AP 2025" in row["competence"][0] and "RS5142 2025" in row["competence"][0]
+    assert created_module() is None
+
+
+def test_publishing_a_module_with_a_target_of_another_framework_is_refused(track):
+    sens_ap = make_framework("SENS-AP", blocks={"S1": ("S1.1",)})
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    module.targets.add(
+        ModuleCompetence(competence=competence(sens_ap, "S1.1"), target_level=level(sens_ap))
+    )
+
+    with pytest.raises(ValidationError) as error:
+        module.save_revision().publish()
+
+    assert "S1.1" in " ".join(error.value.messages)
+
+
+def test_the_selects_name_the_framework_and_its_version(client, staff, track, rs5142):
+    new_version(rs5142, "2026")
+    client.force_login(staff)
+
+    html = client.get(add_module_url(track)).content.decode()
+
+    for version in ("2025", "2026"):
+        assert f"RS5142 {version} · B1.1 — Compétence B1.1" in html
+        assert f"RS5142 {version} · 1. Découvrir" in html
