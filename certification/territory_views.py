@@ -33,7 +33,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "regions_certified": bar_chart(
             [(area.name, area.figures.certified) for area in regions],
-            title=_("Facilitators certified, by région"),
+            title=_("Facilitators with every competence validated, by région"),
             key="regions-certified",
         ),
         "months_aware": column_chart(
@@ -48,7 +48,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "months_certified": column_chart(
             [(_month_label(m), m.certified) for m in report.months],
-            title=_("Full certifications issued, by month"),
+            title=_("Framework attestations issued, by month"),
             key="months-certified",
         ),
         "months_organisations": column_chart(
@@ -77,9 +77,9 @@ def _csv_response(filename: str) -> tuple[HttpResponse, SpreadsheetWriter]:
 def _figure_columns() -> list[str]:
     # The dashboard's own column headings.
     return [
-        _("Facilitators certified"),
-        _("Partially certified"),
-        _("Blocks validated"),
+        _("Every competence validated"),
+        _("Some blocks reached"),
+        _("Block attestations"),
         _("Agents made aware"),
         _("Organisations involved"),
     ]
@@ -126,7 +126,7 @@ def export_months_csv(request: HttpRequest) -> HttpResponse:
     writer.writerow(
         [
             _("Month"),
-            _("Full certifications"),
+            _("Framework attestations"),
             _("Block attestations"),
             _("Awareness attestations"),
             _("Organisations newly involved"),

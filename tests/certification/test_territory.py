@@ -135,8 +135,8 @@ def test_the_csv_exports_carry_the_same_figures_under_french_headings(
     assert rows["23"]["Région"] == "Nouvelle-Aquitaine"
     assert rows["23"]["Code région"] == "75"
     assert rows["23"]["Agents sensibilisés"] == "1"
-    assert rows["2B"]["Partiellement certifié·es"] == "1"
-    assert rows["none"]["Facilitateur·rices certifié·es"] == "1"
+    assert rows["2B"]["Blocs atteints en partie"] == "1"
+    assert rows["none"]["Tout le référentiel validé"] == "1"
     months = csv_rows(client, "/territoires/mois.csv")
     assert len(months) == 12
     assert months[-1]["Attestations de bloc"] == "2"
@@ -153,9 +153,9 @@ def test_the_csv_exports_follow_an_english_interface(client, staff, territory_da
         "Région",
         "Département code",
         "Département",
-        "Facilitators certified",
-        "Partially certified",
-        "Blocks validated",
+        "Every competence validated",
+        "Some blocks reached",
+        "Block attestations",
         "Agents made aware",
         "Organisations involved",
     ]
