@@ -1,14 +1,25 @@
 """What the platform adds to allauth's account handling."""
 
+import logging
+from smtplib import SMTPException
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.utils.translation import gettext as _
 
 from learners.models import User
+
+logger = logging.getLogger(__name__)
+
+# What allauth says once it has mailed something: not true of a mail that failed.
+SENT_MESSAGES = {
+    "account/messages/email_confirmation_sent.txt",
+    "account/messages/login_code_sent.txt",
+}
 
 
 class PlatformSite(NamedTuple):
@@ -38,4 +49,31 @@ class AccountAdapter(DefaultAccountAdapter):
         # site (« Bonjour, c'est campus.example.org ! »): its mails speak as the
         # platform, and name its public address rather than whichever host
         # the request came through.
-        super().send_mail(template_prefix, email, {**context, "current_site": platform_site()})
+        context = {**context, "current_site": platform_site()}
+        try:
+            super().send_mail(template_prefix, email, context)
+        except (OSError, SMTPException):
+            # These mails (a confirmation link, a sign-in code, a password reset)
+            # are sent while the person waits for them: queued for hours they would
+            # arrive long after she gave up, their code or link expired. So a mail
+            # server that does not answer is said at once, and she can ask again;
+            # what she did (her account, her request) is kept, not turned into a
+            # server error.
+            if self.request is None:
+                raise
+            logger.exception("Account mail %s to %s could not be sent", template_prefix, email)
+            self.request.account_mail_failed = True
+            messages.error(
+                self.request,
+                _(
+                    "The message to %(email)s could not be sent: the mail server is not "
+                    "answering. Please ask again in a few minutes; if it keeps failing, "
+                    "write to %(contact)s."
+                )
+                % {"email": email, "contact": settings.CAMPUS_CONTACT_EMAIL},
+            )
+
+    def add_message(self, request, level, message_template=None, *args, **kwargs) -> None:
+        if message_template in SENT_MESSAGES and getattr(request, "account_mail_failed", False):
+            return
+        super().add_message(request, level, message_template, *args, **kwargs)
