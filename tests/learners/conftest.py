@@ -1,6 +1,8 @@
+import smtplib
 from dataclasses import dataclass
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 
 from courses.models import Framework, ModulePage, TrackPage
 from tests.learners.factories import make_framework, make_module, make_track
@@ -55,3 +57,20 @@ def submit(eager_tasks, django_capture_on_commit_callbacks):
             return submit_attempt(attempt, answers, uploads, **kwargs)
 
     return submit_and_commit
+
+
+class DisconnectedMailServer(BaseEmailBackend):
+    """A mail server that hangs up on every message, and counts how often it was tried."""
+
+    tries = 0
+
+    def send_messages(self, email_messages):
+        DisconnectedMailServer.tries += 1
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+@pytest.fixture
+def mail_server_down(settings):
+    DisconnectedMailServer.tries = 0
+    settings.EMAIL_BACKEND = "tests.learners.conftest.DisconnectedMailServer"
+    return DisconnectedMailServer

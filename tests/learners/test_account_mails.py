@@ -10,7 +10,6 @@ from django.contrib.messages import get_messages
 from learners.models import User
 from tests.learners.test_agent_login import SIGNUP_URL as AGENT_SIGNUP_URL
 from tests.learners.test_agent_login import signup_data as agent_signup_data
-from tests.learners.test_mail_delivery import mail_server_down  # noqa: F401 - a fixture
 from tests.learners.test_signup import SIGNUP_URL, signup_data
 
 NOT_SENT = "pas pu être envoyé"
@@ -75,4 +74,3 @@ def test_a_sign_in_code_request_while_mail_is_down_says_so(client, sophie, mail_
 
     assert response.status_code == 302
     assert any(NOT_SENT in message for message in told(response))
-

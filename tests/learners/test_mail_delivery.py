@@ -14,7 +14,6 @@ from celery import current_app
 from celery.app.trace import build_tracer
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
-from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -28,23 +27,6 @@ from tests.learners.test_sessions import make_session
 
 NEED = "Des sous-titres pour les vidéos."
 MAIL_TASKS = [tasks.notify_seat, tasks.notify_submission_graded, tasks.send_accommodation_mail]
-
-
-class DisconnectedMailServer(BaseEmailBackend):
-    """A mail server that hangs up on every message, and counts how often it was tried."""
-
-    tries = 0
-
-    def send_messages(self, email_messages):
-        DisconnectedMailServer.tries += 1
-        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-
-
-@pytest.fixture
-def mail_server_down(settings):
-    DisconnectedMailServer.tries = 0
-    settings.EMAIL_BACKEND = "tests.learners.test_mail_delivery.DisconnectedMailServer"
-    return DisconnectedMailServer
 
 
 @pytest.fixture
