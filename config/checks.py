@@ -1,5 +1,6 @@
 """Deployment checks of the project's own settings (`manage.py check --deploy`)."""
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -17,5 +18,20 @@ def site_url_is_https(app_configs, **kwargs) -> list[Warning]:
             f"SITE_URL ({settings.SITE_URL}) is not an https address.",
             hint="Set SITE_URL to the site's public https address, e.g. https://campus.example.org.",
             id="campus.W001",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def open_badges_key_exists(app_configs, **kwargs) -> list[Warning]:
+    # Without it every Open Badges download answers « temporarily unavailable »;
+    # production never creates one on its own (docs/openbadges.md).
+    if Path(settings.OPENBADGES_KEY_PATH).is_file():
+        return []
+    return [
+        Warning(
+            f"No Open Badges issuer key at {settings.OPENBADGES_KEY_PATH}.",
+            hint="Run `manage.py generate_issuer_key` (or set OPENBADGES_KEY_PATH to the key).",
+            id="campus.W002",
         )
     ]

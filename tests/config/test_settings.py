@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from certification import keys
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,7 +30,10 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def production_env(tmp_path) -> dict[str, str]:
+def production_env(tmp_path, settings) -> dict[str, str]:
+    # An operator generates the Open Badges issuer key before going live.
+    settings.OPENBADGES_KEY_PATH = tmp_path / "keys" / "openbadges-issuer.jwk"
+    keys.generate()
     return {
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "false",
@@ -59,6 +64,14 @@ def test_check_deploy_warns_of_a_site_url_that_is_not_https(production_env):
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env)
     assert result.returncode != 0
     assert "campus.W001" in result.stdout + result.stderr
+
+
+def test_check_deploy_warns_of_a_missing_open_badges_issuer_key(production_env, tmp_path):
+    (tmp_path / "keys" / "openbadges-issuer.jwk").unlink()
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env)
+    assert result.returncode != 0
+    assert "campus.W002" in result.stdout + result.stderr
+    assert "generate_issuer_key" in result.stdout + result.stderr
 
 
 def read_settings(env: dict[str, str], *expressions: str) -> list[str]:
