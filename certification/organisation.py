@@ -1,11 +1,15 @@
 """What an organisation's manager sees of their agents: name, progress, attestations.
 
 Nothing else about the agents leaves this module: no email address, no
-ledger, no lesson detail. The figures come in a fixed number of queries,
+ledger, no lesson detail, and of their certificates only those of the awareness
+training the organisation follows (a facilitator's module or block attestations
+are hers, not her employer's). The figures come in a fixed number of queries,
 whatever the number of agents.
 """
 
 from dataclasses import dataclass, field
+
+from django.db.models import Q
 
 from certification.models import Award, Certificate
 from courses.models import TrackPage
@@ -39,7 +43,8 @@ def agents_overview(manager: User) -> list[AgentRow]:
     people = list(members.order_by("full_name", "email").only("pk", "full_name", "email"))
     if not people:
         return []
-    progress = organisations.progress_by_member(members, awareness_tracks())
+    tracks = awareness_tracks()
+    progress = organisations.progress_by_member(members, tracks)
     rows = {
         person.pk: AgentRow(person.pk, person.full_name or person.email, progress.get(person.pk, 0))
         for person in people
@@ -47,6 +52,7 @@ def agents_overview(manager: User) -> list[AgentRow]:
     certificates = (
         Certificate.objects.valid()
         .filter(learner__in=members)
+        .filter(Q(award__kind=Award.Kind.AWARENESS) | Q(award__track__in=tracks))
         .select_related("award")
         .order_by("issued_at", "pk")
     )

@@ -19,6 +19,7 @@ def _manager_or_404(request: HttpRequest) -> None:
         raise Http404
 
 
+@never_cache
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     _manager_or_404(request)

@@ -10,6 +10,7 @@ import io
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import getaddresses
 from functools import partial
 
 from allauth.account.models import EmailAddress
@@ -81,12 +82,27 @@ class InvitationRefused(Exception):
 
 
 def rows_from_text(text: str) -> list[InviteRow]:
-    """One address per line, as pasted from a mail client or a spreadsheet column."""
+    """Addresses one per line, or several on a line separated by commas or semicolons,
+    as pasted from a spreadsheet column or a mail client's recipients
+    (« Jean Dupont <jean.dupont@mairie.fr>; … », whose names are kept)."""
     rows = []
     for number, raw in enumerate(text.splitlines(), start=1):
-        email = raw.strip().strip(",;").strip()
-        if email:
-            rows.append(InviteRow(line=number, email=email))
+        line = raw.replace(";", ",").strip().strip(",").strip()
+        if not line:
+            continue
+        parsed = getaddresses([line])
+        if parsed and all(address for _name, address in parsed):
+            rows.extend(
+                InviteRow(line=number, email=address.strip(), full_name=name.strip())
+                for name, address in parsed
+            )
+        else:
+            # Not read as addresses: each piece as typed, for check_rows to name.
+            rows.extend(
+                InviteRow(line=number, email=piece.strip())
+                for piece in line.split(",")
+                if piece.strip()
+            )
     return rows
 
 
@@ -140,9 +156,8 @@ def rows_from_csv(data: bytes) -> list[InviteRow]:
         if not any(cell.strip() for cell in cells):
             continue
         if header is None:
-            header = [
-                HEADER_ALIASES.get(cell.strip().lower(), cell.strip().lower()) for cell in cells
-            ]
+            written = [cell.strip() for cell in cells]
+            header = [HEADER_ALIASES.get(name.lower(), name.lower()) for name in written]
             unknown = [name for name in header if name not in HEADER_ALIASES.values()]
             if "email" not in header:
                 errors.append(LineError(number, _("Missing column: email.")))
@@ -157,9 +172,10 @@ def rows_from_csv(data: bytes) -> list[InviteRow]:
             if errors:
                 raise InvitationListRefused(errors)
             continue
-        if len(cells) < len(header):
-            missing = ", ".join(header[len(cells) :])
-            problem = _("Missing column: %(names)s.") % {"names": missing}
+        # Spreadsheets leave out a row's empty cells at its end: only the
+        # address is required, the name and the job title may be missing.
+        if len(cells) <= header.index("email"):
+            problem = _("Missing column: %(names)s.") % {"names": written[header.index("email")]}
             rows.append(InviteRow(line=number, email="", problem=problem))
             continue
         if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
@@ -442,11 +458,32 @@ def usable_invitation(token: str) -> Invitation:
         raise InvitationRefused(
             _("This invitation has already been used: log in with a code sent to your address.")
         )
+    if invitation.withdrawn_at is not None:
+        raise InvitationRefused(
+            _(
+                "This invitation was withdrawn when you left the organisation: ask its manager "
+                "for a new one."
+            )
+        )
     if invitation.sent_at <= timezone.now() - Invitation.VALIDITY:
         raise InvitationRefused(
             _("This invitation has expired: ask your organisation's manager for a new one.")
         )
     return invitation
+
+
+def invitee(email: str) -> User | None:
+    """The account an invitation to `email` belongs to: the one signing in with it,
+    or the one that confirmed it as another of its addresses; None for a newcomer."""
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user
+    address = (
+        EmailAddress.objects.filter(email__iexact=email, verified=True)
+        .select_related("user")
+        .first()
+    )
+    return address.user if address is not None else None
 
 
 @transaction.atomic
@@ -457,13 +494,14 @@ def accept(token: str) -> User:
     """
     invitation = usable_invitation(token)
     # Lock the row: two clicks on the same link must not create two accounts.
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if invitation.accepted_at is not None:
-        raise InvitationRefused(
-            _("This invitation has already been used: log in with a code sent to your address.")
-        )
-    user = User.objects.filter(email__iexact=invitation.email).first()
+    Invitation.objects.select_for_update().filter(pk=invitation.pk).exists()
+    # Checked again under the lock: used or withdrawn meanwhile, it is refused.
+    invitation = usable_invitation(token)
+    user = invitee(invitation.email)
     if user is None:
+        # Someone may have added this address to their account without confirming
+        # it: the link proves it belongs to whoever clicked, not to them.
+        EmailAddress.objects.filter(email__iexact=invitation.email, verified=False).delete()
         user = User.objects.create_user(
             email=invitation.email,
             full_name=invitation.full_name,
@@ -478,10 +516,13 @@ def accept(token: str) -> User:
         user.organisation = invitation.organisation
         user.is_organisation_manager = False
         user.save(update_fields=["organisation", "is_organisation_manager"])
-    address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+    address = EmailAddress.objects.filter(user=user, email__iexact=invitation.email).first()
     if address is None:
         EmailAddress.objects.create(
-            user=user, email=user.email, verified=True, primary=not user.emailaddress_set.exists()
+            user=user,
+            email=invitation.email,
+            verified=True,
+            primary=not user.emailaddress_set.exists(),
         )
     elif not address.verified:
         address.verified = True

@@ -510,12 +510,21 @@ class InvitationBatch(CountsProgress, models.Model):
 
 class InvitationQuerySet(models.QuerySet):
     def usable(self, now=None):
-        """Invitations sent, not yet accepted, and not older than their validity."""
+        """Invitations sent, not yet accepted nor withdrawn, and not older than their validity."""
         now = now or timezone.now()
         return self.filter(
             sent_at__isnull=False,
             accepted_at__isnull=True,
+            withdrawn_at__isnull=True,
             sent_at__gt=now - Invitation.VALIDITY,
+        )
+
+    def withdraw_for(self, organisation_id: int, addresses: list[str]) -> int:
+        """End the links still usable that would bring these addresses back in."""
+        return (
+            self.usable()
+            .filter(organisation_id=organisation_id, email__in=[a.lower() for a in addresses])
+            .update(withdrawn_at=timezone.now())
         )
 
 
@@ -542,6 +551,8 @@ class Invitation(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    # When the person left or was removed: an older link must not bring her back.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     accepted_by = models.ForeignKey(
         User,
         verbose_name=_("accepted by"),

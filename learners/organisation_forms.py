@@ -104,6 +104,7 @@ class InvitationForm(forms.Form):
 
     emails = forms.CharField(
         label=_("Email addresses, one per line"),
+        help_text=_("Or several on a line, separated by commas or semicolons."),
         required=False,
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
     )
@@ -123,6 +124,6 @@ class InvitationForm(forms.Form):
         has_file = bool(cleaned.get("file"))
         if has_text and has_file:
             raise forms.ValidationError(_("Paste addresses or upload a file, not both."))
-        if not has_text and not has_file:
+        if not has_text and not has_file and "file" not in self.errors:
             raise forms.ValidationError(_("Paste at least one address or upload a CSV file."))
         return cleaned

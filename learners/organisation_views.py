@@ -79,7 +79,21 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request, "learners/organisation/invitation.html", {"refusal": str(refusal)}, status=410
         )
-    return render(request, "learners/organisation/invitation.html", {"invitation": invitation})
+    person = invitations.invitee(invitation.email)
+    current = person.organisation if person is not None else None
+    if current == invitation.organisation:
+        current = None
+    return render(
+        request,
+        "learners/organisation/invitation.html",
+        {
+            "invitation": invitation,
+            # What accepting changes for an existing account, said before the click.
+            "leaves": current,
+            "stops_managing": person is not None and person.is_organisation_manager,
+            "signed_in_as_another": request.user.is_authenticated and request.user != person,
+        },
+    )
 
 
 @login_required
@@ -108,7 +122,9 @@ def invite(request: HttpRequest) -> HttpResponse:
         try:
             upload = form.cleaned_data["file"]
             rows = (
-                invitations.rows_from_csv(upload.read())
+                # One byte past the limit is enough to refuse a file too large,
+                # without reading it all into memory first.
+                invitations.rows_from_csv(upload.read(invitations.MAX_UPLOAD_BYTES + 1))
                 if upload
                 else invitations.rows_from_text(form.cleaned_data["emails"])
             )

@@ -2,10 +2,10 @@
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from courses.models import LessonPage, TrackPage
-from learners.models import LessonProgress, Organisation, User
+from learners.models import Invitation, LessonProgress, Organisation, User
 
 
 @transaction.atomic
@@ -38,10 +38,18 @@ def register_agent(
     return user
 
 
+@transaction.atomic
 def leave_organisation(user: User) -> bool:
-    """The person leaves their organisation; False when they had none."""
+    """The person leaves their organisation; False when they had none.
+
+    Its invitations to her still usable are withdrawn: an older link would
+    otherwise bring back someone who left, or whom the manager removed.
+    """
     if user.organisation_id is None:
         return False
+    others = EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+    addresses = [user.email, *others]
+    Invitation.objects.withdraw_for(user.organisation_id, addresses)
     user.organisation = None
     user.is_organisation_manager = False
     user.save(update_fields=["organisation", "is_organisation_manager"])
@@ -49,11 +57,20 @@ def leave_organisation(user: User) -> bool:
 
 
 def members_of(manager: User) -> QuerySet[User]:
-    """The people a manager follows: active members of their organisation, none otherwise."""
+    """The people a manager follows: active members of their organisation, none otherwise.
+
+    Only once their address is confirmed: anyone may name an organisation when
+    signing up, with any address, and is nobody's agent until the code mailed to
+    that address was typed (an invitation's link confirms it too).
+    """
     if not manager.is_organisation_manager or manager.organisation_id is None:
         return User.objects.none()
+    confirmed = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
     return User.objects.filter(
-        organisation_id=manager.organisation_id, is_active=True, erased_at__isnull=True
+        Exists(confirmed),
+        organisation_id=manager.organisation_id,
+        is_active=True,
+        erased_at__isnull=True,
     )
 
 

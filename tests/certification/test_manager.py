@@ -1,6 +1,7 @@
 """An organisation's manager sees their own agents' names, progress and attestations — no more."""
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -40,7 +41,9 @@ def test_a_manager_sees_the_progress_and_attestation_of_their_agents(
     earn(sophie, setting.basics)
     client.force_login(helene)
     rows = rows_of(client.get(DASHBOARD))
-    assert rows[sophie.pk] == {"name": "Sophie Lefèvre", "progress": 50, "kinds": ["module"]}
+    # Her module attestation is hers: the manager sees the awareness training's.
+    assert Certificate.objects.filter(learner=sophie, award__kind=Award.Kind.MODULE).exists()
+    assert rows[sophie.pk] == {"name": "Sophie Lefèvre", "progress": 50, "kinds": []}
     assert marc.pk not in rows
 
     earn(sophie, setting.advanced)
@@ -96,6 +99,9 @@ def test_the_manager_page_costs_the_same_queries_for_5_or_500_agents(
         )
         for i in range(agents)
     )
+    EmailAddress.objects.bulk_create(
+        EmailAddress(user=p, email=p.email, verified=True, primary=True) for p in people
+    )
     lesson = setting.basics.lessons().first()
     LessonProgress.objects.bulk_create(LessonProgress(learner=p, lesson=lesson) for p in people)
     Certificate.objects.bulk_create(
@@ -124,3 +130,26 @@ def test_the_demo_manager_sees_the_demo_agent_and_her_attestation(
     rows = rows_of(client.get(DASHBOARD))
     assert rows[agent.pk]["progress"] == 100
     assert Award.Kind.AWARENESS in rows[agent.pk]["kinds"]
+
+
+def test_someone_who_named_the_organisation_at_sign_up_is_listed_once_the_address_is_confirmed(
+    client, helene, organisation
+):
+    response = client.post(
+        "/agents/inscription/",
+        {"full_name": "Intrus", "email": "intrus@example.org", "organisation": organisation.pk},
+    )
+    assert response.status_code == 302
+    intrus = User.objects.get(email="intrus@example.org")
+    client.force_login(helene)
+    assert intrus.pk not in rows_of(client.get(DASHBOARD))
+
+    EmailAddress.objects.filter(user=intrus).update(verified=True)
+    assert intrus.pk in rows_of(client.get(DASHBOARD))
+
+
+def test_the_manager_page_counts_members_and_says_the_manager_is_one(client, helene, sophie):
+    client.force_login(helene)
+    page = client.get(DASHBOARD)
+    assert "no-store" in page["Cache-Control"]
+    assert "2 membres, vous compris·e" in page.content.decode()

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from learners import invitations
+from learners import invitations, organisations
 from learners.models import Invitation, InvitationBatch, User
 
 INVITE_URL = "/organisation/inviter/"
@@ -109,17 +109,16 @@ def test_a_list_with_bad_lines_is_refused_whole_and_every_bad_line_is_reported(
         "pas-une-adresse,Paul\n"  # 3: invalid
         "ANNE@example.org,Anne bis\n"  # 4: duplicate of line 2
         f"{sophie.email},Sophie\n"  # 5: already a member
-        "claire@example.org\n"  # 6: missing column
+        "claire@example.org\n"  # 6: fine, the name may be left out
         ",Sans adresse\n"  # 7: empty address
     )
     response = client.post(INVITE_URL, {"file": upload})
     assert response.status_code == 400
     errors = {error.line: error.message for error in response.context["line_errors"]}
-    assert sorted(errors) == [3, 4, 5, 6, 7]
+    assert sorted(errors) == [3, 4, 5, 7]
     assert "pas-une-adresse" in errors[3]
     assert "2" in errors[4]
     assert sophie.email in errors[5]
-    assert "full_name" in errors[6]
     assert not InvitationBatch.objects.exists()
     assert not Invitation.objects.exists()
     assert mail.outbox == []
@@ -291,3 +290,148 @@ def test_an_existing_account_joins_the_organisation_through_its_invitation(
     client.post(link)
     marc.refresh_from_db()
     assert (marc.organisation, marc.is_organisation_manager) == (helene.organisation, False)
+
+
+# --- Lists as managers have them ---------------------------------------------------------
+
+
+def test_a_csv_row_without_its_trailing_optional_cells_is_read_with_empty_ones(helene):
+    rows = invitations.rows_from_csv(b"email;nom;fonction\nx1@mairie.fr\n")
+    assert [(r.line, r.email, r.full_name, r.job_title, r.problem) for r in rows] == [
+        (2, "x1@mairie.fr", "", "", "")
+    ]
+
+
+def test_a_csv_row_without_the_address_names_the_column_as_the_manager_wrote_it(helene):
+    rows = invitations.rows_from_csv(b"Nom;Courriel\nClaire Dupont\n")
+    [row] = rows
+    assert row.problem == "Colonne manquante : Courriel."
+
+
+def test_recipients_pasted_from_a_mail_client_are_read_with_their_names(helene):
+    rows = invitations.rows_from_text(
+        "Dupont Jean <jean.dupont@mairie.fr>; Martin Paul <paul.martin@mairie.fr>\n"
+        "anne@mairie.fr, bruno@mairie.fr\n"
+    )
+    assert [(r.line, r.email, r.full_name) for r in rows] == [
+        (1, "jean.dupont@mairie.fr", "Dupont Jean"),
+        (1, "paul.martin@mairie.fr", "Martin Paul"),
+        (2, "anne@mairie.fr", ""),
+        (2, "bruno@mairie.fr", ""),
+    ]
+    checked = invitations.check_rows(helene.organisation, rows)
+    assert [r.email for r in checked] == [
+        "jean.dupont@mairie.fr",
+        "paul.martin@mairie.fr",
+        "anne@mairie.fr",
+        "bruno@mairie.fr",
+    ]
+
+
+def test_a_pasted_line_that_is_no_address_is_reported_as_typed(client, helene):
+    client.force_login(helene)
+    response = client.post(INVITE_URL, {"emails": "anne@mairie.fr\npas une adresse ; x@\n"})
+    assert response.status_code == 400
+    errors = [(e.line, e.message) for e in response.context["line_errors"]]
+    assert [line for line, _ in errors] == [2, 2]
+    assert "pas une adresse" in errors[0][1]
+    assert not Invitation.objects.exists()
+
+
+def test_an_empty_csv_gets_one_reason_not_two_contradicting_ones(client, helene):
+    client.force_login(helene)
+    response = client.post(INVITE_URL, {"file": csv_file("")})
+    page = response.content.decode()
+    assert "Le fichier soumis est vide" in page
+    assert "Collez au moins une adresse" not in page
+
+
+def test_a_file_past_the_limit_is_refused_without_reading_it_whole(client, helene, monkeypatch):
+    read = []
+    original = invitations.rows_from_csv
+
+    def rows_from_csv(data):
+        read.append(len(data))
+        return original(data)
+
+    monkeypatch.setattr(invitations, "rows_from_csv", rows_from_csv)
+    client.force_login(helene)
+    big = "email\n" + "a@example.org\n" * 100_000  # 1.4 MB
+    response = client.post(INVITE_URL, {"file": csv_file(big)})
+    assert response.status_code == 400
+    assert "trop volumineux" in response.content.decode()
+    assert read == [invitations.MAX_UPLOAD_BYTES + 1]
+
+
+# --- Accepting, as it happens to people with accounts --------------------------------------
+
+
+def test_an_invitation_to_another_confirmed_address_of_an_account_joins_that_account(
+    client, helene, camille
+):
+    EmailAddress.objects.create(user=camille, email="c.martin@mairie.fr", verified=True)
+    link = invite_and_get_link(helene, email="c.martin@mairie.fr", name="")
+    response = client.post(link)
+    assert response.status_code == 302
+    camille.refresh_from_db()
+    assert camille.organisation == helene.organisation
+    assert not User.objects.filter(email__iexact="c.martin@mairie.fr").exists()
+    assert client.get(reverse("learners:dashboard")).wsgi_request.user == camille
+
+
+def test_an_address_someone_else_claimed_without_confirming_goes_to_who_clicked_the_link(
+    client, helene, camille
+):
+    EmailAddress.objects.create(user=camille, email="anne@example.org", verified=False)
+    link = invite_and_get_link(helene)
+    response = client.post(link)
+    assert response.status_code == 302
+    anne = User.objects.get(email="anne@example.org")
+    assert anne != camille
+    assert EmailAddress.objects.get(email="anne@example.org").user == anne
+    camille.refresh_from_db()
+    assert camille.organisation != helene.organisation
+
+
+def test_the_invitation_says_what_joining_changes_for_a_manager_of_another_organisation(
+    client, helene, marc
+):
+    link = invite_and_get_link(helene, email=marc.email, name="")
+    page = client.get(link).content.decode()
+    assert marc.organisation.name in page
+    assert 'data-testid="invitation-leaves"' in page
+    assert "ne gérerez plus" in page
+    assert 'data-testid="manager-sees"' in page
+    assert 'data-testid="invitation-other-account"' not in page
+
+
+def test_the_invitation_warns_whoever_is_signed_in_with_another_account(client, helene, camille):
+    link = invite_and_get_link(helene)
+    client.force_login(camille)
+    page = client.get(link).content.decode()
+    assert 'data-testid="invitation-other-account"' in page
+    assert 'data-testid="invitation-leaves"' not in page
+
+
+@pytest.mark.parametrize("how", ["removed", "left"])
+def test_an_older_link_does_not_bring_back_someone_who_left_or_was_removed(
+    client, helene, how, django_capture_on_commit_callbacks
+):
+    first = invite_and_get_link(helene)
+    Invitation.objects.update(sent_at=timezone.now() - timedelta(hours=2))
+    InvitationBatch.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    second = invite_and_get_link(helene)
+    client.post(second)
+    anne = User.objects.get(email="anne@example.org")
+    if how == "removed":
+        organisations.remove_member(helene, anne)
+    else:
+        organisations.leave_organisation(anne)
+    client.logout()
+
+    response = client.post(first)
+
+    assert response.status_code == 410
+    assert "retirée" in response.content.decode()
+    anne.refresh_from_db()
+    assert anne.organisation is None

@@ -99,3 +99,15 @@ def test_no_one_removes_an_agent_of_another_organisation_or_themselves(
     helene.refresh_from_db()
     assert helene.organisation is not None
     assert sophie.organisation == helene.organisation
+
+
+def test_an_agent_is_told_what_her_manager_sees_at_sign_up_on_her_profile_and_in_the_privacy_page(
+    client, sophie
+):
+    assert 'data-testid="manager-sees"' in client.get("/agents/inscription/").content.decode()
+    privacy = client.get("/confidentialite/").content.decode()
+    assert "Qui voit vos données" in privacy
+    assert "vos attestations de sensibilisation" in privacy
+    client.force_login(sophie)
+    profile = client.get("/moi/profil/").content.decode()
+    assert 'data-testid="manager-sees"' in profile
