@@ -6,6 +6,7 @@ rebuild. A code used by two framework versions matches both: a learner looking
 for "B1.2" wants the modules of either version.
 """
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -253,6 +254,14 @@ class ModuleFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+        # Words only: the search backends read quotes, stars, carets and brackets
+        # as query syntax, and SQLite's full-text search fails on an unbalanced
+        # quote. Visitors type words; punctuation alone finds nothing.
+        words = re.findall(r"\w+", value)
+        if not words:
+            self._ranking = []
+            return queryset.none()
+        value = " ".join(words)
         # Wagtail search only filters on indexed FilterFields; competences and
         # tracks are not, so search first and intersect by primary key.
         results = ModulePage.objects.live().search(value, operator="and")

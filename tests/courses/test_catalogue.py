@@ -568,3 +568,15 @@ def test_this_process_keeps_its_copy_of_a_shared_page_no_longer_than_the_shared_
     monkeypatch.setattr(views.time, "monotonic", lambda: later)
 
     assert views._kept_shared_page(key) is None
+
+
+@pytest.mark.parametrize(
+    "typed", ['"', 'a"b', "gouvernance*", "(gouvernance", "^gouvernance:", "NEAR("]
+)
+def test_search_syntax_typed_by_a_visitor_is_read_as_words_never_as_an_error(client, sample, typed):
+    response = client.get(CATALOGUE, {"q": typed})
+    assert response.status_code == 200
+    expected = ["Gouvernance partagée"] if "gouvernance" in typed else []
+    assert titles(response) == expected
+    api = client.get("/api/modules", {"q": typed})
+    assert api.status_code == 200
