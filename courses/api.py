@@ -8,6 +8,7 @@ from a CDN, which neither our CSP nor our no-third-party promise allows.
 from datetime import datetime
 from typing import Literal
 
+from django.conf import settings
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.db.models.functions import Length, Substr
 from django.http import HttpRequest, QueryDict
@@ -102,13 +103,14 @@ def _published_frameworks():
 @paginate(Pages)
 def list_frameworks(request: HttpRequest):
     """Published frameworks, every version, newest version first within a code."""
-    return _published_frameworks().order_by("code", "-version")
+    # Version labels are free text ("V9", "V10"): creation order is the truth.
+    return _published_frameworks().order_by("code", "-created_at", "-pk")
 
 
 @frameworks.get("/{code}", response={200: FrameworkOut, 400: MalformedOut, 404: NotFoundOut})
 def get_framework(request: HttpRequest, code: str, version: str | None = None):
     """The newest published version of a framework, or the `version` asked for."""
-    candidates = _published_frameworks().filter(code=code).order_by("-version")
+    candidates = _published_frameworks().filter(code=code).newest_first()
     if version:
         candidates = candidates.filter(version=version)
     return get_object_or_404(candidates[:1])
@@ -140,7 +142,12 @@ class ModuleOut(Schema):
 
     @staticmethod
     def resolve_url(obj: ModulePage, context) -> str | None:
-        return obj.get_full_url(context["request"])
+        # The platform's public address, as in mails and certificates: Wagtail's
+        # Site row names whatever host it was created with (« localhost »).
+        parts = obj.get_url_parts(context["request"])
+        if parts is None or parts[2] is None:
+            return None  # not routable
+        return settings.SITE_URL + parts[2]
 
 
 class ModuleQuery(Schema):

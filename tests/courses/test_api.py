@@ -49,6 +49,25 @@ def test_a_framework_is_found_by_its_code_newest_version_first(client, db):
     assert latest.json()["blocks"][1]["competences"][1]["code"] == "B2.2"
 
 
+def test_the_newest_version_is_the_last_created_not_the_last_in_alphabetical_order(client, db):
+    older = make_framework("RS5142-A")
+    newer = make_framework("RS5142-B")
+    Framework.objects.filter(pk=older.pk).update(code="RS5142", version="V9")
+    Framework.objects.filter(pk=newer.pk).update(code="RS5142", version="V10")
+
+    assert client.get("/api/frameworks/RS5142").json()["version"] == "V10"
+    listed = client.get("/api/frameworks").json()["items"]
+    assert [f["version"] for f in listed if f["code"] == "RS5142"] == ["V10", "V9"]
+
+
+def test_module_links_use_the_platform_s_public_address(client, sample, settings):
+    settings.SITE_URL = "https://campus.example.org"
+    items = client.get("/api/modules", {"sort": "title"}).json()["items"]
+    assert items
+    assert all(item["url"].startswith("https://campus.example.org/") for item in items)
+    assert items[0]["url"] == "https://campus.example.org" + sample["communaute"].url
+
+
 def test_an_unknown_or_draft_framework_is_a_404(client, db):
     make_framework("BROUILLON", status=Framework.Status.DRAFT)
 
