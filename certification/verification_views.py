@@ -282,6 +282,15 @@ def openbadges_credential(request: HttpRequest, pk: int) -> HttpResponse:
         "award__framework", "award__block__framework", "learner"
     )
     certificate = get_object_or_404(certificates_for(request.user, certificates), pk=pk)
+    if certificate.status != Certificate.Status.VALID:
+        # Signed on each download, a badge would be a fresh proof of what the
+        # platform withdrew: many wallets never read its status.
+        return render(
+            request,
+            "certification/openbadges_withdrawn.html",
+            {"certificate": certificate, "successor": certificate.superseded_by},
+            status=410,
+        )
     try:
         token = openbadges.signed_credential(certificate)
     except keys.IssuerKeyMissing:

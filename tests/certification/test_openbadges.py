@@ -109,6 +109,27 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, camille):
 # --- What it says -----------------------------------------------------------------------
 
 
+def test_a_revoked_certificate_gives_no_freshly_signed_badge(client, camille, staff):
+    certificate = make_certificate(camille)
+    revoke(certificate)
+    for person in (camille, staff):
+        client.force_login(person)
+        response = client.get(credential_url(certificate))
+        assert response.status_code == 410
+        assert response["Content-Type"].startswith("text/html")
+        assert 'data-testid="openbadge-revoked"' in response.content.decode()
+
+
+def test_a_superseded_certificate_points_to_the_badge_of_its_successor(client, camille):
+    certificate = make_certificate(camille)
+    successor = supersede(certificate)
+    client.force_login(camille)
+    response = client.get(credential_url(certificate))
+    assert response.status_code == 410
+    assert credential_url(successor) in response.content.decode()
+    assert len(segments(download(client, successor, camille))) == 3
+
+
 def test_the_credential_validates_against_the_ob_3_0_schema(client, camille):
     certificate = make_certificate(camille, expires_at=timezone.now() + timedelta(days=365))
     vc = decode_segment(segments(download(client, certificate, camille))[1])["vc"]
