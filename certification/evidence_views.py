@@ -84,6 +84,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@never_cache
 @login_required
 def progress_json(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(_staff_pack(request, pk).as_progress())

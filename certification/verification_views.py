@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from certification import keys, openbadges, verification_cache
 from certification.models import Certificate, normalise_code
@@ -52,13 +52,15 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def _lookup_allowed(request: HttpRequest, reads: list[str]) -> tuple[bool, int, dict | None]:
-    """Count one lookup for the client, then read the cache's `reads`:
+def _lookup_allowed(
+    request: HttpRequest, reads: list[str], bucket: str = "verify"
+) -> tuple[bool, int, dict | None]:
+    """Count one lookup for the client in `bucket`, then read the cache's `reads`:
     (allowed, seconds until the window resets, what was read or None if not read)."""
     now = time.time()
     window = int(now // RATE_WINDOW_SECONDS)
     address = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
-    key = f"verify-lookups:{address}:{window}"
+    key = f"{bucket}-lookups:{address}:{window}"
     retry_after = int(RATE_WINDOW_SECONDS - now % RATE_WINDOW_SECONDS) + 1
     found = None
     try:
@@ -76,26 +78,39 @@ def _lookup_allowed(request: HttpRequest, reads: list[str]) -> tuple[bool, int, 
         # A cache outage must not take verification down with it.
         logger.warning("Verification rate limit skipped: cache unavailable.", exc_info=True)
         return True, retry_after, found
-    return count <= settings.VERIFY_LOOKUPS_PER_MINUTE, retry_after, found
+    limit = (
+        settings.OPENBADGES_STATUS_LOOKUPS_PER_MINUTE
+        if bucket == "status"
+        else settings.VERIFY_LOOKUPS_PER_MINUTE
+    )
+    return count <= limit, retry_after, found
 
 
 def _wants_json(request: HttpRequest, kwargs: dict) -> bool:
-    return kwargs.get("as_json", False) or request.GET.get("format") == "json"
+    return (
+        kwargs.get("as_json", False)
+        or request.GET.get("format") == "json"
+        or request.path.startswith("/openbadges/")
+    )
 
 
-def rate_limited(view=None, *, reads: Callable[[str], list[str]] | None = None):
+def rate_limited(
+    view=None, *, reads: Callable[[str], list[str]] | None = None, bucket: str = "verify"
+):
     """Count each call as a lookup; past the limit answer 429 instead of looking.
 
     With `reads`, the cache keys it names for the code are read in the count's
     round trip and handed to the view as `prefetched` (None when not read).
+    `bucket` "status" counts Open Badges status checks apart, with their own
+    limit: verifiers check credentials by the batch, people type codes one by one.
     """
     if view is None:
-        return partial(rate_limited, reads=reads)
+        return partial(rate_limited, reads=reads, bucket=bucket)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         keys = reads(kwargs["code"]) if reads else []
-        allowed, retry_after, found = _lookup_allowed(request, keys)
+        allowed, retry_after, found = _lookup_allowed(request, keys, bucket)
         if allowed:
             if reads:
                 kwargs["prefetched"] = found
@@ -103,6 +118,8 @@ def rate_limited(view=None, *, reads: Callable[[str], list[str]] | None = None):
         if _wants_json(request, kwargs):
             response = JsonResponse({"error": "rate_limited", "retry_after": retry_after})
             response.status_code = 429
+            # Verifiers in a browser, on other origins, must be able to read it.
+            response["Access-Control-Allow-Origin"] = "*"
         else:
             response = render(
                 request,
@@ -224,7 +241,10 @@ def verify(
             kwargs={"code": canonical},
         )
         query = request.GET.urlencode()
-        return redirect(f"{target}?{query}" if query else target)
+        response = redirect(f"{target}?{query}" if query else target)
+        if as_json:
+            response["Access-Control-Allow-Origin"] = "*"
+        return response
     verification = verification_cache.lookup(code, prefetched)
     if verification is None:
         raise Http404
@@ -302,17 +322,17 @@ def openbadges_credential(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def openbadges_issuer(request: HttpRequest) -> JsonResponse:
     return _public_json(openbadges.issuer_profile(), "application/ld+json")
 
 
-@require_GET
+@require_safe
 def openbadges_jwks(request: HttpRequest) -> JsonResponse:
     return _public_json(openbadges.jwks(), "application/jwk-set+json")
 
 
-@require_GET
+@require_safe
 def openbadges_key(request: HttpRequest, kid: str) -> JsonResponse:
     jwk = openbadges.published_key(kid)
     if jwk is None:
@@ -320,8 +340,8 @@ def openbadges_key(request: HttpRequest, kid: str) -> JsonResponse:
     return _public_json(jwk, "application/jwk+json")
 
 
-@require_GET
-@rate_limited
+@require_safe
+@rate_limited(bucket="status")
 def openbadges_status(request: HttpRequest, code: str) -> JsonResponse:
     certificate = get_object_or_404(
         Certificate.objects.select_related("superseded_by"), code=normalise_code(code)

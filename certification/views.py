@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
 
 from certification.admin_views import can_manage_certificates
 from certification.models import BulkIssue, Certificate, CertificateQuerySet
@@ -22,12 +23,15 @@ def certificate_pdf(request: HttpRequest, pk: int) -> FileResponse:
     certificate = get_object_or_404(
         certificates_for(request.user, Certificate.objects.exclude(pdf="")), pk=pk
     )
-    return FileResponse(
+    response = FileResponse(
         certificate.pdf.open("rb"),
         as_attachment=True,
         filename=certificate.filename,
         content_type="application/pdf",
     )
+    # A holder's document: no shared cache, nor the browser's, keeps it.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _staff_job(request: HttpRequest, pk: int) -> BulkIssue:
@@ -44,6 +48,7 @@ def bulk_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "certification/bulk_progress.html", {"job": _staff_job(request, pk)})
 
 
+@never_cache
 @login_required
 def bulk_progress_json(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(_staff_job(request, pk).as_progress())

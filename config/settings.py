@@ -466,6 +466,10 @@ OPENBADGES_KEY_PATH = Path(
 )
 # Public verification lookups per client IP and minute (shared through the cache).
 VERIFY_LOOKUPS_PER_MINUTE = int(os.environ.get("VERIFY_LOOKUPS_PER_MINUTE", "30"))
+# Open Badges status checks are counted apart: verifiers check credentials by the batch.
+OPENBADGES_STATUS_LOOKUPS_PER_MINUTE = int(
+    os.environ.get("OPENBADGES_STATUS_LOOKUPS_PER_MINUTE", "300")
+)
 # Reverse proxies in front of gunicorn that append to X-Forwarded-For: without
 # this every visitor would share the proxy's address and its rate limit.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

@@ -73,8 +73,16 @@ def bench_baseline(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+# Read by machines: the API, the verification JSON, the Open Badges documents.
+MACHINE_PATHS = ("/api/", "/openbadges/", "/.well-known/")
+
+
+def _for_machines(request: HttpRequest) -> bool:
+    return request.path.startswith(MACHINE_PATHS) or request.path.endswith(".json")
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if request.path.startswith("/api/") or request.path.endswith(".json"):
+    if _for_machines(request):
         # Machines read the API and the verification JSON: JSON, as the API's
         # schema documents for 400.
         return JsonResponse({"detail": "Malformed request."}, status=400)
@@ -90,6 +98,12 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _for_machines(request):
+        # The same answer for every unknown code or key: nothing about which exist.
+        response = JsonResponse({"detail": "Not found."}, status=404)
+        # Verifiers in a browser, on other origins, must be able to read it.
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
     return render(request, "404.html", status=404)
 
 

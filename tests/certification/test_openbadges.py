@@ -130,6 +130,18 @@ def test_a_superseded_certificate_points_to_the_badge_of_its_successor(client, c
     assert len(segments(download(client, successor, camille))) == 3
 
 
+@pytest.mark.parametrize(
+    "name", ["openbadges_issuer", "openbadges_jwks", "well_known_jwks", "openbadges_status"]
+)
+def test_the_public_open_badges_documents_answer_head_as_link_checkers_send_it(
+    client, camille, name
+):
+    kwargs = {"code": make_certificate(camille).code} if name == "openbadges_status" else {}
+    response = client.head(reverse(f"certification:{name}", kwargs=kwargs))
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+
+
 def test_the_credential_validates_against_the_ob_3_0_schema(client, camille):
     certificate = make_certificate(camille, expires_at=timezone.now() + timedelta(days=365))
     vc = decode_segment(segments(download(client, certificate, camille))[1])["vc"]

@@ -218,20 +218,35 @@ def page_without(response, path: str) -> str:
 def test_an_unknown_code_is_the_same_404_as_any_unknown_page(client, camille):
     make_certificate(camille)
     unknown_code = new_verification_code()
+    url = reverse("certification:verify", kwargs={"code": unknown_code})
+    response = client.get(url)
+    ordinary = client.get("/cette-page-n-existe-pas/")
+    assert response.status_code == ordinary.status_code == 404
+    assert [t.name for t in response.templates] == [t.name for t in ordinary.templates]
+    assert response["Content-Type"] == ordinary["Content-Type"]
+    assert "X-Robots-Tag" not in response
+    # Byte for byte the same page, once the echoed path and the CSRF token set aside.
+    assert page_without(response, url) == page_without(ordinary, "/cette-page-n-existe-pas/")
+    assert "Camille" not in response.content.decode()
+
+
+def test_machines_asking_for_an_unknown_code_get_the_same_json_404_as_any_unknown_address(
+    client, camille
+):
+    make_certificate(camille)
+    unknown_code = new_verification_code()
+    ordinary = client.get("/nothing-here.json")
     for url in (
-        reverse("certification:verify", kwargs={"code": unknown_code}),
         reverse("certification:verify_json", kwargs={"code": unknown_code}),
         reverse("certification:openbadges_status", kwargs={"code": unknown_code}),
+        reverse("certification:openbadges_key", kwargs={"kid": "unknown"}),
     ):
         response = client.get(url)
-        ordinary = client.get("/cette-page-n-existe-pas/")
         assert response.status_code == ordinary.status_code == 404
-        assert [t.name for t in response.templates] == [t.name for t in ordinary.templates]
-        assert response["Content-Type"] == ordinary["Content-Type"]
-        assert "X-Robots-Tag" not in response
-        # Byte for byte the same page, once the echoed path and the CSRF token set aside.
-        assert page_without(response, url) == page_without(ordinary, "/cette-page-n-existe-pas/")
-        assert "Camille" not in response.content.decode()
+        assert response["Content-Type"] == ordinary["Content-Type"] == "application/json"
+        assert response.content == ordinary.content == b'{"detail": "Not found."}'
+        # Read by verifiers in browsers, on other origins.
+        assert response["Access-Control-Allow-Origin"] == "*"
 
 
 # --- PDF check --------------------------------------------------------------------------
@@ -314,6 +329,35 @@ def test_lookups_past_the_limit_get_a_clear_429_and_other_visitors_are_unaffecte
 
     elsewhere = client.get(verify_url(certificate), REMOTE_ADDR="198.51.100.7")
     assert elsewhere.status_code == 200
+
+
+def test_open_badges_status_checks_have_their_own_budget_and_their_429_is_json(
+    client, camille, settings
+):
+    settings.VERIFY_LOOKUPS_PER_MINUTE = 2
+    settings.OPENBADGES_STATUS_LOOKUPS_PER_MINUTE = 4
+    certificate = make_certificate(camille)
+    status_url = reverse("certification:openbadges_status", kwargs={"code": certificate.code})
+    for _ in range(2):
+        assert client.get(verify_url(certificate)).status_code == 200
+    assert client.get(verify_url(certificate)).status_code == 429
+    # A verifier checking a batch of badges is not cut off by people's lookups.
+    for _ in range(4):
+        assert client.get(status_url).status_code == 200
+    refused = client.get(status_url)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "rate_limited"
+    assert refused["Access-Control-Allow-Origin"] == "*"
+    assert int(refused["Retry-After"]) > 0
+
+
+def test_a_code_typed_in_another_form_redirects_machines_readably_across_origins(client, camille):
+    certificate = make_certificate(camille)
+    typed = reverse("certification:verify_json", kwargs={"code": certificate.code.lower()})
+    response = client.get(typed)
+    assert response.status_code == 302
+    assert response["Location"] == json_url(certificate)
+    assert response["Access-Control-Allow-Origin"] == "*"
 
 
 def test_the_limit_resets_with_the_next_minute(client, camille, settings, monkeypatch):
