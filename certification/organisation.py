@@ -2,8 +2,8 @@
 
 Nothing else about the agents leaves this module: no email address, no
 ledger, no lesson detail, and of their certificates only those of the awareness
-training the organisation follows (a facilitator's module or block attestations
-are hers, not her employer's). The figures come in a fixed number of queries,
+training the organisation follows (its tracks' and their modules' attestations; a
+facilitator's other module or block attestations are hers, not her employer's). The figures come in a fixed number of queries,
 whatever the number of agents.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from certification.models import Award, Certificate
-from courses.models import TrackPage
+from courses.models import ModulePage, TrackPage
 from learners import organisations
 from learners.models import User
 
@@ -38,6 +38,13 @@ def awareness_tracks() -> list[TrackPage]:
     )
 
 
+def _modules_of(tracks: list[TrackPage]) -> list[int]:
+    modules = ModulePage.objects.none()
+    for track in tracks:
+        modules = modules | ModulePage.objects.descendant_of(track)
+    return list(modules.values_list("pk", flat=True))
+
+
 def agents_overview(manager: User) -> list[AgentRow]:
     members = organisations.members_of(manager)
     people = list(members.order_by("full_name", "email").only("pk", "full_name", "email"))
@@ -52,7 +59,11 @@ def agents_overview(manager: User) -> list[AgentRow]:
     certificates = (
         Certificate.objects.valid()
         .filter(learner__in=members)
-        .filter(Q(award__kind=Award.Kind.AWARENESS) | Q(award__track__in=tracks))
+        .filter(
+            Q(award__kind=Award.Kind.AWARENESS)
+            | Q(award__track__in=tracks)
+            | Q(award__module__in=_modules_of(tracks))
+        )
         .select_related("award")
         .order_by("issued_at", "pk")
     )

@@ -8,6 +8,7 @@ from django.urls import reverse
 from certification.models import Award, Certificate
 from learners.models import LessonProgress, User
 from tests.certification.conftest import complete_module
+from tests.learners.factories import make_module, make_track
 
 DASHBOARD = "/organisation/"
 EXPORT = "/organisation/agents.csv"
@@ -41,9 +42,7 @@ def test_a_manager_sees_the_progress_and_attestation_of_their_agents(
     earn(sophie, setting.basics)
     client.force_login(helene)
     rows = rows_of(client.get(DASHBOARD))
-    # Her module attestation is hers: the manager sees the awareness training's.
-    assert Certificate.objects.filter(learner=sophie, award__kind=Award.Kind.MODULE).exists()
-    assert rows[sophie.pk] == {"name": "Sophie Lefèvre", "progress": 50, "kinds": []}
+    assert rows[sophie.pk] == {"name": "Sophie Lefèvre", "progress": 50, "kinds": ["module"]}
     assert marc.pk not in rows
 
     earn(sophie, setting.advanced)
@@ -153,3 +152,36 @@ def test_the_manager_page_counts_members_and_says_the_manager_is_one(client, hel
     page = client.get(DASHBOARD)
     assert "no-store" in page["Cache-Control"]
     assert "2 membres, vous compris·e" in page.content.decode()
+
+
+def test_the_manager_sees_the_awareness_training_s_attestations_not_the_agent_s_others(
+    client, setting, earn, helene, sophie
+):
+    other_track = make_track(setting.framework, "Piloter, approfondi (test)")
+    elsewhere = make_module(other_track, "Ailleurs", lessons=1, targets=[("B1.1", 2)])
+    Award.objects.create(
+        kind=Award.Kind.MODULE, title="Attestation — Ailleurs", criteria="x", module=elsewhere
+    )
+    earn(sophie, elsewhere)
+    earn(sophie, setting.basics)
+    assert Certificate.objects.filter(learner=sophie, award__module=elsewhere).exists()
+
+    client.force_login(helene)
+    assert rows_of(client.get(DASHBOARD))[sophie.pk]["kinds"] == ["module"]
+    exported = client.get(EXPORT).content.decode("utf-8-sig")
+    assert "Attestation — Les bases" in exported
+    assert "Ailleurs" not in exported
+
+
+def test_an_agent_who_finished_one_of_two_awareness_tracks_has_finished_her_training(
+    client, setting, earn, helene, sophie
+):
+    second = make_track(setting.framework, "Sensibiliser, autre version (test)")
+    make_module(second, "Découvrir", lessons=2, targets=[("B1.1", 1)])
+    Award.objects.create(
+        kind=Award.Kind.AWARENESS, title="Sensibilisation (autre)", criteria="x", track=second
+    )
+    earn(sophie, setting.basics)
+    earn(sophie, setting.advanced)
+    client.force_login(helene)
+    assert rows_of(client.get(DASHBOARD))[sophie.pk]["progress"] == 100
