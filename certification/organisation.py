@@ -3,8 +3,9 @@
 Nothing else about the agents leaves this module: no email address, no
 ledger, no lesson detail, and of their certificates only those of the awareness
 training the organisation follows (its tracks' and their modules' attestations; a
-facilitator's other module or block attestations are hers, not her employer's). The figures come in a fixed number of queries,
-whatever the number of agents.
+facilitator's other module or block attestations are hers, not her employer's).
+The figures come in a fixed number of queries per awareness track, whatever the
+number of agents.
 """
 
 from dataclasses import dataclass, field
