@@ -46,8 +46,11 @@ def _modules_of(tracks: list[TrackPage]) -> list[int]:
     return list(modules.values_list("pk", flat=True))
 
 
-def agents_overview(manager: User) -> list[AgentRow]:
+def agents_overview(manager: User, only: list[int] | None = None) -> list[AgentRow]:
+    """Every member's row, or only those of the members `only` names (a page of them)."""
     members = organisations.members_of(manager)
+    if only is not None:
+        members = members.filter(pk__in=only)
     people = list(members.order_by("full_name", "email").only("pk", "full_name", "email"))
     if not people:
         return []

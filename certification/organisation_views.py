@@ -1,6 +1,7 @@
 """The organisation manager's view of their agents, and its CSV export."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import formats, timezone
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from certification.organisation import agents_overview
+from learners import organisations
 from learners.models import InvitationBatch
 from learners.spreadsheets import SpreadsheetWriter
 
@@ -19,16 +21,35 @@ def _manager_or_404(request: HttpRequest) -> None:
         raise Http404
 
 
+# A région follows thousands of agents: a page of them at a time, found by name.
+AGENTS_PER_PAGE = 50
+NAME_SEARCH_MAX = 150
+
+
 @never_cache
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     _manager_or_404(request)
+    name = request.GET.get("nom", "").strip()[:NAME_SEARCH_MAX]
+    members = organisations.members_of(request.user)
+    if name:
+        members = members.filter(full_name__icontains=name)
+    paginator = Paginator(
+        members.order_by("full_name", "email").values_list("pk", flat=True), AGENTS_PER_PAGE
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "certification/organisation/dashboard.html",
         {
             "organisation": request.user.organisation,
-            "agents": agents_overview(request.user),
+            "agents": agents_overview(request.user, only=list(page.object_list)),
+            "page_obj": page,
+            "page_range": list(paginator.get_elided_page_range(page.number)),
+            "query": query,
+            "name": name,
             "batches": InvitationBatch.objects.filter(organisation_id=request.user.organisation_id)[
                 :5
             ],
