@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from certification import services
+from certification import eligibility, services
 from certification.models import Award, BulkIssue, Certificate
 from learners.session_models import TrainingSession
 
@@ -159,7 +159,7 @@ def _bulk_explanation(award: Award, mode: str, session: TrainingSession | None) 
             "rendered again."
         ) % {"count": count, "session": session}
     if mode == BulkIssue.Mode.ISSUE:
-        count = len(services.candidate_learner_ids(award))
+        count = len(eligibility.candidate_learner_ids(award))
         return _(
             "Every learner who meets the criteria and does not hold it yet receives this "
             "award (%(count)s learners to examine)."

@@ -5,7 +5,7 @@ from unittest.mock import patch
 
 import pytest
 
-from certification import services
+from certification import eligibility, services
 from certification.models import Award, BulkIssue, Certificate
 from learners import assessments, tasks
 from tests.certification.conftest import complete_module, pdf_text, reach
@@ -77,7 +77,7 @@ def test_the_full_certification_comes_when_every_block_is_validated_and_expires(
     assert certificate.expires_at.date() == certificate.issued_at.date().replace(
         year=certificate.issued_at.year + 3
     )
-    assert certificate.context["expires_on"] == services._iso_date(certificate.expires_at)
+    assert certificate.context["expires_on"] == eligibility.iso_date(certificate.expires_at)
 
 
 def test_completing_the_track_issues_the_three_track_documents(setting, sophie, run_on_commit):
@@ -150,7 +150,7 @@ def test_a_certificate_keeps_the_name_it_was_issued_to(setting, camille):
 
 def test_the_frozen_issue_date_is_the_certificates_own(setting, camille):
     certificate, _ = services.issue(camille, setting.module_award, render=False)
-    assert certificate.context["issued_on"] == services._iso_date(certificate.issued_at)
+    assert certificate.context["issued_on"] == eligibility.iso_date(certificate.issued_at)
 
 
 def pass_the_quiz(learner, module) -> None:

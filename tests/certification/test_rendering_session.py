@@ -2,7 +2,7 @@
 
 import pytest
 
-from certification import services
+from certification import eligibility, services
 from certification.models import BulkIssue, Certificate
 from courses.models.pages import Format
 from learners.session_models import ActivityEvent, Attendance, HalfDay
@@ -51,7 +51,7 @@ def test_a_session_learner_with_no_attendance_is_not_eligible_for_the_certificat
     setting, camille, session, staff
 ):
     graduate(setting, camille)
-    assert not services.eligible(camille, setting.completion_award, session=session)
+    assert not eligibility.eligible(camille, setting.completion_award, session=session)
     with pytest.raises(services.BulkRefused):
         services.start_bulk(setting.completion_award, staff, BulkIssue.Mode.ISSUE, session)
     assert not Certificate.objects.exists()
@@ -102,7 +102,7 @@ def test_an_on_site_session_counts_no_online_activity_as_attendance(setting, cam
     add_half_day(session)
     graduate(setting, camille)
     ActivityEvent.objects.create(learner=camille, kind=ActivityEvent.Kind.LOGIN, at=at(DAY, 20, 0))
-    assert not services.eligible(camille, setting.completion_award, session=session)
+    assert not eligibility.eligible(camille, setting.completion_award, session=session)
 
 
 def test_the_attestation_de_fin_de_formation_of_a_session_gives_its_hours_too(

@@ -1,0 +1,148 @@
+"""Who may hold an award: eligibility, the session a track document is for, and dates.
+
+Read from the facts learners records (completions, the ledger, seats, attendance
+and online activity); nothing here writes.
+"""
+
+import datetime
+
+from django.utils import timezone
+
+from certification.models import Award
+from courses.models import (
+    Competence,
+    Framework,
+)
+from courses.models.pages import Format
+from learners.activity import session_window
+from learners.dates import add_months
+from learners.models import (
+    LedgerEntry,
+    ModuleCompletion,
+    TrackCompletion,
+    User,
+)
+from learners.queries import block_validated, validated_blocks
+from learners.session_models import ActivityEvent, Attendance, Seat, TrainingSession
+
+TRACK_KINDS = (Award.Kind.AWARENESS, Award.Kind.END_OF_TRAINING, Award.Kind.COMPLETION)
+
+
+# --- Dates --------------------------------------------------------------------------
+
+
+def expiry_for(award: Award, issued_at: datetime.datetime) -> datetime.datetime | None:
+    return add_months(issued_at, award.validity_months) if award.validity_months else None
+
+
+def iso_date(moment: datetime.datetime | None) -> str | None:
+    return timezone.localdate(moment).isoformat() if moment else None
+
+
+# --- Eligibility -------------------------------------------------------------------
+
+
+def _framework_complete(learner: User, framework: Framework) -> bool:
+    total = framework.blocks.count()
+    return total > 0 and len(validated_blocks(learner, framework)) == total
+
+
+def eligible(learner: User, award: Award, session: TrainingSession | None = None) -> bool:
+    """Whether `learner` meets what earns `award`, from the facts learners records.
+
+    A certificat de réalisation states what was done: for a learner with a seat in
+    a session of the track, it needs some attendance in that session (`session`,
+    or else the last one of theirs that is over), and waits while none is over.
+    """
+    if award.kind == Award.Kind.MODULE:
+        return ModuleCompletion.objects.filter(learner=learner, module_id=award.module_id).exists()
+    if award.kind == Award.Kind.BLOCK:
+        return block_validated(learner, award.block)
+    if award.kind == Award.Kind.CERTIFICATION:
+        return _framework_complete(learner, award.framework)
+    if not TrackCompletion.objects.filter(learner=learner, track_id=award.track_id).exists():
+        return False
+    if award.kind != Award.Kind.COMPLETION:
+        return True
+    session = session_of(learner, award, session)
+    if session is None:
+        # Self-paced, or a session not over yet: the session's staff issue it then.
+        return not _seats(learner, award).exists()
+    return learner.pk in attending_ids(session, [learner.pk])
+
+
+def _seats(learner: User, award: Award):
+    return Seat.objects.confirmed().filter(learner=learner, session__track_id=award.track_id)
+
+
+def session_of(
+    learner: User, award: Award, session: TrainingSession | None = None
+) -> TrainingSession | None:
+    """The session a track document of `learner` is issued for: `session` when given,
+    else the last session of the award's track they held a confirmed seat in and
+    that is over; None for other kinds and for self-paced learners."""
+    if award.kind not in TRACK_KINDS:
+        return None
+    if session is not None:
+        return session
+    return (
+        TrainingSession.objects.filter(
+            pk__in=_seats(learner, award).values("session_id"),
+            ends_on__lt=timezone.localdate(),
+        )
+        .order_by("-ends_on", "-pk")
+        .first()
+    )
+
+
+def has_online_parts(session: TrainingSession) -> bool:
+    return session.format in (Format.ONLINE, Format.BLENDED)
+
+
+def attending_ids(session: TrainingSession, learner_ids: list[int]) -> set[int]:
+    """Those of `learner_ids` who attended `session` at all: present for a half-day,
+    or active online during its dates when it has online parts. Two queries at most."""
+    attended = set(
+        Attendance.objects.filter(
+            half_day__session=session,
+            learner_id__in=learner_ids,
+            status=Attendance.Status.PRESENT,
+        ).values_list("learner_id", flat=True)
+    )
+    rest = [pk for pk in learner_ids if pk not in attended]
+    if rest and has_online_parts(session):
+        start, end = session_window(session)
+        attended |= set(
+            ActivityEvent.objects.filter(learner_id__in=rest, at__gte=start, at__lt=end)
+            .values_list("learner_id", flat=True)
+            .distinct()
+        )
+    return attended
+
+
+def seat_holder_ids(session: TrainingSession):
+    """The learners holding a confirmed seat in `session`, as a subquery."""
+    return Seat.objects.confirmed().filter(session=session).values("learner_id")
+
+
+def candidate_learner_ids(award: Award, session: TrainingSession | None = None) -> list[int]:
+    """Learners who may be eligible: every one who is, perhaps a few who are not yet.
+
+    With a session, only its confirmed seat holders are candidates.
+    """
+    if award.kind == Award.Kind.MODULE:
+        ids = ModuleCompletion.objects.filter(module_id=award.module_id).values("learner_id")
+    elif award.kind in TRACK_KINDS:
+        ids = TrackCompletion.objects.filter(track_id=award.track_id).values("learner_id")
+    else:
+        scope = (
+            Competence.objects.filter(block=award.block)
+            if award.kind == Award.Kind.BLOCK
+            else Competence.objects.of_framework(award.framework)
+        )
+        counting = Competence.objects.counting_for(list(scope))
+        ids = LedgerEntry.objects.filter(competence__in=counting).values("learner_id")
+    learners = User.objects.filter(pk__in=ids, erased_at__isnull=True)
+    if session is not None:
+        learners = learners.filter(pk__in=seat_holder_ids(session))
+    return list(learners.order_by("pk").values_list("pk", flat=True))
