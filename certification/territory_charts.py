@@ -1,7 +1,8 @@
 """Server-rendered SVG charts of the territory dashboard: no JavaScript, nothing fetched.
 
-Each chart is an image for assistive technologies (role="img", title and
-description); the page carries the same figures in a table next to it.
+Each chart is a figure whose visible caption names it, to everyone: the image
+inside (role="img") takes its name from that caption and its description from the
+figures; the page carries the same figures in a table next to it.
 """
 
 from django.utils.html import format_html, format_html_join
@@ -85,11 +86,17 @@ def _describe(rows: list[tuple[str, int]]) -> str:
 
 
 def _svg(key: str, title: str, description: str, width: int, height: int, body) -> SafeString:
+    # The SVG's <title> alone showed nowhere on the page (only as a tooltip): the caption
+    # is the visible title, and the image is named by it rather than by a hidden copy.
     return format_html(
+        '<figure class="territory-figure" aria-labelledby="{key}-caption" '
+        'data-testid="territory-figure">'
+        '<figcaption id="{key}-caption">{title}</figcaption>'
         '<svg xmlns="http://www.w3.org/2000/svg" role="img" class="territory-chart" '
-        'aria-labelledby="{key}-title {key}-desc" viewBox="0 0 {w} {h}" width="100%" '
+        'aria-labelledby="{key}-caption" aria-describedby="{key}-desc" '
+        'viewBox="0 0 {w} {h}" width="100%" '
         'style="max-width:{w}px" data-testid="territory-chart" data-chart="{key}">'
-        '<title id="{key}-title">{title}</title><desc id="{key}-desc">{desc}</desc>{body}</svg>',
+        '<title>{title}</title><desc id="{key}-desc">{desc}</desc>{body}</svg></figure>',
         key=key,
         w=width,
         h=height,

@@ -36,6 +36,11 @@ class ProfileForm(forms.ModelForm):
         fields = ["full_name", "job_title"]
         labels = {"full_name": _("Full name")}
         help_texts = {"full_name": _("As it must appear on your certificates.")}
+        # Browsers and assistive tools can fill in what they know of the person (WCAG 1.3.5).
+        widgets = {
+            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "job_title": forms.TextInput(attrs={"autocomplete": "organization-title"}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -26,11 +26,16 @@ class AgentSignupForm(forms.Form):
     organisation = forms.ModelChoiceField(
         label=_("Your organisation"),
         queryset=Organisation.objects.all(),
+        # Required unless named below (see clean()): no `required` attribute, the help says it.
         required=False,
         empty_label=_("— not in the list: name it below —"),
+        help_text=_("Required, unless you name your organisation below."),
     )
     new_organisation_name = forms.CharField(
-        label=_("Name of your organisation"), max_length=200, required=False
+        label=_("Name of your organisation"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     new_organisation_kind = forms.ChoiceField(
         label=_("Type of organisation"),
@@ -40,7 +45,12 @@ class AgentSignupForm(forms.Form):
     new_organisation_departement = forms.ChoiceField(
         label=_("Département"), choices=(), required=False
     )
-    job_title = forms.CharField(label=_("Job title (optional)"), max_length=150, required=False)
+    job_title = forms.CharField(
+        label=_("Job title (optional)"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

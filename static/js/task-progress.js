@@ -1,11 +1,13 @@
 // Progress of a background task (bulk issuance, invitations, evidence packs): polls
-// the JSON endpoint named in data-url until the task is finished. The figures sit in
-// a polite live region read whole (aria-atomic), so a figure is only written when it
-// changes: rewriting the same text would make screen readers repeat it. When the task
-// ends, the status says so and a link to the result appears, read with the figures,
-// instead of a reload that would drop the reader's place without a word. Without
-// JavaScript the « Refresh » link under the bar asks for the page again, and the sentence
-// saying that the page updates itself stays hidden.
+// the JSON endpoint named in data-url until the task is finished. The figures under
+// the bar are plain text, updated every poll, read whenever the reader comes to them.
+// A separate polite live region speaks only at each quarter done and at the end: the
+// figures change every two seconds, and a live region rewritten that often talks over
+// whatever the reader is doing. When the task ends, the status says so and a link to
+// the result appears, announced with the figures, instead of a reload that would drop
+// the reader's place without a word. Without JavaScript the « Refresh » link under the
+// bar asks for the page again, and the sentence saying that the page updates itself
+// stays hidden.
 (function () {
   document.querySelectorAll("[data-task-progress]").forEach(function (box) {
     if (box.dataset.finished === "true") return;
@@ -17,6 +19,16 @@
       var text = String(value);
       if (element && element.textContent !== text) element.textContent = text;
     }
+    function quarter(done, total) { return total > 0 ? Math.floor((4 * done) / total) : 0; }
+    // The quarter the page opened at goes unsaid: the reader has the page in front of them.
+    var announced = quarter(Number(field("done").textContent), Number(field("total").textContent));
+    function figures() {
+      return field("done").textContent + " / " + field("total").textContent + " · " + field("status").textContent;
+    }
+    function announce(text) {
+      var region = field("announcement");
+      if (region) region.textContent = text;
+    }
     function finish() {
       show("status", box.dataset.finishedText || "");
       var result = field("result");
@@ -25,6 +37,8 @@
       if (refresh) refresh.hidden = true;
       var updating = field("updating");
       if (updating) updating.hidden = true;
+      var link = result && result.querySelector("a");
+      announce(figures() + (link ? " · " + link.textContent : ""));
     }
     function poll() {
       fetch(box.dataset.url, { credentials: "same-origin" })
@@ -41,8 +55,15 @@
           show("total", progress.total);
           // A failure is the server's to explain (its message, what to do next):
           // the page is asked again rather than announced « done ».
-          if (progress.finished && progress.status === "failed") { window.location.reload(); }
-          else if (progress.finished) { finish(); } else { setTimeout(poll, 2000); }
+          if (progress.finished && progress.status === "failed") { window.location.reload(); return; }
+          if (progress.finished) { finish(); return; }
+          // 25, 50 and 75 %: all done is said by finish(), with the link to the result.
+          var reached = quarter(done, progress.total);
+          if (reached > announced && reached < 4) {
+            announced = reached;
+            announce(figures());
+          }
+          setTimeout(poll, 2000);
         })
         .catch(function () { setTimeout(poll, 5000); });
     }

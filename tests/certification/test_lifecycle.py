@@ -74,12 +74,8 @@ def test_expiry_adds_calendar_months_and_clamps_to_the_months_end():
     assert add_months(datetime(2025, 1, 31, 10, tzinfo=tz), 1) == datetime(
         2025, 2, 28, 10, tzinfo=tz
     )
-    assert add_months(datetime(2024, 2, 29, tzinfo=tz), 12) == datetime(
-        2025, 2, 28, tzinfo=tz
-    )
-    assert add_months(datetime(2025, 11, 15, tzinfo=tz), 14) == datetime(
-        2027, 1, 15, tzinfo=tz
-    )
+    assert add_months(datetime(2024, 2, 29, tzinfo=tz), 12) == datetime(2025, 2, 28, tzinfo=tz)
+    assert add_months(datetime(2025, 11, 15, tzinfo=tz), 14) == datetime(2027, 1, 15, tzinfo=tz)
 
 
 def test_a_certificate_past_its_expiry_is_reported_expired(certificate):

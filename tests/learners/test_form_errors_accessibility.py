@@ -147,7 +147,9 @@ def test_a_quiz_question_in_error_marks_its_inputs_invalid_and_describes_them_on
             assert not fieldset.has_attr("aria-describedby")
             assert [c["aria-describedby"] for c in controls] == [f"{field}-error"]
         else:
-            assert fieldset["aria-describedby"] == f"{field}-error"
+            # Ticks and positions keep their instruction alongside the error.
+            hint = [f"{field}-hint"] if question["type"] in ("multiple_choice", "ordering") else []
+            assert fieldset["aria-describedby"].split() == [*hint, f"{field}-error"]
             assert not any(c.has_attr("aria-describedby") for c in controls)
 
 
@@ -166,10 +168,12 @@ def test_a_refused_invitation_list_points_the_addresses_at_the_summary(client, i
     assert missing_references(soup) == []
     summary = error_summary(soup)
     assert summary.find("table").caption.get_text(strip=True) == "Refused lines"
-    assert soup.find(id="id_emails")["aria-describedby"] == "error-summary"
+    described_by = soup.find(id="id_emails")["aria-describedby"].split()
+    assert described_by == ["error-summary", "id_emails_helptext"]
 
     fine = soup_of(client.get(INVITE_URL)).find(id="id_emails")
-    assert not fine.has_attr("aria-invalid") and not fine.has_attr("aria-describedby")
+    assert not fine.has_attr("aria-invalid")
+    assert fine["aria-describedby"] == "id_emails_helptext"  # how to separate addresses
 
 
 def test_errors_of_the_attendance_grid_link_to_no_missing_field(client, karim, session):
