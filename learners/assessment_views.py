@@ -84,6 +84,9 @@ def quiz_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
             )
             if not errors:
                 assessments.submit_attempt(attempt, answers, uploads)
+                if assessments.sent_when_time_was_up(attempt, request.POST):
+                    # The page sent itself: said on the result, where the learner lands.
+                    messages.info(request, _("Time was up: your answers were sent automatically."))
                 return redirect("learners:quiz_result", attempt_id=attempt.pk)
         except assessments.AssessmentRefused as refusal:
             messages.error(request, str(refusal))

@@ -343,7 +343,7 @@ def answers_from_form(
             elif kind == "numeric" and scoring.parse_number(answer) is None:
                 errors[qid] = _("Enter a number.")
         answers[qid] = answer
-    if errors and data.get("time_up") and _time_is_up(attempt, now or timezone.now()):
+    if errors and sent_when_time_was_up(attempt, data, now):
         kinds = {question["id"]: question["type"] for question in attempt.questions}
         for qid in errors:
             if kinds[qid] == "open" and qid in uploads:
@@ -352,6 +352,11 @@ def answers_from_form(
                 answers[qid] = None
         errors = {}
     return answers, uploads, errors
+
+
+def sent_when_time_was_up(attempt: Attempt, data, now: datetime | None = None) -> bool:
+    """Whether the page sent this form by itself, its time being up."""
+    return bool(data.get("time_up")) and _time_is_up(attempt, now or timezone.now())
 
 
 def _time_is_up(attempt: Attempt, now: datetime) -> bool:

@@ -283,6 +283,18 @@ def test_answers_sent_by_the_timer_are_scored_with_blank_questions_counted_wrong
     assert response.status_code == 302
     attempt.refresh_from_db()
     assert (attempt.status, attempt.score) == (Attempt.Status.SUBMITTED, 50)
+    result = client.get(response["Location"]).content.decode()
+    assert "Temps écoulé : vos réponses ont été envoyées automatiquement." in result
+
+
+def test_answers_sent_by_the_learner_before_the_time_is_up_get_no_time_up_notice(
+    client, journey, camille
+):
+    attempt = timed_attempt(journey, camille, deadline_in=timedelta(minutes=10))
+    client.force_login(camille)
+    response = client.post(reverse("learners:quiz_take", args=[attempt.pk]), right_form(attempt))
+    assert response.status_code == 302
+    assert "Temps écoulé" not in client.get(response["Location"]).content.decode()
 
 
 def test_at_time_up_open_answers_keep_their_text_and_blank_ones_reach_no_trainer(
