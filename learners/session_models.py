@@ -45,6 +45,9 @@ class TrainingSessionQuerySet(models.QuerySet):
 
 # A year: the longest a training session's dates may span.
 MAX_DAYS = 366
+# The years a session's dates may fall in: recorded past sessions, and the next few.
+LAST_YEAR_BACK = 2000
+YEARS_AHEAD = 5
 
 
 class TrainingSession(models.Model):
@@ -96,8 +99,23 @@ class TrainingSession(models.Model):
         label = self.title or self.track.title
         return f"{label} · {self.starts_on:%d/%m/%Y}"
 
+    @property
+    def has_started(self) -> bool:
+        """From its first day on, places are the training team's to give or take back."""
+        return self.starts_on <= timezone.localdate()
+
     def clean(self):
         errors = {}
+        for name in ("starts_on", "ends_on"):
+            day = getattr(self, name)
+            if day and not (LAST_YEAR_BACK <= day.year <= timezone.localdate().year + YEARS_AHEAD):
+                # A mistyped year (9999) would overflow the date arithmetic of the
+                # activity evidence, and no session is planned decades ahead.
+                errors[name] = _(
+                    "Check the year: a session takes place between %(first)s and %(last)s."
+                ) % {"first": LAST_YEAR_BACK, "last": timezone.localdate().year + YEARS_AHEAD}
+        if errors:
+            raise ValidationError(errors)
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = _("The last day cannot be before the first day.")
         elif self.starts_on and self.ends_on and (self.ends_on - self.starts_on).days >= MAX_DAYS:
@@ -118,6 +136,11 @@ class SeatQuerySet(models.QuerySet):
 
     def waiting(self):
         return self.filter(status=Seat.Status.WAITING).order_by("requested_at", "pk")
+
+    def promotable(self):
+        """Waiting seats a freed place may go to: not those of closed or erased accounts,
+        whom no notice reaches (the place would be lost to the next in line)."""
+        return self.waiting().filter(learner__is_active=True, learner__erased_at__isnull=True)
 
     def active(self):
         return self.exclude(status=Seat.Status.CANCELLED)

@@ -72,7 +72,8 @@ def with_places(sessions: QuerySet) -> QuerySet:
 def with_rank(seats: QuerySet) -> QuerySet:
     """Annotate `rank`: a waiting seat's place in its queue, 1 for the next one promoted."""
     ahead = (
-        Seat.objects.filter(session=OuterRef("session"), status=Seat.Status.WAITING)
+        Seat.objects.promotable()
+        .filter(session=OuterRef("session"))
         .filter(
             Q(requested_at__lt=OuterRef("requested_at"))
             | Q(requested_at=OuterRef("requested_at"), pk__lt=OuterRef("pk"))
@@ -117,6 +118,8 @@ def take_seat(learner: User, session: TrainingSession) -> Seat:
     """
     if session.ends_on < timezone.localdate():
         raise SeatRefused(_("This session is over."))
+    if session.has_started:
+        raise SeatRefused(_started_message())
     try:
         with transaction.atomic():
             locked = _lock(session)
@@ -152,6 +155,10 @@ def cancel_seat(seat: Seat) -> Seat | None:
         if locked.ends_on < timezone.localdate():
             raise SeatRefused(_("This session is over."))
         was_confirmed = seat.status == Seat.Status.CONFIRMED
+        if was_confirmed and locked.has_started:
+            # Its signed half-days are attendance evidence, and a place freed now would
+            # go to someone who missed the start: the training team decides.
+            raise SeatRefused(_started_message())
         seat.status = Seat.Status.CANCELLED
         seat.cancelled_at = timezone.now()
         seat.save(update_fields=["status", "cancelled_at"])
@@ -170,13 +177,21 @@ def fill_from_waiting_list(session: TrainingSession) -> list[Seat]:
         return _fill(_lock(session))
 
 
+def _started_message() -> str:
+    return _(
+        "This session has started: to join it or leave it, write to the training team (%(email)s)."
+    ) % {"email": settings.CAMPUS_CONTACT_EMAIL}
+
+
 def _fill(locked: TrainingSession) -> list[Seat]:
-    if locked.ends_on < timezone.localdate():
+    # Nobody is promoted into a session under way: the half-days they missed would
+    # stand on their attendance sheet, and no reminder would reach them in time.
+    if locked.has_started:
         return []
     free = locked.capacity - locked.seats.confirmed().count()
     if free <= 0:
         return []
-    promoted = list(Seat.objects.waiting().filter(session=locked).select_for_update()[:free])
+    promoted = list(Seat.objects.promotable().filter(session=locked).select_for_update()[:free])
     now = timezone.now()
     for seat in promoted:
         seat.status = Seat.Status.CONFIRMED

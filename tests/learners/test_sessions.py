@@ -126,6 +126,63 @@ def test_a_finished_session_takes_no_one(journey, camille):
     assert not session.seats.exists()
 
 
+def test_a_session_under_way_takes_no_one_from_the_learners_side(journey, camille):
+    session = make_session(journey.track, starts_in=0, days=3)
+
+    with pytest.raises(sessions.SeatRefused, match="équipe de formation"):
+        sessions.take_seat(camille, session)
+    assert not session.seats.exists()
+
+
+def given_places(session, *learners, status=Seat.Status.CONFIRMED) -> list[Seat]:
+    """Seats written as the training team gives them (sessions under way included)."""
+    now = timezone.now()
+    return [
+        Seat.objects.create(
+            session=session,
+            learner=learner,
+            status=status,
+            requested_at=now + datetime.timedelta(seconds=position),
+            confirmed_at=now if status == Seat.Status.CONFIRMED else None,
+        )
+        for position, learner in enumerate(learners)
+    ]
+
+
+def test_a_place_in_a_session_under_way_is_kept_and_nobody_is_promoted_into_it(
+    journey, camille, dominique
+):
+    session = make_session(journey.track, capacity=1, starts_in=-1, days=3)
+    [seat] = given_places(session, camille)
+    [waiting] = given_places(session, dominique, status=Seat.Status.WAITING)
+
+    with pytest.raises(sessions.SeatRefused, match="équipe de formation"):
+        sessions.cancel_seat(seat)
+    seat.refresh_from_db()
+    assert seat.status == Seat.Status.CONFIRMED
+    # Leaving its waiting list frees nobody's place: still allowed.
+    assert sessions.cancel_seat(waiting) is None
+    waiting.refresh_from_db()
+    assert waiting.status == Seat.Status.CANCELLED
+
+
+def test_a_freed_place_skips_waiting_learners_whose_account_is_closed(
+    journey, camille, dominique, sophie
+):
+    session = make_session(journey.track, capacity=1)
+    seat = sessions.take_seat(camille, session)
+    sessions.take_seat(dominique, session)
+    sessions.take_seat(sophie, session)
+    dominique.is_active = False
+    dominique.save(update_fields=["is_active"])
+    assert ranks(session)[sophie.email] == 1  # next in line, whom a notice reaches
+
+    promoted = sessions.cancel_seat(seat)
+
+    assert promoted.learner == sophie
+    assert session.seats.waiting().get().learner == dominique
+
+
 def test_missing_prerequisites_refuse_the_place_and_the_enrolment(journey, camille):
     # The other track needs a module of the first one that Camille has not done.
     session = make_session(journey.other_track)
@@ -297,6 +354,22 @@ def test_a_learner_cancels_her_place_from_her_dashboard(client, journey, camille
     assert f'data-seat="{seat.pk}"' not in response.content.decode()
 
 
+def test_pages_offer_no_place_to_take_or_cancel_in_a_session_under_way(
+    client, journey, camille, dominique
+):
+    under_way = make_session(journey.track, capacity=5, starts_in=-1, days=3)
+    [seat] = given_places(under_way, camille)
+    client.force_login(camille)
+    page = client.get(reverse("learners:dashboard")).content.decode()
+    assert f'data-testid="cancel-seat-{seat.pk}"' not in page
+    assert f'data-testid="seat-kept-{seat.pk}"' in page
+
+    client.force_login(dominique)
+    track_page = client.get(journey.track.url).content.decode()
+    assert f'data-testid="take-seat-{under_way.pk}"' not in track_page
+    assert f'data-testid="session-started-{under_way.pk}"' in track_page
+
+
 def test_cancelling_goes_nowhere_outside_the_site(client, journey, camille):
     seat = sessions.take_seat(camille, make_session(journey.track))
     client.force_login(camille)
@@ -405,10 +478,28 @@ def test_an_on_site_session_needs_its_place(client, journey, staff):
 def test_a_session_spanning_more_than_a_year_is_refused_on_its_last_day(client, journey, staff):
     client.force_login(staff)
 
-    response = client.post(reverse(f"{ADMIN}:add"), _admin_form(journey.track, days=3000))
+    response = client.post(reverse(f"{ADMIN}:add"), _admin_form(journey.track, days=400))
 
     assert response.status_code == 200
     assert "366" in str(response.context["form"].errors["ends_on"])
+    assert not TrainingSession.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on"), [("9999-12-30", "9999-12-31"), ("1999-12-31", "2000-01-01")]
+)
+def test_a_session_in_a_mistyped_year_is_refused_with_the_years_it_may_take(
+    client, journey, staff, starts_on, ends_on
+):
+    client.force_login(staff)
+    form = {**_admin_form(journey.track), "starts_on": starts_on, "ends_on": ends_on}
+
+    response = client.post(reverse(f"{ADMIN}:add"), form)
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    said = [*errors.get("starts_on", []), *errors.get("ends_on", [])]
+    assert said and all(message.startswith("Vérifiez l'année") for message in said)
     assert not TrainingSession.objects.exists()
 
 
