@@ -13,20 +13,20 @@ app_name = "certification"
 
 urlpatterns: list = [
     # Holder and staff downloads.
-    path("certificats/<int:pk>/pdf/", views.certificate_pdf, name="certificate_pdf"),
+    path("certificats/<pk:pk>/pdf/", views.certificate_pdf, name="certificate_pdf"),
     # Staff bulk issuance: progress page and the JSON it polls.
-    path("certificats/lots/<int:pk>/", views.bulk_progress, name="bulk_progress"),
-    path("certificats/lots/<int:pk>.json", views.bulk_progress_json, name="bulk_progress_json"),
+    path("certificats/lots/<pk:pk>/", views.bulk_progress, name="bulk_progress"),
+    path("certificats/lots/<pk:pk>.json", views.bulk_progress_json, name="bulk_progress_json"),
     # Staff's Qualiopi evidence pack of a session: progress, its JSON, the ZIP, rebuild.
-    path("dossiers-de-preuves/<int:pk>/", evidence_views.progress, name="evidence_progress"),
+    path("dossiers-de-preuves/<pk:pk>/", evidence_views.progress, name="evidence_progress"),
     path(
-        "dossiers-de-preuves/<int:pk>.json",
+        "dossiers-de-preuves/<pk:pk>.json",
         evidence_views.progress_json,
         name="evidence_progress_json",
     ),
-    path("dossiers-de-preuves/<int:pk>/zip/", evidence_views.download, name="evidence_download"),
+    path("dossiers-de-preuves/<pk:pk>/zip/", evidence_views.download, name="evidence_download"),
     path(
-        "dossiers-de-preuves/<int:pk>/reconstruire/",
+        "dossiers-de-preuves/<pk:pk>/reconstruire/",
         evidence_views.rebuild,
         name="evidence_rebuild",
     ),
@@ -47,7 +47,7 @@ urlpatterns: list = [
     path("verify/<str:code>/", verification_views.verify, name="verify"),
     # Open Badges 3.0: the holder's signed credential, the issuer, its keys, statuses.
     path(
-        "certificats/<int:pk>/openbadge.jwt",
+        "certificats/<pk:pk>/openbadge.jwt",
         verification_views.openbadges_credential,
         name="openbadges_credential",
     ),
@@ -65,7 +65,7 @@ urlpatterns: list = [
 # A session's attendance sheet, next to the trainer's émargement page under /moi/.
 urlpatterns += [
     path(
-        "moi/formateur/sessions/<int:session_id>/feuille.pdf",
+        "moi/formateur/sessions/<pk:session_id>/feuille.pdf",
         attendance_views.attendance_sheet_pdf,
         name="attendance_sheet",
     ),

@@ -40,6 +40,7 @@ class AwardIndexView(IndexView):
 
 
 class AwardViewSet(ModelViewSet):
+    pk_path_converter = "pk"  # ids past 64 bits: a 404, not a 500 (config/converters.py)
     name = "awards"
     url_namespace = "certification_award"
     model = Award
@@ -121,6 +122,7 @@ def _edit_is_inspect(request, pk):
 
 
 class CertificateViewSet(ModelViewSet):
+    pk_path_converter = "pk"
     name = "certificates"
     url_namespace = "certification_certificate"
     model = Certificate
@@ -174,27 +176,27 @@ def register_certification_viewsets():
 def register_certification_admin_urls():
     return [
         path(
-            "certificates/<int:pk>/revoke/",
+            "certificates/<pk:pk>/revoke/",
             admin_views.revoke_view,
             name="certification_revoke",
         ),
         path(
-            "certificates/<int:pk>/reissue/",
+            "certificates/<pk:pk>/reissue/",
             admin_views.reissue_view,
             name="certification_reissue",
         ),
         path(
-            "certificates/<int:pk>/regenerate/",
+            "certificates/<pk:pk>/regenerate/",
             admin_views.regenerate_view,
             name="certification_regenerate",
         ),
         path(
-            "awards/<int:pk>/bulk/<str:mode>/",
+            "awards/<pk:pk>/bulk/<str:mode>/",
             admin_views.bulk_view,
             name="certification_award_bulk",
         ),
         path(
-            "awards/sessions/<int:pk>/",
+            "awards/sessions/<pk:pk>/",
             admin_views.session_bulk_view,
             name="certification_session_bulk",
         ),
@@ -253,7 +255,7 @@ def register_evidence_admin_urls():
     return [
         path("evidence-packs/", evidence_views.sessions_view, name="certification_evidence_packs"),
         path(
-            "evidence-packs/sessions/<int:pk>/",
+            "evidence-packs/sessions/<pk:pk>/",
             evidence_views.request_view,
             name="certification_evidence_request",
         ),

@@ -7,6 +7,13 @@ class CoursesConfig(AppConfig):
     verbose_name = _("Courses")
 
     def ready(self) -> None:
+        # Every app's URLs (Wagtail's admin hooks included) read ids with it: registered
+        # before any URL module is imported.
+        from django.urls import register_converter
+
+        from config.converters import PrimaryKey
+
+        register_converter(PrimaryKey, "pk")
         # Connects the receivers that forget remembered sites when one changes and
         # move the catalogue's cache version on when pages or frameworks change.
         from courses import catalogue_cache, routing  # noqa: F401

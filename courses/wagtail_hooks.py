@@ -37,6 +37,7 @@ class FrameworkIndexView(IndexView):
 
 
 class FrameworkViewSet(ModelViewSet):
+    pk_path_converter = "pk"  # ids past 64 bits: a 404, not a 500 (config/converters.py)
     name = "frameworks"
     url_namespace = "courses_framework"
     model = Framework
@@ -67,6 +68,7 @@ class FrameworkViewSet(ModelViewSet):
 
 
 class LevelViewSet(ModelViewSet):
+    pk_path_converter = "pk"
     name = "levels"
     url_namespace = "courses_level"
     model = Level
@@ -79,6 +81,7 @@ class LevelViewSet(ModelViewSet):
 
 
 class BlockViewSet(ModelViewSet):
+    pk_path_converter = "pk"
     name = "blocks"
     url_namespace = "courses_block"
     model = Block
@@ -91,6 +94,7 @@ class BlockViewSet(ModelViewSet):
 
 
 class CompetenceViewSet(ModelViewSet):
+    pk_path_converter = "pk"
     name = "competences"
     url_namespace = "courses_competence"
     model = Competence
@@ -111,6 +115,7 @@ class CompetenceViewSet(ModelViewSet):
 
 
 class CrosswalkViewSet(ModelViewSet):
+    pk_path_converter = "pk"
     name = "crosswalks"
     url_namespace = "courses_crosswalk"
     model = CompetenceCrosswalk
@@ -163,7 +168,7 @@ def register_framework_admin_urls():
             name="courses_framework_import",
         ),
         path(
-            "frameworks/<int:pk>/new-version/",
+            "frameworks/<pk:pk>/new-version/",
             admin_views.new_version_view,
             name="courses_framework_new_version",
         ),

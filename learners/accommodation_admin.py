@@ -62,6 +62,7 @@ class AccommodationEditView(EditView):
 
 
 class AccommodationRequestViewSet(ModelViewSet):
+    pk_path_converter = "pk"  # ids past 64 bits: a 404, not a 500 (config/converters.py)
     name = "accommodation_requests"
     url_namespace = "learners_accommodation"
     model = AccommodationRequest

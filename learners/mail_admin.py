@@ -102,6 +102,7 @@ def _names(mail: UndeliveredMail) -> dict[str, str]:
 
 
 class UndeliveredMailViewSet(ModelViewSet):
+    pk_path_converter = "pk"  # ids past 64 bits: a 404, not a 500 (config/converters.py)
     name = "undelivered_mails"
     url_namespace = URL_NAMESPACE
     model = UndeliveredMail
@@ -132,4 +133,4 @@ class UndeliveredMailViewSet(ModelViewSet):
     ]
 
     def get_urlpatterns(self):
-        return [*super().get_urlpatterns(), path("resend/<int:pk>/", resend, name="resend")]
+        return [*super().get_urlpatterns(), path("resend/<pk:pk>/", resend, name="resend")]

@@ -11,11 +11,11 @@ urlpatterns = [
     path("agents/invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("moi/organisation/quitter/", views.leave_organisation, name="leave"),
     path("organisation/inviter/", views.invite, name="invite"),
-    path("organisation/invitations/<int:pk>/", views.batch_progress, name="batch_progress"),
+    path("organisation/invitations/<pk:pk>/", views.batch_progress, name="batch_progress"),
     path(
-        "organisation/invitations/<int:pk>.json",
+        "organisation/invitations/<pk:pk>.json",
         views.batch_progress_json,
         name="batch_progress_json",
     ),
-    path("organisation/agents/<int:pk>/retirer/", views.remove_member, name="remove_member"),
+    path("organisation/agents/<pk:pk>/retirer/", views.remove_member, name="remove_member"),
 ]

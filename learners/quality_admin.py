@@ -106,6 +106,7 @@ class ImprovementActionCreateView(CreateView):
 
 
 class ImprovementActionViewSet(SnippetViewSet):
+    pk_path_converter = "pk"  # ids past 64 bits: a 404, not a 500 (config/converters.py)
     model = ImprovementAction
     icon = "list-ul"
     menu_label = _("Improvement log")

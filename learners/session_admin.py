@@ -69,6 +69,7 @@ def _places(session: TrainingSession) -> str:
 
 
 class TrainingSessionViewSet(SnippetViewSet):
+    pk_path_converter = "pk"  # ids past 64 bits: a 404, not a 500 (config/converters.py)
     model = TrainingSession
     icon = "date"
     menu_label = _("Training sessions")
