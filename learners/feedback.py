@@ -74,6 +74,14 @@ def save_trainer_feedback(feedback: Feedback) -> Feedback:
 
 
 def funder_feedback_for(session: TrainingSession) -> Feedback:
-    return Feedback(
+    """The funder's feedback on the session, or a new unsaved one. The link is one per
+    session: whoever holds it comes back to the same answers rather than adding a
+    funder to the results with each visit (a forwarded link inflated them)."""
+    existing = (
+        Feedback.objects.filter(session=session, respondent=Feedback.Respondent.FUNDER)
+        .order_by("pk")
+        .first()
+    )
+    return existing or Feedback(
         track_id=session.track_id, session=session, respondent=Feedback.Respondent.FUNDER
     )

@@ -90,11 +90,14 @@ def funder_feedback(request: HttpRequest, signed: str) -> HttpResponse:
     if session_pk is None:
         raise Http404
     session = get_object_or_404(TrainingSession.objects.select_related("track"), pk=session_pk)
-    form = FunderFeedbackForm(_posted(request), instance=feedback.funder_feedback_for(session))
+    instance = feedback.funder_feedback_for(session)
+    form = FunderFeedbackForm(_posted(request), instance=instance)
     if request.method == "POST" and form.is_valid():
         form.save()
         return render(request, "learners/quality/feedback_thanks.html", {"session": session})
-    return _feedback_page(request, session, form, Feedback.Respondent.FUNDER)
+    return _feedback_page(
+        request, session, form, Feedback.Respondent.FUNDER, editing=instance.pk is not None
+    )
 
 
 # --- Results, in the Wagtail admin (staff only) --------------------------------------

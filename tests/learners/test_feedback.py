@@ -118,6 +118,22 @@ def test_a_funder_answers_through_the_signed_link_without_an_account(client, ses
     assert (row.author_name, row.organisation_name) == ("Nadia Funder", "Région Nouvelle-Aquitaine")
 
 
+def test_the_funder_link_used_again_completes_the_same_feedback_rather_than_adding_one(
+    client, session
+):
+    url = reverse("learners:funder_feedback", args=[feedback.funder_token(session)])
+    client.post(url, FUNDER)
+    again = client.get(url)
+    assert 'data-testid="feedback-editing"' in again.content.decode()
+    assert "Nadia Funder" in again.content.decode()
+
+    client.post(url, {**FUNDER, "author_name": "Nadia Funder-Martin"})
+    client.post(url, FUNDER)
+
+    assert Feedback.objects.filter(respondent=Feedback.Respondent.FUNDER).count() == 1
+    assert Feedback.objects.get().author_name == "Nadia Funder"
+
+
 def test_a_tampered_funder_link_is_a_404(client, session, journey):
     token = feedback.funder_token(session)
     other = make_session(journey.other_track)
