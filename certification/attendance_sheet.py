@@ -33,6 +33,9 @@ def attendance_sheet_html(session: TrainingSession, at: datetime.datetime | None
                 "session": session,
                 "trainers": session.trainers.order_by("full_name", "email"),
                 "provider": settings.CAMPUS_PROVIDER_NAME,
+                # Funders' sheets name the provider by its declaration number and SIRET.
+                "provider_nda": settings.CAMPUS_PROVIDER_NDA,
+                "provider_siret": settings.CAMPUS_PROVIDER_SIRET,
                 "generated_at": at,
             },
         )

@@ -344,6 +344,12 @@ class Sheet:
     columns: list[Column]
     rows: list[Row]
 
+    @property
+    def planned_hours_label(self) -> str:
+        """The session's planned duration, every half-day counted: what funders compare
+        each learner's hours attended with."""
+        return hours_label(sum(column.hours for column in self.columns))
+
     def by_half_day(self) -> list[tuple[Column, list[tuple[User, Cell]]]]:
         """The same cells, one list per half-day: the layout of a portrait page."""
         return [

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from courses.models.pages import Format
-from learners import services
+from learners import accommodations, services
 from learners.models import User
 from learners.session_models import HalfDay, Seat, TrainingSession
 
@@ -281,6 +281,9 @@ def send_seat_notice(seat: Seat, notice: str) -> None:
             "online_link": session.online_link
             if notice in PLACE_NOTICES and seat.status == Seat.Status.CONFIRMED
             else "",
+            # When to come, not only which day: the first day's half-days.
+            "first_day": list(session.half_days.filter(date=session.starts_on)),
+            "referent": accommodations.referent(session.track),
         }
         send_mail(
             settings.ACCOUNT_EMAIL_SUBJECT_PREFIX

@@ -70,6 +70,17 @@ def test_the_sheet_names_the_session_its_people_and_each_status(
     assert "3 h 30" in text  # Camille's hours attended: the morning
 
 
+def test_the_sheet_gives_the_planned_duration_and_the_provider_s_identifiers(session, settings):
+    settings.CAMPUS_PROVIDER_NDA = "84 26 01234 26"
+    settings.CAMPUS_PROVIDER_SIRET = "123 456 789 00012"
+
+    text = text_of(render_attendance_sheet(session, at=at(DAY, 18)))
+
+    assert "Durée prévue : 7 h" in text  # two half-days of 3 h 30
+    assert "déclaration d'activité n° 84 26 01234 26" in text
+    assert "SIRET 123 456 789 00012" in text
+
+
 def test_the_sheet_is_a_tagged_a4_portrait_pdf(session):
     reader = PdfReader(io.BytesIO(render_attendance_sheet(session, at=at(DAY, 18))))
 

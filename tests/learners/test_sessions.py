@@ -94,6 +94,21 @@ def test_each_notice_is_mailed_to_its_learner_in_text_and_html(journey, camille,
     assert confirmed.subject != waiting.subject
 
 
+def test_a_notice_gives_the_first_day_s_hours_and_whom_to_ask_for_an_accommodation(
+    journey, camille, mails, settings
+):
+    session = make_session(journey.track)
+    sessions.plan_half_days(session)
+    mails.after(sessions.take_seat, camille, session)
+
+    (mail,) = mails.to(camille)
+    html, _mimetype = mail.alternatives[0]
+    for text in (mail.body, html):
+        assert "Horaires du premier jour" in text
+        assert "09:00–12:30, 13:30–17:00" in text
+        assert settings.DISABILITY_REFERENT_EMAIL in text
+
+
 def test_a_learner_cannot_take_two_places_in_the_same_session(journey, camille):
     session = make_session(journey.track)
     sessions.take_seat(camille, session)
