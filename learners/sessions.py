@@ -204,18 +204,30 @@ def _fill(locked: TrainingSession) -> list[Seat]:
 # --- Half-days -------------------------------------------------------------------
 
 
+def training_days(session: TrainingSession) -> list[datetime.date]:
+    """The days a session trains on: its weekdays, and its weekends too when it starts
+    or ends on one (a team that trains on Saturdays says so by its dates). A session
+    from a Friday to a Monday trains two days, not four: the weekend in between would
+    stand on the attendance sheet as half-days nobody signed, and double the planned
+    hours of the certificat de réalisation."""
+    first, last = session.starts_on, session.ends_on
+    span = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+    if first.weekday() >= 5 or last.weekday() >= 5:
+        return span
+    return [day for day in span if day.weekday() < 5]
+
+
 @transaction.atomic
 def plan_half_days(session: TrainingSession) -> int:
-    """Create the morning and afternoon of each day of the session; returns how many it created.
+    """Create the morning and afternoon of each training day; returns how many it created.
 
     Safe to run after every save: existing half-days keep their sign-in codes,
     and those left outside new dates go, unless someone already signed them.
     """
     online = session.format == Format.ONLINE
-    days = (session.ends_on - session.starts_on).days + 1
     wanted = {
-        (session.starts_on + datetime.timedelta(days=offset), period): hours
-        for offset in range(days)
+        (day, period): hours
+        for day in training_days(session)
         for period, hours in (
             (HalfDay.Period.MORNING, MORNING),
             (HalfDay.Period.AFTERNOON, AFTERNOON),

@@ -294,6 +294,35 @@ def test_half_days_are_planned_once_for_each_day(journey):
     assert not HalfDay.objects.filter(session=session, online=True).exists()
 
 
+def starting_on(track, weekday: int, days: int):
+    """A session starting on the next `weekday` (0 is Monday), a week ahead at least."""
+    today = timezone.localdate()
+    starts_in = 7 + (weekday - today.weekday()) % 7
+    return make_session(track, starts_in=starts_in, days=days)
+
+
+MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
+
+
+@pytest.mark.parametrize(
+    ("weekday", "days", "planned"),
+    [
+        (FRI, 4, [FRI, MON]),  # a weekend inside the session: not a training day
+        (MON, 12, [MON, TUE, WED, THU, FRI] * 2),  # two weeks, Monday to Friday
+        (SAT, 2, [SAT, SUN]),  # a weekend session says so by its dates
+        (THU, 3, [THU, FRI, SAT]),  # so does one ending on a Saturday
+    ],
+)
+def test_half_days_are_planned_on_training_days_only(journey, weekday, days, planned):
+    session = starting_on(journey.track, weekday, days)
+
+    sessions.plan_half_days(session)
+
+    mornings = HalfDay.objects.filter(session=session, period=HalfDay.Period.MORNING)
+    assert [h.date.weekday() for h in mornings.order_by("date")] == planned
+    assert session.half_days.count() == 2 * len(planned)
+
+
 def test_shortened_and_online_sessions_replan_their_half_days(journey):
     session = make_session(journey.track, days=3)
     sessions.plan_half_days(session)
