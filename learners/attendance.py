@@ -200,6 +200,33 @@ def sign_in_with_link(token: str, at: datetime.datetime | None = None) -> Attend
 
 # --- The trainer's decisions -------------------------------------------------------------
 
+# A sheet handed to a funder, and the certificates issued from it, must keep saying
+# what they said: trainers amend a session's attendance until this long after its last
+# day; then only the team granted the attendance permission does.
+AMEND_DAYS = 14
+
+
+def closes_on(session: TrainingSession) -> datetime.date:
+    """The last day the session's trainers may record or change its attendance."""
+    return session.ends_on + datetime.timedelta(days=AMEND_DAYS)
+
+
+def closed_for(user: User, session: TrainingSession, at: datetime.datetime | None = None) -> bool:
+    if records_every_session(user):
+        return False
+    return timezone.localdate(at or timezone.now()) > closes_on(session)
+
+
+def _refuse_if_closed(user: User, session: TrainingSession, at: datetime.datetime) -> None:
+    if closed_for(user, session, at):
+        raise AttendanceRefused(
+            _(
+                "The attendance of this session closed on %(date)s: ask the training team "
+                "to amend it."
+            )
+            % {"date": closes_on(session).strftime("%d/%m/%Y")}
+        )
+
 
 def record_by_trainer(
     half_day: HalfDay,
@@ -220,6 +247,7 @@ def record_by_trainer(
         raise AttendanceRefused(_("This person has no confirmed seat in the session."))
     if at < half_day.window()[0]:
         raise AttendanceRefused(_("Attendance can be recorded once the half-day has started."))
+    _refuse_if_closed(trainer, half_day.session, at)
     with transaction.atomic():
         attendance, created = Attendance.objects.select_for_update().get_or_create(
             half_day=half_day,
@@ -243,6 +271,7 @@ def confirm_all_signed(
     half_day: HalfDay, trainer: User, at: datetime.datetime | None = None
 ) -> int:
     """Confirm every signature of `half_day` not confirmed yet; how many were confirmed."""
+    _refuse_if_closed(trainer, half_day.session, at or timezone.now())
     return Attendance.objects.filter(
         half_day=half_day,
         status=Attendance.Status.PRESENT,

@@ -106,7 +106,13 @@ def _record(request: HttpRequest, session: TrainingSession):
     if request.POST.get("action") == "confirm_all":
         form = ConfirmAllForm(request.POST, session=session)
         if form.is_valid():
-            count = attendance_ops.confirm_all_signed(form.cleaned_data["half_day"], request.user)
+            try:
+                count = attendance_ops.confirm_all_signed(
+                    form.cleaned_data["half_day"], request.user
+                )
+            except AttendanceRefused as refusal:
+                form.add_error(None, str(refusal))
+                return form
             messages.success(
                 request,
                 ngettext("%(count)d signature confirmed.", "%(count)d signatures confirmed.", count)
@@ -158,6 +164,8 @@ def session_attendance(request: HttpRequest, session_id: int) -> HttpResponse:
             "sign_url": request.build_absolute_uri(reverse("learners:attendance_sign")),
             "form": form,
             "activity": activity.session_activity(session) if online else None,
+            "closed": attendance_ops.closed_for(request.user, session, now),
+            "closes_on": attendance_ops.closes_on(session),
         },
         status=400 if form is not None else 200,
     )

@@ -225,7 +225,7 @@ def test_confirm_all_confirms_every_unconfirmed_signature_of_the_half_day_only(
     assert set(
         Attendance.objects.filter(confirmed_by=karim).values_list("half_day", flat=True)
     ) == {morning.pk}
-    assert attendance.confirm_all_signed(morning, karim) == 0  # nothing left to confirm
+    assert attendance.confirm_all_signed(morning, karim, at=at(DAY, 12, 31)) == 0  # none left
 
 
 def test_the_sheet_says_not_signed_once_the_half_day_is_over_and_counts_hours_present(
@@ -257,6 +257,9 @@ def test_the_sheet_says_not_signed_once_the_half_day_is_over_and_counts_hours_pr
 
 @pytest.fixture
 def today(session):
+    # A half-day today is one of the session's days: the session runs until today.
+    session.ends_on = max(session.ends_on, timezone.localdate())
+    session.save(update_fields=["ends_on"])
     return add_half_day_open_all_day(session, timezone.localdate())
 
 
@@ -546,3 +549,34 @@ def test_staff_granted_the_attendance_permission_see_and_record_every_session(
 def test_a_trainer_keeps_their_own_sessions_without_any_permission(karim, lea, session):
     assert list(attendance.sessions_run_by(karim)) == [session]
     assert list(attendance.sessions_run_by(lea)) == []
+
+
+# --- Closing ------------------------------------------------------------------------------
+
+
+def test_a_trainer_amends_attendance_until_two_weeks_after_the_last_day_then_it_closes(
+    camille, dominique, karim, session, morning
+):
+    last_day = session.ends_on
+    open_until = at(last_day + datetime.timedelta(days=attendance.AMEND_DAYS), 18)
+    attendance.record_by_trainer(morning, camille, Attendance.Status.PRESENT, karim, at=open_until)
+
+    too_late = open_until + datetime.timedelta(days=1)
+    with pytest.raises(AttendanceRefused, match="équipe de formation"):
+        attendance.record_by_trainer(morning, camille, Attendance.Status.ABSENT, karim, at=too_late)
+    with pytest.raises(AttendanceRefused):
+        attendance.confirm_all_signed(morning, karim, at=too_late)
+    assert Attendance.objects.get(learner=camille).status == Attendance.Status.PRESENT
+
+    # The team granted the attendance permission still amends, for the record.
+    member = _staff_member("change_attendance")
+    attendance.record_by_trainer(morning, camille, Attendance.Status.ABSENT, member, at=too_late)
+    assert Attendance.objects.get(learner=camille).status == Attendance.Status.ABSENT
+
+
+def test_a_closed_grid_offers_no_buttons_and_says_whom_to_ask(client, karim, session, morning):
+    client.force_login(karim)
+    page = client.get(_grid_url(session)).content.decode()  # DAY is long past
+    assert 'data-testid="attendance-closed"' in page
+    assert 'name="action" value="record"' not in page
+    assert 'value="confirm_all"' not in page
