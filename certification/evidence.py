@@ -35,6 +35,8 @@ from certification import rendering, services, tasks
 from certification.models import Award, Certificate, EvidencePack
 from certification.templatetags.certification_tags import KIND_HEADINGS
 from courses.models import ModulePage
+from courses.models.pages import Format
+from learners.activity import session_activity
 from learners.models import Attempt, Satisfaction, User
 from learners.quality_models import ColdSurvey, Feedback
 from learners.session_models import Attendance, HalfDay, Seat, TrainingSession
@@ -48,6 +50,7 @@ BUILD_LEASE = datetime.timedelta(minutes=30)
 
 ATTENDANCE_SHEET = "01-emargement/feuille-emargement.pdf"
 ATTENDANCE_CSV = "01-emargement/presences.csv"
+ACTIVITY_CSV = "01-emargement/activite-en-ligne.csv"
 FOLDER_OF_KIND = {
     Award.Kind.COMPLETION: "02-certificats-de-realisation",
     Award.Kind.END_OF_TRAINING: "03-attestations-fin-de-formation",
@@ -68,6 +71,14 @@ ATTENDANCE_COLUMNS = [
     "mode_emargement",
     "signe_le",
     "confirme_par",
+]
+ACTIVITY_COLUMNS = [
+    "apprenant",
+    "temps_passe_minutes",
+    "lecons_terminees",
+    "evaluations_soumises",
+    "premiere_connexion",
+    "derniere_connexion",
 ]
 RESULT_COLUMNS = [
     "apprenant",
@@ -300,6 +311,16 @@ def plan(session: TrainingSession) -> list[Entry]:
             "présences par apprenant et par demi-journée (tableur)",
         )
     )
+    if session.format != Format.ON_SITE:
+        # The online parts' evidence: what each learner did while the session ran.
+        entries.append(
+            Entry(
+                ACTIVITY_CSV,
+                partial(activity_csv, session),
+                "activité en ligne de chaque apprenant pendant la session : temps passé, "
+                "leçons terminées, évaluations soumises, connexions (tableur)",
+            )
+        )
     for kind, folder in FOLDER_OF_KIND.items():
         used: set[str] = set()
         for certificate in _certificates(session, learners, kind):
@@ -419,6 +440,24 @@ def attendance_rows(session: TrainingSession, learners: list[User]) -> list[dict
 
 def attendance_csv(session: TrainingSession, learners: list[User]) -> bytes:
     return _csv(ATTENDANCE_COLUMNS, attendance_rows(session, learners))
+
+
+def activity_rows(session: TrainingSession) -> list[dict]:
+    return [
+        {
+            "apprenant": row.learner.display_name,
+            "temps_passe_minutes": row.summary.minutes,
+            "lecons_terminees": row.summary.lessons_done,
+            "evaluations_soumises": row.summary.quizzes_submitted,
+            "premiere_connexion": _local(row.summary.first_connection),
+            "derniere_connexion": _local(row.summary.last_connection),
+        }
+        for row in session_activity(session)
+    ]
+
+
+def activity_csv(session: TrainingSession) -> bytes:
+    return _csv(ACTIVITY_COLUMNS, activity_rows(session))
 
 
 def result_rows(session: TrainingSession, learners: list[User]) -> list[dict]:

@@ -16,9 +16,10 @@ from certification import evidence, services, tasks
 from certification.models import Certificate, EvidencePack
 from certification.wagtail_hooks import evidence_pack_button
 from courses.models.pages import Format
+from learners.activity import session_window
 from learners.models import Attempt, Satisfaction
 from learners.quality_models import ColdSurvey, Feedback
-from learners.session_models import Attendance, HalfDay, Seat, TrainingSession
+from learners.session_models import ActivityEvent, Attendance, HalfDay, Seat, TrainingSession
 from tests.conftest import make_user
 
 SHEET_SHIPPED = importlib.util.find_spec("certification.attendance_sheet") is not None
@@ -458,3 +459,33 @@ def test_a_beat_pass_looks_for_packs_left_behind(db, settings):
     assert "certification.tasks.resume_evidence_packs" in tasks_run
     assert "certification.tasks.resume_evidence_packs" in app.tasks
     assert tasks.resume_evidence_packs.delay().get() == 0
+
+
+def test_a_blended_session_s_pack_holds_each_learner_s_online_activity(
+    session, staff, camille, django_capture_on_commit_callbacks
+):
+    session.format = Format.BLENDED
+    session.save(update_fields=["format"])
+    start, _end = session_window(session)
+    for minutes in (0, 20, 45):
+        ActivityEvent.objects.create(
+            learner=camille,
+            kind=ActivityEvent.Kind.LESSON_DONE,
+            at=start + datetime.timedelta(hours=14, minutes=minutes),
+        )
+
+    pack = build(session, staff, django_capture_on_commit_callbacks)
+
+    archive = open_zip(pack)
+    rows = {row["apprenant"]: row for row in csv_rows(archive, evidence.ACTIVITY_CSV)}
+    assert set(rows) == {"Camille Martin", "Dominique Petit", "Sophie Lefèvre"}
+    assert (
+        rows["Camille Martin"]["temps_passe_minutes"],
+        rows["Camille Martin"]["lecons_terminees"],
+    ) == ("45", "3")
+    assert rows["Dominique Petit"]["temps_passe_minutes"] == "0"
+    assert evidence.ACTIVITY_CSV in archive.read(evidence.README).decode()
+
+
+def test_an_on_site_session_s_pack_has_no_online_activity_file(built):
+    assert evidence.ACTIVITY_CSV not in open_zip(built).namelist()
