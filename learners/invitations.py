@@ -8,6 +8,7 @@ the file once and nothing is half-imported.
 import csv
 import io
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import getaddresses
@@ -25,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from learners.account_sessions import AccountSession
 from learners.models import Invitation, InvitationBatch, Organisation, User
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ HEADER_ALIASES = {
     "poste": "job_title",
 }
 NAME_MAX = 150
+# « Dupont, Jean <jean.dupont@mairie.fr> », as mail clients copy a recipient.
+NAMED_ADDRESS = re.compile(r"^(?P<name>[^<>]*)<(?P<address>[^<>]+)>$")
 # Within this time, an address invited and not yet accepted is not invited again.
 REINVITE_AFTER = timedelta(hours=1)
 # The invitation's and the account's column: validate_email alone accepts 320.
@@ -87,22 +91,32 @@ def rows_from_text(text: str) -> list[InviteRow]:
     (« Jean Dupont <jean.dupont@mairie.fr>; … », whose names are kept)."""
     rows = []
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.replace(";", ",").strip().strip(",").strip()
-        if not line:
-            continue
-        parsed = getaddresses([line])
-        if parsed and all(address for _name, address in parsed):
-            rows.extend(
-                InviteRow(line=number, email=address.strip(), full_name=name.strip())
-                for name, address in parsed
+        # Outlook separates recipients with « ; » and writes « Dupont, Jean <…> »: a
+        # line with semicolons is split on them first, each piece read on its own.
+        pieces = raw.split(";") if ";" in raw else [raw]
+        for piece in pieces:
+            line = piece.strip().strip(",").strip()
+            if not line:
+                continue
+            # One « Name <address> »: its name may hold a comma. Otherwise a list.
+            named = NAMED_ADDRESS.match(line) if line.count("<") == 1 else None
+            parsed = (
+                [(named["name"].strip().strip('"'), named["address"])]
+                if named
+                else getaddresses([line])
             )
-        else:
-            # Not read as addresses: each piece as typed, for check_rows to name.
-            rows.extend(
-                InviteRow(line=number, email=piece.strip())
-                for piece in line.split(",")
-                if piece.strip()
-            )
+            if parsed and all("@" in address for _name, address in parsed):
+                rows.extend(
+                    InviteRow(line=number, email=address.strip(), full_name=name.strip())
+                    for name, address in parsed
+                )
+            else:
+                # Not read as addresses: each piece as typed, for check_rows to name.
+                rows.extend(
+                    InviteRow(line=number, email=part.strip())
+                    for part in line.split(",")
+                    if part.strip()
+                )
     return rows
 
 
@@ -205,9 +219,13 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
             [LineError(0, _("At most %(max)s invitations at once.") % {"max": MAX_ROWS})]
         )
     addresses = [row.email.strip().lower() for row in rows]
+    # Members as the manager sees them (organisations.members_of): an account whose
+    # address was never confirmed is nobody's member yet, and may be invited.
+    confirmed = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
     members = {
         email.lower()
         for email in User.objects.filter(
+            Exists(confirmed),
             organisation=organisation,
             email__in=addresses,
         ).values_list("email", flat=True)
@@ -415,9 +433,9 @@ def send_batch(batch_pk: int) -> int:
         status=InvitationBatch.Status.SENDING
     )
     sent = 0
-    pending = Invitation.objects.filter(batch_id=batch_pk, sent_at__isnull=True).select_related(
-        "organisation", "batch__invited_by"
-    )
+    pending = Invitation.objects.filter(
+        batch_id=batch_pk, sent_at__isnull=True, withdrawn_at__isnull=True
+    ).select_related("organisation", "batch__invited_by")
     for invitation in pending.iterator():
         claimed = Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(
             sent_at=timezone.now()
@@ -472,6 +490,19 @@ def usable_invitation(token: str) -> Invitation:
     return invitation
 
 
+def _secure_unproven_account(user: User, email: str) -> None:
+    """The link proves the address is the clicker's. If the account signing in with it
+    never confirmed it, whoever created the account may not be the clicker: its
+    password goes and its other sign-ins end before the clicker is let in (she sets
+    a password of her own, or signs in by code)."""
+    addresses = EmailAddress.objects.filter(user=user, email__iexact=email)
+    if addresses.filter(verified=True).exists() or not addresses.exists():
+        return
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    AccountSession.objects.filter(account=user).delete()
+
+
 def invitee(email: str) -> User | None:
     """The account an invitation to `email` belongs to: the one signing in with it,
     or the one that confirmed it as another of its addresses; None for a newcomer."""
@@ -511,7 +542,9 @@ def accept(token: str) -> User:
         )
     elif not user.is_active:
         raise InvitationRefused(_("This account is closed."))
-    elif user.organisation_id != invitation.organisation_id:
+    else:
+        _secure_unproven_account(user, invitation.email)
+    if user.organisation_id != invitation.organisation_id:
         # Managing belongs to one organisation: joining another ends it.
         user.organisation = invitation.organisation
         user.is_organisation_manager = False

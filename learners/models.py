@@ -520,12 +520,13 @@ class InvitationQuerySet(models.QuerySet):
         )
 
     def withdraw_for(self, organisation_id: int, addresses: list[str]) -> int:
-        """End the links still usable that would bring these addresses back in."""
-        return (
-            self.usable()
-            .filter(organisation_id=organisation_id, email__in=[a.lower() for a in addresses])
-            .update(withdrawn_at=timezone.now())
-        )
+        """End the links that would bring these addresses back in: sent or still queued."""
+        return self.filter(
+            organisation_id=organisation_id,
+            email__in=[a.lower() for a in addresses],
+            accepted_at__isnull=True,
+            withdrawn_at__isnull=True,
+        ).update(withdrawn_at=timezone.now())
 
 
 class Invitation(models.Model):

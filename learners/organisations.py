@@ -47,8 +47,10 @@ def leave_organisation(user: User) -> bool:
     """
     if user.organisation_id is None:
         return False
-    others = EmailAddress.objects.filter(user=user).values_list("email", flat=True)
-    addresses = [user.email, *others]
+    # Confirmed addresses only: anyone may add someone else's address, unconfirmed.
+    addresses = list(
+        EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    )
     Invitation.objects.withdraw_for(user.organisation_id, addresses)
     user.organisation = None
     user.is_organisation_manager = False

@@ -7,6 +7,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -435,3 +436,79 @@ def test_an_older_link_does_not_bring_back_someone_who_left_or_was_removed(
     assert "retirée" in response.content.decode()
     anne.refresh_from_db()
     assert anne.organisation is None
+
+
+def test_whoever_created_an_account_with_the_address_without_confirming_it_loses_it_to_the_link(
+    client, helene
+):
+    squatter = User.objects.create_user(
+        email="anne@example.org", password="squatter-password-2026", full_name="Pas Anne"
+    )
+    EmailAddress.objects.create(user=squatter, email=squatter.email, verified=False, primary=True)
+    squatting = Client()
+    squatting.force_login(squatter)
+    link = invite_and_get_link(helene)
+
+    client.post(link)
+
+    squatter.refresh_from_db()
+    assert not squatter.has_usable_password()
+    assert EmailAddress.objects.get(user=squatter).verified
+    assert client.get(reverse("learners:dashboard")).wsgi_request.user == squatter
+    # The squatter's own sign-in ended with it.
+    assert not squatting.get(reverse("learners:dashboard")).wsgi_request.user.is_authenticated
+
+
+def test_an_account_that_confirmed_its_address_keeps_its_password_when_it_joins(
+    client, helene, camille
+):
+    link = invite_and_get_link(helene, email=camille.email, name="")
+    client.post(link)
+    camille.refresh_from_db()
+    assert camille.has_usable_password()
+
+
+def test_leaving_withdraws_no_invitation_to_an_address_the_leaver_never_confirmed(helene, sophie):
+    EmailAddress.objects.create(user=sophie, email="anne@example.org", verified=False)
+    invite_and_get_link(helene)
+
+    organisations.leave_organisation(sophie)
+
+    assert Invitation.objects.get(email="anne@example.org").withdrawn_at is None
+
+
+def test_an_invitation_still_queued_is_withdrawn_too_and_never_sent(client, helene):
+    first = invite_and_get_link(helene)
+    InvitationBatch.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    # Sent again, but its mail is still waiting for the broker.
+    queued = invitations.invite(helene, [invitations.InviteRow(line=2, email="anne@example.org")])
+    client.post(first)
+    anne = User.objects.get(email="anne@example.org")
+    mail.outbox.clear()
+
+    organisations.remove_member(helene, anne)
+
+    assert invitations.send_batch(queued.pk) == 0
+    assert mail.outbox == []
+    assert Invitation.objects.get(batch=queued).withdrawn_at is not None
+
+
+def test_an_unconfirmed_sign_up_in_the_organisation_can_still_be_invited(client, helene):
+    intrus = User.objects.create_user(
+        email="anne@example.org", full_name="Anne", organisation=helene.organisation
+    )
+    EmailAddress.objects.create(user=intrus, email=intrus.email, verified=False, primary=True)
+    checked = invitations.check_rows(
+        helene.organisation, [invitations.InviteRow(line=1, email="anne@example.org")]
+    )
+    assert [row.email for row in checked] == ["anne@example.org"]
+
+
+def test_an_outlook_recipient_list_with_commas_in_names_is_read(helene):
+    rows = invitations.rows_from_text(
+        "Dupont, Jean <jean.dupont@mairie.fr>; Martin, Paul <paul.martin@mairie.fr>"
+    )
+    assert [(r.email, r.full_name) for r in rows] == [
+        ("jean.dupont@mairie.fr", "Dupont, Jean"),
+        ("paul.martin@mairie.fr", "Martin, Paul"),
+    ]
