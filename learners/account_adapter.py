@@ -15,6 +15,9 @@ from learners.models import User
 
 logger = logging.getLogger(__name__)
 
+MAIL_FAILED_SESSION_KEY = "account_mail_failed"
+LOGIN_CODE_MAIL = "login_code"
+
 # What allauth says once it has mailed something: not true of a mail that failed.
 SENT_MESSAGES = {
     "account/messages/email_confirmation_sent.txt",
@@ -61,8 +64,13 @@ class AccountAdapter(DefaultAccountAdapter):
             # server error.
             if self.request is None:
                 raise
-            logger.exception("Account mail %s to %s could not be sent", template_prefix, email)
+            # Not the address: logs outlive an erasure.
+            logger.exception("Account mail %s could not be sent", template_prefix)
             self.request.account_mail_failed = True
+            if not template_prefix.endswith(LOGIN_CODE_MAIL):
+                # The page after the redirect says so too, instead of « we sent you an
+                # email » (the sign-in code's page keeps its form: the code is asked again).
+                self.request.session[MAIL_FAILED_SESSION_KEY] = True
             messages.error(
                 self.request,
                 _(

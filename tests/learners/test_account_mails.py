@@ -31,6 +31,7 @@ def test_a_facilitator_signing_up_while_mail_is_down_keeps_her_account_and_is_to
     assert NOT_SENT in message and "nouvelle@example.org" in message
     assert "contact@example.org" in message
     assert "could not be sent" in caplog.text
+    assert "nouvelle@example.org" not in caplog.text  # logs outlive an erasure
 
 
 def test_the_page_after_sign_up_shows_that_the_confirmation_did_not_go(
@@ -41,7 +42,11 @@ def test_the_page_after_sign_up_shows_that_the_confirmation_did_not_go(
     assert response.status_code == 200
     page = response.content.decode()
     assert NOT_SENT in page
-    assert "Réessayez dans quelques minutes" in page
+    assert "Rien n'a été envoyé" in page
+    assert "Nous vous avons envoyé un e-mail" not in page
+    # Once: the page asked again later says what it usually says.
+    again = client.get(response.wsgi_request.path).content.decode()
+    assert "Rien n'a été envoyé" not in again
 
 
 def test_an_agent_signing_up_while_mail_is_down_keeps_her_account_and_is_told(
@@ -67,6 +72,8 @@ def test_a_password_reset_while_mail_is_down_says_so_for_any_address_alike(
     assert response.status_code == 302
     [message] = told(response)
     assert NOT_SENT in message and address in message
+    page = client.get(response["Location"]).content.decode()
+    assert "Nous vous avons envoyé un e-mail" not in page
 
 
 def test_a_sign_in_code_request_while_mail_is_down_says_so(client, sophie, mail_server_down):
