@@ -335,6 +335,18 @@ class Certificate(models.Model):
     def get_pdf_url(self) -> str:
         return reverse("certification:certificate_pdf", args=[self.pk])
 
+    def current_successor(self) -> "Certificate | None":
+        """The valid certificate at the end of this one's supersessions, if any: a
+        successor may have been superseded or revoked in turn."""
+        seen = {self.pk}
+        successor = self.superseded_by
+        while successor is not None and successor.pk not in seen:
+            if successor.status == self.Status.VALID:
+                return successor
+            seen.add(successor.pk)
+            successor = successor.superseded_by
+        return None
+
     @property
     def public_status(self) -> str:
         """valid, expired, revoked or superseded: what a verifier is told."""

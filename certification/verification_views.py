@@ -308,7 +308,7 @@ def openbadges_credential(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "certification/openbadges_withdrawn.html",
-            {"certificate": certificate, "successor": certificate.superseded_by},
+            {"certificate": certificate, "successor": certificate.current_successor()},
             status=410,
         )
     try:

@@ -78,7 +78,11 @@ MACHINE_PATHS = ("/api/", "/openbadges/", "/.well-known/")
 
 
 def _for_machines(request: HttpRequest) -> bool:
-    return request.path.startswith(MACHINE_PATHS) or request.path.endswith(".json")
+    return (
+        request.path.startswith(MACHINE_PATHS)
+        or request.path.endswith(".json")
+        or request.GET.get("format") == "json"
+    )
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import time_format
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -221,10 +221,10 @@ def _refuse_if_closed(user: User, session: TrainingSession, at: datetime.datetim
     if closed_for(user, session, at):
         raise AttendanceRefused(
             _(
-                "The attendance of this session closed on %(date)s: ask the training team "
-                "to amend it."
+                "The attendance of this session could be amended until %(date)s: ask the "
+                "training team to amend it."
             )
-            % {"date": closes_on(session).strftime("%d/%m/%Y")}
+            % {"date": date_format(closes_on(session), "SHORT_DATE_FORMAT")}
         )
 
 

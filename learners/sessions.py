@@ -191,7 +191,10 @@ def _fill(locked: TrainingSession) -> list[Seat]:
     free = locked.capacity - locked.seats.confirmed().count()
     if free <= 0:
         return []
-    promoted = list(Seat.objects.promotable().filter(session=locked).select_for_update()[:free])
+    # Only the seats' rows: the join to the accounts must not lock them too.
+    promoted = list(
+        Seat.objects.promotable().filter(session=locked).select_for_update(of=("self",))[:free]
+    )
     now = timezone.now()
     for seat in promoted:
         seat.status = Seat.Status.CONFIRMED

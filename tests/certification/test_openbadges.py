@@ -142,6 +142,16 @@ def test_the_public_open_badges_documents_answer_head_as_link_checkers_send_it(
     assert response["Access-Control-Allow-Origin"] == "*"
 
 
+def test_a_certificate_superseded_twice_points_to_the_badge_that_stands(client, camille):
+    first = make_certificate(camille)
+    second = supersede(first)
+    third = supersede(second)
+    client.force_login(camille)
+    page = client.get(credential_url(first)).content.decode()
+    assert credential_url(third) in page
+    assert credential_url(second) not in page
+
+
 def test_the_credential_validates_against_the_ob_3_0_schema(client, camille):
     certificate = make_certificate(camille, expires_at=timezone.now() + timedelta(days=365))
     vc = decode_segment(segments(download(client, certificate, camille))[1])["vc"]

@@ -240,6 +240,7 @@ def test_machines_asking_for_an_unknown_code_get_the_same_json_404_as_any_unknow
         reverse("certification:verify_json", kwargs={"code": unknown_code}),
         reverse("certification:openbadges_status", kwargs={"code": unknown_code}),
         reverse("certification:openbadges_key", kwargs={"kid": "unknown"}),
+        reverse("certification:verify", kwargs={"code": unknown_code}) + "?format=json",
     ):
         response = client.get(url)
         assert response.status_code == ordinary.status_code == 404

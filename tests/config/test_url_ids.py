@@ -49,3 +49,19 @@ def fresh_cache():
 def test_a_thirty_digit_id_is_an_unknown_page(client, staff, path):
     client.force_login(staff)
     assert client.get(path).status_code == 404
+
+
+def test_every_admin_viewset_of_the_project_reads_ids_with_the_bounded_converter():
+    from wagtail.admin.viewsets import viewsets
+
+    assert get_resolver().url_patterns  # loading the admin's URLs registers its viewsets
+
+    ours = [
+        viewset
+        for viewset in viewsets.viewsets
+        if type(viewset).__module__.startswith(("courses", "certification", "learners"))
+    ]
+    assert len(ours) >= 10
+    assert {
+        type(v).__name__: v.pk_path_converter for v in ours if v.pk_path_converter != "pk"
+    } == {}
