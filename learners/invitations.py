@@ -525,7 +525,7 @@ def accept(token: str) -> User:
     """
     invitation = usable_invitation(token)
     # Lock the row: two clicks on the same link must not create two accounts.
-    Invitation.objects.select_for_update().filter(pk=invitation.pk).exists()
+    list(Invitation.objects.select_for_update().filter(pk=invitation.pk).values("pk"))
     # Checked again under the lock: used or withdrawn meanwhile, it is refused.
     invitation = usable_invitation(token)
     user = invitee(invitation.email)
