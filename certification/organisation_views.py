@@ -1,7 +1,6 @@
 """The organisation manager's view of their agents, and its CSV export."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import formats, timezone
@@ -10,8 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from certification.organisation import agents_overview
+from config.pagination import page_context
 from learners import organisations
-from learners.models import InvitationBatch
+from learners.models import Invitation, InvitationBatch
 from learners.spreadsheets import SpreadsheetWriter
 
 
@@ -34,25 +34,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     members = organisations.members_of(request.user)
     if name:
         members = members.filter(full_name__icontains=name)
-    paginator = Paginator(
-        members.order_by("full_name", "email").values_list("pk", flat=True), AGENTS_PER_PAGE
-    )
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    ids = members.order_by("full_name", "email").values_list("pk", flat=True)
+    listing = page_context(request, ids, AGENTS_PER_PAGE)
     return render(
         request,
         "certification/organisation/dashboard.html",
         {
             "organisation": request.user.organisation,
-            "agents": agents_overview(request.user, only=list(page.object_list)),
-            "page_obj": page,
-            "page_range": list(paginator.get_elided_page_range(page.number)),
-            "query": query,
+            "agents": agents_overview(request.user, only=list(listing["page_obj"].object_list)),
+            **listing,
             "name": name,
             "batches": InvitationBatch.objects.filter(organisation_id=request.user.organisation_id)[
                 :5
             ],
+            "pending_invitations": Invitation.objects.pending()
+            .filter(organisation_id=request.user.organisation_id)
+            .count(),
         },
     )
 

@@ -239,6 +239,8 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
             organisation=organisation,
             email__in=addresses,
             accepted_at__isnull=True,
+            # A withdrawn invitation (a manager's slip undone) may be sent again at once.
+            withdrawn_at__isnull=True,
             batch__created_at__gte=timezone.now() - REINVITE_AFTER,
         ).values_list("email", flat=True)
     )
@@ -437,9 +439,9 @@ def send_batch(batch_pk: int) -> int:
         batch_id=batch_pk, sent_at__isnull=True, withdrawn_at__isnull=True
     ).select_related("organisation", "batch__invited_by")
     for invitation in pending.iterator():
-        claimed = Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(
-            sent_at=timezone.now()
-        )
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk, sent_at__isnull=True, withdrawn_at__isnull=True
+        ).update(sent_at=timezone.now())
         if not claimed:
             continue
         try:
@@ -461,6 +463,19 @@ def _recount(batch_pk: int) -> None:
     InvitationBatch.objects.filter(pk=batch_pk).update(sent=count)
 
 
+def withdraw(invitation: Invitation) -> bool:
+    """End an invitation's link (a mistyped address, someone who left before joining).
+
+    False when it was accepted or withdrawn meanwhile: an agent who joined is
+    removed from the members' list instead. A queued invitation is not mailed.
+    """
+    return bool(
+        Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True, withdrawn_at__isnull=True
+        ).update(withdrawn_at=timezone.now())
+    )
+
+
 # --- Accepting ------------------------------------------------------------------------
 
 
@@ -479,8 +494,8 @@ def usable_invitation(token: str) -> Invitation:
     if invitation.withdrawn_at is not None:
         raise InvitationRefused(
             _(
-                "This invitation was withdrawn when you left the organisation: ask its manager "
-                "for a new one."
+                "This invitation was withdrawn by the organisation's manager, or when you left "
+                "the organisation: ask its manager for a new one."
             )
         )
     if invitation.sent_at <= timezone.now() - Invitation.VALIDITY:

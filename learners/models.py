@@ -519,6 +519,14 @@ class InvitationQuerySet(models.QuerySet):
             sent_at__gt=now - Invitation.VALIDITY,
         )
 
+    def pending(self, now=None):
+        """Invitations whose link works or soon will: queued or sent within their
+        validity, neither accepted nor withdrawn."""
+        now = now or timezone.now()
+        return self.filter(accepted_at__isnull=True, withdrawn_at__isnull=True).filter(
+            models.Q(sent_at__isnull=True) | models.Q(sent_at__gt=now - Invitation.VALIDITY)
+        )
+
     def withdraw_for(self, organisation_id: int, addresses: list[str]) -> int:
         """End the links that would bring these addresses back in: sent or still queued."""
         return self.filter(
@@ -575,6 +583,10 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.organisation}"
+
+    @property
+    def expires_at(self) -> datetime.datetime | None:
+        return self.sent_at + self.VALIDITY if self.sent_at else None
 
 
 from learners.account_sessions import AccountSession  # noqa: E402, F401

@@ -11,6 +11,16 @@ urlpatterns = [
     path("agents/invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("moi/organisation/quitter/", views.leave_organisation, name="leave"),
     path("organisation/inviter/", views.invite, name="invite"),
+    path(
+        "organisation/invitations/en-attente/",
+        views.pending_invitations,
+        name="pending_invitations",
+    ),
+    path(
+        "organisation/invitations/en-attente/<pk:pk>/retirer/",
+        views.withdraw_invitation,
+        name="withdraw_invitation",
+    ),
     path("organisation/invitations/<pk:pk>/", views.batch_progress, name="batch_progress"),
     path(
         "organisation/invitations/<pk:pk>.json",

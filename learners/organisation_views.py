@@ -9,9 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
+from config.pagination import page_context
 from learners import invitations, organisations
-from learners.models import InvitationBatch, User
+from learners.models import Invitation, InvitationBatch, User
 from learners.organisation_forms import AgentSignupForm, InvitationForm
 
 LOGIN_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
@@ -160,6 +162,68 @@ def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def batch_progress_json(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(_own_batch(request, pk).as_progress())
+
+
+INVITATIONS_PER_PAGE = 50
+ADDRESS_SEARCH_MAX = 254
+
+
+def _pending_invitations(request: HttpRequest):
+    return Invitation.objects.pending().filter(organisation_id=request.user.organisation_id)
+
+
+@never_cache
+@login_required
+def pending_invitations(request: HttpRequest) -> HttpResponse:
+    """Links still waiting for their agent: a mistyped address is withdrawn here
+    rather than left valid for a month."""
+    _manager_or_404(request.user)
+    address = request.GET.get("adresse", "").strip()[:ADDRESS_SEARCH_MAX]
+    pending = _pending_invitations(request).order_by("-batch__created_at", "email")
+    if address:
+        pending = pending.filter(email__icontains=address)
+    return render(
+        request,
+        "learners/organisation/pending_invitations.html",
+        {
+            **page_context(request, pending, INVITATIONS_PER_PAGE),
+            "address": address,
+            "validity_days": Invitation.VALIDITY.days,
+        },
+    )
+
+
+@require_POST
+@login_required
+def withdraw_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    _manager_or_404(request.user)
+    invitation = get_object_or_404(
+        Invitation.objects.filter(organisation_id=request.user.organisation_id), pk=pk
+    )
+    if invitations.withdraw(invitation):
+        messages.success(
+            request,
+            _("The invitation sent to %(email)s is withdrawn: its link no longer works.")
+            % {"email": invitation.email},
+        )
+        return redirect("organisations:pending_invitations")
+    invitation.refresh_from_db(fields=["accepted_at"])  # it may have been used meanwhile
+    if invitation.accepted_at is not None:
+        messages.warning(
+            request,
+            _(
+                "%(email)s has already joined the organisation: remove them from the list of "
+                "agents if need be."
+            )
+            % {"email": invitation.email},
+        )
+    else:
+        messages.info(
+            request,
+            _("The invitation sent to %(email)s was already withdrawn.")
+            % {"email": invitation.email},
+        )
+    return redirect("organisations:pending_invitations")
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from learners import invitations, organisations
 from learners.models import Invitation, InvitationBatch, User
@@ -512,3 +513,110 @@ def test_an_outlook_recipient_list_with_commas_in_names_is_read(helene):
         ("jean.dupont@mairie.fr", "Dupont, Jean"),
         ("paul.martin@mairie.fr", "Martin, Paul"),
     ]
+
+
+# --- Pending invitations -------------------------------------------------------------------
+
+PENDING_URL = "/organisation/invitations/en-attente/"
+
+
+def test_the_manager_lists_the_links_not_yet_used_with_the_day_they_stop_working(
+    client, helene, camille
+):
+    invite_and_get_link(helene, email="anne@example.org", name="Anne Durand")
+    used = invite_and_get_link(helene, email=camille.email, name="")
+    client.post(used)
+    invite_and_get_link(helene, email="ancien@example.org")
+    Invitation.objects.filter(email="ancien@example.org").update(
+        sent_at=timezone.now() - Invitation.VALIDITY
+    )
+    queued = invitations.invite(helene, [invitations.InviteRow(line=2, email="bruno@example.org")])
+
+    client.force_login(helene)
+    response = client.get(PENDING_URL)
+
+    rows = re.findall(r'data-invitation="(\d+)"', response.text)
+    pending = Invitation.objects.filter(email__in=["anne@example.org", "bruno@example.org"])
+    assert sorted(map(int, rows)) == sorted(pending.values_list("pk", flat=True))
+    anne = Invitation.objects.get(email="anne@example.org")
+    assert "Anne Durand" in response.text
+    assert date_format(anne.sent_at + Invitation.VALIDITY, "SHORT_DATE_FORMAT") in response.text
+    assert Invitation.objects.get(batch=queued).sent_at is None
+    assert "en cours d'envoi" in response.text
+    assert "2 invitations en attente" in response.text
+
+
+def test_a_withdrawn_link_no_longer_works_and_the_address_may_be_invited_again_at_once(
+    client, helene
+):
+    link = invite_and_get_link(helene, email="anne@exmaple.org")
+    invitation = Invitation.objects.get()
+    client.force_login(helene)
+
+    response = client.post(
+        reverse("organisations:withdraw_invitation", args=[invitation.pk]), follow=True
+    )
+
+    assert "anne@exmaple.org" in response.text and "retirée" in response.text
+    assert 'data-invitation="' not in response.text
+    client.logout()
+    refused = client.post(link)
+    assert refused.status_code == 410
+    assert "retirée" in refused.text
+    assert not User.objects.filter(email="anne@exmaple.org").exists()
+    # A slip undone: the same address is not refused as « invited less than an hour ago ».
+    again = invitations.invite(helene, [invitations.InviteRow(line=2, email="anne@exmaple.org")])
+    assert again.total == 1
+
+
+def test_withdrawing_a_queued_invitation_means_its_mail_never_goes(client, helene):
+    batch = invitations.invite(helene, [invitations.InviteRow(line=2, email="anne@example.org")])
+    client.force_login(helene)
+    client.post(reverse("organisations:withdraw_invitation", args=[Invitation.objects.get().pk]))
+    assert invitations.send_batch(batch.pk) == 0
+    assert mail.outbox == []
+
+
+def test_withdrawing_an_invitation_already_used_says_so_and_keeps_the_member(client, helene):
+    link = invite_and_get_link(helene)
+    client.post(link)
+    client.force_login(helene)
+    response = client.post(
+        reverse("organisations:withdraw_invitation", args=[Invitation.objects.get().pk]),
+        follow=True,
+    )
+    assert "a déjà rejoint" in response.text
+    assert Invitation.objects.get().withdrawn_at is None
+    assert User.objects.get(email="anne@example.org").organisation == helene.organisation
+
+
+def test_withdrawing_is_a_post_and_only_the_organisations_manager_may(client, helene, marc, sophie):
+    invite_and_get_link(helene)
+    url = reverse("organisations:withdraw_invitation", args=[Invitation.objects.get().pk])
+    client.force_login(helene)
+    assert client.get(url).status_code == 405
+    for person in (marc, sophie):
+        client.force_login(person)
+        assert client.post(url).status_code == 404
+    assert client.get(PENDING_URL).status_code == 404  # Sophie manages nothing
+    client.force_login(marc)  # manages another organisation: his own list, without Anne
+    assert "anne@example.org" not in client.get(PENDING_URL).text
+    assert Invitation.objects.get().withdrawn_at is None
+
+
+def test_pending_invitations_are_found_by_part_of_the_address(client, helene):
+    invite_and_get_link(helene, email="anne@mairie-a.fr")
+    invite_and_get_link(helene, email="bruno@mairie-b.fr")
+    client.force_login(helene)
+    response = client.get(PENDING_URL, {"adresse": "MAIRIE-B"})
+    assert "bruno@mairie-b.fr" in response.text and "anne@mairie-a.fr" not in response.text
+    response = client.get(PENDING_URL, {"adresse": "nulle-part"})
+    assert "Aucune invitation en attente" in response.text
+
+
+def test_the_agents_page_leads_to_the_pending_invitations(client, helene):
+    invite_and_get_link(helene)
+    client.force_login(helene)
+    response = client.get(reverse("certification:organisation_dashboard"))
+    assert f'href="{PENDING_URL}"' in response.text
+    assert "1 invitation en attente" in response.text

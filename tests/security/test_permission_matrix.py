@@ -276,6 +276,15 @@ ROUTES: dict[str, Route] = {
     "organisations:batch_progress_json": Route(
         r("organisations:batch_progress_json", "@batch.pk"), members_only(404, helene=200)
     ),
+    "organisations:pending_invitations": Route(
+        r("organisations:pending_invitations"), members_only(404, managers=200)
+    ),
+    "organisations:withdraw_invitation": Route(
+        r("organisations:withdraw_invitation", "@invitation.pk"),
+        expect(405),
+        "POST only, refused before the sign-in check; the POST is the manager's of the "
+        "invitation's organisation",
+    ),
     "organisations:remove_member": Route(
         r("organisations:remove_member", "@sophie.pk"), members_only(404, helene=200)
     ),
@@ -566,6 +575,16 @@ def test_a_manager_cannot_remove_another_organisations_agent(client, world, marc
     assert response.status_code == 404
     sophie.refresh_from_db()
     assert sophie.organisation_id == world.batch.organisation_id
+
+
+def test_a_manager_cannot_withdraw_another_organisations_invitation(client, world, marc, sophie):
+    client.force_login(sophie)  # a member, not the manager
+    url = reverse("organisations:withdraw_invitation", args=[world.invitation.pk])
+    assert client.post(url).status_code == 404
+    client.force_login(marc)
+    assert client.post(url).status_code == 404
+    world.invitation.refresh_from_db()
+    assert world.invitation.withdrawn_at is None
 
 
 def test_a_manager_sees_only_their_own_organisations_agents(client, world, marc, sophie):
