@@ -8,6 +8,7 @@ import datetime
 
 from django.conf import settings
 from django.core import signing
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from courses.models import ModulePage
@@ -69,7 +70,27 @@ def trainer_feedback_of(user: User, session: TrainingSession) -> Feedback:
 def save_trainer_feedback(feedback: Feedback) -> Feedback:
     # The name is frozen at the time of writing, as on a paper form.
     feedback.author_name = feedback.author.display_name if feedback.author else ""
-    feedback.save()
+    return _save_once(feedback, author=feedback.author)
+
+
+def save_funder_feedback(feedback: Feedback) -> Feedback:
+    return _save_once(feedback)
+
+
+def _save_once(feedback: Feedback, **respondent) -> Feedback:
+    """Save; when another request stored this respondent's first answers a moment ago
+    (the database keeps one), the answers sent last replace them, as an edit would."""
+    try:
+        with transaction.atomic():
+            feedback.save()
+    except IntegrityError:
+        if feedback.pk is not None:
+            raise
+        stored = Feedback.objects.get(
+            session=feedback.session, respondent=feedback.respondent, **respondent
+        )
+        feedback.pk, feedback.created_at = stored.pk, stored.created_at
+        feedback.save(force_update=True)
     return feedback
 
 

@@ -127,6 +127,20 @@ class Feedback(models.Model):
         ordering = ["-created_at", "pk"]
         verbose_name = _("feedback")
         verbose_name_plural = _("feedback")
+        # One funder and one feedback per trainer for a session: a form sent twice at
+        # once (a double click, two people holding the funder link) edits one row.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=models.Q(respondent="funder"),
+                name="feedback_one_funder_per_session",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "author"],
+                condition=models.Q(respondent="trainer"),
+                name="feedback_one_per_trainer_and_session",
+            ),
+        ]
         # The results page (learners/quality_views.py) gathers satisfaction and feedback.
         permissions = [("view_quality_results", _("Can see the satisfaction results"))]
 

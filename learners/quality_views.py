@@ -93,7 +93,7 @@ def funder_feedback(request: HttpRequest, signed: str) -> HttpResponse:
     instance = feedback.funder_feedback_for(session)
     form = FunderFeedbackForm(_posted(request), instance=instance)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        feedback.save_funder_feedback(form.save(commit=False))
         return render(request, "learners/quality/feedback_thanks.html", {"session": session})
     return _feedback_page(
         request, session, form, Feedback.Respondent.FUNDER, editing=instance.pk is not None

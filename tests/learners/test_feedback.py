@@ -134,6 +134,27 @@ def test_the_funder_link_used_again_completes_the_same_feedback_rather_than_addi
     assert Feedback.objects.get().author_name == "Nadia Funder"
 
 
+def test_two_funder_forms_sent_at_once_leave_one_feedback_with_the_last_answers(session):
+    # Both requests read « no feedback yet » before either stored its own.
+    first, second = feedback.funder_feedback_for(session), feedback.funder_feedback_for(session)
+    for row, name in ((first, "Nadia Funder"), (second, "Paul Financeur")):
+        row.author_name, row.organisation_name, row.rating = name, "Région", 4
+
+    feedback.save_funder_feedback(first)
+    feedback.save_funder_feedback(second)
+
+    assert Feedback.objects.get().author_name == "Paul Financeur"
+    assert second.pk == first.pk
+
+
+def test_a_trainers_double_click_on_a_first_feedback_stores_it_once(session, karim):
+    first, second = (feedback.trainer_feedback_of(karim, session) for _ in range(2))
+    for row, rating in ((first, 3), (second, 5)):
+        row.rating = rating
+        feedback.save_trainer_feedback(row)
+    assert list(Feedback.objects.values_list("author", "rating")) == [(karim.pk, 5)]
+
+
 def test_a_tampered_funder_link_is_a_404(client, session, journey):
     token = feedback.funder_token(session)
     other = make_session(journey.other_track)
