@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.models.pages import Format
-from learners import page_versions, sessions
+from learners import dates, page_versions, sessions
 from learners.models import Enrolment
 from learners.session_models import HalfDay, Seat, TrainingSession
 
@@ -283,7 +283,7 @@ def test_lowering_the_capacity_bumps_no_one(journey, camille, dominique):
 
 
 def test_half_days_are_planned_once_for_each_day(journey):
-    session = make_session(journey.track, days=3)
+    session = starting_on(journey.track, MON, days=3)
 
     assert sessions.plan_half_days(session) == 6
     codes = set(HalfDay.objects.filter(session=session).values_list("code", flat=True))
@@ -294,14 +294,19 @@ def test_half_days_are_planned_once_for_each_day(journey):
     assert not HalfDay.objects.filter(session=session, online=True).exists()
 
 
-def starting_on(track, weekday: int, days: int):
-    """A session starting on the next `weekday` (0 is Monday), a week ahead at least."""
-    today = timezone.localdate()
-    starts_in = 7 + (weekday - today.weekday()) % 7
-    return make_session(track, starts_in=starts_in, days=days)
-
-
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
+
+
+def starting_on(track, weekday: int, days: int):
+    """A session starting on the first `weekday` (0 is Monday) of next February, a month
+    without public holidays: the days it trains on depend on its dates alone."""
+    february = datetime.date(timezone.localdate().year + 1, 2, 1)
+    first = february + datetime.timedelta(days=(weekday - february.weekday()) % 7)
+    return make_session(track, starts_in=(first - timezone.localdate()).days, days=days)
+
+
+def on(day: datetime.date, track, days: int) -> TrainingSession:
+    return make_session(track, starts_in=(day - timezone.localdate()).days, days=days)
 
 
 @pytest.mark.parametrize(
@@ -321,6 +326,37 @@ def test_half_days_are_planned_on_training_days_only(journey, weekday, days, pla
     mornings = HalfDay.objects.filter(session=session, period=HalfDay.Period.MORNING)
     assert [h.date.weekday() for h in mornings.order_by("date")] == planned
     assert session.half_days.count() == 2 * len(planned)
+
+
+def test_public_holidays_inside_a_session_are_no_training_days(journey):
+    ascension = datetime.date(2026, 5, 14)  # a Thursday
+    week = on(datetime.date(2026, 5, 11), journey.track, days=5)  # Monday to Friday
+    around_may_8 = on(datetime.date(2025, 5, 6), journey.track, days=4)  # Tuesday to Friday
+
+    for session in (week, around_may_8):
+        sessions.plan_half_days(session)
+
+    assert ascension not in set(week.half_days.values_list("date", flat=True))
+    assert week.half_days.count() == 8
+    mornings = around_may_8.half_days.filter(period=HalfDay.Period.MORNING)
+    assert [h.date.day for h in mornings.order_by("date")] == [6, 7, 9]
+
+
+def test_a_session_starting_on_a_public_holiday_trains_on_it_as_its_dates_say(journey):
+    session = on(datetime.date(timezone.localdate().year + 1, 7, 14), journey.track, days=1)
+    sessions.plan_half_days(session)
+    assert session.half_days.count() == 2
+
+
+def test_easter_and_the_holidays_that_follow_it_fall_on_their_known_dates():
+    assert dates.easter_sunday(2026) == datetime.date(2026, 4, 5)
+    assert dates.easter_sunday(2027) == datetime.date(2027, 3, 28)
+    assert dates.easter_sunday(2038) == datetime.date(2038, 4, 25)  # the latest possible
+    holidays = dates.public_holidays(2027)
+    assert len(holidays) == 11
+    assert {datetime.date(2027, 3, 29), datetime.date(2027, 5, 6), datetime.date(2027, 5, 17)} < (
+        holidays
+    )
 
 
 def test_shortened_and_online_sessions_replan_their_half_days(journey):
