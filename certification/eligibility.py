@@ -22,7 +22,7 @@ from learners.models import (
     TrackCompletion,
     User,
 )
-from learners.queries import block_validated, validated_blocks
+from learners.queries import answers_to_rework, block_validated, validated_blocks
 from learners.session_models import ActivityEvent, Attendance, Seat, TrainingSession
 
 TRACK_KINDS = (Award.Kind.AWARENESS, Award.Kind.END_OF_TRAINING, Award.Kind.COMPLETION)
@@ -55,7 +55,10 @@ def eligible(learner: User, award: Award, session: TrainingSession | None = None
     or else the last one of theirs that is over), and waits while none is over.
     """
     if award.kind == Award.Kind.MODULE:
-        return ModuleCompletion.objects.filter(learner=learner, module_id=award.module_id).exists()
+        # An attestation de réussite: an open answer sent back for rework is no success yet.
+        return ModuleCompletion.objects.filter(
+            learner=learner, module_id=award.module_id
+        ).exists() and not answers_to_rework(learner, award.module_id)
     if award.kind == Award.Kind.BLOCK:
         return block_validated(learner, award.block)
     if award.kind == Award.Kind.CERTIFICATION:

@@ -13,6 +13,7 @@ from learners.signals import (
     attempt_outcome_recorded,
     competence_changed,
     module_completed,
+    submission_graded,
     track_completed,
 )
 
@@ -20,7 +21,8 @@ from learners.signals import (
 # evidence follows in a task. An attestation freezes the levels reached when it is
 # issued: issued in between, it said « — » for what the quiz had just proved. So a
 # completion whose quiz evidence is still pending waits, and the evidence's own
-# signal evaluates the module and its track (issuing is idempotent).
+# signal evaluates the module and its track (issuing is idempotent). So does one
+# with open answers no trainer has graded yet, until the grading's signal.
 
 
 @receiver(module_completed, dispatch_uid="certification.module_completed")
@@ -51,8 +53,21 @@ def issue_awards_the_evidence_completes(sender, learner, attempt, **kwargs) -> N
     # second completion of the module would not.
     if learner.erased_at is not None or queries.quiz_evidence_recorded_before(attempt):
         return
-    services.evaluate_module(learner, attempt.module)
-    track = TrackPage.objects.parent_of(attempt.module).first()
+    _evaluate_module_and_track(learner, attempt.module)
+
+
+@receiver(submission_graded, dispatch_uid="certification.submission_graded")
+def issue_awards_the_grading_completes(sender, learner, submission, **kwargs) -> None:
+    # A rework request settles nothing for the module's attestation (eligibility
+    # says so), but the track's attestations state results, whatever they are.
+    if learner.erased_at is None:
+        _evaluate_module_and_track(learner, submission.module)
+
+
+def _evaluate_module_and_track(learner, module: ModulePage) -> None:
+    if not queries.evidence_pending(learner, [module]):
+        services.evaluate_module(learner, module)
+    track = TrackPage.objects.parent_of(module).first()
     if track is not None and not queries.evidence_pending(
         learner, ModulePage.objects.child_of(track)
     ):

@@ -41,7 +41,7 @@ from learners.services import (
     refresh_completion,
 )
 from learners.session_models import ActivityEvent
-from learners.signals import attempt_outcome_recorded
+from learners.signals import attempt_outcome_recorded, submission_graded
 from learners.uploads import check_upload
 
 # Network latency and a slow click must not cost a learner their attempt.
@@ -806,6 +806,15 @@ def grade_submission(
         from learners.tasks import enqueue, notify_submission_graded
 
         transaction.on_commit(partial(enqueue, notify_submission_graded, submission.pk))
+        # After the levels it raised (their signals were queued first).
+        transaction.on_commit(
+            partial(
+                submission_graded.send,
+                sender=Submission,
+                learner=submission.learner,
+                submission=submission,
+            )
+        )
     return submission
 
 

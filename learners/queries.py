@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from wagtail.models import Page
 
 from courses.models import (
@@ -29,6 +29,7 @@ from learners.models import (
     LedgerEntry,
     LessonProgress,
     ModuleCompletion,
+    Submission,
     User,
 )
 
@@ -36,16 +37,39 @@ from learners.models import (
 
 
 def evidence_pending(learner: User, modules: Iterable[ModulePage] | None = None) -> bool:
-    """Whether a passed quiz of these modules (of any, by default) still waits for its
-    ledger evidence.
+    """Whether evidence from these modules (of any, by default) is still to come: a
+    passed quiz's ledger evidence, or an open answer no trainer has graded yet.
 
-    The task writing it runs after the submission's commit; until then the
-    learner's levels lack what that quiz proved (`attempt_outcome_recorded` follows).
+    The task writing a quiz's evidence runs after the submission's commit
+    (`attempt_outcome_recorded` follows), a trainer grades an open answer days later
+    (`submission_graded` follows); until then the learner's levels lack what they prove.
     """
     pending = Attempt.objects.quizzes().outcome_unrecorded().filter(learner=learner)
+    answers = Submission.objects.pending().filter(learner=learner)
     if modules is not None:
+        modules = modules if isinstance(modules, QuerySet) else list(modules)
         pending = pending.filter(module__in=modules)
-    return pending.exists()
+        answers = answers.filter(module__in=modules)
+    return pending.exists() or answers.exists()
+
+
+def answers_to_rework(learner: User, module_id: int) -> bool:
+    """Whether a trainer sent an open answer of the module back for rework, and no later
+    answer to the same question was validated: the module is not passed yet."""
+    validated_later = Submission.objects.filter(
+        learner=learner,
+        module_id=module_id,
+        question_id=OuterRef("question_id"),
+        status=Submission.Status.VALIDATED,
+        submitted_at__gt=OuterRef("submitted_at"),
+    )
+    return (
+        Submission.objects.filter(
+            learner=learner, module_id=module_id, status=Submission.Status.REWORK
+        )
+        .exclude(Exists(validated_later))
+        .exists()
+    )
 
 
 def quiz_evidence_recorded_before(attempt: Attempt) -> bool:

@@ -23,3 +23,8 @@ track_completed = Signal()
 # learner reached is only complete from then on: awards that freeze the levels
 # reached wait for it when a completion came from that quiz.
 attempt_outcome_recorded = Signal()
+
+# Keyword arguments: learner (User), submission (Submission) — an open answer a trainer
+# just graded, validated or sent back for rework. A module's attestation waits for its
+# open answers to be graded (learners.queries.evidence_pending): this is its cue.
+submission_graded = Signal()

@@ -1,13 +1,16 @@
 """Awards are issued when learners earn them, through learners' signals."""
 
 from datetime import timedelta
+from functools import partial
 from unittest.mock import patch
 
 import pytest
 
 from certification import eligibility, services
 from certification.models import Award, BulkIssue, Certificate
+from courses.models import ModulePage
 from learners import assessments, tasks
+from learners.models import Submission
 from tests.certification.conftest import complete_module, pdf_text, reach
 from tests.learners.quiz_helpers import right_answers, set_quiz, single
 
@@ -244,3 +247,88 @@ def test_a_bulk_issue_leaves_a_learner_whose_quiz_evidence_is_pending_to_that_ev
         tasks.record_missed_outcomes()
     module = Certificate.objects.get(learner=sophie, award=setting.module_award)
     assert ("B1.1", "Appliquer") in [(r["code"], r["level"]) for r in module.context["competences"]]
+
+
+OPEN_ANSWER = {
+    "type": "open",
+    "competence": "B1.2",
+    "level": "appliquer",
+    "text": "Décrivez la gouvernance de votre lieu.",
+    "explanation": "Attendus.",
+}
+
+
+def with_open_question(setting, trainer) -> ModulePage:
+    module = set_quiz(setting.basics, [single("B1.1", "appliquer"), OPEN_ANSWER], max_attempts=None)
+    module.owner = trainer
+    module.save()
+    return module
+
+
+def grade(trainer, learner, validated: bool, run) -> None:
+    answer = Submission.objects.filter(learner=learner, status="pending").latest("pk")
+    level = answer.competence.block.framework.levels.get(rank=3) if validated else None
+    run(
+        partial(assessments.grade_submission, validated=validated, level=level, comment=""),
+        trainer,
+        answer,
+    )
+
+
+def test_a_module_attestation_waits_for_its_open_answers_to_be_validated(
+    setting, sophie, karim, run_on_commit
+):
+    basics = with_open_question(setting, karim)
+    complete_module(sophie, basics)
+    run_on_commit(pass_the_quiz, sophie, basics)
+    # The quiz's scored part passed and the module is complete; the trainer has not read
+    # the open answer: an attestation now would freeze « — » for what it proves.
+    assert not certificates_of(sophie, setting.module_award)
+
+    grade(karim, sophie, validated=True, run=run_on_commit)
+
+    (module,) = certificates_of(sophie, setting.module_award)
+    # The level the trainer validated (rank 3), not « — ».
+    assert ("B1.2", "Maîtriser") in [(r["code"], r["level"]) for r in module.context["competences"]]
+
+
+def test_an_open_answer_sent_back_for_rework_holds_the_attestation_until_a_later_one_passes(
+    setting, sophie, karim, run_on_commit
+):
+    basics = with_open_question(setting, karim)
+    complete_module(sophie, basics)
+    run_on_commit(pass_the_quiz, sophie, basics)
+
+    grade(karim, sophie, validated=False, run=run_on_commit)
+    assert not certificates_of(sophie, setting.module_award)
+    assert not eligibility.eligible(sophie, setting.module_award)
+
+    run_on_commit(pass_the_quiz, sophie, basics)  # the reworked answer, in a new attempt
+    assert not certificates_of(sophie, setting.module_award)
+    grade(karim, sophie, validated=True, run=run_on_commit)
+    assert len(certificates_of(sophie, setting.module_award)) == 1
+
+
+def test_a_bulk_issue_skips_a_learner_whose_open_answer_awaits_its_trainer(
+    setting, sophie, karim, staff, run_on_commit
+):
+    basics = with_open_question(setting, karim)
+    complete_module(sophie, basics)
+    run_on_commit(pass_the_quiz, sophie, basics)
+    run_on_commit(services.start_bulk, setting.module_award, staff, BulkIssue.Mode.ISSUE)
+    assert not certificates_of(sophie, setting.module_award)
+
+
+def test_a_revoked_block_attestation_is_not_given_back_by_a_later_level_nor_a_bulk_issue(
+    setting, camille, staff, run_on_commit
+):
+    run_on_commit(reach, camille, setting.framework, "B1.1", 2)
+    run_on_commit(reach, camille, setting.framework, "B1.2", 2)
+    (certificate,) = certificates_of(camille, setting.block_award)
+    services.revoke(certificate, "Fraude à l'évaluation.", by=staff)
+
+    run_on_commit(reach, camille, setting.framework, "B1.2", 3)  # a level raised later
+    run_on_commit(services.start_bulk, setting.block_award, staff, BulkIssue.Mode.ISSUE)
+
+    assert certificates_of(camille, setting.block_award) == [certificate]
+    assert services.issue(camille, setting.block_award) == (certificate, False)
