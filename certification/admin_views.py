@@ -47,8 +47,20 @@ def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = get_object_or_404(Certificate.objects.valid(), pk=pk)
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.revoke(certificate, form.cleaned_data["reason"], by=request.user)
-        messages.success(request, _("Certificate %(code)s revoked.") % {"code": certificate.code})
+        if services.revoke(certificate, form.cleaned_data["reason"], by=request.user):
+            messages.success(
+                request, _("Certificate %(code)s revoked.") % {"code": certificate.code}
+            )
+        else:
+            # Superseded or revoked by someone else since the page was opened.
+            messages.error(
+                request,
+                _(
+                    "Certificate %(code)s was not revoked: it is no longer valid (%(status)s). "
+                    "Check its successor, if any."
+                )
+                % {"code": certificate.code, "status": certificate.get_status_display()},
+            )
         return _back_to_certificates()
     return TemplateResponse(
         request,
@@ -71,7 +83,11 @@ def reissue_view(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     certificate = get_object_or_404(Certificate.objects.valid().select_related("learner"), pk=pk)
     if request.method == "POST":
-        new = services.reissue(certificate, by=request.user)
+        try:
+            new = services.reissue(certificate, by=request.user)
+        except services.ReissueRefused as refusal:
+            messages.error(request, str(refusal))
+            return _back_to_certificates()
         messages.success(
             request,
             _("Certificate re-issued as %(new)s; %(old)s is superseded.")
@@ -98,7 +114,9 @@ def reissue_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def regenerate_view(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
-    certificate = get_object_or_404(Certificate, pk=pk)
+    # A withdrawn certificate keeps the PDF it was issued with: its holder's copies
+    # must still match the hash its verification page gives.
+    certificate = get_object_or_404(Certificate.objects.valid(), pk=pk)
     if request.method == "POST":
         with transaction.atomic():
             services.regenerate_pdf(certificate)
@@ -152,7 +170,8 @@ def _bulk_explanation(award: Award, mode: str, session: TrainingSession | None) 
         if mode == BulkIssue.Mode.ISSUE:
             return _(
                 "%(count)s learners with a confirmed seat in « %(session)s » meet the criteria; "
-                "those who do not hold this award yet receive it."
+                "those who do not hold this award yet receive it, except those whose "
+                "certificate was revoked."
             ) % {"count": count, "session": session}
         return _(
             "The PDFs of %(count)s valid certificates held by learners of « %(session)s » are "
@@ -162,7 +181,7 @@ def _bulk_explanation(award: Award, mode: str, session: TrainingSession | None) 
         count = len(eligibility.candidate_learner_ids(award))
         return _(
             "Every learner who meets the criteria and does not hold it yet receives this "
-            "award (%(count)s learners to examine)."
+            "award (%(count)s learners to examine), except those whose certificate was revoked."
         ) % {"count": count}
     count = Certificate.objects.valid().filter(award=award).count()
     return _("The PDFs of %(count)s valid certificates are rendered again.") % {"count": count}

@@ -58,8 +58,11 @@ def issue(
     by: User | None = None,
     render: bool = True,
     session: TrainingSession | None = None,
+    despite_revocation: bool = False,
 ) -> tuple[Certificate, bool]:
-    """Issue `award` to `learner` once; a second call returns the existing certificate.
+    """Issue `award` to `learner` once; a second call returns the existing certificate,
+    and so does a call after a revocation (the revoked certificate), unless staff
+    deliberately issue it again (`despite_revocation`).
 
     A track document issued for `session` freezes that session's dates, modality
     and the hours the learner attended.
@@ -71,6 +74,15 @@ def issue(
     existing = Certificate.objects.valid().filter(learner=learner, award=award).first()
     if existing is not None:
         return existing, False
+    # A revocation stands (a fraud, an award given in error): no signal nor bulk job
+    # gives the award back behind the back of whoever revoked it.
+    revoked = (
+        Certificate.objects.filter(learner=learner, award=award, status=Certificate.Status.REVOKED)
+        .order_by("-pk")
+        .first()
+    )
+    if revoked is not None and not despite_revocation:
+        return revoked, False
     issued_at = timezone.now()
     try:
         with transaction.atomic():
@@ -244,6 +256,10 @@ def revoke(certificate: Certificate, reason: str, by: User | None) -> bool:
     return bool(revoked)
 
 
+class ReissueRefused(Exception):
+    """A re-issue that cannot be done: `str(error)` says why, for staff."""
+
+
 @transaction.atomic
 def reissue(certificate: Certificate, by: User | None) -> Certificate:
     """Replace a valid certificate by a new one with a fresh context (e.g. a corrected name).
@@ -259,9 +275,16 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
         .get(pk=certificate.pk)
     )
     if old.status != Certificate.Status.VALID:
-        raise ValueError("Only a valid certificate can be re-issued.")
-    if old.learner is None:
-        raise ValueError("The holder's account no longer exists.")
+        raise ReissueRefused(
+            _("Certificate %(code)s is no longer valid: it was re-issued or revoked meanwhile.")
+            % {"code": old.code}
+        )
+    if old.learner is None or old.learner.erased_at is not None:
+        # Its new context would name « deleted account »: the certificate stays as issued.
+        raise ReissueRefused(
+            _("The holder of %(code)s closed or erased their account: it cannot be re-issued.")
+            % {"code": old.code}
+        )
     # Free the one-valid-certificate slot before taking it.
     Certificate.objects.filter(pk=old.pk).update(status=Certificate.Status.SUPERSEDED)
     issued_at = timezone.now()

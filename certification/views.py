@@ -19,10 +19,19 @@ def certificates_for(user, certificates: CertificateQuerySet) -> CertificateQuer
 
 
 @login_required
-def certificate_pdf(request: HttpRequest, pk: int) -> FileResponse:
+def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = get_object_or_404(
         certificates_for(request.user, Certificate.objects.exclude(pdf="")), pk=pk
     )
+    if certificate.status != Certificate.Status.VALID and not can_manage_certificates(request.user):
+        # A fresh copy of a withdrawn certificate would circulate as if it stood; staff
+        # keep theirs for the records. An expired one is still the holder's history.
+        return render(
+            request,
+            "certification/certificate_withdrawn.html",
+            {"certificate": certificate, "successor": certificate.current_successor()},
+            status=410,
+        )
     response = FileResponse(
         certificate.pdf.open("rb"),
         as_attachment=True,

@@ -147,6 +147,59 @@ def test_staff_reissue_after_a_name_correction_from_the_admin(
     assert certificate.superseded_by.pdf
 
 
+def test_a_revocation_that_lost_a_race_with_a_reissue_says_so(client, staff, certificate):
+    client.force_login(staff)
+    page = client.get(f"/cms-admin/certificates/{certificate.pk}/revoke/")  # opened first
+    assert page.status_code == 200
+    services.reissue(certificate, by=staff)  # by a colleague, meanwhile
+
+    response = client.post(
+        f"/cms-admin/certificates/{certificate.pk}/revoke/", {"reason": "Doublon"}, follow=True
+    )
+
+    assert response.status_code == 404  # the page no longer offers it: only valid ones
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.SUPERSEDED
+
+
+def test_revoking_what_was_revoked_meanwhile_is_reported_not_claimed(
+    client, staff, certificate, monkeypatch
+):
+    # The row changed between the page's read and the update (the compare-and-swap lost).
+    monkeypatch.setattr(services, "revoke", lambda *args, **kwargs: False)
+    client.force_login(staff)
+    response = client.post(
+        f"/cms-admin/certificates/{certificate.pk}/revoke/", {"reason": "Doublon"}, follow=True
+    )
+    assert "pas été révoqué" in response.text
+    assert f"Certificat {certificate.code} révoqué." not in response.text
+
+
+def test_reissuing_for_an_erased_account_is_refused_with_a_message_not_an_error(
+    client, staff, camille, certificate
+):
+    from learners.services import erase_account
+
+    erase_account(camille)
+    client.force_login(staff)
+    response = client.post(f"/cms-admin/certificates/{certificate.pk}/reissue/", follow=True)
+    assert response.status_code == 200
+    assert "ne peut pas être délivré à nouveau" in response.text
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID
+
+
+def test_a_revoked_certificate_keeps_the_pdf_its_hash_was_published_for(client, staff, certificate):
+    services.render(certificate.pk)
+    services.revoke(certificate, "Erreur", by=staff)
+    certificate.refresh_from_db()
+    published = certificate.pdf_sha256
+    client.force_login(staff)
+    assert client.post(f"/cms-admin/certificates/{certificate.pk}/regenerate/").status_code == 404
+    certificate.refresh_from_db()
+    assert certificate.pdf_sha256 == published
+
+
 def test_staff_regenerate_a_pdf_from_the_admin(
     client, staff, certificate, django_capture_on_commit_callbacks
 ):

@@ -33,6 +33,31 @@ def test_the_holder_downloads_the_pdf_as_an_attachment_named_with_the_code(
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
 
 
+def test_the_holder_gets_no_fresh_copy_of_a_revoked_certificate_and_staff_still_do(
+    client, camille, staff, certificate
+):
+    services.revoke(certificate, "Délivré par erreur.", by=staff)
+    client.force_login(camille)
+    response = client.get(certificate.get_pdf_url())
+    assert response.status_code == 410
+    assert 'data-testid="pdf-revoked"' in response.text
+    assert reverse("certification:verify", args=[certificate.code]) in response.text
+    client.force_login(staff)
+    assert client.get(certificate.get_pdf_url()).status_code == 200
+
+
+def test_the_holder_of_a_superseded_certificate_is_led_to_the_new_one(
+    client, camille, staff, certificate, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        new = services.reissue(certificate, by=staff)
+    client.force_login(camille)
+    response = client.get(certificate.get_pdf_url())
+    assert response.status_code == 410
+    assert new.get_pdf_url() in response.text
+    assert client.get(new.get_pdf_url()).status_code == 200
+
+
 def test_staff_download_any_certificate(client, staff, certificate):
     client.force_login(staff)
     assert client.get(certificate.get_pdf_url()).status_code == 200

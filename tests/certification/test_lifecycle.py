@@ -36,9 +36,17 @@ def test_a_revoked_certificate_says_why_and_by_whom(certificate, staff):
     assert certificate.revocation_reason == "Fraude à l'évaluation"
 
 
-def test_after_a_revocation_the_award_can_be_earned_again(certificate, camille, setting, staff):
+def test_after_a_revocation_only_a_deliberate_issue_gives_the_award_again(
+    certificate, camille, setting, staff
+):
     services.revoke(certificate, "Erreur d'attribution", by=staff)
-    again, created = services.issue(camille, setting.certification_award, render=False)
+    assert services.issue(camille, setting.certification_award, render=False) == (
+        certificate,
+        False,
+    )
+    again, created = services.issue(
+        camille, setting.certification_award, render=False, by=staff, despite_revocation=True
+    )
     assert created and again.pk != certificate.pk
 
 
@@ -65,7 +73,7 @@ def test_reissuing_after_a_name_correction_supersedes_the_old_certificate(
 
 def test_only_a_valid_certificate_can_be_reissued(certificate, staff):
     services.revoke(certificate, "Erreur", by=staff)
-    with pytest.raises(ValueError):
+    with pytest.raises(services.ReissueRefused):
         services.reissue(certificate, by=staff)
 
 
