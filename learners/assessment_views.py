@@ -247,6 +247,7 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
     # and once the submission is graded, what they typed is quoted to be copied.
     unsaved = bool(error) and submission.status != Submission.Status.PENDING
     decision_missing = bool(error) and not unsaved and decision not in {"validated", "rework"}
+    level_missing = bool(error) and not unsaved and decision == "validated" and level is None
     return render(
         request,
         "learners/quiz/grade.html",
@@ -255,6 +256,7 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
             "levels": levels,
             "error": error,
             "decision_missing": decision_missing,
+            "level_missing": level_missing,
             "chosen": {"decision": decision, "level": level, "comment": comment or ""},
             "unsaved": unsaved,
         },

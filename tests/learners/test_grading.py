@@ -175,3 +175,30 @@ def test_a_trainer_cannot_grade_another_trainers_module(answered, lea, journey):
         assessments.grade_submission(
             lea, answered, validated=True, level=journey.framework.levels.first(), comment=""
         )
+
+
+def test_validating_without_a_level_points_the_error_at_the_levels(client, answered, karim):
+    client.force_login(karim)
+    response = client.post(reverse("learners:grade", args=[answered.pk]), {"decision": "validated"})
+    assert response.status_code == 400
+    page = BeautifulSoup(response.content, "html.parser")
+    first_level = page.select('input[name="level"]')[0]
+    assert page.select_one("#error-summary a")["href"] == f"#{first_level['id']}"
+    assert first_level["aria-invalid"] == "true"
+    assert first_level.find_parent("fieldset")["aria-describedby"] == "grade-error"
+
+
+def test_the_learner_reads_which_question_a_comment_is_about_and_its_paragraphs(
+    client, answered, karim, camille
+):
+    assessments.grade_submission(
+        karim, answered, validated=False, level=None, comment="Premier point.\n\nSecond point."
+    )
+    client.force_login(camille)
+    page = BeautifulSoup(client.get(reverse("learners:dashboard")).content, "html.parser")
+    item = page.select_one(f'[data-testid="submission-{answered.pk}"]')
+    assert "Décrivez votre lieu." in item.text
+    assert [p.text for p in item.select('[data-testid="submission-comment"] p')] == [
+        "Premier point.",
+        "Second point.",
+    ]
