@@ -62,7 +62,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.sites",
-    "wagtail.users",
+    "learners.wagtail_users_app.TeamWagtailUsersConfig",  # wagtail.users, with the team flag
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",

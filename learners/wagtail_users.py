@@ -1,0 +1,49 @@
+"""Wagtail's user admin, with the operating team's flag it lacks.
+
+The team's pages (certificates, attendance of every session, satisfaction results,
+undelivered mail, the territory dashboard) ask for `is_staff` and a permission. Wagtail's
+own forms never set `is_staff`: without this, only accounts made with `createsuperuser`
+could ever be given those pages, whatever groups an administrator ticked.
+"""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail.users.forms import UserCreationForm, UserEditForm
+from wagtail.users.views.users import UserViewSet
+
+
+def _team_field() -> forms.BooleanField:
+    return forms.BooleanField(
+        label=_("Operating team"),
+        required=False,
+        help_text=_(
+            "Opens the team's pages (certificates, attendance, satisfaction results, "
+            "territory figures) as far as this person's groups allow."
+        ),
+    )
+
+
+class TeamUserCreationForm(UserCreationForm):
+    is_staff = _team_field()
+
+    class Meta(UserCreationForm.Meta):
+        fields = UserCreationForm.Meta.fields | {"is_staff"}
+
+
+class TeamUserEditForm(UserEditForm):
+    is_staff = _team_field()
+
+    def __init__(self, *args, **kwargs):
+        editing_self = kwargs.get("editing_self", False)
+        super().__init__(*args, **kwargs)
+        if editing_self:
+            # As Wagtail does for « Administrator »: nobody grants or drops it for themselves.
+            del self.fields["is_staff"]
+
+    class Meta(UserEditForm.Meta):
+        fields = UserEditForm.Meta.fields | {"is_staff"}
+
+
+class TeamUserViewSet(UserViewSet):
+    def get_form_class(self, for_update=False):
+        return TeamUserEditForm if for_update else TeamUserCreationForm
