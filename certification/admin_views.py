@@ -103,8 +103,9 @@ def reissue_view(request: HttpRequest, pk: int) -> HttpResponse:
             "certificate": certificate,
             "current_name": current_name,
             "explanation": _(
-                "A new certificate is issued with the holder's current profile (for example "
-                "a corrected name). The old one is kept and marked superseded."
+                "A new certificate is issued naming the holder as their profile now does (a "
+                "corrected name); everything else it states stays as attested. The old one is "
+                "kept and marked superseded."
             ),
             "submit": _("Re-issue"),
         },

@@ -354,6 +354,12 @@ class Certificate(models.Model):
             return "expired"
         return self.status
 
+    def get_public_status_display(self) -> str:
+        # Staff lists say « expired » as the verification page does, not « valid ».
+        if self.public_status == "expired":
+            return str(_("Expired"))
+        return self.get_status_display()
+
 
 class BulkIssue(CountsProgress, models.Model):
     """A staff request to issue (or re-render) an award for every eligible learner,

@@ -5,6 +5,7 @@ certificate states is frozen into `Certificate.context` when it is issued
 (certification/frozen_context.py), and rendering reads only that context.
 """
 
+import copy
 import datetime
 import hashlib
 import logging
@@ -262,7 +263,8 @@ class ReissueRefused(Exception):
 
 @transaction.atomic
 def reissue(certificate: Certificate, by: User | None) -> Certificate:
-    """Replace a valid certificate by a new one with a fresh context (e.g. a corrected name).
+    """Replace a valid certificate by a new one naming its holder as the profile now does
+    (a corrected name), otherwise stating what the old one stated.
 
     The old certificate stays, marked superseded and pointing to its successor,
     so its code still verifies and says what replaced it. The validity period
@@ -291,8 +293,16 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
     # A correction keeps the session the certificate was issued for.
     frozen_session = (old.context.get("training") or {}).get("session") or {}
     session = TrainingSession.objects.filter(pk=frozen_session.get("id")).first()
-    context = freeze_context(old.learner, old.award, issued_at, session)
-    context["expires_on"] = iso_date(old.expires_at)
+    # What a correction corrects: who holds it (name, employer) and when this copy was
+    # issued. The award's wording, the levels and results stay as they were attested:
+    # a level raised since, or criteria reworded, are no part of a name correction.
+    fresh = freeze_context(old.learner, old.award, issued_at, session)
+    context = {
+        **copy.deepcopy(old.context),
+        "holder": fresh["holder"],
+        "issued_on": fresh["issued_on"],
+        "expires_on": iso_date(old.expires_at),
+    }
     new = Certificate.objects.create(
         learner=old.learner,
         award=old.award,

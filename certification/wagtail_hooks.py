@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem as AdminMenuItem
 from wagtail.admin.ui.menus import MenuItem
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -96,22 +97,26 @@ class CertificateIndexView(IndexView):
         actions = []
         if instance.is_rendered:
             actions.append((_("Download the PDF"), instance.get_pdf_url(), "download"))
-        actions.append(
-            (
-                _("Regenerate the PDF"),
-                reverse("certification_regenerate", args=[instance.pk]),
-                "repeat",
-            )
-        )
         if instance.status == Certificate.Status.VALID:
-            actions += [
+            # A withdrawn certificate keeps its PDF and its hash, and is not re-issued.
+            actions.append(
                 (
-                    _("Re-issue (name corrected)"),
-                    reverse("certification_reissue", args=[instance.pk]),
-                    "edit",
-                ),
-                (_("Revoke"), reverse("certification_revoke", args=[instance.pk]), "cross"),
-            ]
+                    _("Regenerate the PDF"),
+                    reverse("certification_regenerate", args=[instance.pk]),
+                    "repeat",
+                )
+            )
+            if instance.learner_id is not None and instance.learner.erased_at is None:
+                actions.append(
+                    (
+                        _("Re-issue (name corrected)"),
+                        reverse("certification_reissue", args=[instance.pk]),
+                        "edit",
+                    )
+                )
+            actions.append(
+                (_("Revoke"), reverse("certification_revoke", args=[instance.pk]), "cross")
+            )
         for priority, (label, url, icon) in enumerate(actions, start=40):
             buttons.append(MenuItem(label, url=url, icon_name=icon, priority=priority))
         return buttons
@@ -129,7 +134,14 @@ class CertificateViewSet(ModelViewSet):
     index_view_class = CertificateIndexView
     icon = "doc-full"
     menu_label = _("Certificates")
-    list_display = ["code", "holder_name", "award", "status", "issued_at", "expires_at"]
+    list_display = [
+        "code",
+        "holder_name",
+        "award",
+        Column("status", label=_("Status"), accessor="get_public_status_display"),
+        "issued_at",
+        "expires_at",
+    ]
     list_filter = ["award", "status"]
     search_fields = ["code", "learner__full_name", "learner__email", "context__holder__name"]
     inspect_view_enabled = True

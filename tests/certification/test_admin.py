@@ -52,6 +52,23 @@ def test_staff_filter_certificates_by_status_and_award(
     assert certificate.code in content and other.code not in content
 
 
+def test_the_list_says_expired_as_the_verification_page_does_and_offers_only_what_applies(
+    client, staff, certificate, setting, dominique
+):
+    from django.utils import timezone
+
+    Certificate.objects.filter(pk=certificate.pk).update(expires_at=timezone.now())
+    revoked, _ = services.issue(dominique, setting.block_award, render=False)
+    services.revoke(revoked, "Erreur", by=staff)
+    client.force_login(staff)
+    page = client.get(reverse("certification_certificate:index")).text
+    row = page[page.index(certificate.code) :].split("</tr>")[0]
+    assert "Expiré" in row and "Valide" not in row
+    revoked_row = page[page.index(revoked.code) :].split("</tr>")[0]
+    assert f"/certificates/{revoked.pk}/regenerate/" not in revoked_row
+    assert f"/certificates/{revoked.pk}/reissue/" not in revoked_row
+
+
 def test_a_trainer_with_admin_access_sees_neither_awards_nor_certificates(
     client, karim, certificate
 ):

@@ -6,9 +6,10 @@ from datetime import datetime
 import pytest
 from django.utils import timezone
 
-from certification import services
+from certification import eligibility, services
 from certification.models import Certificate
 from learners.dates import add_months
+from tests.certification.conftest import reach
 
 
 @pytest.fixture
@@ -69,6 +70,26 @@ def test_reissuing_after_a_name_correction_supersedes_the_old_certificate(
     assert new.expires_at == certificate.expires_at  # a correction is not a renewal
     assert new.pdf  # rendered after commit
     assert Certificate.objects.valid().filter(learner=camille).count() == 1
+
+
+def test_a_name_correction_changes_the_name_and_nothing_the_certificate_attested(
+    setting, camille, staff
+):
+    reach(camille, setting.framework, "B1.1", 2)
+    reach(camille, setting.framework, "B1.2", 2)
+    old, _ = services.issue(camille, setting.block_award, render=False)
+    reach(camille, setting.framework, "B1.2", 3)  # a level raised since
+    setting.block_award.criteria = "Des critères réécrits depuis."
+    setting.block_award.save()
+    camille.full_name = "Camille Martin-Durand"
+    camille.save()
+
+    new = services.reissue(old, by=staff)
+
+    assert new.context["holder"]["name"] == "Camille Martin-Durand"
+    assert new.context["competences"] == old.context["competences"]
+    assert new.context["award"] == old.context["award"]
+    assert new.context["issued_on"] == eligibility.iso_date(new.issued_at)
 
 
 def test_only_a_valid_certificate_can_be_reissued(certificate, staff):
