@@ -154,6 +154,23 @@ class SubmissionQuerySet(models.QuerySet):
         """Submissions on the modules the trainer owns in Wagtail."""
         return self.filter(module__owner=trainer)
 
+    def gradable_by(self, user):
+        """What `user` may read and grade: their modules' answers, and every answer for
+        the team's graders, so that a module whose owner left strands no learner."""
+        return self if grades_any_submission(user) else self.for_trainer(user)
+
+    def without_active_owner(self):
+        """Answers on modules nobody can grade but the team: owner deleted or gone."""
+        return self.filter(
+            models.Q(module__owner__isnull=True)
+            | models.Q(module__owner__is_active=False)
+            | models.Q(module__owner__erased_at__isnull=False)
+        )
+
+
+def grades_any_submission(user) -> bool:
+    return bool(user.is_active and user.is_staff and user.has_perm("learners.change_submission"))
+
 
 class Submission(models.Model):
     """Evidence a trainer grades: an open answer of a quiz, or a portfolio file."""

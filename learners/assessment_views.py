@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from courses.models import Level, ModulePage, TrackPage
 from learners import assessments
+from learners.assessment_models import grades_any_submission
 from learners.models import Attempt, Submission, User
 from learners.services import JourneyRefused
 
@@ -200,7 +201,10 @@ def grading_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "learners/quiz/grading_queue.html",
-        {"submissions": assessments.grading_queue(request.user)},
+        {
+            "submissions": assessments.grading_queue(request.user),
+            "team": grades_any_submission(request.user),
+        },
     )
 
 
@@ -208,7 +212,7 @@ def grading_queue(request: HttpRequest) -> HttpResponse:
 def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
     _trainer_or_404(request.user)
     submission = get_object_or_404(
-        Submission.objects.for_trainer(request.user).select_related(
+        Submission.objects.gradable_by(request.user).select_related(
             "learner", "module", "competence__block", "graded_by", "level"
         ),
         pk=submission_id,
@@ -280,7 +284,8 @@ def _already_graded(submission: Submission) -> str:
 def submission_file(request: HttpRequest, submission_id: int) -> FileResponse:
     submission = get_object_or_404(Submission, pk=submission_id)
     allowed = submission.learner_id == request.user.pk or (
-        _is_trainer(request.user) and submission.module.owner_id == request.user.pk
+        _is_trainer(request.user)
+        and Submission.objects.gradable_by(request.user).filter(pk=submission.pk).exists()
     )
     if not allowed or not submission.file:
         raise Http404

@@ -22,6 +22,7 @@ from courses.assessments import AUTO_SCORED, question_snapshots
 from courses.models import Block, Competence, Level, ModulePage, TrackPage
 from courses.models.pages import FeedbackPolicy
 from learners import activity, page_versions, scoring
+from learners.assessment_models import grades_any_submission
 from learners.models import (
     AccommodationRequest,
     Attempt,
@@ -748,12 +749,14 @@ def positioning_advice(learner: User, track: TrackPage, modules) -> dict[int, st
 
 
 def grading_queue(trainer: User):
-    """Pending submissions on the modules the trainer owns, oldest first."""
-    return (
-        Submission.objects.pending()
-        .for_trainer(trainer)
-        .select_related("learner", "module", "competence__block")
-        .order_by("submitted_at", "pk")
+    """Pending submissions on the modules the trainer owns, oldest first; the team's
+    graders also get those whose module has no active owner any more."""
+    pending = Submission.objects.pending()
+    mine = pending.for_trainer(trainer)
+    if grades_any_submission(trainer):
+        mine = mine | pending.without_active_owner()
+    return mine.select_related("learner", "module", "competence__block").order_by(
+        "submitted_at", "pk"
     )
 
 
@@ -771,8 +774,8 @@ def grade_submission(
     `AssessmentRefused` when the submission was already graded or the level
     does not belong to the competence's framework.
     """
-    if submission.module.owner_id != trainer.pk:
-        raise PermissionError("Only the module's owner grades its submissions.")
+    if submission.module.owner_id != trainer.pk and not grades_any_submission(trainer):
+        raise PermissionError("Only the module's owner, or the team, grades its submissions.")
     if validated and (
         level is None or level.framework_id != submission.competence.block.framework_id
     ):

@@ -202,3 +202,33 @@ def test_the_learner_reads_which_question_a_comment_is_about_and_its_paragraphs(
         "Premier point.",
         "Second point.",
     ]
+
+
+def test_answers_on_a_module_whose_trainer_left_are_graded_by_the_team(
+    client, answered, karim, staff, camille, journey
+):
+    from learners.services import erase_account
+
+    erase_account(karim)
+    client.force_login(staff)
+    queue = client.get(reverse("learners:grading_queue")).text
+    assert f'data-testid="submission-{answered.pk}"' in queue
+    assert client.get(reverse("learners:submission_file", args=[answered.pk])).status_code == 200
+    level = Level.objects.get(framework=journey.framework, rank=3)
+
+    response = client.post(
+        reverse("learners:grade", args=[answered.pk]),
+        {"decision": "validated", "level": level.pk, "comment": "Relu par l'équipe."},
+    )
+
+    assert response.status_code == 302
+    entry = LedgerEntry.objects.get(learner=camille, source=LedgerEntry.Source.SUBMISSION)
+    assert entry.validated_by == staff
+
+
+def test_the_teams_queue_leaves_modules_with_an_active_trainer_to_that_trainer(
+    client, answered, staff
+):
+    client.force_login(staff)
+    queue = client.get(reverse("learners:grading_queue")).text
+    assert f'data-testid="submission-{answered.pk}"' not in queue

@@ -251,11 +251,15 @@ ROUTES: dict[str, Route] = {
     "learners:grading_queue": Route(
         r("learners:grading_queue"), members_only(404, trainers=200, staff=200)
     ),
-    "learners:grade": Route(r("learners:grade", "@submission.pk"), members_only(404, karim=200)),
+    "learners:grade": Route(
+        r("learners:grade", "@submission.pk"),
+        members_only(404, karim=200, staff=200),
+        "the module's owner, and the team's graders (a module whose owner left)",
+    ),
     "learners:submission_file": Route(
         r("learners:submission_file", "@submission.pk"),
-        members_only(404, camille=200, karim=200),
-        "the learner who sent it and the module's owner",
+        members_only(404, camille=200, karim=200, staff=200),
+        "the learner who sent it, the module's owner and the team's graders",
     ),
     # --- Agents and organisation managers ----------------------------------------------
     "organisations:agent_signup": Route(
