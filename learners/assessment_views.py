@@ -105,7 +105,9 @@ def quiz_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
         {
             "attempt": attempt,
             "module": attempt.module,
-            "questions": assessments.public_questions(attempt, data, errors),
+            "questions": assessments.public_questions(
+                attempt, data, errors, request.FILES if data is not None else None
+            ),
             "errors": errors,
             "seconds_left": seconds_left,
         },

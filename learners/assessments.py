@@ -555,11 +555,14 @@ def feedback_visible(attempt: Attempt, passed_before: bool = False) -> bool:
     return False
 
 
-def public_questions(attempt: Attempt, data=None, errors: dict | None = None) -> list[dict]:
+def public_questions(
+    attempt: Attempt, data=None, errors: dict | None = None, files=None
+) -> list[dict]:
     """What the quiz page may show: texts and keys, never correctness or feedback.
 
     Built field by field rather than by removing keys, so a field added to the
-    snapshot later cannot leak by default.
+    snapshot later cannot leak by default. `files` are those a refused form sent: a
+    browser never fills a file input again, so the page says to choose them again.
     """
     shown = []
     for number, question in enumerate(attempt.questions, start=1):
@@ -597,6 +600,7 @@ def public_questions(attempt: Attempt, data=None, errors: dict | None = None) ->
             item["first_field"] = f"{base}-{question['options'][0]['key']}"
         if question["type"] == "open":
             item["allow_file"] = question.get("allow_file", False)
+            item["file_not_kept"] = bool(item["allow_file"] and files and f"{base}-file" in files)
         if data is not None and question["type"] in ("short_answer", "numeric", "open"):
             item["value"] = data.get(base, "")
         shown.append(item)

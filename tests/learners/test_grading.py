@@ -13,7 +13,7 @@ from courses.models import Level
 from learners import assessments, services
 from learners.models import LedgerEntry, Submission
 from learners.uploads import check_upload
-from tests.learners.quiz_helpers import right_answers, set_quiz
+from tests.learners.quiz_helpers import right_answers, set_quiz, single
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
@@ -232,3 +232,30 @@ def test_the_teams_queue_leaves_modules_with_an_active_trainer_to_that_trainer(
     client.force_login(staff)
     queue = client.get(reverse("learners:grading_queue")).text
     assert f'data-testid="submission-{answered.pk}"' not in queue
+
+
+def test_a_file_sent_with_a_form_refused_for_another_answer_is_asked_for_again(
+    client, journey, camille
+):
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [{**OPEN, "allow_file": True}, single("B1.1", "appliquer")])
+    attempt = assessments.start_attempt(camille, module)
+    open_question, choice = attempt.questions
+    client.force_login(camille)
+
+    response = client.post(
+        reverse("learners:quiz_take", args=[attempt.pk]),
+        {
+            f"q-{open_question['id']}": "Mon lieu.",
+            f"q-{open_question['id']}-file": upload("piece.pdf", PDF),
+            # the other question left blank
+        },
+    )
+
+    assert response.status_code == 400
+    page = BeautifulSoup(response.content, "html.parser")
+    note = page.select_one('[data-testid="file-not-kept"]')
+    assert "choisissez-le à nouveau" in note.text
+    file_input = page.select_one(f"#q-{open_question['id']}-file")
+    assert file_input["aria-describedby"] == note["id"]
+    assert not Submission.objects.exists()
