@@ -403,6 +403,9 @@ class BulkIssue(CountsProgress, models.Model):
     )
     total = models.PositiveIntegerField(_("learners to process"), default=0)
     done = models.PositiveIntegerField(_("learners processed"), default=0)
+    # Items an unexpected error stopped (logged with their ids): the rest of their
+    # chunk goes on, and the progress page says how many to look into.
+    failed = models.PositiveIntegerField(_("items that failed"), default=0)
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
@@ -413,6 +416,9 @@ class BulkIssue(CountsProgress, models.Model):
 
     def __str__(self) -> str:
         return f"{self.award} · {self.get_mode_display()} · {self.done}/{self.total}"
+
+    def as_progress(self) -> dict:
+        return {**super().as_progress(), "failed": self.failed}
 
 
 class BulkIssueChunk(models.Model):

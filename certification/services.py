@@ -9,13 +9,15 @@ import copy
 import datetime
 import hashlib
 import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
 from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -427,6 +429,7 @@ def process_bulk_chunk(chunk_pk: int) -> bool:
     if chunk.done_at is not None:
         return False
     job, award = chunk.job, chunk.job.award
+    failed = 0
     if job.mode == BulkIssue.Mode.ISSUE:
         for learner in User.objects.filter(pk__in=chunk.item_ids).select_related("organisation"):
             # A quiz whose evidence is still being written would be frozen as « — »:
@@ -436,14 +439,18 @@ def process_bulk_chunk(chunk_pk: int) -> bool:
                 learner, _award_modules(award)
             ):
                 continue
-            if eligible(learner, award, job.session):
-                certificate, _created = issue(learner, award, render=False, session=job.session)
-                render_or_defer(certificate.pk)
+            with _one_item(job, "learner", learner.pk) as outcome:
+                if eligible(learner, award, job.session):
+                    certificate, _created = issue(learner, award, render=False, session=job.session)
+                    render_or_defer(certificate.pk)
+            failed += outcome.failed
     else:
         for certificate_pk in chunk.item_ids:
-            # Rendered since the job started means this chunk ran before a crash.
-            _forget_pdf(certificate_pk, rendered_before=job.created_at)
-            render_or_defer(certificate_pk)
+            with _one_item(job, "certificate", certificate_pk) as outcome:
+                # Rendered since the job started means this chunk ran before a crash.
+                _forget_pdf(certificate_pk, rendered_before=job.created_at)
+                render_or_defer(certificate_pk)
+            failed += outcome.failed
     with transaction.atomic():
         # Serialise chunk completions on the job row, so exactly one sees the last.
         BulkIssue.objects.select_for_update().filter(pk=job.pk).first()
@@ -451,9 +458,36 @@ def process_bulk_chunk(chunk_pk: int) -> bool:
             done_at=timezone.now()
         )
         if marked:
-            BulkIssue.objects.filter(pk=job.pk).update(done=F("done") + len(chunk.item_ids))
+            BulkIssue.objects.filter(pk=job.pk).update(
+                done=F("done") + len(chunk.item_ids), failed=F("failed") + failed
+            )
             _finish_if_complete(job.pk)
     return bool(marked)
+
+
+@dataclass
+class _ItemOutcome:
+    failed: bool = False
+
+
+# Worth retrying the whole chunk for (its task's own retries): the database or the
+# storage gone for a moment. Anything else is this item's own trouble.
+TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError)
+
+
+@contextmanager
+def _one_item(job: BulkIssue, kind: str, pk: int):
+    """Run one learner's or certificate's part of a chunk; an unexpected error is
+    logged and counted, and the chunk goes on with the next (a certificate issued
+    but not rendered is rendered again by the periodic task)."""
+    outcome = _ItemOutcome()
+    try:
+        yield outcome
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception:
+        logger.exception("Bulk issue %s: %s %s failed", job.pk, kind, pk)
+        outcome.failed = True
 
 
 def _award_modules(award: Award) -> QuerySet | list | None:

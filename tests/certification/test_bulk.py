@@ -1,6 +1,7 @@
 """Staff issue or re-render an award for every eligible learner, in chunks."""
 
 import pytest
+from django.urls import reverse
 
 from certification import services
 from certification.models import BulkIssue, BulkIssueChunk, Certificate
@@ -138,6 +139,7 @@ def test_the_progress_page_and_its_json_are_for_staff_only(
         "status": "running",
         "total": 40,
         "done": 10,
+        "failed": 0,
         "percent": 25,
         "finished": False,
     }
@@ -154,3 +156,50 @@ def test_a_finished_job_stops_refreshing(client, setting, staff):
     client.force_login(staff)
     html = client.get(f"/certificats/lots/{job.pk}/").content.decode()
     assert "bulk-progress-refresh" not in html and "task-progress.js" not in html
+
+
+def test_a_learner_whose_certificate_fails_is_counted_and_the_others_still_get_theirs(
+    client, setting, graduates, staff, small_chunks, django_capture_on_commit_callbacks, monkeypatch
+):
+    real_render = services.render_or_defer
+    broken = graduates[4]
+
+    def render_or_defer(certificate_pk):
+        if Certificate.objects.get(pk=certificate_pk).learner_id == broken.pk:
+            raise ValueError("a template error on this learner's data")
+        return real_render(certificate_pk)
+
+    monkeypatch.setattr(services, "render_or_defer", render_or_defer)
+
+    job = run_bulk(
+        setting.module_award, staff, BulkIssue.Mode.ISSUE, django_capture_on_commit_callbacks
+    )
+
+    assert (job.status, job.done, job.failed) == ("done", 7, 1)
+    rendered = Certificate.objects.filter(award=setting.module_award).exclude(pdf="")
+    assert rendered.count() == 6
+    # Issued all the same: the periodic task renders its PDF once the cause is fixed.
+    assert Certificate.objects.filter(learner=broken, pdf="").exists()
+    client.force_login(staff)
+    page = client.get(reverse("certification:bulk_progress", args=[job.pk])).text
+    assert 'data-testid="bulk-failed"' in page and "1 élément" in page
+
+
+def test_a_database_outage_during_a_chunk_leaves_it_to_be_retried(
+    setting, graduates, staff, small_chunks, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.db import OperationalError
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "render_or_defer", database_gone)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = services.start_bulk(setting.module_award, staff, BulkIssue.Mode.ISSUE)
+    assert callbacks
+    chunk = job.chunks.order_by("index").first()
+    with pytest.raises(OperationalError):
+        services.process_bulk_chunk(chunk.pk)
+    chunk.refresh_from_db()
+    job.refresh_from_db()
+    assert chunk.done_at is None and job.failed == 0
