@@ -85,13 +85,25 @@ def _figure_columns() -> list[str]:
     ]
 
 
-def _figure_cells(figures: territory.Figures) -> list[int]:
+# A département's export leaves the team (funders, partners): one to four people or
+# organisations in a small département can be named by whoever knows the place.
+SMALL_COUNT = 5
+
+
+def _masked(count: int) -> int | str:
+    return f"< {SMALL_COUNT}" if 0 < count < SMALL_COUNT else count
+
+
+def _figure_cells(figures: territory.Figures) -> list[int | str]:
     return [
-        figures.certified,
-        figures.partially_certified,
-        figures.blocks,
-        figures.aware,
-        figures.organisations,
+        _masked(count)
+        for count in (
+            figures.certified,
+            figures.partially_certified,
+            figures.blocks,
+            figures.aware,
+            figures.organisations,
+        )
     ]
 
 

@@ -134,9 +134,11 @@ def test_the_csv_exports_carry_the_same_figures_under_french_headings(
     }
     assert rows["23"]["Région"] == "Nouvelle-Aquitaine"
     assert rows["23"]["Code région"] == "75"
-    assert rows["23"]["Agents sensibilisés"] == "1"
-    assert rows["2B"]["Blocs atteints en partie"] == "1"
-    assert rows["none"]["Tout le référentiel validé"] == "1"
+    # Below five, a département's count leaves the team as « < 5 »: so few can be named.
+    assert rows["23"]["Agents sensibilisés"] == "< 5"
+    assert rows["23"]["Tout le référentiel validé"] == "0"
+    assert rows["2B"]["Blocs atteints en partie"] == "< 5"
+    assert rows["none"]["Tout le référentiel validé"] == "< 5"
     months = csv_rows(client, "/territoires/mois.csv")
     assert len(months) == 12
     assert months[-1]["Attestations de bloc"] == "2"
@@ -196,3 +198,9 @@ def test_a_person_without_organisation_counts_under_not_specified(db, setting):
     report = territory.territory_report()
     assert [area.code for area in report.regions] == [""]
     assert report.regions[0].figures.aware == 1
+
+
+def test_from_five_up_a_departements_count_is_exported_as_it_is():
+    from certification.territory_views import _masked
+
+    assert [_masked(n) for n in (0, 1, 4, 5, 120)] == [0, "< 5", "< 5", 5, 120]
