@@ -243,7 +243,14 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
             except assessments.AssessmentRefused as refusal:
                 error = str(refusal)
                 # Another tab or a double click won the race: say who, and when.
-                submission.refresh_from_db()
+                try:
+                    submission.refresh_from_db()
+                except Submission.DoesNotExist:
+                    # The learner erased their account meanwhile: nothing is left to grade.
+                    messages.error(
+                        request, _("This answer no longer exists: its author erased their account.")
+                    )
+                    return redirect("learners:grading_queue")
                 if submission.status != Submission.Status.PENDING:
                     error = _already_graded(submission)
             else:

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -131,7 +131,10 @@ class QuizState:
     def attempts_left(self) -> int | None:
         if self.module.quiz_max_attempts is None:
             return None
-        return max(0, self.module.quiz_max_attempts - self.used)
+        # An attempt whose open answer a trainer sent back for rework gives one more:
+        # the rework is sent through a new attempt, which the limit must leave room for.
+        sent_back = sum(1 for attempt in self.attempts if getattr(attempt, "sent_back", False))
+        return max(0, self.module.quiz_max_attempts + sent_back - self.used)
 
     @property
     def open_attempt(self) -> Attempt | None:
@@ -180,10 +183,12 @@ def quiz_state(
     missing: list[ModulePage] | None = None,
 ) -> QuizState:
     """The learner's attempts at the module's quiz; `missing` when the caller knows them."""
+    reworked = Submission.objects.filter(attempt=OuterRef("pk"), status=Submission.Status.REWORK)
     attempts = list(
         Attempt.objects.quizzes()
         .filter(learner=learner, module=module)
         .only("pk", "status", "passed", "score", "number", "started_at", "submitted_at", "deadline")
+        .annotate(sent_back=Exists(reworked))
         .order_by("number")
     )
     return QuizState(

@@ -45,5 +45,7 @@ class TeamUserEditForm(UserEditForm):
 
 
 class TeamUserViewSet(UserViewSet):
+    pk_path_converter = "pk"  # ids past 64 bits: a 404, not a 500 (config/converters.py)
+
     def get_form_class(self, for_update=False):
         return TeamUserEditForm if for_update else TeamUserCreationForm

@@ -259,3 +259,41 @@ def test_a_file_sent_with_a_form_refused_for_another_answer_is_asked_for_again(
     file_input = page.select_one(f"#q-{open_question['id']}-file")
     assert file_input["aria-describedby"] == note["id"]
     assert not Submission.objects.exists()
+
+
+def test_a_rework_request_gives_back_the_attempt_it_takes_to_send_the_rework(
+    journey, camille, karim, submit
+):
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [OPEN], max_attempts=1)
+    submit((first := assessments.start_attempt(camille, module)), right_answers(first))
+    assert assessments.quiz_state(camille, module).refusal() is not None  # the one attempt used
+
+    answer = Submission.objects.get(attempt=first)
+    assessments.grade_submission(karim, answer, validated=False, level=None, comment="Précisez.")
+
+    state = assessments.quiz_state(camille, module)
+    assert (state.attempts_left, state.refusal()) == (1, None)
+    second = assessments.start_attempt(camille, module)
+    assert second.number == 2
+
+
+def test_grading_an_answer_whose_author_erased_their_account_meanwhile_says_so(
+    client, answered, karim, journey, monkeypatch
+):
+    level = Level.objects.get(framework=journey.framework, rank=3)
+    client.force_login(karim)
+    real_grade = assessments.grade_submission
+
+    def erased_just_before(trainer, submission, **kwargs):
+        Submission.objects.filter(pk=submission.pk).delete()  # the erasure, in between
+        return real_grade(trainer, submission, **kwargs)
+
+    monkeypatch.setattr(assessments, "grade_submission", erased_just_before)
+    response = client.post(
+        reverse("learners:grade", args=[answered.pk]),
+        {"decision": "validated", "level": level.pk},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "existe plus" in response.text
