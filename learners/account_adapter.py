@@ -16,7 +16,6 @@ from learners.models import User
 logger = logging.getLogger(__name__)
 
 MAIL_FAILED_SESSION_KEY = "account_mail_failed"
-LOGIN_CODE_MAIL = "login_code"
 
 # What allauth says once it has mailed something: not true of a mail that failed.
 SENT_MESSAGES = {
@@ -67,10 +66,10 @@ class AccountAdapter(DefaultAccountAdapter):
             # Not the address: logs outlive an erasure.
             logger.exception("Account mail %s could not be sent", template_prefix)
             self.request.account_mail_failed = True
-            if not template_prefix.endswith(LOGIN_CODE_MAIL):
-                # The page after the redirect says so too, instead of « we sent you an
-                # email » (the sign-in code's page keeps its form: the code is asked again).
-                self.request.session[MAIL_FAILED_SESSION_KEY] = True
+            # The page after the redirect says so too, instead of « we sent you an
+            # email » or « we've sent a code » (whose page keeps its form and its
+            # « new code » button: the code is asked for again from there).
+            self.request.session[MAIL_FAILED_SESSION_KEY] = True
             messages.error(
                 self.request,
                 _(

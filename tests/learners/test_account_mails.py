@@ -81,3 +81,22 @@ def test_a_sign_in_code_request_while_mail_is_down_says_so(client, sophie, mail_
 
     assert response.status_code == 302
     assert any(NOT_SENT in message for message in told(response))
+
+
+def test_the_code_page_after_a_failed_code_mail_says_no_code_was_sent(
+    client, sophie, mail_server_down
+):
+    response = client.post("/comptes/login/code/", {"email": sophie.email}, follow=True)
+
+    page = response.content.decode()
+    assert 'data-testid="code-not-sent"' in page
+    assert "Aucun code n'a été envoyé" in page
+    assert "Nous avons envoyé un code" not in page
+    assert 'value="resend"' in page  # the way to ask again is on the page
+
+
+def test_the_code_page_after_a_code_that_went_says_it_was_sent(client, sophie, mailoutbox):
+    response = client.post("/comptes/login/code/", {"email": sophie.email}, follow=True)
+    page = response.content.decode()
+    assert len(mailoutbox) == 1
+    assert "Nous avons envoyé un code à" in page and 'data-testid="code-not-sent"' not in page
