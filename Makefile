@@ -26,13 +26,16 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(PY) manage.py migrate --no-input
 
+# The demo's certificates freeze their verification address into the QR code: it
+# follows the address served (make run HOST=127.0.0.1:8001).
 demo: migrate
-	$(PY) manage.py seed_demo
+	SITE_URL=http://$(HOST) $(PY) manage.py seed_demo
 
 ## make run: install, migrate, load the demo and serve http://127.0.0.1:8000
+## (another address: make run HOST=127.0.0.1:8001)
 run: demo
 	@echo "Campus Tiers-Lieux: http://$(HOST)/  (Ctrl-C to stop)"
-	$(PY) manage.py runserver $(HOST)
+	SITE_URL=http://$(HOST) $(PY) manage.py runserver $(HOST)
 
 ## make test: install the dev dependencies and run the whole suite, one pytest-xdist
 ## worker per core (at most 4); tests that start servers and workers share one

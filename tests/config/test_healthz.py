@@ -32,3 +32,9 @@ def test_healthz_answers_503_when_the_database_is_down(client, db, settings, mon
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"database": "down", "broker": "not configured"}
+
+
+def test_healthz_answers_a_plain_http_probe_when_https_is_enforced(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/catalogue/").status_code == 301  # every other page still redirects
