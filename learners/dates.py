@@ -13,17 +13,17 @@ def add_months(moment: datetime.datetime, months: int) -> datetime.datetime:
 
 
 def easter_sunday(year: int) -> datetime.date:
-    """Gregorian Easter (the Meeus/Jones/Butcher computus)."""
+    """Gregorian Easter (the anonymous Gregorian algorithm of Meeus, Jones and Butcher)."""
     a, b, c = year % 19, year // 100, year % 100
     d, e = b // 4, b % 4
-    g = (8 * b + 13) // 25
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
     h = (19 * a + b - d - g + 15) % 30
     i, k = c // 4, c % 4
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (a + 11 * m + 2 * h) // 319
-    month = (h - n + m + 90) // 25
-    day = (h - n + m + month + 19) % 32
-    return datetime.date(year, month, day)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * el) // 451
+    month, day = divmod(h + el - 7 * m + 114, 31)
+    return datetime.date(year, month, day + 1)
 
 
 def public_holidays(year: int) -> set[datetime.date]:

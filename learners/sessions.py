@@ -208,22 +208,21 @@ def _fill(locked: TrainingSession) -> list[Seat]:
 
 
 def training_days(session: TrainingSession) -> list[datetime.date]:
-    """The days a session trains on: its working days, and its weekends and public
-    holidays too when it starts or ends on one (a team that trains on Saturdays, or on
-    Ascension Thursday, says so by its dates). A session from a Friday to a Monday trains
-    two days, not four, and a week with the 8th of May in it four: the days off in
-    between would stand on the attendance sheet as half-days nobody signed, and swell
-    the planned hours of the certificat de réalisation."""
+    """The days a session trains on: its weekdays, and its weekends too when it starts
+    or ends on one (a team that trains on Saturdays says so by its dates); a public
+    holiday only when it is the session's first or last day. A session from a Friday
+    to a Monday trains two days, not four, and a week with Ascension Thursday inside
+    it four: the days off in between would stand on the attendance sheet as half-days
+    nobody signed, and swell the planned hours of the certificat de réalisation."""
     first, last = session.starts_on, session.ends_on
     span = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+    weekends = first.weekday() >= 5 or last.weekday() >= 5
     holidays = set().union(*(dates.public_holidays(year) for year in {first.year, last.year}))
-
-    def day_off(day: datetime.date) -> bool:
-        return day.weekday() >= 5 or day in holidays
-
-    if day_off(first) or day_off(last):
-        return span
-    return [day for day in span if not day_off(day)]
+    return [
+        day
+        for day in span
+        if (weekends or day.weekday() < 5) and (day not in holidays or day in (first, last))
+    ]
 
 
 @transaction.atomic
