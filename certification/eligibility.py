@@ -26,6 +26,9 @@ from learners.queries import answers_to_rework, block_validated, validated_block
 from learners.session_models import ActivityEvent, Attendance, Seat, TrainingSession
 
 TRACK_KINDS = (Award.Kind.AWARENESS, Award.Kind.END_OF_TRAINING, Award.Kind.COMPLETION)
+# A certificat de réalisation states what was done (dates, hours, modality), no level
+# nor result: it never waits for a quiz's evidence or a trainer's grading.
+LEVEL_FREE_KINDS = (Award.Kind.COMPLETION,)
 
 
 # --- Dates --------------------------------------------------------------------------

@@ -40,20 +40,16 @@ def issue_competence_awards(sender, learner, competence, level=None, **kwargs) -
 
 @receiver(track_completed, dispatch_uid="certification.track_completed")
 def issue_track_awards(sender, learner, track, **kwargs) -> None:
-    if learner.erased_at is None and not queries.evidence_pending(
-        learner, ModulePage.objects.child_of(track)
-    ):
-        services.evaluate_track(learner, track)
+    if learner.erased_at is None:
+        _evaluate_track(learner, track)
 
 
 @receiver(attempt_outcome_recorded, dispatch_uid="certification.attempt_outcome_recorded")
 def issue_awards_the_evidence_completes(sender, learner, attempt, **kwargs) -> None:
-    # Only for the quiz that completed the module: a retake after that (passed
-    # again, the attestation revoked meanwhile, say) must issue nothing new, as a
-    # second completion of the module would not.
-    if learner.erased_at is not None or queries.quiz_evidence_recorded_before(attempt):
-        return
-    _evaluate_module_and_track(learner, attempt.module)
+    # A retake too: it may settle an answer sent back for rework. Issuing is
+    # idempotent, and a revoked attestation stays revoked (services.issue).
+    if learner.erased_at is None:
+        _evaluate_module_and_track(learner, attempt.module)
 
 
 @receiver(submission_graded, dispatch_uid="certification.submission_graded")
@@ -68,7 +64,11 @@ def _evaluate_module_and_track(learner, module: ModulePage) -> None:
     if not queries.evidence_pending(learner, [module]):
         services.evaluate_module(learner, module)
     track = TrackPage.objects.parent_of(module).first()
-    if track is not None and not queries.evidence_pending(
-        learner, ModulePage.objects.child_of(track)
-    ):
-        services.evaluate_track(learner, track)
+    if track is not None:
+        _evaluate_track(learner, track)
+
+
+def _evaluate_track(learner, track: TrackPage) -> None:
+    # While evidence is pending, only what freezes no level (the certificat de réalisation).
+    pending = queries.evidence_pending(learner, ModulePage.objects.child_of(track))
+    services.evaluate_track(learner, track, evidence_pending=pending)

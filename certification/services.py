@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from certification import rendering, tasks
 from certification.eligibility import (
+    LEVEL_FREE_KINDS,
     TRACK_KINDS,
     attending_ids,
     candidate_learner_ids,
@@ -135,10 +136,15 @@ def evaluate_competence(learner: User, competence: Competence) -> list[Certifica
     return created
 
 
-def evaluate_track(learner: User, track: TrackPage) -> list[Certificate]:
-    return issue_if_eligible(
-        learner, Award.objects.active().of_kind(*TRACK_KINDS).filter(track=track)
-    )
+def evaluate_track(
+    learner: User, track: TrackPage, *, evidence_pending: bool = False
+) -> list[Certificate]:
+    """The track's awards the learner earned; while evidence is pending, only those that
+    freeze no level or result."""
+    awards = Award.objects.active().of_kind(*TRACK_KINDS).filter(track=track)
+    if evidence_pending:
+        awards = awards.filter(kind__in=LEVEL_FREE_KINDS)
+    return issue_if_eligible(learner, awards)
 
 
 # --- Rendering ------------------------------------------------------------------------
@@ -292,19 +298,13 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
     # Free the one-valid-certificate slot before taking it.
     Certificate.objects.filter(pk=old.pk).update(status=Certificate.Status.SUPERSEDED)
     issued_at = timezone.now()
-    # A correction keeps the session the certificate was issued for.
-    frozen_session = (old.context.get("training") or {}).get("session") or {}
-    session = TrainingSession.objects.filter(pk=frozen_session.get("id")).first()
-    # What a correction corrects: who holds it (name, employer) and when this copy was
-    # issued. The award's wording, the levels and results stay as they were attested:
-    # a level raised since, or criteria reworded, are no part of a name correction.
-    fresh = freeze_context(old.learner, old.award, issued_at, session)
-    context = {
-        **copy.deepcopy(old.context),
-        "holder": fresh["holder"],
-        "issued_on": fresh["issued_on"],
-        "expires_on": iso_date(old.expires_at),
-    }
+    # What a correction corrects: the holder's name, and when this copy was issued.
+    # The award's wording, the levels and results, the employer at the time of the
+    # training stay as attested: none of them changes with a name.
+    context = copy.deepcopy(old.context)
+    context["holder"]["name"] = old.learner.display_name
+    context["issued_on"] = iso_date(issued_at)
+    context["expires_on"] = iso_date(old.expires_at)
     new = Certificate.objects.create(
         learner=old.learner,
         award=old.award,
@@ -435,17 +435,22 @@ def process_bulk_chunk(chunk_pk: int) -> bool:
             # A quiz whose evidence is still being written would be frozen as « — »:
             # its own signal issues to that learner once it is (receivers), or a
             # later run of the job does (a broker outage is the only way to get here).
-            if learner.erased_at is not None or learner_queries.evidence_pending(
-                learner, _award_modules(award)
-            ):
+            if learner.erased_at is not None or _waits_for_evidence(learner, award):
                 continue
             with _one_item(job, "learner", learner.pk) as outcome:
                 if eligible(learner, award, job.session):
                     certificate, _created = issue(learner, award, render=False, session=job.session)
-                    render_or_defer(certificate.pk)
+                    # A revoked one comes back from issue(): it keeps the PDF it had.
+                    if certificate.status == Certificate.Status.VALID:
+                        render_or_defer(certificate.pk)
             failed += outcome.failed
     else:
+        valid = set(
+            Certificate.objects.valid().filter(pk__in=chunk.item_ids).values_list("pk", flat=True)
+        )
         for certificate_pk in chunk.item_ids:
+            if certificate_pk not in valid:
+                continue  # revoked or superseded since the job started: its PDF stays
             with _one_item(job, "certificate", certificate_pk) as outcome:
                 # Rendered since the job started means this chunk ran before a crash.
                 _forget_pdf(certificate_pk, rendered_before=job.created_at)
@@ -482,12 +487,25 @@ def _one_item(job: BulkIssue, kind: str, pk: int):
     but not rendered is rendered again by the periodic task)."""
     outcome = _ItemOutcome()
     try:
-        yield outcome
+        # A savepoint: a failed statement must not leave an enclosing transaction
+        # unusable for the items after it (PostgreSQL refuses everything until rollback).
+        with transaction.atomic():
+            yield outcome
     except TRANSIENT_ERRORS:
         raise
     except Exception:
         logger.exception("Bulk issue %s: %s %s failed", job.pk, kind, pk)
         outcome.failed = True
+
+
+def _waits_for_evidence(learner: User, award: Award) -> bool:
+    """As the receivers wait: a module's or track's document for its quizzes' evidence
+    and its open answers' grading, a block or framework award for quiz evidence only,
+    a certificat de réalisation for nothing."""
+    if award.kind in LEVEL_FREE_KINDS:
+        return False
+    modules = _award_modules(award)
+    return learner_queries.evidence_pending(learner, modules, answers=modules is not None)
 
 
 def _award_modules(award: Award) -> QuerySet | list | None:

@@ -160,11 +160,18 @@ class SubmissionQuerySet(models.QuerySet):
         return self if grades_any_submission(user) else self.for_trainer(user)
 
     def without_active_owner(self):
-        """Answers on modules nobody can grade but the team: owner deleted or gone."""
+        """Answers on modules nobody can grade but the team: owner deleted, gone, or no
+        longer a trainer (the grading pages are trainers' and staff's)."""
+        from learners.models import User
+
         return self.filter(
             models.Q(module__owner__isnull=True)
             | models.Q(module__owner__is_active=False)
             | models.Q(module__owner__erased_at__isnull=False)
+            | (
+                ~models.Q(module__owner__role=User.Role.TRAINER)
+                & models.Q(module__owner__is_staff=False)
+            )
         )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Max, Q, QuerySet, Subquery
 from wagtail.models import Page
 
 from courses.models import (
@@ -36,55 +36,41 @@ from learners.models import (
 # --- Evidence still to be written --------------------------------------------------
 
 
-def evidence_pending(learner: User, modules: Iterable[ModulePage] | None = None) -> bool:
+def evidence_pending(
+    learner: User, modules: Iterable[ModulePage] | None = None, *, answers: bool = True
+) -> bool:
     """Whether evidence from these modules (of any, by default) is still to come: a
     passed quiz's ledger evidence, or an open answer no trainer has graded yet.
 
     The task writing a quiz's evidence runs after the submission's commit
     (`attempt_outcome_recorded` follows), a trainer grades an open answer days later
     (`submission_graded` follows); until then the learner's levels lack what they prove.
+    Without `answers`, only quiz evidence counts (what block awards wait for: their
+    levels follow the ledger, which a grading writes to with its own signal).
     """
     pending = Attempt.objects.quizzes().outcome_unrecorded().filter(learner=learner)
-    answers = Submission.objects.pending().filter(learner=learner)
+    ungraded = Submission.objects.pending().filter(learner=learner)
     if modules is not None:
         modules = modules if isinstance(modules, QuerySet) else list(modules)
         pending = pending.filter(module__in=modules)
-        answers = answers.filter(module__in=modules)
-    return pending.exists() or answers.exists()
+        ungraded = ungraded.filter(module__in=modules)
+    return pending.exists() or (answers and ungraded.exists())
 
 
 def answers_to_rework(learner: User, module_id: int) -> bool:
-    """Whether a trainer sent an open answer of the module back for rework, and no later
-    answer to the same question was validated: the module is not passed yet."""
-    validated_later = Submission.objects.filter(
-        learner=learner,
-        module_id=module_id,
-        question_id=OuterRef("question_id"),
-        status=Submission.Status.VALIDATED,
-        submitted_at__gt=OuterRef("submitted_at"),
-    )
-    return (
-        Submission.objects.filter(
-            learner=learner, module_id=module_id, status=Submission.Status.REWORK
-        )
-        .exclude(Exists(validated_later))
-        .exists()
-    )
-
-
-def quiz_evidence_recorded_before(attempt: Attempt) -> bool:
-    """Whether another passed attempt at the same quiz already had its evidence written."""
-    return (
+    """Whether the learner's latest submitted attempt at the module's quiz has an open
+    answer a trainer sent back for rework: the module is not passed yet. A later
+    attempt settles an earlier one's rework, whatever questions it drew (a question
+    drawn at random may not come back, an author may have removed it)."""
+    latest = (
         Attempt.objects.quizzes()
-        .filter(
-            learner_id=attempt.learner_id,
-            module_id=attempt.module_id,
-            passed=True,
-            outcome_recorded_at__isnull=False,
-        )
-        .exclude(pk=attempt.pk)
-        .exists()
+        .filter(learner=learner, module_id=module_id, submitted_at__isnull=False)
+        .order_by("-submitted_at", "-pk")
+        .values("pk")[:1]
     )
+    return Submission.objects.filter(
+        attempt_id=Subquery(latest), status=Submission.Status.REWORK
+    ).exists()
 
 
 # --- Progress --------------------------------------------------------------------

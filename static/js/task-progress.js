@@ -55,7 +55,10 @@
           show("total", progress.total);
           // A failure is the server's to explain (its message, what to do next):
           // the page is asked again rather than announced « done ».
-          if (progress.finished && progress.status === "failed") { window.location.reload(); return; }
+          if (progress.finished && (progress.status === "failed" || progress.failed > 0)) {
+            window.location.reload();
+            return;
+          }
           if (progress.finished) { finish(); return; }
           // 25, 50 and 75 %: all done is said by finish(), with the link to the result.
           var reached = quarter(done, progress.total);

@@ -178,11 +178,19 @@ def test_a_learner_whose_certificate_fails_is_counted_and_the_others_still_get_t
     assert (job.status, job.done, job.failed) == ("done", 7, 1)
     rendered = Certificate.objects.filter(award=setting.module_award).exclude(pdf="")
     assert rendered.count() == 6
-    # Issued all the same: the periodic task renders its PDF once the cause is fixed.
-    assert Certificate.objects.filter(learner=broken, pdf="").exists()
+    # All or nothing for the learner: no certificate without its PDF, nothing half done.
+    assert not Certificate.objects.filter(learner=broken).exists()
     client.force_login(staff)
     page = client.get(reverse("certification:bulk_progress", args=[job.pk])).text
     assert 'data-testid="bulk-failed"' in page and "1 élément" in page
+
+    # The cause fixed, the job run again: the learner gets one, nobody a second one.
+    monkeypatch.setattr(services, "render_or_defer", real_render)
+    again = run_bulk(
+        setting.module_award, staff, BulkIssue.Mode.ISSUE, django_capture_on_commit_callbacks
+    )
+    assert again.failed == 0
+    assert Certificate.objects.filter(award=setting.module_award).exclude(pdf="").count() == 7
 
 
 def test_a_database_outage_during_a_chunk_leaves_it_to_be_retried(
@@ -203,3 +211,19 @@ def test_a_database_outage_during_a_chunk_leaves_it_to_be_retried(
     chunk.refresh_from_db()
     job.refresh_from_db()
     assert chunk.done_at is None and job.failed == 0
+
+
+def test_a_bulk_regeneration_leaves_alone_a_certificate_withdrawn_after_it_started(
+    setting, graduates, staff, small_chunks, django_capture_on_commit_callbacks
+):
+    run_bulk(setting.module_award, staff, BulkIssue.Mode.ISSUE, django_capture_on_commit_callbacks)
+    job = services.start_bulk(setting.module_award, staff, BulkIssue.Mode.REGENERATE)
+    withdrawn = Certificate.objects.get(pk=job.chunks.order_by("index").first().item_ids[0])
+    services.revoke(withdrawn, "Délivré par erreur.", by=staff)
+    published = Certificate.objects.get(pk=withdrawn.pk).pdf_sha256
+
+    for chunk in job.chunks.all():
+        services.process_bulk_chunk(chunk.pk)
+
+    withdrawn.refresh_from_db()
+    assert withdrawn.pdf_sha256 == published and withdrawn.rendered_at is not None

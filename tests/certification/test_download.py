@@ -136,3 +136,16 @@ def test_the_dashboard_offers_each_certificate_as_an_open_badge_to_download(
     response = client.get(credential)
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_a_superseded_certificate_whose_successor_was_revoked_is_not_called_revoked(
+    client, camille, staff, certificate
+):
+    new = services.reissue(certificate, by=staff)
+    services.revoke(new, "Erreur.", by=staff)
+    client.force_login(camille)
+    response = client.get(certificate.get_pdf_url())
+    assert response.status_code == 410
+    assert 'data-testid="pdf-superseded"' in response.text
+    assert 'data-testid="pdf-revoked"' not in response.text
+    assert "plus valide non plus" in response.text

@@ -332,3 +332,35 @@ def test_a_revoked_block_attestation_is_not_given_back_by_a_later_level_nor_a_bu
 
     assert certificates_of(camille, setting.block_award) == [certificate]
     assert services.issue(camille, setting.block_award) == (certificate, False)
+
+
+def test_a_rework_is_settled_by_a_later_pass_even_when_the_question_is_gone(
+    setting, sophie, karim, run_on_commit
+):
+    basics = with_open_question(setting, karim)
+    complete_module(sophie, basics)
+    run_on_commit(pass_the_quiz, sophie, basics)
+    grade(karim, sophie, validated=False, run=run_on_commit)
+    # The author drops the open question; the learner passes what the quiz now asks.
+    basics = set_quiz(basics, [single("B1.1", "appliquer")], max_attempts=None)
+
+    run_on_commit(pass_the_quiz, sophie, basics)
+
+    assert len(certificates_of(sophie, setting.module_award)) == 1
+
+
+def test_an_ungraded_answer_holds_neither_a_block_attestation_nor_the_certificat_de_realisation(
+    setting, sophie, karim, staff, run_on_commit
+):
+    basics = with_open_question(setting, karim)
+    complete_module(sophie, basics)
+    run_on_commit(pass_the_quiz, sophie, basics)
+    run_on_commit(complete_module, sophie, setting.advanced)  # the track is complete
+    # They freeze no level the open answer proves (a block follows the ledger, which a
+    # grading writes to with its own signal; a certificat de réalisation states hours).
+    assert len(certificates_of(sophie, setting.completion_award)) == 1
+    assert not certificates_of(sophie, setting.end_of_training_award)  # it states results
+    run_on_commit(reach, sophie, setting.framework, "B1.2", 2)
+    assert len(certificates_of(sophie, setting.block_award)) == 1
+    run_on_commit(services.start_bulk, setting.block_award, staff, BulkIssue.Mode.ISSUE)
+    assert len(certificates_of(sophie, setting.block_award)) == 1

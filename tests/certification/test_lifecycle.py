@@ -87,6 +87,7 @@ def test_a_name_correction_changes_the_name_and_nothing_the_certificate_attested
     new = services.reissue(old, by=staff)
 
     assert new.context["holder"]["name"] == "Camille Martin-Durand"
+    assert {**new.context["holder"], "name": None} == {**old.context["holder"], "name": None}
     assert new.context["competences"] == old.context["competences"]
     assert new.context["award"] == old.context["award"]
     assert new.context["issued_on"] == eligibility.iso_date(new.issued_at)
@@ -119,3 +120,19 @@ def test_a_certificate_past_its_expiry_is_reported_expired(certificate):
 def test_an_award_without_validity_never_expires(setting, camille):
     certificate, _ = services.issue(camille, setting.module_award, render=False)
     assert certificate.expires_at is None and certificate.context["expires_on"] is None
+
+
+def test_a_name_correction_keeps_the_employer_the_certificat_de_realisation_named(
+    setting, sophie, staff, other_organisation
+):
+    old, _ = services.issue(sophie, setting.completion_award, render=False)
+    assert old.context["holder"]["organisation"] == sophie.organisation.name
+    sophie.full_name, sophie.organisation = "Sophie Lefèvre-Martin", other_organisation
+    sophie.save()
+
+    new = services.reissue(old, by=staff)
+
+    assert new.context["holder"] == {
+        "name": "Sophie Lefèvre-Martin",
+        "organisation": old.context["holder"]["organisation"],
+    }

@@ -297,3 +297,13 @@ def test_grading_an_answer_whose_author_erased_their_account_meanwhile_says_so(
     )
     assert response.status_code == 200
     assert "existe plus" in response.text
+
+
+def test_answers_on_a_module_whose_owner_is_no_longer_a_trainer_go_to_the_team(
+    client, answered, karim, staff
+):
+    karim.role = karim.Role.FACILITATOR  # still active, no longer a trainer
+    karim.save()
+    client.force_login(staff)
+    queue = client.get(reverse("learners:grading_queue")).text
+    assert f'data-testid="submission-{answered.pk}"' in queue
