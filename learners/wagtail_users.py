@@ -9,7 +9,7 @@ could ever be given those pages, whatever groups an administrator ticked.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.users.forms import UserCreationForm, UserEditForm
-from wagtail.users.views.users import UserViewSet
+from wagtail.users.views.users import CreateView, EditView, UserViewSet
 
 
 def _team_field() -> forms.BooleanField:
@@ -23,8 +23,21 @@ def _team_field() -> forms.BooleanField:
     )
 
 
+def _only_superusers_grant_powers(form, by) -> None:
+    # Wagtail lets whoever may change users tick « Administrator » for anyone: a user
+    # manager could make themselves (through a second account) a superuser, or a team
+    # member. Those two boxes are an administrator's to tick.
+    if by is None or not by.is_superuser:
+        for name in ("is_superuser", "is_staff"):
+            form.fields.pop(name, None)
+
+
 class TeamUserCreationForm(UserCreationForm):
     is_staff = _team_field()
+
+    def __init__(self, *args, by=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _only_superusers_grant_powers(self, by)
 
     class Meta(UserCreationForm.Meta):
         fields = UserCreationForm.Meta.fields | {"is_staff"}
@@ -33,19 +46,32 @@ class TeamUserCreationForm(UserCreationForm):
 class TeamUserEditForm(UserEditForm):
     is_staff = _team_field()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, by=None, **kwargs):
         editing_self = kwargs.get("editing_self", False)
         super().__init__(*args, **kwargs)
         if editing_self:
             # As Wagtail does for « Administrator »: nobody grants or drops it for themselves.
             del self.fields["is_staff"]
+        _only_superusers_grant_powers(self, by)
 
     class Meta(UserEditForm.Meta):
         fields = UserEditForm.Meta.fields | {"is_staff"}
 
 
+class TeamUserCreateView(CreateView):
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "by": self.request.user}
+
+
+class TeamUserEditView(EditView):
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "by": self.request.user}
+
+
 class TeamUserViewSet(UserViewSet):
     pk_path_converter = "pk"  # ids past 64 bits: a 404, not a 500 (config/converters.py)
+    add_view_class = TeamUserCreateView
+    edit_view_class = TeamUserEditView
 
     def get_form_class(self, for_update=False):
         return TeamUserEditForm if for_update else TeamUserCreationForm

@@ -64,3 +64,34 @@ def test_an_administrator_can_take_someone_out_of_the_team_but_not_themselves(cl
     assert response.status_code == 302, response.context["form"].errors
     member.refresh_from_db()
     assert not member.is_staff
+
+
+def test_a_user_manager_who_is_no_administrator_grants_neither_team_nor_admin_powers(client, staff):
+    manager = make_user("rh@example.org", "Ressources Humaines", is_staff=True)
+    group = Group.objects.create(name="Gestion des comptes")
+    group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="change_user", content_type__app_label="learners"),
+        Permission.objects.get(codename="add_user", content_type__app_label="learners"),
+    )
+    manager.groups.add(group)
+    other = make_user("autre@example.org", "Autre Compte")
+    client.force_login(manager)
+    page = client.get(reverse("wagtailusers_users:edit", args=[other.pk])).text
+    assert 'name="is_staff"' not in page and 'name="is_superuser"' not in page
+
+    response = client.post(
+        reverse("wagtailusers_users:edit", args=[other.pk]),
+        {
+            "email": other.email,
+            "first_name": "Autre",
+            "last_name": "Compte",
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+        },
+    )
+
+    assert response.status_code == 302, response.context["form"].errors
+    other.refresh_from_db()
+    assert (other.is_staff, other.is_superuser) == (False, False)
