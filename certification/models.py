@@ -21,9 +21,15 @@ def new_verification_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
+# Codes are base 32 (A–Z, 2–7): a 0, a 1 or an 8 typed from a print is the letter
+# it looks like.
+LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
+
+
 def normalise_code(code: str) -> str:
-    """Accept a code typed in lower case, with spaces or without dashes."""
-    compact = "".join(ch for ch in code.upper() if ch.isalnum())
+    """Accept a code typed in lower case, with spaces, without dashes, or with digits
+    read for the letters they look like."""
+    compact = "".join(ch for ch in code.upper() if ch.isalnum()).translate(LOOKALIKES)
     return "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
 
 

@@ -247,6 +247,7 @@ def verify(
         return response
     verification = verification_cache.lookup(code, prefetched)
     if verification is None:
+        # The site's 404, byte for byte: it reveals nothing, and leads back to the form.
         raise Http404
     record = verification.record
     if as_json or request.GET.get("format") == "json":

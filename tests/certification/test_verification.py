@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certification import verification_views
-from certification.models import Award, new_verification_code
+from certification.models import Award, Certificate, new_verification_code
 from tests.certification.verification_data import (
     frozen_context,
     make_award,
@@ -194,6 +194,22 @@ def test_a_code_typed_in_lower_case_with_spaces_leads_to_the_certificate(client,
     assert response.status_code == 200
     assert response.context["record"]["code"] == certificate.code
     assert response.redirect_chain[-1][0] == verify_url(certificate)
+
+
+def test_digits_typed_for_the_letters_they_look_like_still_find_the_certificate(client, camille):
+    certificate = make_certificate(camille)
+    Certificate.objects.filter(pk=certificate.pk).update(code="OIBA-" + certificate.code[5:])
+    certificate.refresh_from_db()
+    typed = "01 8a" + certificate.code[4:]  # zero, one and eight read from a print
+    response = client.get(reverse("certification:verify_form"), {"code": typed}, follow=True)
+    assert response.status_code == 200
+    assert response.context["record"]["code"] == certificate.code
+
+
+def test_a_mistyped_code_leads_back_to_the_form(client, camille):
+    response = client.get(reverse("certification:verify", kwargs={"code": "ABCD-EFGH"}))
+    assert response.status_code == 404
+    assert f'href="{reverse("certification:verify_form")}"' in response.text
 
 
 def test_a_sloppy_code_in_the_address_redirects_to_the_canonical_one(client, camille):

@@ -307,6 +307,11 @@ ROUTES: dict[str, Route] = {
     "learners_undelivered_mail:resend": Route(
         r("learners_undelivered_mail:resend", 1), expect(ADMIN_LOGIN, trainers=405, staff=405)
     ),
+    # Wagtail's user admin, with the team flag (learners/wagtail_users.py).
+    "wagtailusers_users:add": Route(r("wagtailusers_users:add"), admin_view()),
+    "wagtailusers_users:edit": Route(
+        r("wagtailusers_users:edit", "@certificate.learner_id"), admin_view()
+    ),
     "learners_accommodation:index": Route(r("learners_accommodation:index"), admin_view()),
     "learners_accommodation:index_results": Route(
         r("learners_accommodation:index_results"), admin_view()
