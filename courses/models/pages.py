@@ -1,5 +1,7 @@
 """The Wagtail page tree: Home → Catalogue → Track → Module → Lesson."""
 
+import math
+
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -160,6 +162,12 @@ class TrackPage(Page):
     class Meta:
         verbose_name = _("track")
         verbose_name_plural = _("tracks")
+
+    @property
+    def duration_count(self) -> int:
+        """The whole number that picks « heure » or « heures » (gettext counts in
+        integers): 1 heure, 2,5 heures."""
+        return math.ceil(self.duration_hours)
 
     def modules(self) -> PageQuerySet:
         return ModulePage.objects.live().child_of(self).with_cards().order_by("path")
