@@ -158,6 +158,8 @@ def _build_module(track: TrackPage, framework: Framework, data: dict[str, Any]) 
         level=levels.get(data.get("level", "")),
         quiz=stream_data(data.get("quiz", {}).get("questions", [])),
         quiz_pass_mark=data.get("quiz", {}).get("pass_mark", 70),
+        # Absent: the field's default (3); null: unlimited, as the track may promise.
+        quiz_max_attempts=data.get("quiz", {}).get("max_attempts", 3),
     )
     module.targets = [
         ModuleCompetence(

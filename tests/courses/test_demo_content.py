@@ -290,3 +290,13 @@ def test_rich_text_uses_only_the_editor_tags(name):
     for text in html_strings(track_data(name)):
         tags |= {tag.lower() for tag in re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", text)}
     assert tags <= ALLOWED_TAGS
+
+
+def test_the_agents_quizzes_can_be_taken_again_as_their_track_says(demo):
+    from courses.models import ModulePage, TrackPage
+
+    track = TrackPage.objects.get(slug="sensibilisation-agents-publics")
+    assert "autant de fois que nécessaire" in track.evaluation_terms
+    modules = ModulePage.objects.child_of(track)
+    assert modules.exists()
+    assert all(module.quiz_max_attempts is None for module in modules)
