@@ -14,6 +14,7 @@ from django.db.models import Max, Q, QuerySet, Subquery
 from wagtail.models import Page
 
 from courses.models import (
+    Audience,
     Block,
     Competence,
     CompetenceCrosswalk,
@@ -74,6 +75,15 @@ def answers_to_rework(learner: User, module_id: int) -> bool:
 
 
 # --- Progress --------------------------------------------------------------------
+
+
+def suggested_tracks(learner: User) -> list[TrackPage]:
+    """The live tracks meant for the learner's audience: what an empty dashboard offers
+    (the catalogue lists modules, and a new public agent would not find her track)."""
+    audience = (
+        Audience.PUBLIC_AGENTS if learner.role == User.Role.PUBLIC_AGENT else Audience.FACILITATORS
+    )
+    return list(TrackPage.objects.live().public().filter(audience=audience).order_by("path")[:5])
 
 
 @dataclass

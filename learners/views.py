@@ -26,7 +26,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "learners/dashboard.html",
-        {"path": path, "is_trainer": _is_trainer(request.user)},
+        {
+            "path": path,
+            "suggested": SimpleLazyObject(lambda: queries.suggested_tracks(request.user)),
+            "is_trainer": _is_trainer(request.user),
+        },
     )
 
 

@@ -1,9 +1,12 @@
 """« Mon parcours »: enrolments with progress, « Reprendre », the competence map."""
 
 import pytest
+from bs4 import BeautifulSoup
+from django.urls import reverse
 
 from learners import services
-from learners.models import LedgerEntry
+from learners.models import LedgerEntry, User
+from tests.conftest import make_user
 from tests.learners.factories import competence, level, make_framework, make_module, make_track
 
 
@@ -127,3 +130,17 @@ def test_the_dashboard_runs_the_same_number_of_queries_for_1_and_50_enrolments(
             client.get("/moi/parcours/")
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_new_public_agent_is_offered_the_awareness_track_not_an_empty_page(client, demo):
+    newcomer = make_user("nouvelle@mairie.fr", "Nouvelle Agente", role=User.Role.PUBLIC_AGENT)
+    client.force_login(newcomer)
+    page = BeautifulSoup(client.get(reverse("learners:dashboard")).content, "html.parser")
+    offered = [a.text for a in page.select('[data-testid="suggested-tracks"] a')]
+    assert offered and all("agents" in title.lower() for title in offered)
+
+    facilitator = make_user("nouveau@tiers-lieu.fr", "Nouveau Facilitateur")
+    client.force_login(facilitator)
+    page = BeautifulSoup(client.get(reverse("learners:dashboard")).content, "html.parser")
+    offered = [a.text for a in page.select('[data-testid="suggested-tracks"] a')]
+    assert offered and not any("agents" in title.lower() for title in offered)
