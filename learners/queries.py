@@ -112,6 +112,24 @@ class ModuleProgress:
     def next_lesson(self) -> LessonPage | None:
         return next((lesson for lesson in self.lessons if lesson.pk not in self.done_ids), None)
 
+    def around(self, lesson: LessonPage) -> tuple[LessonPage | None, LessonPage | None]:
+        """The lessons before and after `lesson` in the module's order."""
+        ids = [each.pk for each in self.lessons]
+        if lesson.pk not in ids:
+            return None, None
+        at = ids.index(lesson.pk)
+        before = self.lessons[at - 1] if at > 0 else None
+        after = self.lessons[at + 1] if at + 1 < len(self.lessons) else None
+        return before, after
+
+    def next_lesson_after(self, lesson: LessonPage) -> LessonPage | None:
+        """The first lesson still to do after `lesson`, else the first one before it: a
+        learner who did the second lesson first is sent on, not back to the first."""
+        ids = [each.pk for each in self.lessons]
+        at = ids.index(lesson.pk) if lesson.pk in ids else -1
+        later = [each for each in self.lessons[at + 1 :] if each.pk not in self.done_ids]
+        return later[0] if later else self.next_lesson
+
     def lesson_states(self) -> list[tuple[LessonPage, bool]]:
         return [(lesson, lesson.pk in self.done_ids) for lesson in self.lessons]
 

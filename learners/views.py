@@ -113,9 +113,10 @@ def lesson_done(request: HttpRequest, lesson_id: int) -> HttpResponse:
         return _back_to(request, lesson)
     module = ModulePage.objects.parent_of(lesson).get()
     progress = queries.module_progress(request.user, module)
-    if progress.next_lesson is not None:
+    following = progress.next_lesson_after(lesson)
+    if following is not None:
         messages.success(request, _("Lesson done. Here is the next one."))
-        return _back_to(request, progress.next_lesson)
+        return _back_to(request, following)
     if progress.completed:
         messages.success(request, _("Module « %(title)s » completed.") % {"title": module.title})
     else:

@@ -135,11 +135,14 @@ def lesson_done_button(context, lesson) -> dict:
         return data
     progress = module_progress(user, module)
     done = lesson.pk in progress.done_ids
+    previous, following = progress.around(lesson)
     data.update(
         module=module,
         enrolled=True,
         done=done,
         progress=progress,
+        previous=previous,
+        following=following,
         missing=[] if done or progress.completed else missing_prerequisites(user, module),
     )
     return data

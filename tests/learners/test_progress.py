@@ -28,6 +28,32 @@ def test_marking_a_lesson_done_leads_to_the_next_lesson(client, camille, journey
     assert 'data-testid="mark-lesson-done"' not in html
 
 
+def test_lessons_done_out_of_order_lead_forward_and_the_last_one_to_the_quiz(
+    client, camille, journey
+):
+    from bs4 import BeautifulSoup
+
+    from tests.learners.quiz_helpers import set_quiz, single
+
+    set_quiz(journey.basics, [single("B1.1", "appliquer")])
+    services.enrol(camille, journey.track)
+    first, second = lessons(journey.basics)
+    client.force_login(camille)
+
+    # The second lesson first: the next one is none after it, so back to the first
+    # one still to do; on the second lesson's page, « next » is no step backwards.
+    assert client.post(f"/moi/lecons/{second.pk}/terminee/").url == first.url
+    page = BeautifulSoup(client.get(second.url).content, "html.parser")
+    assert page.select_one('[data-testid="next-lesson"]') is None
+    assert page.select_one('[data-testid="to-quiz"]')["href"] == journey.basics.url
+    assert page.select_one('[data-testid="previous-lesson"]')["href"] == first.url
+
+    client.post(f"/moi/lecons/{first.pk}/terminee/")
+    page = BeautifulSoup(client.get(first.url).content, "html.parser")
+    assert page.select_one('[data-testid="next-lesson"]')["href"] == second.url
+    assert page.select_one('[data-testid="previous-lesson"]') is None
+
+
 def test_marking_a_lesson_done_twice_is_a_no_op(camille, journey):
     services.enrol(camille, journey.basics)
     lesson = lessons(journey.basics)[0]
