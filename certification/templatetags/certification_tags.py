@@ -109,3 +109,19 @@ def my_certificates(user) -> dict:
         else Certificate.objects.none()
     )
     return {"certificates": list(certificates)}
+
+
+@register.simple_tag(takes_context=True)
+def certificates_earned_since(context, moment) -> list[Certificate]:
+    """The signed-in holder's valid certificates issued since `moment`: what a quiz's
+    result page announces (learners renders the page, certification knows the awards)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if moment is None or user is None or not user.is_authenticated:
+        return []
+    return list(
+        Certificate.objects.valid()
+        .filter(learner=user, issued_at__gte=moment)
+        .select_related("award")
+        .order_by("issued_at", "pk")
+    )

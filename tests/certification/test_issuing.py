@@ -364,3 +364,20 @@ def test_an_ungraded_answer_holds_neither_a_block_attestation_nor_the_certificat
     assert len(certificates_of(sophie, setting.block_award)) == 1
     run_on_commit(services.start_bulk, setting.block_award, staff, BulkIssue.Mode.ISSUE)
     assert len(certificates_of(sophie, setting.block_award)) == 1
+
+
+def test_the_quiz_result_page_announces_the_attestation_the_quiz_earned(
+    client, setting, sophie, run_on_commit
+):
+    basics = set_quiz(setting.basics, [single("B1.1", "appliquer")])
+    complete_module(sophie, basics)
+    attempt = assessments.start_attempt(sophie, basics)
+    run_on_commit(assessments.submit_attempt, attempt, right_answers(attempt))
+    (certificate,) = certificates_of(sophie, setting.module_award)
+
+    client.force_login(sophie)
+    page = client.get(f"/moi/quiz/{attempt.pk}/resultat/").text
+
+    assert 'data-testid="certificates-earned"' in page
+    assert "Vous avez obtenu une attestation" in page and certificate.award.title in page
+    assert certificate.get_pdf_url() in page
