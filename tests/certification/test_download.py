@@ -149,3 +149,12 @@ def test_a_superseded_certificate_whose_successor_was_revoked_is_not_called_revo
     assert 'data-testid="pdf-superseded"' in response.text
     assert 'data-testid="pdf-revoked"' not in response.text
     assert "plus valide non plus" in response.text
+
+
+def test_the_holder_finds_the_verification_page_to_share_on_her_dashboard(
+    client, camille, certificate
+):
+    client.force_login(camille)
+    page = client.get(reverse("learners:dashboard")).text
+    assert f'href="{reverse("certification:verify", args=[certificate.code])}"' in page
+    assert "date de délivrance" in page
