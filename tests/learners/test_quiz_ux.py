@@ -288,3 +288,23 @@ def test_a_malformed_question_published_before_the_checks_is_left_out_not_a_500(
     attempt = assessments.start_attempt(camille, ModulePage.objects.get(pk=module.pk))
 
     assert [q["text"] for q in attempt.questions] == ["Bonne"]
+
+
+def test_a_learner_who_passed_is_told_what_a_retake_changes_before_starting_one(
+    client, camille, journey, submit
+):
+    from tests.learners.quiz_helpers import right_answers
+
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [single("B1.1", "appliquer")], max_attempts=3)
+    attempt = assessments.start_attempt(camille, module)
+    submit(attempt, right_answers(attempt))
+    client.force_login(camille)
+
+    page = BeautifulSoup(
+        client.get(reverse("learners:quiz_start", args=[module.pk])).content, "html.parser"
+    )
+
+    note = page.select_one('[data-testid="retake-note"]').text
+    assert "n'efface pas votre réussite" in note and "compte parmi vos tentatives" in note
+    assert page.select_one('[data-testid="quiz-start"]').text == "Repasser le quiz"
