@@ -16,6 +16,7 @@ from learners import accommodation_views, accommodations, exports, page_cache, q
 from learners.accommodation_forms import EnrolmentNeedForm
 from learners.forms import EraseAccountForm, ObservationForm, ProfileForm
 from learners.models import LedgerEntry, User
+from learners.session_models import Seat, TrainingSession
 
 
 @page_cache.cached_for_learner
@@ -97,6 +98,25 @@ def leave(request: HttpRequest, page_id: int) -> HttpResponse:
             _("You left « %(title)s ». Your progress is kept if you come back.")
             % {"title": page.title},
         )
+        # A place in one of the track's sessions is another matter: leaving the
+        # online track does not free it behind the learner's back, but she is told.
+        kept = (
+            Seat.objects.filter(
+                learner=request.user,
+                session__track_id=page.pk,
+                status__in=[Seat.Status.CONFIRMED, Seat.Status.WAITING],
+            )
+            .filter(session__in=TrainingSession.objects.upcoming())
+            .exists()
+        )
+        if kept:
+            messages.info(
+                request,
+                _(
+                    "Your place in a session of this track is kept: cancel it from « My "
+                    "learning path » if you will not come, so that it goes to someone else."
+                ),
+            )
     else:
         messages.info(request, _("You were not enrolled."))
     return _back_to(request, page)

@@ -92,6 +92,23 @@ def test_leaving_a_track_keeps_the_history_and_the_progress(client, camille, jou
     assert Enrolment.objects.filter(learner=camille).count() == 2
 
 
+def test_leaving_a_track_says_the_place_in_its_session_is_kept_and_how_to_free_it(
+    client, camille, journey
+):
+    from tests.learners.test_sessions import given_places, make_session
+
+    services.enrol(camille, journey.track)
+    [seat] = given_places(make_session(journey.track, capacity=5), camille)
+    client.force_login(camille)
+
+    response = client.post(f"/moi/desinscription/{journey.track.pk}/", follow=True)
+
+    told = " ".join(str(m) for m in response.context["messages"])
+    assert "place dans une session de ce parcours est conservée" in told
+    seat.refresh_from_db()
+    assert seat.status == seat.Status.CONFIRMED
+
+
 def test_enrol_and_leave_refuse_get_and_anonymous_visitors(client, camille, journey):
     assert client.post(f"/moi/inscription/{journey.track.pk}/").status_code == 302
     assert not Enrolment.objects.exists()  # redirected to the login page
