@@ -113,6 +113,45 @@ def reissue_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+def restore_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Give back an award revoked in error: a new certificate, the revoked one stays."""
+    _require_manager(request)
+    certificate = get_object_or_404(
+        Certificate.objects.filter(status=Certificate.Status.REVOKED).select_related(
+            "learner", "award"
+        ),
+        pk=pk,
+    )
+    if request.method == "POST":
+        try:
+            new = services.restore(certificate, by=request.user)
+        except services.ReissueRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(
+                request,
+                _("The award is given back as certificate %(new)s; %(old)s stays revoked.")
+                % {"new": new.code, "old": certificate.code},
+            )
+        return _back_to_certificates()
+    return TemplateResponse(
+        request,
+        CONFIRM_TEMPLATE,
+        {
+            "title": _("Issue a revoked award again"),
+            "certificate": certificate,
+            "explanation": _(
+                "Nothing issues an award again after a revocation by itself. If it was "
+                "revoked in error, a new certificate is issued now, as long as the holder "
+                "still meets the award's criteria; the revoked one keeps its verification "
+                "page and its reason."
+            ),
+            "submit": _("Issue again"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def regenerate_view(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     # A withdrawn certificate keeps the PDF it was issued with: its holder's copies

@@ -319,6 +319,32 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
     return new
 
 
+def restore(certificate: Certificate, by: User | None) -> Certificate:
+    """Issue a revoked certificate's award again, deliberately (a revocation in error).
+
+    Raises `ReissueRefused` when the holder is gone or no longer eligible, or when the
+    award is held again already.
+    """
+    learner, award = certificate.learner, certificate.award
+    if learner is None or learner.erased_at is not None:
+        raise ReissueRefused(
+            _("The holder of %(code)s closed or erased their account: it cannot be re-issued.")
+            % {"code": certificate.code}
+        )
+    if not eligible(learner, award):
+        raise ReissueRefused(
+            _("%(name)s no longer meets the criteria of « %(award)s »: nothing was issued.")
+            % {"name": learner.display_name, "award": award.title}
+        )
+    new, created = issue(learner, award, by=by, despite_revocation=True)
+    if not created:
+        raise ReissueRefused(
+            _("%(name)s holds « %(award)s » already (certificate %(code)s).")
+            % {"name": learner.display_name, "award": award.title, "code": new.code}
+        )
+    return new
+
+
 # --- Bulk issuance --------------------------------------------------------------------------
 
 

@@ -117,6 +117,14 @@ class CertificateIndexView(IndexView):
             actions.append(
                 (_("Revoke"), reverse("certification_revoke", args=[instance.pk]), "cross")
             )
+        if instance.status == Certificate.Status.REVOKED:
+            actions.append(
+                (
+                    _("Issue again (revoked in error)"),
+                    reverse("certification_restore", args=[instance.pk]),
+                    "undo",
+                )
+            )
         for priority, (label, url, icon) in enumerate(actions, start=40):
             buttons.append(MenuItem(label, url=url, icon_name=icon, priority=priority))
         return buttons
@@ -196,6 +204,11 @@ def register_certification_admin_urls():
             "certificates/<pk:pk>/reissue/",
             admin_views.reissue_view,
             name="certification_reissue",
+        ),
+        path(
+            "certificates/<pk:pk>/restore/",
+            admin_views.restore_view,
+            name="certification_restore",
         ),
         path(
             "certificates/<pk:pk>/regenerate/",

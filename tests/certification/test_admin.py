@@ -242,3 +242,30 @@ def test_staff_start_a_bulk_issue_from_the_award_and_land_on_its_progress(
     assert response.status_code == 302
     assert response.url == f"/certificats/lots/{job.pk}/"
     assert job.requested_by == staff
+
+
+def test_staff_give_back_an_award_revoked_in_error_from_the_admin(client, staff, setting, camille):
+    from learners.models import ModuleCompletion
+
+    ModuleCompletion.objects.create(learner=camille, module=setting.basics)
+    revoked, _ = services.issue(camille, setting.module_award, render=False)
+    services.revoke(revoked, "Erreur de manipulation", by=staff)
+    client.force_login(staff)
+    listing = client.get(reverse("certification_certificate:index")).text
+    assert f"/certificates/{revoked.pk}/restore/" in listing
+
+    response = client.post(f"/cms-admin/certificates/{revoked.pk}/restore/", follow=True)
+
+    assert response.status_code == 200
+    new = Certificate.objects.valid().get(learner=camille, award=setting.module_award)
+    assert new.pk != revoked.pk and new.issued_by == staff
+    revoked.refresh_from_db()
+    assert revoked.status == Certificate.Status.REVOKED
+
+
+def test_an_award_is_not_given_back_to_a_holder_who_no_longer_meets_it(client, staff, certificate):
+    services.revoke(certificate, "Fraude", by=staff)  # Camille never completed the module
+    client.force_login(staff)
+    response = client.post(f"/cms-admin/certificates/{certificate.pk}/restore/", follow=True)
+    assert "ne remplit plus les conditions" in response.text
+    assert not Certificate.objects.valid().filter(award=certificate.award).exists()

@@ -410,6 +410,11 @@ ROUTES: dict[str, Route] = {
     # --- Project views inside the Wagtail admin ------------------------------------------
     "certification_revoke": Route(r("certification_revoke", "@certificate.pk"), admin_view()),
     "certification_reissue": Route(r("certification_reissue", "@certificate.pk"), admin_view()),
+    "certification_restore": Route(
+        r("certification_restore", "@certificate.pk"),
+        admin_view(staff=404),
+        "only a revoked certificate's award is given back: the world's is valid",
+    ),
     "certification_regenerate": Route(
         r("certification_regenerate", "@certificate.pk"), admin_view()
     ),
@@ -639,6 +644,7 @@ def test_admin_actions_on_certificates_refuse_non_staff_and_change_nothing(
     for name, data in (
         ("certification_revoke", {"reason": "Fraude"}),
         ("certification_reissue", {}),
+        ("certification_restore", {}),
         ("certification_regenerate", {}),
     ):
         response = client.post(reverse(name, args=[pk]), data)
