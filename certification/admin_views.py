@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -233,7 +233,7 @@ def bulk_view(request: HttpRequest, pk: int, mode: str) -> HttpResponse:
     _require_manager(request)
     award = get_object_or_404(Award, pk=pk)
     if mode not in BulkIssue.Mode.values:
-        raise PermissionDenied
+        raise Http404  # no such page, rather than « not allowed »
     if request.method == "POST":
         form = BulkForm(request.POST, award=award)
     else:

@@ -5,6 +5,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -110,7 +111,12 @@ class Award(models.Model):
         related_name="awards",
     )
     validity_months = models.PositiveSmallIntegerField(
-        _("validity (months)"), null=True, blank=True, help_text=_("Empty: valid without limit.")
+        _("validity (months)"),
+        null=True,
+        blank=True,
+        # 0 read as « no limit » while saying « 0 months »: a month at least, or empty.
+        validators=[MinValueValidator(1)],
+        help_text=_("Empty: valid without limit."),
     )
     signatory_name = models.CharField(_("signatory"), max_length=150, blank=True)
     signatory_title = models.CharField(_("signatory's title"), max_length=150, blank=True)

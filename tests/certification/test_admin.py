@@ -123,6 +123,32 @@ def test_staff_create_an_award_with_a_validity_period(client, staff, setting):
     assert Award.objects.get(title="Attestation — Approfondir").validity_months == 24
 
 
+def test_a_validity_of_zero_months_is_refused_rather_than_read_as_no_limit(
+    client, staff, setting
+):
+    client.force_login(staff)
+    response = client.post(
+        reverse("certification_award:add"),
+        {
+            "kind": "module",
+            "title": "Zéro mois",
+            "criteria": "—",
+            "module": setting.advanced.pk,
+            "validity_months": "0",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "supérieure ou égale à 1" in response.text
+    assert not Award.objects.filter(title="Zéro mois").exists()
+
+
+def test_an_unknown_bulk_mode_is_no_page(client, staff, setting):
+    client.force_login(staff)
+    url = reverse("certification_award_bulk", args=[setting.module_award.pk, "nimporte"])
+    assert client.get(url).status_code == 404
+
+
 def test_staff_cannot_add_or_delete_certificates_by_hand(client, staff, certificate):
     client.force_login(staff)
     assert client.get(reverse("certification_certificate:add")).status_code in (302, 403)
