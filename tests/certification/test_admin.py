@@ -123,9 +123,7 @@ def test_staff_create_an_award_with_a_validity_period(client, staff, setting):
     assert Award.objects.get(title="Attestation — Approfondir").validity_months == 24
 
 
-def test_a_validity_of_zero_months_is_refused_rather_than_read_as_no_limit(
-    client, staff, setting
-):
+def test_a_validity_of_zero_months_is_refused_rather_than_read_as_no_limit(client, staff, setting):
     client.force_login(staff)
     response = client.post(
         reverse("certification_award:add"),

@@ -5,6 +5,7 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.urls import reverse
 
 from learners import organisations
 from learners.models import Organisation, User
@@ -151,3 +152,12 @@ def test_a_bad_agent_sign_up_names_the_field_and_creates_nothing(
     assert field in response.context["form"].errors
     assert (User.objects.count(), Organisation.objects.count()) == (users, organisations)
     assert mail.outbox == []
+
+
+def test_an_agent_without_a_password_is_offered_to_set_one_not_to_change_it(client, sophie):
+    sophie.set_unusable_password()
+    sophie.save()
+    client.force_login(sophie)
+    page = client.get(reverse("learners:profile")).text
+    assert reverse("account_set_password") in page
+    assert reverse("account_change_password") not in page
