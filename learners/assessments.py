@@ -764,8 +764,11 @@ def grading_queue(trainer: User):
     mine = pending.for_trainer(trainer)
     if grades_any_submission(trainer):
         mine = mine | pending.without_active_owner()
-    return mine.select_related("learner", "module", "competence__block").order_by(
-        "submitted_at", "pk"
+    # The attempt's number tells a retake's answer from the one it followed.
+    return (
+        mine.select_related("learner", "module", "competence__block", "attempt")
+        .defer("attempt__questions")
+        .order_by("submitted_at", "pk")
     )
 
 

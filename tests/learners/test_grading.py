@@ -307,3 +307,17 @@ def test_answers_on_a_module_whose_owner_is_no_longer_a_trainer_go_to_the_team(
     client.force_login(staff)
     queue = client.get(reverse("learners:grading_queue")).text
     assert f'data-testid="submission-{answered.pk}"' in queue
+
+
+def test_the_queue_gives_each_answers_attempt_so_a_retakes_answer_stands_apart(
+    client, answered, karim, camille, journey, submit
+):
+    module = journey.basics
+    Submission.objects.filter(pk=answered.pk).update(status="rework")
+    retake = assessments.start_attempt(camille, module)
+    submit(retake, right_answers(retake))
+    client.force_login(karim)
+    page = BeautifulSoup(client.get(reverse("learners:grading_queue")).content, "html.parser")
+    newest = Submission.objects.get(attempt=retake)
+    cells = [td.text for td in page.select(f'[data-testid="submission-{newest.pk}"] td')]
+    assert str(retake.number) in cells and retake.number == 2
