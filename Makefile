@@ -4,6 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 HOST ?= 127.0.0.1:8000
+# Frozen into the demo's QR codes and mails: the address people open (make run
+# HOST=0.0.0.0:8000 SITE_URL=http://my-machine:8000 to serve a network).
+SITE_URL ?= http://$(HOST)
 
 .PHONY: run test install install-dev migrate demo serve worker lint format messages bench clean
 
@@ -29,13 +32,13 @@ migrate: install
 # The demo's certificates freeze their verification address into the QR code: it
 # follows the address served (make run HOST=127.0.0.1:8001).
 demo: migrate
-	SITE_URL=http://$(HOST) $(PY) manage.py seed_demo
+	SITE_URL=$(SITE_URL) $(PY) manage.py seed_demo
 
 ## make run: install, migrate, load the demo and serve http://127.0.0.1:8000
 ## (another address: make run HOST=127.0.0.1:8001)
 run: demo
 	@echo "Campus Tiers-Lieux: http://$(HOST)/  (Ctrl-C to stop)"
-	SITE_URL=http://$(HOST) $(PY) manage.py runserver $(HOST)
+	SITE_URL=$(SITE_URL) $(PY) manage.py runserver $(HOST)
 
 ## make test: install the dev dependencies and run the whole suite, one pytest-xdist
 ## worker per core (at most 4); tests that start servers and workers share one

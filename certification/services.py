@@ -326,6 +326,17 @@ def restore(certificate: Certificate, by: User | None) -> Certificate:
     award is held again already.
     """
     learner, award = certificate.learner, certificate.award
+    if certificate.status != Certificate.Status.REVOKED or (
+        Certificate.objects.filter(learner_id=certificate.learner_id, award=award)
+        .filter(pk__gt=certificate.pk)
+        .exists()
+    ):
+        # A later certificate of the same award (given back, then revoked again for
+        # another reason, say) decides: an older revocation is not the one to undo.
+        raise ReissueRefused(
+            _("A later certificate of « %(award)s » exists: act on that one.")
+            % {"award": award.title}
+        )
     if learner is None or learner.erased_at is not None:
         raise ReissueRefused(
             _("The holder of %(code)s closed or erased their account: it cannot be re-issued.")
@@ -511,12 +522,11 @@ def _one_item(job: BulkIssue, kind: str, pk: int):
     """Run one learner's or certificate's part of a chunk; an unexpected error is
     logged and counted, and the chunk goes on with the next (a certificate issued
     but not rendered is rendered again by the periodic task)."""
+    # No transaction around the item: its render must not hold one open (on SQLite, the
+    # write lock); issue() is atomic on its own, and chunks run in autocommit.
     outcome = _ItemOutcome()
     try:
-        # A savepoint: a failed statement must not leave an enclosing transaction
-        # unusable for the items after it (PostgreSQL refuses everything until rollback).
-        with transaction.atomic():
-            yield outcome
+        yield outcome
     except TRANSIENT_ERRORS:
         raise
     except Exception:

@@ -4,8 +4,10 @@ Both follow Django's model permissions: superusers, or a group the operating
 team grants them to; trainers have admin access but none of these.
 """
 
+from django.db.models import F, OuterRef, Subquery
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem as AdminMenuItem
@@ -90,6 +92,20 @@ class CertificateIndexView(IndexView):
     def get_edit_url(self, instance):
         return None  # frozen: corrections go through re-issue
 
+    @cached_property
+    def restorable(self) -> set[int]:
+        """Revoked certificates that are their learner's latest of their award: only
+        those may be given back (services.restore), one query for the whole page."""
+        newest = Certificate.objects.filter(
+            learner_id=OuterRef("learner_id"), award_id=OuterRef("award_id")
+        ).order_by("-pk")
+        return set(
+            Certificate.objects.filter(status=Certificate.Status.REVOKED)
+            .annotate(newest=Subquery(newest.values("pk")[:1]))
+            .filter(pk=F("newest"))
+            .values_list("pk", flat=True)
+        )
+
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
         if not admin_views.can_manage_certificates(self.request.user):
@@ -117,7 +133,7 @@ class CertificateIndexView(IndexView):
             actions.append(
                 (_("Revoke"), reverse("certification_revoke", args=[instance.pk]), "cross")
             )
-        if instance.status == Certificate.Status.REVOKED:
+        if instance.status == Certificate.Status.REVOKED and instance.pk in self.restorable:
             actions.append(
                 (
                     _("Issue again (revoked in error)"),

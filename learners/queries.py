@@ -59,13 +59,13 @@ def evidence_pending(
 
 
 def answers_to_rework(learner: User, module_id: int) -> bool:
-    """Whether the learner's latest submitted attempt at the module's quiz has an open
-    answer a trainer sent back for rework: the module is not passed yet. A later
-    attempt settles an earlier one's rework, whatever questions it drew (a question
-    drawn at random may not come back, an author may have removed it)."""
+    """Whether the learner's latest passed attempt at the module's quiz has an open
+    answer a trainer sent back for rework: the module is not passed yet. A later pass
+    settles an earlier one's rework, whatever questions it drew (a question drawn at
+    random may not come back, an author may have removed it); a failed retake does not."""
     latest = (
         Attempt.objects.quizzes()
-        .filter(learner=learner, module_id=module_id, submitted_at__isnull=False)
+        .filter(learner=learner, module_id=module_id, submitted_at__isnull=False, passed=True)
         .order_by("-submitted_at", "-pk")
         .values("pk")[:1]
     )

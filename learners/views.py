@@ -113,8 +113,9 @@ def leave(request: HttpRequest, page_id: int) -> HttpResponse:
             messages.info(
                 request,
                 _(
-                    "Your place in a session of this track is kept: cancel it from « My "
-                    "learning path » if you will not come, so that it goes to someone else."
+                    "Your place, or your place on the waiting list, in a session of this track "
+                    "is kept: cancel it from « My learning path » if you will not come, so "
+                    "that it goes to someone else."
                 ),
             )
     else:

@@ -7,6 +7,7 @@ could ever be given those pages, whatever groups an administrator ticked.
 """
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.views.users import CreateView, EditView, UserViewSet
@@ -23,13 +24,16 @@ def _team_field() -> forms.BooleanField:
     )
 
 
-def _only_superusers_grant_powers(form, by) -> None:
-    # Wagtail lets whoever may change users tick « Administrator » for anyone: a user
-    # manager could make themselves (through a second account) a superuser, or a team
-    # member. Those two boxes are an administrator's to tick.
+def _only_superusers_grant_powers(form, by, editing_self: bool = False) -> None:
+    # Wagtail lets whoever may change users tick « Administrator » for anyone, and their
+    # own groups: a user manager could make themselves (through a second account) a
+    # superuser or a team member, or give themselves any permission. Those are an
+    # administrator's to give.
     if by is None or not by.is_superuser:
         for name in ("is_superuser", "is_staff"):
             form.fields.pop(name, None)
+        if editing_self:
+            form.fields.pop("groups", None)
 
 
 class TeamUserCreationForm(UserCreationForm):
@@ -52,7 +56,7 @@ class TeamUserEditForm(UserEditForm):
         if editing_self:
             # As Wagtail does for « Administrator »: nobody grants or drops it for themselves.
             del self.fields["is_staff"]
-        _only_superusers_grant_powers(self, by)
+        _only_superusers_grant_powers(self, by, editing_self)
 
     class Meta(UserEditForm.Meta):
         fields = UserEditForm.Meta.fields | {"is_staff"}
@@ -64,6 +68,14 @@ class TeamUserCreateView(CreateView):
 
 
 class TeamUserEditView(EditView):
+    def dispatch(self, request, *args, **kwargs):
+        # An administrator's account (its password, its address) is an administrator's
+        # to change: a user manager could otherwise take it over.
+        target = self.model.objects.filter(pk=kwargs.get("pk"), is_superuser=True)
+        if not request.user.is_superuser and target.exists():
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "by": self.request.user}
 

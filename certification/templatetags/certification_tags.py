@@ -4,6 +4,8 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.db.models import Q
+from wagtail.models import Page
 
 from certification.models import Award, Certificate
 
@@ -111,17 +113,32 @@ def my_certificates(user) -> dict:
     return {"certificates": list(certificates)}
 
 
-@register.simple_tag(takes_context=True)
-def certificates_earned_since(context, moment) -> list[Certificate]:
-    """The signed-in holder's valid certificates issued since `moment`: what a quiz's
-    result page announces (learners renders the page, certification knows the awards)."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if moment is None or user is None or not user.is_authenticated:
+# What a quiz earns is issued within moments of it (minutes with a busy broker), or
+# once a trainer grades its open answers: later certificates of the same awards (a name
+# correction, say) are no news on that quiz's result page.
+EARNED_WITHIN = datetime.timedelta(days=14)
+
+
+@register.simple_tag
+def certificates_earned_by(attempt) -> list[Certificate]:
+    """The attempt's holder's valid certificates of its module's and track's awards,
+    issued after it was submitted: what a quiz's result page announces (learners
+    renders the page, certification knows the awards)."""
+    if not attempt.passed or attempt.submitted_at is None or attempt.module_id is None:
         return []
+    # The track is the module's parent page: matched by its tree path, in the same query.
+    parent_path = attempt.module.path[: -Page.steplen]
+    awards = Q(award__module_id=attempt.module_id) | Q(award__track__path=parent_path)
+    # A name correction's successor is no new achievement.
+    reissued = Certificate.objects.filter(superseded_by__isnull=False).values("superseded_by")
     return list(
         Certificate.objects.valid()
-        .filter(learner=user, issued_at__gte=moment)
+        .filter(awards, learner_id=attempt.learner_id)
+        .filter(
+            issued_at__gte=attempt.submitted_at,
+            issued_at__lt=attempt.submitted_at + EARNED_WITHIN,
+        )
+        .exclude(pk__in=reissued)
         .select_related("award")
         .order_by("issued_at", "pk")
     )

@@ -1,7 +1,5 @@
 """The Wagtail page tree: Home → Catalogue → Track → Module → Lesson."""
 
-import math
-
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -166,8 +164,8 @@ class TrackPage(Page):
     @property
     def duration_count(self) -> int:
         """The whole number that picks « heure » or « heures » (gettext counts in
-        integers): 1 heure, 2,5 heures."""
-        return math.ceil(self.duration_hours)
+        integers; French is singular below 2): 1,5 heure, 2,5 heures."""
+        return int(self.duration_hours)
 
     def modules(self) -> PageQuerySet:
         return ModulePage.objects.live().child_of(self).with_cards().order_by("path")

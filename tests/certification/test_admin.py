@@ -293,3 +293,22 @@ def test_an_award_is_not_given_back_to_a_holder_who_no_longer_meets_it(client, s
     response = client.post(f"/cms-admin/certificates/{certificate.pk}/restore/", follow=True)
     assert "ne remplit plus les conditions" in response.text
     assert not Certificate.objects.valid().filter(award=certificate.award).exists()
+
+
+def test_an_older_revocation_is_not_undone_over_a_later_one(client, staff, setting, camille):
+    from learners.models import ModuleCompletion
+
+    ModuleCompletion.objects.create(learner=camille, module=setting.basics)
+    first, _ = services.issue(camille, setting.module_award, render=False)
+    services.revoke(first, "Erreur de manipulation", by=staff)
+    second = services.restore(first, by=staff)
+    services.revoke(second, "Fraude constatée", by=staff)
+    client.force_login(staff)
+
+    listing = client.get(reverse("certification_certificate:index")).text
+    response = client.post(f"/cms-admin/certificates/{first.pk}/restore/", follow=True)
+
+    assert f"/certificates/{first.pk}/restore/" not in listing
+    assert f"/certificates/{second.pk}/restore/" in listing
+    assert "plus récent" in response.text
+    assert not Certificate.objects.valid().filter(learner=camille).exists()

@@ -381,3 +381,38 @@ def test_the_quiz_result_page_announces_the_attestation_the_quiz_earned(
     assert 'data-testid="certificates-earned"' in page
     assert "Vous avez obtenu une attestation" in page and certificate.award.title in page
     assert certificate.get_pdf_url() in page
+
+
+def test_a_failed_retake_does_not_settle_a_rework(setting, sophie, karim, staff, run_on_commit):
+    basics = with_open_question(setting, karim)
+    complete_module(sophie, basics)
+    run_on_commit(pass_the_quiz, sophie, basics)
+    grade(karim, sophie, validated=False, run=run_on_commit)
+
+    attempt = assessments.start_attempt(sophie, basics)
+    run_on_commit(assessments.submit_attempt, attempt, {})  # nothing answered: failed
+    assert not attempt.passed
+    run_on_commit(services.start_bulk, setting.module_award, staff, BulkIssue.Mode.ISSUE)
+
+    assert not certificates_of(sophie, setting.module_award)
+
+
+def test_an_old_result_page_announces_neither_later_blocks_nor_a_name_correction(
+    client, setting, sophie, staff, run_on_commit
+):
+    basics = set_quiz(setting.basics, [single("B1.1", "appliquer")])
+    complete_module(sophie, basics)
+    attempt = assessments.start_attempt(sophie, basics)
+    run_on_commit(assessments.submit_attempt, attempt, right_answers(attempt))
+    run_on_commit(reach, sophie, setting.framework, "B1.2", 2)  # a block attestation, later
+    assert certificates_of(sophie, setting.block_award)
+    (module_attestation,) = certificates_of(sophie, setting.module_award)
+    client.force_login(sophie)
+    url = f"/moi/quiz/{attempt.pk}/resultat/"
+
+    page = client.get(url).text
+    assert module_attestation.award.title in page
+    assert setting.block_award.title not in page
+
+    run_on_commit(services.reissue, module_attestation, staff)
+    assert 'data-testid="certificates-earned"' not in client.get(url).text

@@ -95,3 +95,29 @@ def test_a_user_manager_who_is_no_administrator_grants_neither_team_nor_admin_po
     assert response.status_code == 302, response.context["form"].errors
     other.refresh_from_db()
     assert (other.is_staff, other.is_superuser) == (False, False)
+
+
+def test_a_user_manager_touches_neither_an_administrators_account_nor_their_own_groups(
+    client, staff
+):
+    manager = make_user("rh@example.org", "Ressources Humaines", is_staff=True)
+    group = Group.objects.create(name="Gestion des comptes")
+    group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="change_user", content_type__app_label="learners"),
+    )
+    manager.groups.add(group)
+    client.force_login(manager)
+
+    taken_over = client.post(
+        reverse("wagtailusers_users:edit", args=[staff.pk]),
+        {"email": "pirate@example.org", "first_name": "P", "last_name": "P", "is_active": "on"},
+    )
+    assert taken_over.status_code in (302, 403)
+    staff.refresh_from_db()
+    assert staff.email == "staff@example.org"
+
+    own = client.get(reverse("wagtailusers_users:edit", args=[manager.pk])).text
+    assert 'name="groups"' not in own
+    other = make_user("x@example.org", "X")
+    assert 'name="groups"' in client.get(reverse("wagtailusers_users:edit", args=[other.pk])).text

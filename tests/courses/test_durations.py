@@ -10,7 +10,12 @@ from tests.learners.factories import make_framework, make_track
 
 @pytest.mark.parametrize(
     ("hours", "shown"),
-    [(Decimal("1.0"), "1 heure"), (Decimal("140.0"), "140 heures"), (Decimal("2.5"), "2,5 heures")],
+    [
+        (Decimal("1.0"), "1 heure"),
+        (Decimal("140.0"), "140 heures"),
+        (Decimal("1.5"), "1,5 heure"),
+        (Decimal("2.5"), "2,5 heures"),
+    ],
 )
 def test_a_track_page_gives_its_duration_without_a_trailing_zero(client, db, hours, shown):
     track = make_track(make_framework(), "Parcours (test)")

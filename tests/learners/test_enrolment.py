@@ -104,7 +104,7 @@ def test_leaving_a_track_says_the_place_in_its_session_is_kept_and_how_to_free_i
     response = client.post(f"/moi/desinscription/{journey.track.pk}/", follow=True)
 
     told = " ".join(str(m) for m in response.context["messages"])
-    assert "place dans une session de ce parcours est conservée" in told
+    assert "dans une session de ce parcours est conservée" in told
     seat.refresh_from_db()
     assert seat.status == seat.Status.CONFIRMED
 

@@ -40,18 +40,20 @@ def test_lessons_done_out_of_order_lead_forward_and_the_last_one_to_the_quiz(
     first, second = lessons(journey.basics)
     client.force_login(camille)
 
-    # The second lesson first: the next one is none after it, so back to the first
-    # one still to do; on the second lesson's page, « next » is no step backwards.
+    # The second lesson first: none after it, so back to the first one, still to do,
+    # as its page says too (« still to do », not « next »: no step backwards).
     assert client.post(f"/moi/lecons/{second.pk}/terminee/").url == first.url
     page = BeautifulSoup(client.get(second.url).content, "html.parser")
     assert page.select_one('[data-testid="next-lesson"]') is None
-    assert page.select_one('[data-testid="to-quiz"]')["href"] == journey.basics.url
+    assert page.select_one('[data-testid="lesson-to-do"]')["href"] == first.url
     assert page.select_one('[data-testid="previous-lesson"]')["href"] == first.url
 
     client.post(f"/moi/lecons/{first.pk}/terminee/")
     page = BeautifulSoup(client.get(first.url).content, "html.parser")
     assert page.select_one('[data-testid="next-lesson"]')["href"] == second.url
     assert page.select_one('[data-testid="previous-lesson"]') is None
+    page = BeautifulSoup(client.get(second.url).content, "html.parser")
+    assert page.select_one('[data-testid="to-quiz"]')["href"] == journey.basics.url
 
 
 def test_marking_a_lesson_done_twice_is_a_no_op(camille, journey):
