@@ -265,6 +265,14 @@ def with_open_question(setting, trainer) -> ModulePage:
     return module
 
 
+def passed_with_an_open_answer(setting, learner, trainer, run) -> ModulePage:
+    """The learner completed « Les bases » and passed its quiz; her open answer waits."""
+    basics = with_open_question(setting, trainer)
+    complete_module(learner, basics)
+    run(pass_the_quiz, learner, basics)
+    return basics
+
+
 def grade(trainer, learner, validated: bool, run) -> None:
     answer = Submission.objects.filter(learner=learner, status="pending").latest("pk")
     level = answer.competence.block.framework.levels.get(rank=3) if validated else None
@@ -278,9 +286,7 @@ def grade(trainer, learner, validated: bool, run) -> None:
 def test_a_module_attestation_waits_for_its_open_answers_to_be_validated(
     setting, sophie, karim, run_on_commit
 ):
-    basics = with_open_question(setting, karim)
-    complete_module(sophie, basics)
-    run_on_commit(pass_the_quiz, sophie, basics)
+    passed_with_an_open_answer(setting, sophie, karim, run_on_commit)
     # The quiz's scored part passed and the module is complete; the trainer has not read
     # the open answer: an attestation now would freeze « — » for what it proves.
     assert not certificates_of(sophie, setting.module_award)
@@ -295,9 +301,7 @@ def test_a_module_attestation_waits_for_its_open_answers_to_be_validated(
 def test_an_open_answer_sent_back_for_rework_holds_the_attestation_until_a_later_one_passes(
     setting, sophie, karim, run_on_commit
 ):
-    basics = with_open_question(setting, karim)
-    complete_module(sophie, basics)
-    run_on_commit(pass_the_quiz, sophie, basics)
+    basics = passed_with_an_open_answer(setting, sophie, karim, run_on_commit)
 
     grade(karim, sophie, validated=False, run=run_on_commit)
     assert not certificates_of(sophie, setting.module_award)
@@ -312,9 +316,7 @@ def test_an_open_answer_sent_back_for_rework_holds_the_attestation_until_a_later
 def test_a_bulk_issue_skips_a_learner_whose_open_answer_awaits_its_trainer(
     setting, sophie, karim, staff, run_on_commit
 ):
-    basics = with_open_question(setting, karim)
-    complete_module(sophie, basics)
-    run_on_commit(pass_the_quiz, sophie, basics)
+    passed_with_an_open_answer(setting, sophie, karim, run_on_commit)
     run_on_commit(services.start_bulk, setting.module_award, staff, BulkIssue.Mode.ISSUE)
     assert not certificates_of(sophie, setting.module_award)
 
@@ -337,9 +339,7 @@ def test_a_revoked_block_attestation_is_not_given_back_by_a_later_level_nor_a_bu
 def test_a_rework_is_settled_by_a_later_pass_even_when_the_question_is_gone(
     setting, sophie, karim, run_on_commit
 ):
-    basics = with_open_question(setting, karim)
-    complete_module(sophie, basics)
-    run_on_commit(pass_the_quiz, sophie, basics)
+    basics = passed_with_an_open_answer(setting, sophie, karim, run_on_commit)
     grade(karim, sophie, validated=False, run=run_on_commit)
     # The author drops the open question; the learner passes what the quiz now asks.
     basics = set_quiz(basics, [single("B1.1", "appliquer")], max_attempts=None)
@@ -352,9 +352,7 @@ def test_a_rework_is_settled_by_a_later_pass_even_when_the_question_is_gone(
 def test_an_ungraded_answer_holds_neither_a_block_attestation_nor_the_certificat_de_realisation(
     setting, sophie, karim, staff, run_on_commit
 ):
-    basics = with_open_question(setting, karim)
-    complete_module(sophie, basics)
-    run_on_commit(pass_the_quiz, sophie, basics)
+    passed_with_an_open_answer(setting, sophie, karim, run_on_commit)
     run_on_commit(complete_module, sophie, setting.advanced)  # the track is complete
     # They freeze no level the open answer proves (a block follows the ledger, which a
     # grading writes to with its own signal; a certificat de réalisation states hours).
@@ -384,9 +382,7 @@ def test_the_quiz_result_page_announces_the_attestation_the_quiz_earned(
 
 
 def test_a_failed_retake_does_not_settle_a_rework(setting, sophie, karim, staff, run_on_commit):
-    basics = with_open_question(setting, karim)
-    complete_module(sophie, basics)
-    run_on_commit(pass_the_quiz, sophie, basics)
+    basics = passed_with_an_open_answer(setting, sophie, karim, run_on_commit)
     grade(karim, sophie, validated=False, run=run_on_commit)
 
     attempt = assessments.start_attempt(sophie, basics)
