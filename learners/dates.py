@@ -29,7 +29,7 @@ def easter_sunday(year: int) -> datetime.date:
 def public_holidays(year: int) -> set[datetime.date]:
     """France's eleven national public holidays (Code du travail L3133-1). Alsace-Moselle's
     two more and overseas abolition days are local: a session there starting or ending on
-    one keeps it (learners.sessions.training_days)."""
+    one keeps it (TrainingSession.training_days)."""
     easter = easter_sunday(year)
     fixed = [(1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25)]
     moving = [easter + datetime.timedelta(days=n) for n in (1, 39, 50)]  # Monday, Ascension, Whit

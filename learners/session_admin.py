@@ -5,7 +5,11 @@ waiting seats, in the same transaction as the save (no post_save signal: a
 fixture load or a data migration must not send mails).
 """
 
+import datetime
+import re
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
@@ -21,8 +25,59 @@ from learners import sessions
 from learners.models import User
 from learners.session_models import Seat, TrainingSession
 
+# How staff write a date, and the ISO form a pasted list may carry.
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+
+
+def _parsed(text: str) -> datetime.date | None:
+    for date_format in DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, date_format).date()
+        except ValueError:
+            continue
+    return None
+
+
+class DateListField(forms.CharField):
+    """Dates typed as staff write them (« 12/05/2027, 13/05/2027 »), kept sorted as ISO strings."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(f"{datetime.date.fromisoformat(day):%d/%m/%Y}" for day in value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        text = super().to_python(value)
+        days, wrong = set(), []
+        for part in re.split(r"[,;\s]+", text):
+            if not part:
+                continue
+            day = _parsed(part)
+            if day is None:
+                wrong.append(f"« {part} »")
+            else:
+                days.add(day)
+        if wrong:
+            raise ValidationError(
+                _("%(values)s: not a date. Write each day as DD/MM/YYYY, separated by commas.")
+                % {"values": ", ".join(wrong)},
+                code="invalid",
+            )
+        return [day.isoformat() for day in sorted(days)]
+
 
 class TrainingSessionForm(WagtailAdminModelForm):
+    days_off = DateListField(
+        required=False,
+        label=_("Days without training"),
+        help_text=TrainingSession._meta.get_field("days_off").help_text,
+    )
+    extra_days = DateListField(
+        required=False,
+        label=_("Weekend or holiday days trained"),
+        help_text=TrainingSession._meta.get_field("extra_days").help_text,
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["trainers"].queryset = User.objects.filter(
@@ -95,6 +150,10 @@ class TrainingSessionViewSet(SnippetViewSet):
             FieldPanel("title"),
             FieldPanel("format"),
             FieldRowPanel([FieldPanel("starts_on"), FieldPanel("ends_on")]),
+            MultiFieldPanel(
+                [FieldPanel("days_off"), FieldPanel("extra_days")],
+                heading=_("Training days"),
+            ),
             MultiFieldPanel(
                 [FieldPanel("place_name"), FieldPanel("place_address"), FieldPanel("online_link")],
                 heading=_("Where"),

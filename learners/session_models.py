@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courses.models import TrackPage
 from courses.models.pages import Format
+from learners import dates
 
 
 def new_attendance_token() -> str:
@@ -80,6 +81,28 @@ class TrainingSession(models.Model):
         blank=True,
     )
     capacity = models.PositiveSmallIntegerField(_("capacity"), validators=[MinValueValidator(1)])
+    # Dates as ISO strings (JSON has no date type). Weekends and national public
+    # holidays inside a session are planned off on their own; these two lists
+    # are what the calendar cannot know: a local holiday or a bridge day off,
+    # and a Saturday or a holiday the session runs on all the same.
+    days_off = models.JSONField(
+        _("days without training"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Days between the first and the last one on which nobody is trained (a local "
+            "holiday, a bridge day): DD/MM/YYYY, separated by commas."
+        ),
+    )
+    extra_days = models.JSONField(
+        _("weekend or holiday days trained"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "A Saturday, a Sunday or a public holiday inside the session on which it runs "
+            "all the same: DD/MM/YYYY, separated by commas."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TrainingSessionQuerySet.as_manager()
@@ -98,6 +121,47 @@ class TrainingSession(models.Model):
     def __str__(self) -> str:
         label = self.title or self.track.title
         return f"{label} · {self.starts_on:%d/%m/%Y}"
+
+    def dates_off(self) -> set[datetime.date]:
+        return {datetime.date.fromisoformat(day) for day in self.days_off}
+
+    def dates_added(self) -> set[datetime.date]:
+        return {datetime.date.fromisoformat(day) for day in self.extra_days}
+
+    def training_days(self) -> list[datetime.date]:
+        """The days the session trains on: its weekdays, and its weekends too when it starts
+        or ends on one (a team that trains on Saturdays says so by its dates); a public
+        holiday only when it is the session's first or last day. A session from a Friday
+        to a Monday trains two days, not four, and a week with Ascension Thursday inside
+        it four: the days off in between would stand on the attendance sheet as half-days
+        nobody signed, and swell the planned hours of the certificat de réalisation.
+        Staff say what the calendar cannot know: the session's days without training
+        (a local holiday) and the weekend or holiday days it runs on all the same."""
+        first, last = self.starts_on, self.ends_on
+        holidays = set().union(*(dates.public_holidays(year) for year in {first.year, last.year}))
+        weekends = first.weekday() >= 5 or last.weekday() >= 5
+        off, added = self.dates_off(), self.dates_added()
+        return [
+            day
+            for day in self._span()
+            if day not in off
+            and (
+                day in added
+                or (
+                    (weekends or day.weekday() < 5)
+                    and (day not in holidays or day in (first, last))
+                )
+            )
+        ]
+
+    def weekdays_without_training(self) -> list[datetime.date]:
+        """What learners are told: the weekdays between its first and last day it skips."""
+        trained = set(self.training_days())
+        return [day for day in self._span() if day.weekday() < 5 and day not in trained]
+
+    def _span(self) -> list[datetime.date]:
+        first, last = self.starts_on, self.ends_on
+        return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
 
     @property
     def has_started(self) -> bool:
@@ -126,8 +190,43 @@ class TrainingSession(models.Model):
             ) % {"days": MAX_DAYS}
         if self.format in (Format.ON_SITE, Format.BLENDED) and not self.place_name:
             errors["place_name"] = _("Give the place of an on-site or blended session.")
+        if self.starts_on and self.ends_on and not errors:
+            errors.update(self._calendar_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _calendar_errors(self) -> dict:
+        errors = {}
+        off, added = self.dates_off(), self.dates_added()
+        for name, days in (("days_off", off), ("extra_days", added)):
+            outside = sorted(day for day in days if not self.starts_on <= day <= self.ends_on)
+            if outside:
+                errors[name] = _("%(days)s: outside the session's dates.") % {
+                    "days": _listed(outside)
+                }
+        both = sorted(off & added)
+        if both and "extra_days" not in errors:
+            errors["extra_days"] = _("%(days)s: also a day without training.") % {
+                "days": _listed(both)
+            }
+        if off and self.pk and "days_off" not in errors:
+            signed = sorted(
+                set(
+                    Attendance.objects.filter(
+                        half_day__session=self, half_day__date__in=off
+                    ).values_list("half_day__date", flat=True)
+                )
+            )
+            if signed:
+                # Its half-days would stay on the sheet with their signatures.
+                errors["days_off"] = _(
+                    "%(days)s: learners already signed in on that day; it stays a training day."
+                ) % {"days": _listed(signed)}
+        return errors
+
+
+def _listed(days: list[datetime.date]) -> str:
+    return ", ".join(f"{day:%d/%m/%Y}" for day in days)
 
 
 class SeatQuerySet(models.QuerySet):

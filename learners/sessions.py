@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from courses.models.pages import Format
-from learners import accommodations, dates, services
+from learners import accommodations, services
 from learners.models import User
 from learners.session_models import HalfDay, Seat, TrainingSession
 
@@ -207,24 +207,6 @@ def _fill(locked: TrainingSession) -> list[Seat]:
 # --- Half-days -------------------------------------------------------------------
 
 
-def training_days(session: TrainingSession) -> list[datetime.date]:
-    """The days a session trains on: its weekdays, and its weekends too when it starts
-    or ends on one (a team that trains on Saturdays says so by its dates); a public
-    holiday only when it is the session's first or last day. A session from a Friday
-    to a Monday trains two days, not four, and a week with Ascension Thursday inside
-    it four: the days off in between would stand on the attendance sheet as half-days
-    nobody signed, and swell the planned hours of the certificat de réalisation."""
-    first, last = session.starts_on, session.ends_on
-    span = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
-    weekends = first.weekday() >= 5 or last.weekday() >= 5
-    holidays = set().union(*(dates.public_holidays(year) for year in {first.year, last.year}))
-    return [
-        day
-        for day in span
-        if (weekends or day.weekday() < 5) and (day not in holidays or day in (first, last))
-    ]
-
-
 @transaction.atomic
 def plan_half_days(session: TrainingSession) -> int:
     """Create the morning and afternoon of each training day; returns how many it created.
@@ -235,7 +217,7 @@ def plan_half_days(session: TrainingSession) -> int:
     online = session.format == Format.ONLINE
     wanted = {
         (day, period): hours
-        for day in training_days(session)
+        for day in session.training_days()
         for period, hours in (
             (HalfDay.Period.MORNING, MORNING),
             (HalfDay.Period.AFTERNOON, AFTERNOON),

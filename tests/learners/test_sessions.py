@@ -13,7 +13,7 @@ from django.utils import timezone
 from courses.models.pages import Format
 from learners import dates, page_versions, sessions
 from learners.models import Enrolment
-from learners.session_models import HalfDay, Seat, TrainingSession
+from learners.session_models import Attendance, HalfDay, Seat, TrainingSession
 
 FABRIQUE = "La Fabrique des Monts (test)"
 ADDRESS = "3 place du Marché, 23200 Aubusson"
@@ -352,6 +352,29 @@ def test_a_session_starting_on_a_public_holiday_trains_on_it_and_not_on_its_week
     assert [h.date.day for h in mornings.order_by("date")] == [6, 7, 8, 9, 10, 13, 14, 15, 16, 17]
 
 
+def test_a_day_without_training_has_no_half_days_and_a_saturday_trained_has_its_own(journey):
+    session = starting_on(journey.track, MON, days=8)  # Monday to the next Monday
+    wednesday, saturday = (session.starts_on + datetime.timedelta(days=n) for n in (2, 5))
+    session.days_off, session.extra_days = [wednesday.isoformat()], [saturday.isoformat()]
+
+    sessions.plan_half_days(session)
+
+    mornings = session.half_days.filter(period=HalfDay.Period.MORNING).order_by("date")
+    assert [h.date.weekday() for h in mornings] == [MON, TUE, THU, FRI, SAT, MON]
+    assert session.half_days.count() == 12
+
+
+def test_a_public_holiday_the_session_runs_on_all_the_same_is_planned(journey):
+    ascension = datetime.date(2026, 5, 14)
+    week = on(datetime.date(2026, 5, 11), journey.track, days=5)
+    week.extra_days = [ascension.isoformat()]
+
+    sessions.plan_half_days(week)
+
+    assert week.half_days.filter(date=ascension).count() == 2
+    assert week.half_days.count() == 10
+
+
 def test_easter_and_the_holidays_that_follow_it_fall_on_their_known_dates():
     from dateutil.easter import easter  # an independent computus, installed with Celery
 
@@ -587,6 +610,105 @@ def test_a_session_in_a_mistyped_year_is_refused_with_the_years_it_may_take(
     said = [*errors.get("starts_on", []), *errors.get("ends_on", [])]
     assert said and all(message.startswith("Vérifiez l'année") for message in said)
     assert not TrainingSession.objects.exists()
+
+
+def test_staff_give_a_session_a_day_without_training_typed_as_they_write_dates(
+    client, journey, staff
+):
+    client.force_login(staff)
+    form = _admin_form(journey.track, days=2)
+    first = datetime.date.fromisoformat(form["starts_on"])
+    client.post(reverse(f"{ADMIN}:add"), form)
+    session = TrainingSession.objects.get()
+    assert session.half_days.count() == 4
+
+    response = client.post(
+        reverse(f"{ADMIN}:edit", args=[session.pk]), {**form, "days_off": f"{first:%d/%m/%Y}"}
+    )
+
+    assert response.status_code == 302, response.context["form"].errors
+    session.refresh_from_db()
+    assert session.days_off == [first.isoformat()]
+    assert first not in set(session.half_days.values_list("date", flat=True))
+    assert session.half_days.count() == 2
+    page = client.get(reverse(f"{ADMIN}:edit", args=[session.pk])).content.decode()
+    assert f'value="{first:%d/%m/%Y}"' in page
+
+
+def test_learners_are_told_the_weekdays_a_session_skips_on_its_page_and_in_its_notice(
+    client, journey, camille, mails
+):
+    session = starting_on(journey.track, MON, days=8)  # Monday to the next Monday
+    wednesday = session.starts_on + datetime.timedelta(days=2)
+    session.days_off = [wednesday.isoformat()]
+    session.save()
+
+    page = client.get(journey.track.url).content.decode()
+    mails.after(sessions.take_seat, camille, session)
+
+    (mail,) = mails.to(camille)
+    html, _mimetype = mail.alternatives[0]
+    day = f"mercredi {wednesday.day} février"  # weekends are no weekdays: not listed
+    assert f'<dd data-testid="session-days-off">{day}</dd>' in page
+    assert f"<dt>Sans formation</dt><dd>{day}</dd>" in html
+    assert f"Sans formation : {day}\n" in mail.body
+
+
+def _refused(response, field):
+    assert response.status_code == 200
+    return " ".join(response.context["form"].errors[field])
+
+
+def test_staff_are_told_which_typed_days_are_no_dates_or_outside_the_session(
+    client, journey, staff
+):
+    client.force_login(staff)
+    form = _admin_form(journey.track, days=2)
+    first = datetime.date.fromisoformat(form["starts_on"])
+    after = first + datetime.timedelta(days=30)
+
+    typos = client.post(reverse(f"{ADMIN}:add"), {**form, "days_off": "31/02/2027; demain"})
+    outside = client.post(reverse(f"{ADMIN}:add"), {**form, "extra_days": f"{after:%d/%m/%Y}"})
+    both = client.post(
+        reverse(f"{ADMIN}:add"),
+        {**form, "days_off": f"{first:%d/%m/%Y}", "extra_days": first.isoformat()},
+    )
+
+    assert _refused(typos, "days_off") == (
+        "« 31/02/2027 », « demain » : ce n'est pas une date. Écrivez chaque jour au format "
+        "JJ/MM/AAAA, séparés par des virgules."
+    )
+    assert _refused(outside, "extra_days") == f"{after:%d/%m/%Y} : hors des dates de la session."
+    assert _refused(both, "extra_days") == f"{first:%d/%m/%Y} : c'est aussi un jour sans formation."
+    assert not TrainingSession.objects.exists()
+
+
+def test_a_day_learners_signed_cannot_become_a_day_without_training(
+    client, journey, staff, camille
+):
+    client.force_login(staff)
+    form = _admin_form(journey.track, days=2)
+    first = datetime.date.fromisoformat(form["starts_on"])
+    client.post(reverse(f"{ADMIN}:add"), form)
+    session = TrainingSession.objects.get()
+    Attendance.objects.create(
+        half_day=session.half_days.get(date=first, period=HalfDay.Period.MORNING),
+        learner=camille,
+        status=Attendance.Status.PRESENT,
+        method=Attendance.Method.CODE,
+        signed_at=timezone.now(),
+    )
+
+    response = client.post(
+        reverse(f"{ADMIN}:edit", args=[session.pk]), {**form, "days_off": f"{first:%d/%m/%Y}"}
+    )
+
+    assert _refused(response, "days_off") == (
+        f"{first:%d/%m/%Y} : des participant·es ont déjà émargé ce jour-là, "
+        "il reste un jour de formation."
+    )
+    session.refresh_from_db()
+    assert session.days_off == [] and session.half_days.count() == 4
 
 
 def test_staff_raising_the_capacity_promotes_waiting_learners(
