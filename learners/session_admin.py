@@ -23,7 +23,7 @@ from wagtail.snippets.views.snippets import (
 
 from learners import sessions
 from learners.models import User
-from learners.session_models import Seat, TrainingSession
+from learners.session_models import Seat, TrainingSession, iso_dates
 
 # How staff write a date, and the ISO form a pasted list may carry.
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
@@ -38,12 +38,20 @@ def _parsed(text: str) -> datetime.date | None:
     return None
 
 
+def _stored(item) -> datetime.date | None:
+    found = iso_dates([item])
+    return found[0] if found else None
+
+
 class DateListField(forms.CharField):
     """Dates typed as staff write them (« 12/05/2027, 13/05/2027 »), kept sorted as ISO strings."""
 
     def prepare_value(self, value):
         if isinstance(value, list):
-            return ", ".join(f"{datetime.date.fromisoformat(day):%d/%m/%Y}" for day in value)
+            # A value stored by other means than this form is shown as it is, to be mended.
+            return ", ".join(
+                f"{day:%d/%m/%Y}" if (day := _stored(item)) else str(item) for item in value
+            )
         return value
 
     def to_python(self, value) -> list[str]:

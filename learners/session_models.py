@@ -7,6 +7,7 @@ half-day, which is the unit of a French attendance sheet.
 """
 
 import datetime
+import re
 import secrets
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from courses.models import TrackPage
 from courses.models.pages import Format
@@ -34,6 +36,27 @@ ATTENDANCE_CODE_LENGTH = 6
 
 def new_attendance_code() -> str:
     return "".join(secrets.choice(ATTENDANCE_CODE_ALPHABET) for _ in range(ATTENDANCE_CODE_LENGTH))
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_dates(values) -> list[datetime.date]:
+    """The dates of a stored list, skipping what is not one (a value written by
+    other means than the form must not break the pages that show the session)."""
+    found = []
+    for value in values if isinstance(values, list) else []:
+        if isinstance(value, str) and ISO_DATE.fullmatch(value):
+            try:
+                found.append(datetime.date.fromisoformat(value))
+            except ValueError:
+                continue
+    return found
+
+
+def validate_iso_dates(values) -> None:
+    if not isinstance(values, list) or len(iso_dates(values)) != len(values):
+        raise ValidationError(_("Give a list of dates written YYYY-MM-DD."), code="not_dates")
 
 
 class TrainingSessionQuerySet(models.QuerySet):
@@ -89,6 +112,7 @@ class TrainingSession(models.Model):
         _("days without training"),
         default=list,
         blank=True,
+        validators=[validate_iso_dates],
         help_text=_(
             "Days between the first and the last one on which nobody is trained (a local "
             "holiday, a bridge day): DD/MM/YYYY, separated by commas."
@@ -98,6 +122,7 @@ class TrainingSession(models.Model):
         _("weekend or holiday days trained"),
         default=list,
         blank=True,
+        validators=[validate_iso_dates],
         help_text=_(
             "A Saturday, a Sunday or a public holiday inside the session on which it runs "
             "all the same: DD/MM/YYYY, separated by commas."
@@ -123,36 +148,33 @@ class TrainingSession(models.Model):
         return f"{label} · {self.starts_on:%d/%m/%Y}"
 
     def dates_off(self) -> set[datetime.date]:
-        return {datetime.date.fromisoformat(day) for day in self.days_off}
+        return set(iso_dates(self.days_off))
 
     def dates_added(self) -> set[datetime.date]:
-        return {datetime.date.fromisoformat(day) for day in self.extra_days}
+        return set(iso_dates(self.extra_days))
 
-    def training_days(self) -> list[datetime.date]:
-        """The days the session trains on: its weekdays, and its weekends too when it starts
-        or ends on one (a team that trains on Saturdays says so by its dates); a public
-        holiday only when it is the session's first or last day. A session from a Friday
-        to a Monday trains two days, not four, and a week with Ascension Thursday inside
-        it four: the days off in between would stand on the attendance sheet as half-days
-        nobody signed, and swell the planned hours of the certificat de réalisation.
-        Staff say what the calendar cannot know: the session's days without training
-        (a local holiday) and the weekend or holiday days it runs on all the same."""
+    def calendar_days(self) -> list[datetime.date]:
+        """The days the calendar alone makes training days: its weekdays, and its
+        weekends too when it starts or ends on one (a team that trains on Saturdays
+        says so by its dates); a public holiday only when it is the session's first or
+        last day. A session from a Friday to a Monday trains two days, not four, and a
+        week with Ascension Thursday inside it four: the days off in between would
+        stand on the attendance sheet as half-days nobody signed, and swell the
+        planned hours of the certificat de réalisation."""
         first, last = self.starts_on, self.ends_on
         holidays = set().union(*(dates.public_holidays(year) for year in {first.year, last.year}))
         weekends = first.weekday() >= 5 or last.weekday() >= 5
-        off, added = self.dates_off(), self.dates_added()
         return [
             day
             for day in self._span()
-            if day not in off
-            and (
-                day in added
-                or (
-                    (weekends or day.weekday() < 5)
-                    and (day not in holidays or day in (first, last))
-                )
-            )
+            if (weekends or day.weekday() < 5) and (day not in holidays or day in (first, last))
         ]
+
+    def training_days(self) -> list[datetime.date]:
+        """The calendar's days, less the days without training staff gave (a local
+        holiday), plus the weekend or holiday days they said it runs on all the same."""
+        calendar, off, added = set(self.calendar_days()), self.dates_off(), self.dates_added()
+        return [day for day in self._span() if day not in off and (day in calendar or day in added)]
 
     def weekdays_without_training(self) -> list[datetime.date]:
         """What learners are told: the weekdays between its first and last day it skips."""
@@ -198,35 +220,68 @@ class TrainingSession(models.Model):
     def _calendar_errors(self) -> dict:
         errors = {}
         off, added = self.dates_off(), self.dates_added()
-        for name, days in (("days_off", off), ("extra_days", added)):
-            outside = sorted(day for day in days if not self.starts_on <= day <= self.ends_on)
-            if outside:
-                errors[name] = _("%(days)s: outside the session's dates.") % {
-                    "days": _listed(outside)
-                }
-        both = sorted(off & added)
-        if both and "extra_days" not in errors:
-            errors["extra_days"] = _("%(days)s: also a day without training.") % {
-                "days": _listed(both)
-            }
-        if off and self.pk and "days_off" not in errors:
-            signed = sorted(
-                set(
-                    Attendance.objects.filter(
-                        half_day__session=self, half_day__date__in=off
-                    ).values_list("half_day__date", flat=True)
-                )
+        span = set(self._span())
+        inside = span - {self.starts_on, self.ends_on}
+        calendar = set(self.calendar_days())
+        refusals = (
+            # The first and last days frame the session: its dates say when it runs.
+            (
+                "days_off",
+                off - inside,
+                _(
+                    "%(days)s: not strictly between the first and the last day; "
+                    "change the session's dates instead."
+                ),
+            ),
+            ("days_off", off - calendar, _("%(days)s: already no training day.")),
+            ("extra_days", added - span, _("%(days)s: outside the session's dates.")),
+            ("extra_days", added & off, _("%(days)s: also a day without training.")),
+            ("extra_days", added & calendar, _("%(days)s: already a training day.")),
+        )
+        for name, days, message in refusals:
+            if days and name not in errors:
+                errors[name] = message % {"days": _listed(sorted(days))}
+        if self.pk and not errors:
+            errors.update(self._signed_days_errors())
+        return errors
+
+    def _signed_days_errors(self) -> dict:
+        """A day whose sheet is already filled in stays a training day: its half-days
+        would stay on the sheet, signed, outside the days the session trains on. Only
+        what staff change here is checked: a day signed before the calendar rules
+        skipped it (kept, signed, by learners/migrations/0013) must not block an edit."""
+        filled = set(
+            Attendance.objects.filter(half_day__session=self).values_list(
+                "half_day__date", flat=True
             )
-            if signed:
-                # Its half-days would stay on the sheet with their signatures.
-                errors["days_off"] = _(
-                    "%(days)s: learners already signed in on that day; it stays a training day."
-                ) % {"days": _listed(signed)}
+        )
+        if not filled:
+            return {}
+        stored = TrainingSession.objects.filter(pk=self.pk).values_list("extra_days", flat=True)
+        no_longer_added = set(iso_dates(stored.first() or [])) - self.dates_added()
+        errors = {}
+        for name, days in (
+            ("days_off", filled & self.dates_off()),
+            ("extra_days", (filled & no_longer_added) - set(self.calendar_days())),
+        ):
+            if days:
+                errors[name] = _(
+                    "%(days)s: the attendance sheet of that day is already filled in; "
+                    "it stays a training day."
+                ) % {"days": _listed(sorted(days))}
         return errors
 
 
+# More than this in one message would bury the form.
+LISTED_AT_MOST = 10
+
+
 def _listed(days: list[datetime.date]) -> str:
-    return ", ".join(f"{day:%d/%m/%Y}" for day in days)
+    shown = ", ".join(f"{day:%d/%m/%Y}" for day in days[:LISTED_AT_MOST])
+    if len(days) > LISTED_AT_MOST:
+        more = len(days) - LISTED_AT_MOST
+        shown += " " + ngettext("and %(count)s more", "and %(count)s more", more) % {"count": more}
+    return shown
 
 
 class SeatQuerySet(models.QuerySet):

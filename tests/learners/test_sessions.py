@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.contrib.messages import constants as message_levels
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -612,27 +613,39 @@ def test_a_session_in_a_mistyped_year_is_refused_with_the_years_it_may_take(
     assert not TrainingSession.objects.exists()
 
 
+def _february_form(track, weekday: int, days: int) -> dict:
+    """The admin form of a session starting on the first `weekday` of next February."""
+    first = starting_on(track, weekday, days=1).starts_on
+    TrainingSession.objects.all().delete()
+    last = first + datetime.timedelta(days=days - 1)
+    return {**_admin_form(track), "starts_on": first.isoformat(), "ends_on": last.isoformat()}
+
+
+def _day(form, n: int) -> datetime.date:
+    return datetime.date.fromisoformat(form["starts_on"]) + datetime.timedelta(days=n)
+
+
 def test_staff_give_a_session_a_day_without_training_typed_as_they_write_dates(
     client, journey, staff
 ):
     client.force_login(staff)
-    form = _admin_form(journey.track, days=2)
-    first = datetime.date.fromisoformat(form["starts_on"])
+    form = _february_form(journey.track, MON, days=3)
     client.post(reverse(f"{ADMIN}:add"), form)
     session = TrainingSession.objects.get()
-    assert session.half_days.count() == 4
+    assert session.half_days.count() == 6
+    tuesday = _day(form, 1)
 
     response = client.post(
-        reverse(f"{ADMIN}:edit", args=[session.pk]), {**form, "days_off": f"{first:%d/%m/%Y}"}
+        reverse(f"{ADMIN}:edit", args=[session.pk]), {**form, "days_off": f"{tuesday:%d/%m/%Y}"}
     )
 
     assert response.status_code == 302, response.context["form"].errors
     session.refresh_from_db()
-    assert session.days_off == [first.isoformat()]
-    assert first not in set(session.half_days.values_list("date", flat=True))
-    assert session.half_days.count() == 2
+    assert session.days_off == [tuesday.isoformat()]
+    assert tuesday not in set(session.half_days.values_list("date", flat=True))
+    assert session.half_days.count() == 4
     page = client.get(reverse(f"{ADMIN}:edit", args=[session.pk])).content.decode()
-    assert f'value="{first:%d/%m/%Y}"' in page
+    assert f'value="{tuesday:%d/%m/%Y}"' in page
 
 
 def test_learners_are_told_the_weekdays_a_session_skips_on_its_page_and_in_its_notice(
@@ -648,7 +661,7 @@ def test_learners_are_told_the_weekdays_a_session_skips_on_its_page_and_in_its_n
 
     (mail,) = mails.to(camille)
     html, _mimetype = mail.alternatives[0]
-    day = f"mercredi {wednesday.day} février"  # weekends are no weekdays: not listed
+    day = f"mercredi {wednesday.day} février {wednesday.year}"  # the weekend is not listed
     assert f'<dd data-testid="session-days-off">{day}</dd>' in page
     assert f"<dt>Sans formation</dt><dd>{day}</dd>" in html
     assert f"Sans formation : {day}\n" in mail.body
@@ -659,56 +672,99 @@ def _refused(response, field):
     return " ".join(response.context["form"].errors[field])
 
 
-def test_staff_are_told_which_typed_days_are_no_dates_or_outside_the_session(
-    client, journey, staff
-):
+def test_staff_are_told_which_typed_days_cannot_be_days_off_or_days_trained(client, journey, staff):
     client.force_login(staff)
-    form = _admin_form(journey.track, days=2)
-    first = datetime.date.fromisoformat(form["starts_on"])
-    after = first + datetime.timedelta(days=30)
+    form = _february_form(journey.track, FRI, days=4)  # Friday to Monday
+    friday, saturday, monday = (f"{_day(form, n):%d/%m/%Y}" for n in (0, 1, 3))
+    after = f"{_day(form, 30):%d/%m/%Y}"
 
-    typos = client.post(reverse(f"{ADMIN}:add"), {**form, "days_off": "31/02/2027; demain"})
-    outside = client.post(reverse(f"{ADMIN}:add"), {**form, "extra_days": f"{after:%d/%m/%Y}"})
-    both = client.post(
-        reverse(f"{ADMIN}:add"),
-        {**form, "days_off": f"{first:%d/%m/%Y}", "extra_days": first.isoformat()},
-    )
+    def refused(field, **typed):
+        return _refused(client.post(reverse(f"{ADMIN}:add"), {**form, **typed}), field)
 
-    assert _refused(typos, "days_off") == (
+    assert refused("days_off", days_off="31/02/2027; demain") == (
         "« 31/02/2027 », « demain » : ce n'est pas une date. Écrivez chaque jour au format "
         "JJ/MM/AAAA, séparés par des virgules."
     )
-    assert _refused(outside, "extra_days") == f"{after:%d/%m/%Y} : hors des dates de la session."
-    assert _refused(both, "extra_days") == f"{first:%d/%m/%Y} : c'est aussi un jour sans formation."
+    assert refused("days_off", days_off=f"{friday}, {monday}") == (
+        f"{friday}, {monday} : ce n'est pas un jour entre le premier et le dernier ; pour ne "
+        "pas former ce jour-là, changez les dates de la session."
+    )
+    assert refused("days_off", days_off=saturday) == (
+        f"{saturday} : ce n'est déjà pas un jour de formation."
+    )
+    assert refused("extra_days", extra_days=after) == f"{after} : hors des dates de la session."
+    assert refused("extra_days", extra_days=monday) == (
+        f"{monday} : c'est déjà un jour de formation."
+    )
     assert not TrainingSession.objects.exists()
 
 
-def test_a_day_learners_signed_cannot_become_a_day_without_training(
-    client, journey, staff, camille
-):
+def test_a_long_list_of_refused_days_is_cut_short(client, journey, staff):
     client.force_login(staff)
-    form = _admin_form(journey.track, days=2)
-    first = datetime.date.fromisoformat(form["starts_on"])
-    client.post(reverse(f"{ADMIN}:add"), form)
-    session = TrainingSession.objects.get()
-    Attendance.objects.create(
-        half_day=session.half_days.get(date=first, period=HalfDay.Period.MORNING),
-        learner=camille,
-        status=Attendance.Status.PRESENT,
+    form = _february_form(journey.track, MON, days=2)
+    far = [_day(form, 100 + n) for n in range(25)]
+
+    message = _refused(
+        client.post(
+            reverse(f"{ADMIN}:add"),
+            {**form, "extra_days": ", ".join(f"{day:%d/%m/%Y}" for day in far)},
+        ),
+        "extra_days",
+    )
+
+    assert message.startswith(f"{far[0]:%d/%m/%Y}, ")
+    assert f"{far[9]:%d/%m/%Y} et 15 autres : hors des dates" in message
+    assert f"{far[10]:%d/%m/%Y}" not in message
+
+
+def _sign(session, day, learner, status=Attendance.Status.PRESENT):
+    return Attendance.objects.create(
+        half_day=session.half_days.get(date=day, period=HalfDay.Period.MORNING),
+        learner=learner,
+        status=status,
         method=Attendance.Method.CODE,
         signed_at=timezone.now(),
     )
 
-    response = client.post(
-        reverse(f"{ADMIN}:edit", args=[session.pk]), {**form, "days_off": f"{first:%d/%m/%Y}"}
-    )
 
-    assert _refused(response, "days_off") == (
-        f"{first:%d/%m/%Y} : des participant·es ont déjà émargé ce jour-là, "
+def test_a_day_whose_sheet_is_filled_in_stays_a_training_day(client, journey, staff, camille):
+    client.force_login(staff)
+    form = _february_form(journey.track, FRI, days=5)  # Friday to Tuesday
+    saturday, monday = _day(form, 1), _day(form, 3)
+    form["extra_days"] = f"{saturday:%d/%m/%Y}"
+    client.post(reverse(f"{ADMIN}:add"), form)
+    session = TrainingSession.objects.get()
+    _sign(session, saturday, camille)
+    _sign(session, monday, camille, status=Attendance.Status.ABSENT)  # filled in all the same
+    edit = reverse(f"{ADMIN}:edit", args=[session.pk])
+
+    monday_off = client.post(edit, {**form, "days_off": f"{monday:%d/%m/%Y}"})
+    saturday_dropped = client.post(edit, {**form, "extra_days": ""})
+
+    assert _refused(monday_off, "days_off") == (
+        f"{monday:%d/%m/%Y} : la feuille d'émargement de ce jour est déjà remplie, "
         "il reste un jour de formation."
     )
+    assert _refused(saturday_dropped, "extra_days").startswith(f"{saturday:%d/%m/%Y} : la feuille")
     session.refresh_from_db()
-    assert session.days_off == [] and session.half_days.count() == 4
+    assert session.days_off == [] and session.extra_days == [saturday.isoformat()]
+    assert session.half_days.count() == 8
+
+
+def test_days_stored_by_other_means_than_the_form_break_no_page(client, journey, staff):
+    session = make_session(journey.track, days=3, days_off=["12/05/2027", 20270512, None])
+    broken = make_session(journey.track, starts_in=20, extra_days=["2027-5-12"])
+
+    assert client.get(journey.track.url).status_code == 200
+    assert session.training_days() == session.calendar_days()
+    with pytest.raises(ValidationError) as refused:
+        broken.full_clean()
+    assert refused.value.message_dict["extra_days"] == [
+        "Donnez une liste de dates écrites AAAA-MM-JJ."
+    ]
+    client.force_login(staff)
+    page = client.get(reverse(f"{ADMIN}:edit", args=[session.pk])).content.decode()
+    assert 'value="12/05/2027, 20270512, None"' in page
 
 
 def test_staff_raising_the_capacity_promotes_waiting_learners(
