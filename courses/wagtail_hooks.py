@@ -2,19 +2,67 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, router, transaction
+from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.views.generic import IndexView
+from wagtail.admin.views.generic import DeleteView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import ListingButton
 from wagtail.models import Page
 
 from courses import admin_views
 from courses.models import Block, Competence, CompetenceCrosswalk, Framework, Level, ModulePage
+
+# Deleting what records depend on --------------------------------------------------
+# Learners' evidence, attempts, completions and certificates, and the modules that
+# target a competence, protect what they point at (on_delete=PROTECT): the delete
+# fails in the database. Say so, with what depends on it, instead of an error page.
+
+
+def _what_depends_on(objects) -> list[str]:
+    """The kinds of rows that forbid deleting `objects`, empty when nothing does."""
+    by_model = {}
+    for row in objects:
+        by_model.setdefault(type(row), []).append(row)
+    collector = Collector(using=router.db_for_write(type(objects[0])))
+    try:
+        for rows in by_model.values():  # the collector takes one model at a time
+            collector.collect(rows)
+    except (ProtectedError, RestrictedError) as refusal:
+        found = getattr(refusal, "protected_objects", None) or refusal.restricted_objects
+        return sorted({str(row._meta.verbose_name_plural) for row in found})
+    return []
+
+
+def _refusal(name, kinds: list[str]) -> str:
+    return _(
+        "« %(name)s » cannot be deleted: records depend on it (%(kinds)s). "
+        "Unpublish or keep it instead: the records stay valid."
+    ) % {"name": name, "kinds": ", ".join(kinds)}
+
+
+class GuardedDeleteView(DeleteView):
+    def form_valid(self, form):
+        kinds = _what_depends_on([self.object])
+        if kinds:
+            messages.error(self.request, _refusal(self.object, kinds))
+            return redirect(self.get_success_url())
+        with transaction.atomic():
+            return super().form_valid(form)
+
+
+@hooks.register("before_delete_page")
+def refuse_deleting_pages_records_depend_on(request, page):
+    kinds = _what_depends_on([p.specific for p in page.get_descendants(inclusive=True)])
+    if kinds:
+        messages.error(request, _refusal(page.title, kinds))
+        return redirect("wagtailadmin_pages:edit", page.pk)
+    return None
+
 
 # Frameworks (référentiels) ------------------------------------------------------
 # Only holders of the model permissions on frameworks (superusers, or a group the
@@ -37,6 +85,7 @@ class FrameworkIndexView(IndexView):
 
 
 class FrameworkViewSet(ModelViewSet):
+    delete_view_class = GuardedDeleteView
     pk_path_converter = "pk"  # ids past 64 bits: a 404, not a 500 (config/converters.py)
     name = "frameworks"
     url_namespace = "courses_framework"
@@ -68,6 +117,7 @@ class FrameworkViewSet(ModelViewSet):
 
 
 class LevelViewSet(ModelViewSet):
+    delete_view_class = GuardedDeleteView
     pk_path_converter = "pk"
     name = "levels"
     url_namespace = "courses_level"
@@ -81,6 +131,7 @@ class LevelViewSet(ModelViewSet):
 
 
 class BlockViewSet(ModelViewSet):
+    delete_view_class = GuardedDeleteView
     pk_path_converter = "pk"
     name = "blocks"
     url_namespace = "courses_block"
@@ -94,6 +145,7 @@ class BlockViewSet(ModelViewSet):
 
 
 class CompetenceViewSet(ModelViewSet):
+    delete_view_class = GuardedDeleteView
     pk_path_converter = "pk"
     name = "competences"
     url_namespace = "courses_competence"
@@ -115,6 +167,7 @@ class CompetenceViewSet(ModelViewSet):
 
 
 class CrosswalkViewSet(ModelViewSet):
+    delete_view_class = GuardedDeleteView
     pk_path_converter = "pk"
     name = "crosswalks"
     url_namespace = "courses_crosswalk"
@@ -187,10 +240,33 @@ def _may_add_below(user, parent_page) -> bool:
     return parent_page.permissions_for_user(user).can_publish()
 
 
+def _refuse_below_someone_elses_module(user, parent_page) -> None:
+    if parent_page.specific_class is ModulePage and not _may_add_below(user, parent_page):
+        raise PermissionDenied
+
+
 @hooks.register("before_create_page")
 def refuse_lessons_under_someone_elses_module(request, parent_page, page_class):
-    if parent_page.specific_class is ModulePage and not _may_add_below(request.user, parent_page):
-        raise PermissionDenied
+    _refuse_below_someone_elses_module(request.user, parent_page)
+
+
+# Moving or copying a page is adding it under its new parent: the same rule holds.
+@hooks.register("before_move_page")
+def refuse_moving_pages_under_someone_elses_module(request, page_to_move, destination):
+    _refuse_below_someone_elses_module(request.user, destination)
+
+
+@hooks.register("before_copy_page")
+def refuse_copying_pages_under_someone_elses_module(request, page):
+    if request.method != "POST":
+        return
+    chosen = request.POST.get("new_parent_page", "")
+    # Wagtail's own form refuses what is not a page; an id past 64 bits must not reach SQL.
+    if not (chosen.isascii() and chosen.isdigit() and len(chosen) < 19):
+        return
+    destination = Page.objects.filter(pk=int(chosen)).first()
+    if destination is not None:
+        _refuse_below_someone_elses_module(request.user, destination)
 
 
 # Publishing ---------------------------------------------------------------------
@@ -198,6 +274,21 @@ def refuse_lessons_under_someone_elses_module(request, parent_page, page_class):
 # latest revision as it is, and a draft may keep a question half written (Wagtail
 # defers required fields for drafts). ModulePage.clean_fields refuses it anyway
 # when the page is saved live: this says so to the person instead of an error page.
+
+
+@hooks.register("before_bulk_action")
+def refuse_bulk_deleting_pages_records_depend_on(request, action_type, objects, action):
+    if action_type != "delete":
+        return None
+    refused = []
+    for page in objects:
+        if isinstance(page, Page):
+            kinds = _what_depends_on([p.specific for p in page.get_descendants(inclusive=True)])
+            if kinds:
+                refused.append(_refusal(page.title, kinds))
+    for refusal in refused:
+        messages.error(request, refusal)
+    return redirect(action.next_url) if refused else None
 
 
 @hooks.register("before_bulk_action")

@@ -37,6 +37,11 @@ class FeedbackPolicy(models.TextChoices):
     NEVER = "never", _("Never (score only)")
 
 
+AT_MOST_A_YEAR = MaxValueValidator(
+    365 * 24 * 60, message=_("At most %(limit_value)s minutes (a year).")
+)
+
+
 def _pass_mark_field(verbose_name):
     return models.PositiveSmallIntegerField(
         verbose_name,
@@ -255,9 +260,16 @@ class ModulePage(Page):
     quiz_max_attempts = models.PositiveSmallIntegerField(
         _("maximum attempts"), null=True, blank=True, default=3, help_text=_("Blank: unlimited.")
     )
-    quiz_cooldown_minutes = models.PositiveIntegerField(_("minutes between attempts"), default=0)
+    # Bounded: the date arithmetic of a cooldown or a deadline overflows past year 9999.
+    quiz_cooldown_minutes = models.PositiveIntegerField(
+        _("minutes between attempts"), default=0, validators=[AT_MOST_A_YEAR]
+    )
     quiz_time_limit_minutes = models.PositiveIntegerField(
-        _("time limit (minutes)"), null=True, blank=True, help_text=_("Blank: no limit.")
+        _("time limit (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Blank: no limit."),
+        validators=[AT_MOST_A_YEAR],
     )
     quiz_feedback = models.CharField(
         _("feedback shown"),

@@ -224,6 +224,40 @@ def test_a_trainer_cannot_add_a_lesson_under_another_trainers_module(client, kar
     assert karims_module.get_children().count() == 0
 
 
+def _leas_lesson(client, track) -> LessonPage:
+    module = create_module(client, track, "Module de Léa")
+    url = f"{ADMIN}/pages/add/courses/lessonpage/{module.pk}/"
+    body = streamfield([("paragraph", rich_text("<p>Une leçon de Léa.</p>"))])
+    data = page_form(
+        client,
+        url,
+        title="Leçon de Léa",
+        slug="lecon-de-lea",
+        estimated_minutes="15",
+        **nested_form_data({"body": body}),
+    )
+    client.post(url, data)
+    return LessonPage.objects.child_of(module).get()
+
+
+def test_a_trainer_can_neither_move_nor_copy_a_lesson_into_another_trainers_module(
+    client, track, karims_module, lea
+):
+    client.force_login(lea)
+    lesson = _leas_lesson(client, track)
+
+    moved = client.post(f"{ADMIN}/pages/{lesson.pk}/move/{karims_module.pk}/confirm/")
+    copied = client.post(
+        f"{ADMIN}/pages/{lesson.pk}/copy/",
+        {"new_title": "Copie", "new_slug": "copie", "new_parent_page": karims_module.pk},
+    )
+
+    assert (moved.status_code, moved.url) == (302, f"{ADMIN}/")  # Wagtail's refusal
+    assert (copied.status_code, copied.url) == (302, f"{ADMIN}/")
+    assert karims_module.get_children().count() == 0
+    assert LessonPage.objects.get(pk=lesson.pk).get_parent().title == "Module de Léa"
+
+
 def test_a_trainer_adds_lessons_under_their_own_module(client, karims_module, karim):
     client.force_login(karim)
     url = f"{ADMIN}/pages/add/courses/lessonpage/{karims_module.pk}/"

@@ -379,3 +379,26 @@ def test_the_selects_name_the_framework_and_its_version(client, staff, track, rs
     for version in ("2025", "2026"):
         assert f"RS5142 {version} · B1.1 — Compétence B1.1" in html
         assert f"RS5142 {version} · 1. Découvrir" in html
+
+
+@pytest.mark.parametrize("field", ["quiz_cooldown_minutes", "quiz_time_limit_minutes"])
+def test_minutes_beyond_a_year_are_refused_before_they_break_the_quiz(client, staff, track, field):
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    client.force_login(staff)
+    data = page_form(client, edit_url(module), **{field: "99999999999"})
+
+    errors = form_errors(client.post(edit_url(module), data))
+
+    assert errors[field] == ["525600 minutes au plus (un an)."]
+
+
+def test_a_quiz_of_a_hundred_questions_is_saved_from_the_editor(client, staff, track):
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    client.force_login(staff)
+    questions = [numeric_question("B1.1") for _ in range(100)]
+    data = page_form(client, edit_url(module), **quiz_data(*questions))
+    data.update({f"f{n}": "" for n in range(3_000 - len(data))})  # a choice question posts ~30
+
+    assert client.post(edit_url(module), data).status_code == 302
+
+    assert len(ModulePage.objects.get(pk=module.pk).get_latest_revision_as_object().quiz) == 100

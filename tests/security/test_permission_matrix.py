@@ -446,6 +446,26 @@ ROUTES: dict[str, Route] = {
         "editing is inspecting; the inspect view checks permissions itself",
     ),
     "courses_framework:index": Route(r("courses_framework:index"), admin_view()),
+    # Deleting refuses, with a message, what records depend on (courses/wagtail_hooks.py);
+    # a GET asks for confirmation.
+    "courses_framework:delete": Route(r("courses_framework:delete", "@framework.pk"), admin_view()),
+    "courses_level:delete": Route(
+        lambda w: reverse("courses_level:delete", args=[w.framework.levels.first().pk]),
+        admin_view(),
+    ),
+    "courses_block:delete": Route(
+        lambda w: reverse("courses_block:delete", args=[w.framework.blocks.first().pk]),
+        admin_view(),
+    ),
+    "courses_competence:delete": Route(
+        lambda w: reverse("courses_competence:delete", args=[w.framework.competences().first().pk]),
+        admin_view(),
+    ),
+    "courses_crosswalk:delete": Route(
+        lambda w: reverse("courses_crosswalk:delete", args=[999_999]),
+        expect(ADMIN_LOGIN, trainers=404, staff=404),
+        "the world has no crosswalk: an unknown one, not found before the permission check",
+    ),
     "courses_framework:index_results": Route(r("courses_framework:index_results"), admin_view()),
     # --- Wagtail page serving ------------------------------------------------------------
     "wagtailcore_login": Route(lambda w: "/_util/login/", public(), "private pages' login"),
