@@ -62,6 +62,11 @@ class ModulePageForm(WagtailAdminPageForm, metaclass=ModulePageFormMetaclass):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         label_choices(self.fields)
+        track = self._track()
+        if "level" in self.fields and track is not None and track.framework_id:
+            # The track's framework only; another's level is refused in clean() all the same.
+            levels = self.fields["level"].queryset
+            self.fields["level"].queryset = levels.filter(framework_id=track.framework_id)
         for name in ("quiz_max_attempts", "quiz_time_limit_minutes"):
             if name in self.fields:
                 self.fields[name].widget.attrs["min"] = 1
@@ -78,6 +83,9 @@ class ModulePageForm(WagtailAdminPageForm, metaclass=ModulePageFormMetaclass):
             quiz = cleaned_data.get("quiz")
             if quiz is not None and (errors := self.instance.quiz_errors(quiz, targets)):
                 self.add_error("quiz", errors)
+        message = self.instance.level_error(cleaned_data.get("level"), self._track())
+        if message:
+            self.add_error("level", message)
         prerequisites = cleaned_data.get("prerequisite_modules")
         if prerequisites is not None:
             message = self.instance.prerequisite_error(list(prerequisites))

@@ -612,9 +612,20 @@ def _numbered_rows(reader) -> Iterable[tuple[int, list[str]]]:
             row = next(reader)
         except StopIteration:
             return
-        except csv.Error as error:
+        except csv.Error:
+            # Python's own wording is English and says little: the usual cause is a
+            # quote opened and never closed, which runs one cell to the end of the file.
             raise FrameworkFileError(
-                [Problem("", _("Unreadable CSV: %(error)s") % {"error": error}, line=start)]
+                [
+                    Problem(
+                        "",
+                        _(
+                            "Unreadable CSV from this line on: a quote is probably opened "
+                            "and never closed, or a cell is longer than 128 KB."
+                        ),
+                        line=start,
+                    )
+                ]
             ) from None
         if row:
             yield start, row

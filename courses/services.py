@@ -19,6 +19,20 @@ CREATE, UPDATE, KEEP = "create", "update", "keep"
 KINDS = ["framework", "level", "block", "competence", "crosswalk"]
 
 
+MODEL_OF_KIND = {
+    "framework": Framework,
+    "level": Level,
+    "block": Block,
+    "competence": Competence,
+    "crosswalk": CompetenceCrosswalk,
+}
+
+
+def kind_label(kind: str) -> str:
+    """The kind as staff read it in the admin, in their language."""
+    return str(MODEL_OF_KIND[kind]._meta.verbose_name)
+
+
 @dataclass(frozen=True)
 class Change:
     """One thing an import creates, updates, or finds in the database but not in the file."""
@@ -28,6 +42,15 @@ class Change:
     framework: str
     code: str
     fields: tuple[str, ...] = ()
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+    @property
+    def field_labels(self) -> list[str]:
+        fields = MODEL_OF_KIND[self.kind]._meta
+        return [str(fields.get_field(name).verbose_name) for name in self.fields]
 
 
 @dataclass
@@ -45,6 +68,7 @@ class ImportReport:
         return [
             {
                 "kind": kind,
+                "kind_label": kind_label(kind),
                 CREATE: counter[(kind, CREATE)],
                 UPDATE: counter[(kind, UPDATE)],
                 KEEP: counter[(kind, KEEP)],

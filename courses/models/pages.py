@@ -371,6 +371,8 @@ class ModulePage(Page):
             track = TrackPage.objects.filter(path=self.path[: -self.steplen]).first()
             if messages := self.target_errors(targets, track):
                 errors.setdefault(NON_FIELD_ERRORS, []).extend(messages)
+            if "level" not in errors and (message := self.level_error(self.level, track)):
+                errors["level"] = [message]
         if "quiz" not in exclude and "quiz" not in errors:
             # Required fields too: a draft may have kept a question half written.
             messages = incomplete_questions(self.quiz) + self.quiz_errors(self.quiz, targets)
@@ -380,6 +382,16 @@ class ModulePage(Page):
             message = self.prerequisite_error(list(self.prerequisite_modules.all()))
             if message:
                 errors["prerequisite_modules"] = [message]
+
+    @staticmethod
+    def level_error(level: Level | None, track: "TrackPage | None") -> str | None:
+        """Why the module's level cannot be this one: a level of another framework."""
+        framework = track.framework if track is not None else None
+        if level is None or framework is None or level.framework_id == framework.pk:
+            return None
+        return _("This level belongs to another framework: choose one of %(framework)s.") % {
+            "framework": framework.label
+        }
 
     @staticmethod
     def target_errors(targets, track: "TrackPage | None") -> list[str]:

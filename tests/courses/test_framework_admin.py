@@ -144,6 +144,10 @@ def test_a_preview_of_a_changed_framework_lists_updates_and_what_the_file_leaves
     ]
     assert len(report.of("keep")) == 3 + 16  # blocks B2-B4 and the other competences
     assert Competence.objects.get(code="B1.1").title != "Principes reformulés"
+    html = preview.content.decode()
+    assert '<th scope="row">Compétence</th>' in html and '<th scope="row">Bloc</th>' in html
+    assert "compétence <strong>RS5142 2025</strong> <code>B1.1</code> (titre)" in html
+    assert "(title)" not in html and ">competence<" not in html
 
 
 def test_an_invalid_upload_lists_every_problem_and_changes_nothing(client, staff):

@@ -443,6 +443,23 @@ def test_a_lone_surrogate_escaped_in_a_json_file_is_refused_at_its_path(db):
     assert not Framework.objects.exists()
 
 
+def test_a_quote_left_open_in_a_csv_is_explained_in_french_at_its_line(db):
+    import_text("rs5142.json", RS5142.read_text(encoding="utf-8"))
+    before = database_snapshot()
+    text = CSV_HEADER + (
+        "RS5142,2025,Piloter un tiers-lieu,B1,Positionnement,B1.1,Principes,,\n"
+        'RS5142,2025,Piloter un tiers-lieu,B1,Positionnement,B1.2,"Cadre' + "x" * 140_000 + "\n"
+    )
+
+    with pytest.raises(FrameworkFileError) as error:
+        import_text("rs5142.csv", text)
+
+    [problem] = error.value.problems
+    assert problem.line == 3
+    assert str(problem.message).startswith("CSV illisible à partir de cette ligne : un guillemet")
+    assert database_snapshot() == before
+
+
 def test_a_nul_character_in_a_csv_cell_is_refused_with_its_line_and_column(db):
     import_text("rs5142.json", RS5142.read_text(encoding="utf-8"))
     before = database_snapshot()

@@ -402,3 +402,38 @@ def test_a_quiz_of_a_hundred_questions_is_saved_from_the_editor(client, staff, t
     assert client.post(edit_url(module), data).status_code == 302
 
     assert len(ModulePage.objects.get(pk=module.pk).get_latest_revision_as_object().quiz) == 100
+
+
+def test_a_level_of_another_framework_than_the_tracks_is_neither_offered_nor_taken(
+    client, staff, track
+):
+    sens_ap = make_framework("SENS-AP", blocks={"S1": ("S1.1",)})
+    client.force_login(staff)
+    url = add_module_url(track)
+    data = page_form(
+        client,
+        url,
+        **module_fields(level=str(level(sens_ap).pk)),
+        **targets_data((competence(track.framework, "B1.1"), level(track.framework), None, False)),
+        **{"action-publish": "1"},
+    )
+    offered = client.get(url).context["form"].fields["level"].queryset
+
+    errors = form_errors(client.post(url, data))
+
+    assert set(offered) == set(track.framework.levels.all())
+    assert list(errors) == ["level"]
+    assert created_module() is None
+
+
+def test_publishing_a_module_at_a_level_of_another_framework_is_refused(track):
+    sens_ap = make_framework("SENS-AP", blocks={"S1": ("S1.1",)})
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    module.level = level(sens_ap)
+
+    with pytest.raises(ValidationError) as error:
+        module.save_revision().publish()
+
+    assert error.value.message_dict["level"] == [
+        "Ce niveau appartient à un autre référentiel : choisissez-en un de RS5142 2025."
+    ]
