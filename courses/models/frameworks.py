@@ -14,6 +14,10 @@ code_validator = RegexValidator(
     CODE_PATTERN,
     _("Use letters, digits, dots, hyphens and underscores only, starting with a letter or digit."),
 )
+CODE_IN_USE = _(
+    "Modules, questions or learners' records already use this code: it cannot change. "
+    "Create a new version of the framework to rename it."
+)
 
 
 class FrameworkQuerySet(models.QuerySet):
@@ -156,7 +160,7 @@ class Level(models.Model):
         # they reached. A new scale is a new version of the framework.
         if self.pk is None:
             return
-        stored = Level.objects.filter(pk=self.pk).values("rank", "framework_id").first()
+        stored = Level.objects.filter(pk=self.pk).values("rank", "framework_id", "code").first()
         moved = stored is not None and (
             stored["rank"] != self.rank or stored["framework_id"] != self.framework_id
         )
@@ -167,6 +171,19 @@ class Level(models.Model):
                     "change. Create a new version of the framework for a new scale."
                 )
             )
+        if stored is not None and stored["code"] != self.code and self._code_in_use():
+            raise ValidationError({"code": CODE_IN_USE})
+
+    def _code_in_use(self) -> bool:
+        # Quiz and positioning questions name their level by code: a new code would
+        # leave them naming a level that no longer exists, and their evidence unwritten.
+        from courses.models.pages import ModuleCompetence, ModulePage
+
+        return (
+            ModuleCompetence.objects.filter(target_level=self).exists()
+            or ModulePage.objects.filter(level=self).exists()
+            or bool(Level.objects.filter(pk=self.pk).with_records())
+        )
 
 
 class Block(models.Model):
@@ -262,11 +279,35 @@ class Competence(models.Model):
     def __str__(self) -> str:
         return f"{self.code} — {self.title}"
 
+    def _code_in_use(self, code: str) -> bool:
+        """Quiz and positioning questions name their competence by code; modules' targets
+        and learners' rows (evidence, answers to grade) point to it: a new code would
+        cut the questions off from the evidence they write."""
+        for relation in Competence._meta.get_fields(include_hidden=True):
+            if relation.auto_created and relation.is_relation and not relation.concrete:
+                field = relation.field
+                if field.model is CompetenceCrosswalk:
+                    continue  # crosswalks follow the row, whatever its code
+                if field.model._base_manager.filter(**{field.name: self}).exists():
+                    return True
+        from courses.models.pages import TrackPage
+
+        tracks = TrackPage.objects.filter(framework_id=self.block.framework_id)
+        return any(
+            question.value.get("competence") == code
+            for track in tracks
+            for question in track.positioning
+        )
+
     def counting_competences(self) -> models.QuerySet["Competence"]:
         """Competences whose evidence counts for this one (itself included)."""
         return Competence.objects.counting_for(self)
 
     def clean(self) -> None:
+        if self.pk is not None:
+            stored = Competence.objects.filter(pk=self.pk).values_list("code", flat=True).first()
+            if stored is not None and stored != self.code and self._code_in_use(stored):
+                raise ValidationError({"code": CODE_IN_USE})
         # The database only knows codes per block; a framework-wide duplicate would
         # make crosswalks and CSV rows ambiguous.
         if self.block_id and self.code:

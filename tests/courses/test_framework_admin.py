@@ -11,7 +11,7 @@ from courses.admin_views import PAYLOAD_SALT
 from courses.authoring import ensure_authoring_setup
 from courses.frameworks_io import serialise
 from courses.models import Competence, Framework
-from tests.courses.factories import make_framework
+from tests.courses.factories import make_catalogue_page, make_framework, make_module, make_track
 
 RS5142 = Path(settings.CAMPUS_DATA_DIR) / "referentiels" / "rs5142-piloter-un-tiers-lieu.json"
 IMPORT_URL = "/cms-admin/frameworks/import/"
@@ -348,3 +348,62 @@ def test_staff_apply_a_file_that_swaps_two_levels(client, staff):
     assert response.status_code == 302
     framework = Framework.objects.get(code="RS5142")
     assert list(framework.levels.values_list("code", flat=True)[:2]) == ["appliquer", "decouvrir"]
+
+
+# --- Codes that questions name ------------------------------------------------------------
+
+
+def _competence_form(competence: Competence, code: str) -> dict:
+    return {
+        "block": str(competence.block_id),
+        "code": code,
+        "title": competence.title,
+        "description": "",
+        "external_uri": "",
+        "order": str(competence.order),
+    }
+
+
+def test_a_competence_code_modules_use_cannot_be_renamed_but_an_unused_one_can(client, staff):
+    track = make_track(make_catalogue_page(), make_framework())
+    make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    used = track.framework.competences().get(code="B1.1")
+    unused = track.framework.competences().exclude(code="B1.1").first()
+    client.force_login(staff)
+
+    refused = client.post(
+        reverse("courses_competence:edit", args=[used.pk]), _competence_form(used, "B1.1a")
+    )
+    renamed = client.post(
+        reverse("courses_competence:edit", args=[unused.pk]), _competence_form(unused, "X9.9")
+    )
+
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["code"] == [
+        "Des modules, des questions ou des traces d'apprenant·es utilisent déjà ce code : il ne "
+        "peut plus changer. Créez une nouvelle version du référentiel pour le renommer."
+    ]
+    assert Competence.objects.get(pk=used.pk).code == "B1.1"
+    assert renamed.status_code == 302
+    assert Competence.objects.get(pk=unused.pk).code == "X9.9"
+
+
+def test_a_level_code_a_module_targets_cannot_be_renamed(client, staff):
+    track = make_track(make_catalogue_page(), make_framework())
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    level = module.targets.get().target_level
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("courses_level:edit", args=[level.pk]),
+        {
+            "framework": str(level.framework_id),
+            "rank": str(level.rank),
+            "code": "renomme",
+            "label": level.label,
+            "descriptor": "",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "il ne peut plus changer" in response.context["form"].errors["code"][0]
