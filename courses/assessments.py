@@ -108,10 +108,13 @@ def incomplete_questions(stream: Iterable) -> list[str]:
     return errors
 
 
-def question_errors(stream: Iterable, competence_levels: dict[str, set[str]]) -> list[str]:
+def question_errors(
+    stream: Iterable, competence_levels: dict[str, set[str]], *, unknown: str | None = None
+) -> list[str]:
     """Messages for questions whose competence or level code `competence_levels` lacks.
 
-    `competence_levels` maps each allowed competence code to its framework's level codes.
+    `competence_levels` maps each allowed competence code to its framework's level codes;
+    `unknown` says what a competence outside them is (a module's: not targeted).
     A question without a code yet is `incomplete_questions`' business.
     """
     errors = []
@@ -121,7 +124,13 @@ def question_errors(stream: Iterable, competence_levels: dict[str, set[str]]) ->
             continue
         if code not in competence_levels:
             errors.append(
-                _("Question %(number)s: the module does not target the competence « %(code)s ».")
+                (
+                    unknown
+                    or _(
+                        "Question %(number)s: the module does not target the competence "
+                        "« %(code)s »."
+                    )
+                )
                 % {"number": number, "code": code}
             )
         elif level not in competence_levels[code]:

@@ -121,3 +121,13 @@ class ModulePageForm(WagtailAdminPageForm, metaclass=ModulePageFormMetaclass):
         if parent is None:
             return None
         return getattr(parent, "specific", parent)
+
+
+class TrackPageForm(WagtailAdminPageForm):
+    """Leaves half-written positioning questions to Wagtail's own check of the form:
+    it defers required fields for drafts and enforces them when publishing."""
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        exclude.add("positioning")
+        return exclude

@@ -15,7 +15,15 @@ from wagtail.admin.widgets import ListingButton
 from wagtail.models import Page
 
 from courses import admin_views
-from courses.models import Block, Competence, CompetenceCrosswalk, Framework, Level, ModulePage
+from courses.models import (
+    Block,
+    Competence,
+    CompetenceCrosswalk,
+    Framework,
+    Level,
+    ModulePage,
+    TrackPage,
+)
 
 # Deleting what records depend on --------------------------------------------------
 # Learners' evidence, attempts, completions and certificates, and the modules that
@@ -296,14 +304,17 @@ def refuse_bulk_publishing_modules_that_do_not_validate(request, action_type, ob
     if action_type != "publish":
         return None
     pages = [page for page in objects if isinstance(page, Page)]
-    modules = [page for page in pages if page.specific_class is ModulePage]
+    # Tracks too: their positioning questions are checked as a module's quiz is.
+    checked = (ModulePage, TrackPage)
+    modules = [page for page in pages if page.specific_class in checked]
     if action.cleaned_form.cleaned_data.get("include_descendants"):
         for page in pages:
-            modules.extend(page.get_descendants().not_live().type(ModulePage))
+            modules.extend(page.get_descendants().not_live().type(*checked))
     refused = []
     for module in modules:
         revision = module.get_latest_revision()
         draft = revision.as_object() if revision is not None else module.specific
+        draft.live = True  # checked as publishing will save it
         try:
             draft.full_clean()
         except ValidationError as error:

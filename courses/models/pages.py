@@ -14,7 +14,7 @@ from wagtail.search import index
 
 from courses.assessments import incomplete_questions, question_errors
 from courses.blocks import RICH_TEXT_FEATURES, LessonStreamBlock
-from courses.forms import RELATION_CHECKS, ModulePageForm
+from courses.forms import RELATION_CHECKS, ModulePageForm, TrackPageForm
 from courses.question_blocks import QuestionStreamBlock
 
 from .frameworks import Competence, Framework, Level
@@ -121,6 +121,7 @@ class TrackPage(Page):
         help_text=_("A short quiz learners take when they enter the track (Qualiopi 8)."),
     )
     positioning_pass_mark = _pass_mark_field(_("positioning pass mark (%)"))
+    base_form_class = TrackPageForm
 
     content_panels = Page.content_panels + [
         FieldPanel("audience"),
@@ -174,6 +175,41 @@ class TrackPage(Page):
 
     def modules(self) -> PageQuerySet:
         return ModulePage.objects.live().child_of(self).with_cards().order_by("path")
+
+    def clean(self) -> None:
+        super().clean()
+        if messages := self.positioning_errors():
+            raise ValidationError({"positioning": messages})
+
+    def clean_fields(self, exclude=None) -> None:
+        """Field checks, then half-written positioning questions: a draft saved through
+        the admin may keep them (its form excludes the field, as a module's form does
+        its quiz), but whatever saves the page live must not."""
+        exclude = set(exclude or ())
+        errors: dict = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        checked = "positioning" not in exclude and "positioning" not in errors
+        if checked and (messages := incomplete_questions(self.positioning)):
+            errors["positioning"] = messages
+        if errors:
+            raise ValidationError(errors)
+
+    def positioning_errors(self) -> list[str]:
+        """Questions on a competence or a level outside the track's framework."""
+        if not len(self.positioning):
+            return []
+        allowed: dict[str, set[str]] = {}
+        if self.framework_id:
+            levels = set(self.framework.levels.values_list("code", flat=True))
+            codes = Competence.objects.of_framework(self.framework).values_list("code", flat=True)
+            allowed = dict.fromkeys(codes, levels)
+        unknown = _(
+            "Question %(number)s: « %(code)s » is not a competence of the track's framework."
+        )
+        return question_errors(self.positioning, allowed, unknown=unknown)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

@@ -5,6 +5,7 @@ import logging
 
 import pytest
 from django.core.exceptions import ValidationError
+from wagtail.test.utils.form_data import nested_form_data
 
 from courses.assessments import question_snapshots, stream_data
 from courses.models import ModuleCompetence, ModulePage
@@ -437,3 +438,62 @@ def test_publishing_a_module_at_a_level_of_another_framework_is_refused(track):
     assert error.value.message_dict["level"] == [
         "Ce niveau appartient à un autre référentiel : choisissez-en un de RS5142 2025."
     ]
+
+
+# Positioning questions of a track ---------------------------------------------------------
+
+
+def _positioning(question: dict) -> dict:
+    return {
+        "positioning-count": "1",
+        "positioning-0-type": "numeric",
+        "positioning-0-deleted": "",
+        "positioning-0-order": "0",
+        "positioning-0-id": "",
+        **nested_form_data({"positioning-0-value": question}),
+    }
+
+
+def test_a_positioning_question_outside_the_tracks_framework_is_refused(client, staff, track):
+    client.force_login(staff)
+    question = {"text": "Combien ?", "answer": "3", "tolerance": "0", "explanation": ""}
+    unknown = {**question, "competence": "ZZZ.9", "level": "decouvrir"}
+    wrong_level = {**question, "competence": "B1.1", "level": "inconnu"}
+
+    refusals = [
+        form_errors(
+            client.post(
+                edit_url(track),
+                page_form(client, edit_url(track), **_positioning(q), **{"action-publish": "1"}),
+            )
+        )["positioning"]
+        for q in (unknown, wrong_level)
+    ]
+
+    assert refusals == [
+        ["Question 1 : « ZZZ.9 » n'est pas une compétence du référentiel du parcours."],
+        ["Question 1 : « inconnu » n'est pas un niveau du référentiel de la compétence."],
+    ]
+    track.refresh_from_db()
+    assert len(track.positioning) == 0
+
+
+def test_bulk_publishing_a_track_whose_positioning_draft_is_half_written_is_refused(
+    client, staff, track
+):
+    client.force_login(staff)
+    half_written = {"competence": "B1.1", "level": "decouvrir", "text": "Combien ?"}
+    half_written |= {"answer": "", "tolerance": "0", "explanation": ""}
+    draft = page_form(client, edit_url(track), **_positioning(half_written))
+    assert client.post(edit_url(track), draft).status_code == 302
+    track.refresh_from_db()  # the draft's revision is now its latest
+    track.unpublish()
+    url = f"{ADMIN}/bulk/wagtailcore/page/publish/?id={track.pk}&next={ADMIN}/pages/"
+
+    response = client.post(url, {"include_descendants": ""}, follow=True)
+
+    assert response.status_code == 200
+    track.refresh_from_db()
+    assert not track.live
+    shown = [str(message) for message in response.context["messages"]]
+    assert any(track.title in message and "question 1" in message.lower() for message in shown)
