@@ -863,10 +863,19 @@ class SatisfactionSummary:
     comments: list[str]
 
 
+# Below this many answers a trainer who knows who completed the module could tell
+# whose rating or comment is whose: only the count is shown, as for item analysis.
+SATISFACTION_MIN_ANSWERS = ITEM_ANALYSIS_MIN_ANSWERS
+
+
 def satisfaction_summary(module: ModulePage) -> SatisfactionSummary:
     """Aggregates for trainers; comments carry no name and come in a shuffled order,
-    so that their order cannot be matched with the list of learners."""
+    so that their order cannot be matched with the list of learners. Under
+    `SATISFACTION_MIN_ANSWERS` answers, the count alone."""
     rows = Satisfaction.objects.filter(module=module)
+    count = rows.count()
+    if count < SATISFACTION_MIN_ANSWERS:
+        return SatisfactionSummary(module, count, None, {}, [])
     distribution = dict(
         rows.order_by().values("rating").annotate(n=Count("pk")).values_list("rating", "n")
     )

@@ -127,6 +127,22 @@ def test_free_texts_reach_the_trainer_without_anyone_named(client, five_answers,
         assert learner.display_name not in html
 
 
+def test_under_five_answers_the_trainer_sees_the_count_alone(
+    client, closing_done, camille, dominique, lea
+):
+    assessments.record_satisfaction(camille, closing_done, 1, "Je n'ai rien compris.")
+    assessments.record_satisfaction(dominique, closing_done, 5, "")
+    client.force_login(lea)
+
+    response = client.get(reverse("learners:module_results", args=[closing_done.pk]))
+
+    summary = response.context["satisfaction"]
+    assert (summary.count, summary.average, summary.comments) == (2, None, [])
+    html = response.content.decode()
+    assert "2 réponses pour l" in html and "à partir de 5 réponses" in html
+    assert "rien compris" not in html and 'data-testid="satisfaction-comments"' not in html
+
+
 def test_another_trainer_and_a_learner_get_a_404_on_the_results(
     client, five_answers, closing_done, karim, camille
 ):
