@@ -4,6 +4,7 @@ Imported by courses.models.pages (as `ModulePage.base_form_class`): it must not
 import courses.models, only courses.models.frameworks.
 """
 
+from django.db.models import Q
 from wagtail.admin.forms import WagtailAdminModelForm, WagtailAdminPageForm
 
 from courses.models.frameworks import Competence, Level
@@ -65,8 +66,12 @@ class ModulePageForm(WagtailAdminPageForm, metaclass=ModulePageFormMetaclass):
         track = self._track()
         if "level" in self.fields and track is not None and track.framework_id:
             # The track's framework only; another's level is refused in clean() all the same.
+            # The stored level stays listed, so that a foreign one is refused with a
+            # message rather than dropped by a select that no longer offers it.
             levels = self.fields["level"].queryset
-            self.fields["level"].queryset = levels.filter(framework_id=track.framework_id)
+            self.fields["level"].queryset = levels.filter(
+                Q(framework_id=track.framework_id) | Q(pk=self.instance.level_id)
+            )
         for name in ("quiz_max_attempts", "quiz_time_limit_minutes"):
             if name in self.fields:
                 self.fields[name].widget.attrs["min"] = 1

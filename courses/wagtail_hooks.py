@@ -65,7 +65,7 @@ class GuardedDeleteView(DeleteView):
 
 @hooks.register("before_delete_page")
 def refuse_deleting_pages_records_depend_on(request, page):
-    kinds = _what_depends_on([p.specific for p in page.get_descendants(inclusive=True)])
+    kinds = _what_depends_on(list(page.get_descendants(inclusive=True).specific()))
     if kinds:
         messages.error(request, _refusal(page.title, kinds))
         return redirect("wagtailadmin_pages:edit", page.pk)
@@ -258,6 +258,15 @@ def refuse_lessons_under_someone_elses_module(request, parent_page, page_class):
     _refuse_below_someone_elses_module(request.user, parent_page)
 
 
+@hooks.register("before_bulk_action")
+def refuse_bulk_moving_pages_under_someone_elses_module(request, action_type, objects, action):
+    # Wagtail's bulk move checks `can_move_to` only, which the catalogue's « add » grants.
+    if action_type == "move":
+        destination = action.cleaned_form.cleaned_data.get("chooser")
+        if destination is not None:
+            _refuse_below_someone_elses_module(request.user, destination)
+
+
 # Moving or copying a page is adding it under its new parent: the same rule holds.
 @hooks.register("before_move_page")
 def refuse_moving_pages_under_someone_elses_module(request, page_to_move, destination):
@@ -291,7 +300,7 @@ def refuse_bulk_deleting_pages_records_depend_on(request, action_type, objects, 
     refused = []
     for page in objects:
         if isinstance(page, Page):
-            kinds = _what_depends_on([p.specific for p in page.get_descendants(inclusive=True)])
+            kinds = _what_depends_on(list(page.get_descendants(inclusive=True).specific()))
             if kinds:
                 refused.append(_refusal(page.title, kinds))
     for refusal in refused:
@@ -314,7 +323,6 @@ def refuse_bulk_publishing_modules_that_do_not_validate(request, action_type, ob
     for module in modules:
         revision = module.get_latest_revision()
         draft = revision.as_object() if revision is not None else module.specific
-        draft.live = True  # checked as publishing will save it
         try:
             draft.full_clean()
         except ValidationError as error:

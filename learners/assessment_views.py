@@ -348,5 +348,6 @@ def module_results(request: HttpRequest, module_id: int) -> HttpResponse:
             "satisfaction": assessments.satisfaction_summary(module),
             "items": assessments.item_analysis(module),
             "min_answers": assessments.ITEM_ANALYSIS_MIN_ANSWERS,
+            "satisfaction_min": assessments.SATISFACTION_MIN_ANSWERS,
         },
     )

@@ -171,19 +171,26 @@ class Level(models.Model):
                     "change. Create a new version of the framework for a new scale."
                 )
             )
-        if stored is not None and stored["code"] != self.code and self._code_in_use():
+        if stored is not None and stored["code"] != self.code and self._code_in_use(stored["code"]):
             raise ValidationError({"code": CODE_IN_USE})
 
-    def _code_in_use(self) -> bool:
+    def _code_in_use(self, code: str) -> bool:
         # Quiz and positioning questions name their level by code: a new code would
         # leave them naming a level that no longer exists, and their evidence unwritten.
-        from courses.models.pages import ModuleCompetence, ModulePage
+        from courses.models.pages import ModuleCompetence, ModulePage, TrackPage
 
-        return (
+        if (
             ModuleCompetence.objects.filter(target_level=self).exists()
             or ModulePage.objects.filter(level=self).exists()
-            or bool(Level.objects.filter(pk=self.pk).with_records())
-        )
+            or Level.objects.filter(pk=self.pk).with_records()
+        ):
+            return True
+        modules = ModulePage.objects.filter(
+            targets__competence__block__framework_id=self.framework_id
+        ).distinct()
+        tracks = TrackPage.objects.filter(framework_id=self.framework_id)
+        streams = [m.quiz for m in modules] + [t.positioning for t in tracks]
+        return any(q.value.get("level") == code for stream in streams for q in stream)
 
 
 class Block(models.Model):

@@ -201,11 +201,16 @@ class TrackPage(Page):
         """Questions on a competence or a level outside the track's framework."""
         if not len(self.positioning):
             return []
-        allowed: dict[str, set[str]] = {}
-        if self.framework_id:
-            levels = set(self.framework.levels.values_list("code", flat=True))
-            codes = Competence.objects.of_framework(self.framework).values_list("code", flat=True)
-            allowed = dict.fromkeys(codes, levels)
+        if not self.framework_id:
+            return [
+                _(
+                    "Choose the track's skills framework first: positioning questions "
+                    "are about its competences."
+                )
+            ]
+        levels = set(self.framework.levels.values_list("code", flat=True))
+        codes = Competence.objects.of_framework(self.framework).values_list("code", flat=True)
+        allowed = dict.fromkeys(codes, levels)  # read only: one set shared is enough
         unknown = _(
             "Question %(number)s: « %(code)s » is not a competence of the track's framework."
         )

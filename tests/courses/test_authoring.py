@@ -258,6 +258,21 @@ def test_a_trainer_can_neither_move_nor_copy_a_lesson_into_another_trainers_modu
     assert LessonPage.objects.get(pk=lesson.pk).get_parent().title == "Module de Léa"
 
 
+def test_a_trainer_cannot_bulk_move_a_lesson_into_another_trainers_module(
+    client, track, karims_module, lea
+):
+    client.force_login(lea)
+    lesson = _leas_lesson(client, track)
+
+    client.post(
+        f"{ADMIN}/bulk/wagtailcore/page/move/?id={lesson.pk}&next={ADMIN}/pages/",
+        {"chooser": karims_module.pk},
+    )
+
+    assert karims_module.get_children().count() == 0
+    assert LessonPage.objects.get(pk=lesson.pk).get_parent().title == "Module de Léa"
+
+
 def test_a_trainer_adds_lessons_under_their_own_module(client, karims_module, karim):
     client.force_login(karim)
     url = f"{ADMIN}/pages/add/courses/lessonpage/{karims_module.pk}/"

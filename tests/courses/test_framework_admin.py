@@ -407,3 +407,40 @@ def test_a_level_code_a_module_targets_cannot_be_renamed(client, staff):
 
     assert response.status_code == 200
     assert "il ne peut plus changer" in response.context["form"].errors["code"][0]
+
+
+def test_a_level_code_only_a_quiz_question_names_cannot_be_renamed(client, staff):
+    from courses.assessments import stream_data
+
+    track = make_track(make_catalogue_page(), make_framework())
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    target = module.targets.get()
+    asked = track.framework.levels.exclude(pk=target.target_level_id).first()
+    module.quiz = stream_data(
+        [
+            {
+                "type": "numeric",
+                "competence": "B1.1",
+                "level": asked.code,
+                "text": "Combien ?",
+                "answer": 3,
+                "tolerance": 0,
+            }
+        ]
+    )
+    module.save_revision().publish()
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("courses_level:edit", args=[asked.pk]),
+        {
+            "framework": str(asked.framework_id),
+            "rank": str(asked.rank),
+            "code": "renomme",
+            "label": asked.label,
+            "descriptor": "",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "il ne peut plus changer" in response.context["form"].errors["code"][0]

@@ -497,3 +497,32 @@ def test_bulk_publishing_a_track_whose_positioning_draft_is_half_written_is_refu
     assert not track.live
     shown = [str(message) for message in response.context["messages"]]
     assert any(track.title in message and "question 1" in message.lower() for message in shown)
+
+
+def test_a_module_whose_stored_level_is_foreign_is_told_so_not_silently_cleared(
+    client, staff, track
+):
+    sens_ap = make_framework("SENS-AP", blocks={"S1": ("S1.1",)})
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    ModulePage.objects.filter(pk=module.pk).update(level=level(sens_ap))
+    client.force_login(staff)
+
+    errors = form_errors(client.post(edit_url(module), page_form(client, edit_url(module))))
+
+    assert errors["level"] == [
+        "Ce niveau appartient à un autre référentiel : choisissez-en un de RS5142 2025."
+    ]
+    assert ModulePage.objects.get(pk=module.pk).level == level(sens_ap)
+
+
+def test_positioning_questions_on_a_track_without_a_framework_ask_for_one(track):
+    track.framework = None
+    track.positioning = stream_data([numeric("B1.1")])
+
+    with pytest.raises(ValidationError) as error:
+        track.full_clean()
+
+    assert error.value.message_dict["positioning"] == [
+        "Choisissez d'abord le référentiel du parcours : les questions de positionnement "
+        "portent sur ses compétences."
+    ]
