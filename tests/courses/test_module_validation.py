@@ -206,18 +206,23 @@ def draft_with_unanswered_question(client, staff, track) -> ModulePage:
     return created_module()
 
 
+def bulk_published(client, page) -> list[str]:
+    """Publish `page` alone from the page listing's bulk action; the messages shown after."""
+    url = f"{ADMIN}/bulk/wagtailcore/page/publish/?id={page.pk}&next={ADMIN}/pages/"
+    response = client.post(url, {"include_descendants": ""}, follow=True)
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]
+
+
 def test_bulk_publishing_a_draft_with_an_unanswered_question_is_refused(
     client, draft_with_unanswered_question
 ):
     module = draft_with_unanswered_question
-    url = f"{ADMIN}/bulk/wagtailcore/page/publish/?id={module.pk}&next={ADMIN}/pages/"
 
-    response = client.post(url, {"include_descendants": ""}, follow=True)
+    shown = bulk_published(client, module)
 
-    assert response.status_code == 200
     module.refresh_from_db()
     assert not module.live
-    shown = [str(message) for message in response.context["messages"]]
     assert any(module.title in message and "question 1" in message.lower() for message in shown)
 
 
@@ -488,14 +493,11 @@ def test_bulk_publishing_a_track_whose_positioning_draft_is_half_written_is_refu
     assert client.post(edit_url(track), draft).status_code == 302
     track.refresh_from_db()  # the draft's revision is now its latest
     track.unpublish()
-    url = f"{ADMIN}/bulk/wagtailcore/page/publish/?id={track.pk}&next={ADMIN}/pages/"
 
-    response = client.post(url, {"include_descendants": ""}, follow=True)
+    shown = bulk_published(client, track)
 
-    assert response.status_code == 200
     track.refresh_from_db()
     assert not track.live
-    shown = [str(message) for message in response.context["messages"]]
     assert any(track.title in message and "question 1" in message.lower() for message in shown)
 
 
