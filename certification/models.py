@@ -7,13 +7,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import ModulePage
-from learners.models import CountsProgress
+from learners.models import CountsProgress, LedgerEntry
 
 
 def new_verification_code() -> str:
@@ -220,6 +220,22 @@ class CertificateQuerySet(models.QuerySet):
 
     def for_holder(self, user):
         return self.filter(learner=user)
+
+    def evidence_withdrawn_since_issued(self):
+        """Valid certificates whose holder had evidence retracted after their issue.
+
+        A certificate is frozen: a corrected grading does not change it. These are
+        the ones staff read again, to revoke those that no longer stand.
+        """
+        return self.valid().filter(
+            Exists(
+                LedgerEntry.objects.filter(
+                    learner=OuterRef("learner"),
+                    source=LedgerEntry.Source.RETRACTION,
+                    recorded_at__gt=OuterRef("issued_at"),
+                )
+            )
+        )
 
     def update(self, **kwargs):
         # The services change certificates with update() (compare-and-swap), which

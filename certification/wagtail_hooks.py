@@ -4,12 +4,14 @@ Both follow Django's model permissions: superusers, or a group the operating
 team grants them to; trainers have admin access but none of these.
 """
 
+import django_filters
 from django.db.models import F, OuterRef, Subquery
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem as AdminMenuItem
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
@@ -150,6 +152,22 @@ def _edit_is_inspect(request, pk):
     return redirect("certification_certificate:inspect", pk)
 
 
+class CertificateFilterSet(WagtailFilterSet):
+    evidence_withdrawn = django_filters.BooleanFilter(
+        label=_("Evidence withdrawn since issued"),
+        method="filter_evidence_withdrawn",
+        help_text=_("A grading corrected after the certificate was issued: read it again."),
+    )
+
+    class Meta:
+        model = Certificate
+        fields = ["award", "status"]
+
+    def filter_evidence_withdrawn(self, queryset, name, value):
+        withdrawn = Certificate.objects.evidence_withdrawn_since_issued().values("pk")
+        return queryset.filter(pk__in=withdrawn) if value else queryset.exclude(pk__in=withdrawn)
+
+
 class CertificateViewSet(ModelViewSet):
     pk_path_converter = "pk"
     name = "certificates"
@@ -166,7 +184,7 @@ class CertificateViewSet(ModelViewSet):
         "issued_at",
         "expires_at",
     ]
-    list_filter = ["award", "status"]
+    filterset_class = CertificateFilterSet
     search_fields = ["code", "learner__full_name", "learner__email", "context__holder__name"]
     inspect_view_enabled = True
     inspect_view_fields = [

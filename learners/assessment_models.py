@@ -243,6 +243,58 @@ class Submission(models.Model):
         return f"{self.learner} · {self.module} · {self.get_status_display()}"
 
 
+class GradingCorrection(models.Model):
+    """A grading as it stood before a trainer corrected it, and why it was corrected.
+
+    The submission carries the grading in force; these rows keep each one it
+    replaced, so that what the learner was told, and when, stays on record.
+    """
+
+    submission = models.ForeignKey(
+        Submission,
+        verbose_name=_("submission"),
+        on_delete=models.CASCADE,
+        related_name="corrections",
+    )
+    corrected_by = models.ForeignKey(
+        "learners.User",
+        verbose_name=_("corrected by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    corrected_at = models.DateTimeField(_("corrected at"), default=timezone.now)
+    reason = models.TextField(_("reason for the correction"))
+    previous_status = models.CharField(
+        _("previous decision"), max_length=12, choices=Submission.Status.choices
+    )
+    previous_level = models.ForeignKey(
+        Level,
+        verbose_name=_("previous level"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    previous_comment = models.TextField(_("previous comment"), blank=True)
+    previous_graded_by = models.ForeignKey(
+        "learners.User",
+        verbose_name=_("previously graded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    previous_graded_at = models.DateTimeField(_("previously graded at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["corrected_at", "pk"]
+        verbose_name = _("grading correction")
+        verbose_name_plural = _("grading corrections")
+
+    def __str__(self) -> str:
+        return f"{self.submission} · {self.corrected_at:%Y-%m-%d}"
+
+
 class SatisfactionQuerySet(models.QuerySet):
     def for_trainer(self, trainer):
         return self.filter(module__owner=trainer)

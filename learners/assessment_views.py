@@ -3,6 +3,8 @@
 Another learner's attempt or submission is a 404, never a 403.
 """
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -205,6 +207,8 @@ def grading_queue(request: HttpRequest) -> HttpResponse:
         "learners/quiz/grading_queue.html",
         {
             "submissions": assessments.grading_queue(request.user),
+            "recent": assessments.recent_gradings(request.user),
+            "recent_days": assessments.RECENT_GRADINGS_DAYS,
             "team": grades_any_submission(request.user),
         },
     )
@@ -221,13 +225,21 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
     )
     levels = list(Level.objects.filter(framework_id=submission.competence.block.framework_id))
     error = ""
-    decision = comment = None
+    decision = comment = reason = None
     level = None
+    correcting = False
     if request.method == "POST":
         decision = request.POST.get("decision")
         level = next((lv for lv in levels if str(lv.pk) == request.POST.get("level")), None)
         comment = request.POST.get("comment", "").strip()
-        if submission.status != Submission.Status.PENDING:
+        if request.POST.get("action") == "correct":
+            reason = request.POST.get("reason", "").strip()
+            error = _correct(request, submission, decision, level, comment, reason)
+            if not error:
+                messages.success(request, _("Your correction has been recorded."))
+                return redirect("learners:grade", submission_id=submission.pk)
+            correcting = True
+        elif submission.status != Submission.Status.PENDING:
             error = _already_graded(submission)
         elif decision not in {"validated", "rework"}:
             error = _("Choose « validated » or « to be reworked ».")
@@ -258,9 +270,16 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
                 return redirect("learners:grading_queue")
     # A refused review comes back as the trainer left it: a long comment is not retyped,
     # and once the submission is graded, what they typed is quoted to be copied.
-    unsaved = bool(error) and submission.status != Submission.Status.PENDING
+    unsaved = bool(error) and submission.status != Submission.Status.PENDING and not correcting
     decision_missing = bool(error) and not unsaved and decision not in {"validated", "rework"}
     level_missing = bool(error) and not unsaved and decision == "validated" and level is None
+    reason_missing = correcting and not reason
+    chosen = {
+        "decision": decision,
+        "level": level,
+        "comment": comment or "",
+        "reason": reason or "",
+    }
     return render(
         request,
         "learners/quiz/grade.html",
@@ -270,11 +289,61 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
             "error": error,
             "decision_missing": decision_missing,
             "level_missing": level_missing,
-            "chosen": {"decision": decision, "level": level, "comment": comment or ""},
+            "chosen": chosen,
             "unsaved": unsaved,
+            "may_correct": submission.status != Submission.Status.PENDING
+            and submission.learner.erased_at is None,
+            "correction": chosen
+            if correcting
+            else {
+                "decision": submission.status,
+                "level": submission.level,
+                "comment": submission.comment,
+                "reason": "",
+            },
+            "corrections": submission.corrections.select_related(
+                "corrected_by", "previous_level", "previous_graded_by"
+            ),
+            "correcting": correcting,
+            "reason_missing": reason_missing,
         },
         status=400 if error else 200,
     )
+
+
+def _correct(
+    request: HttpRequest,
+    submission: Submission,
+    decision: str | None,
+    level: Level | None,
+    comment: str,
+    reason: str,
+) -> str:
+    """Record a correction of the grading; the error to show, or "" when recorded."""
+    if decision not in {"validated", "rework"}:
+        return _("Choose « validated » or « to be reworked ».")
+    try:
+        seen = datetime.fromisoformat(request.POST.get("graded_at", ""))
+    except ValueError:
+        seen = None
+    try:
+        assessments.correct_grading(
+            request.user,
+            submission,
+            validated=decision == "validated",
+            level=level,
+            comment=comment,
+            reason=reason,
+            graded_at=seen,
+        )
+    except assessments.AssessmentRefused as refusal:
+        # Shown with the grading as it now stands (another tab may have corrected it).
+        try:
+            submission.refresh_from_db()
+        except Submission.DoesNotExist:
+            raise Http404 from None
+        return str(refusal)
+    return ""
 
 
 def _already_graded(submission: Submission) -> str:

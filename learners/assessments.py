@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, Exists, OuterRef
+from django.db.models import Avg, Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +22,7 @@ from courses.assessments import AUTO_SCORED, question_snapshots
 from courses.models import Block, Competence, Level, ModulePage, TrackPage
 from courses.models.pages import FeedbackPolicy
 from learners import activity, page_versions, scoring
-from learners.assessment_models import grades_any_submission
+from learners.assessment_models import GradingCorrection, grades_any_submission
 from learners.models import (
     AccommodationRequest,
     Attempt,
@@ -40,6 +40,7 @@ from learners.services import (
     PrerequisitesMissing,
     record_evidence,
     refresh_completion,
+    retract_evidence,
 )
 from learners.session_models import ActivityEvent
 from learners.signals import attempt_outcome_recorded, submission_graded
@@ -772,6 +773,23 @@ def grading_queue(trainer: User):
     )
 
 
+# How far back the grading pages list what was graded, to be read again or corrected.
+RECENT_GRADINGS_DAYS = 90
+RECENT_GRADINGS_SHOWN = 50
+
+
+def recent_gradings(trainer: User):
+    """What the trainer graded, or was graded on their modules, lately; newest first."""
+    since = timezone.now() - timedelta(days=RECENT_GRADINGS_DAYS)
+    return (
+        Submission.objects.gradable_by(trainer)
+        .exclude(status=Submission.Status.PENDING)
+        .filter(Q(graded_by=trainer) | Q(module__owner=trainer), graded_at__gte=since)
+        .select_related("learner", "module", "competence", "level")
+        .order_by("-graded_at", "-pk")[:RECENT_GRADINGS_SHOWN]
+    )
+
+
 def grade_submission(
     trainer: User,
     submission: Submission,
@@ -786,12 +804,7 @@ def grade_submission(
     `AssessmentRefused` when the submission was already graded or the level
     does not belong to the competence's framework.
     """
-    if submission.module.owner_id != trainer.pk and not grades_any_submission(trainer):
-        raise PermissionError("Only the module's owner, or the team, grades its submissions.")
-    if validated and (
-        level is None or level.framework_id != submission.competence.block.framework_id
-    ):
-        raise AssessmentRefused(_("Choose a level of the competence's framework."))
+    _check_grading(trainer, submission, validated, level)
     status = Submission.Status.VALIDATED if validated else Submission.Status.REWORK
     with transaction.atomic():
         claimed = Submission.objects.filter(
@@ -808,29 +821,119 @@ def grade_submission(
         # update() sends no signal: the learner's dashboard shows the grading.
         page_versions.touch([submission.learner_id])
         submission.refresh_from_db()
-        if validated:
-            record_evidence(
-                submission.learner,
-                submission.competence,
-                level,
-                LedgerEntry.Source.SUBMISSION,
-                validated_by=trainer,
-                source_reference=f"submission:{submission.pk}",
-                comment=comment,
-            )
-        from learners.tasks import enqueue, notify_submission_graded
-
-        transaction.on_commit(partial(enqueue, notify_submission_graded, submission.pk))
-        # After the levels it raised (their signals were queued first).
-        transaction.on_commit(
-            partial(
-                submission_graded.send,
-                sender=Submission,
-                learner=submission.learner,
-                submission=submission,
-            )
-        )
+        _record_grading(trainer, submission, level if validated else None)
     return submission
+
+
+def correct_grading(
+    trainer: User,
+    submission: Submission,
+    *,
+    validated: bool,
+    level: Level | None,
+    comment: str,
+    reason: str,
+    graded_at: datetime | None,
+) -> Submission:
+    """Replace a recorded grading with the trainer's corrected one, keeping the history.
+
+    The grading replaced is kept (GradingCorrection, with `reason`). The ledger is
+    append-only: when the decision or level changes, the evidence the grading
+    wrote is retracted and the corrected level, if any, is recorded anew. The
+    correction applies to the grading the trainer saw (`graded_at`): one that
+    changed meanwhile is refused. The learner is told again.
+    """
+    _check_grading(trainer, submission, validated, level)
+    if submission.learner.erased_at is not None:
+        # Evidence, even certificates, must not be recorded for a person who is gone.
+        raise AssessmentRefused(_("Its author erased their account: it can no longer be graded."))
+    if not reason.strip():
+        raise AssessmentRefused(_("Say why the grading is corrected."))
+    status = Submission.Status.VALIDATED if validated else Submission.Status.REWORK
+    with transaction.atomic():
+        current = (
+            Submission.objects.select_for_update()
+            .filter(pk=submission.pk)
+            .exclude(status=Submission.Status.PENDING)
+            .first()
+        )
+        if current is None or current.graded_at != graded_at:
+            raise AssessmentRefused(_("This grading changed since you opened it."))
+        # A comment alone may be corrected (a wrong remark); the evidence stays then.
+        same_outcome = current.status == status and current.level_id == (
+            level.pk if validated else None
+        )
+        if same_outcome and current.comment == comment:
+            raise AssessmentRefused(
+                _("This is the grading already recorded: change the decision, level or comment.")
+            )
+        GradingCorrection.objects.create(
+            submission=current,
+            corrected_by=trainer,
+            reason=reason.strip(),
+            previous_status=current.status,
+            previous_level_id=current.level_id,
+            previous_comment=current.comment,
+            previous_graded_by_id=current.graded_by_id,
+            previous_graded_at=current.graded_at,
+        )
+        reference = f"submission:{submission.pk}"
+        if not same_outcome:
+            for entry in LedgerEntry.objects.standing().filter(
+                learner_id=current.learner_id,
+                source=LedgerEntry.Source.SUBMISSION,
+                source_reference=reference,
+            ):
+                retract_evidence(entry, trainer, reason.strip())
+        Submission.objects.filter(pk=submission.pk).update(
+            status=status,
+            graded_by=trainer,
+            graded_at=timezone.now(),
+            level=level if validated else None,
+            comment=comment,
+            learner_notified_at=None,
+        )
+        page_versions.touch([submission.learner_id])
+        submission.refresh_from_db()
+        _record_grading(trainer, submission, None if same_outcome else level)
+    return submission
+
+
+def _check_grading(
+    trainer: User, submission: Submission, validated: bool, level: Level | None
+) -> None:
+    if submission.module.owner_id != trainer.pk and not grades_any_submission(trainer):
+        raise PermissionError("Only the module's owner, or the team, grades its submissions.")
+    if validated and (
+        level is None or level.framework_id != submission.competence.block.framework_id
+    ):
+        raise AssessmentRefused(_("Choose a level of the competence's framework."))
+
+
+def _record_grading(trainer: User, submission: Submission, evidence: Level | None) -> None:
+    """Inside the grading's transaction: its evidence, if any, then what follows the commit."""
+    if evidence is not None:
+        record_evidence(
+            submission.learner,
+            submission.competence,
+            evidence,
+            LedgerEntry.Source.SUBMISSION,
+            validated_by=trainer,
+            source_reference=f"submission:{submission.pk}",
+            comment=submission.comment,
+        )
+    from learners.tasks import enqueue, notify_submission_graded
+
+    transaction.on_commit(partial(enqueue, notify_submission_graded, submission.pk))
+    # After the levels it raised (their signals were queued first).
+    transaction.on_commit(
+        partial(
+            submission_graded.send,
+            sender=Submission,
+            learner=submission.learner,
+            submission=submission,
+        )
+    )
 
 
 # --- Satisfaction ----------------------------------------------------------------

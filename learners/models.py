@@ -352,10 +352,15 @@ class LedgerEntryQuerySet(models.QuerySet):
     def for_learner(self, learner: User):
         return self.filter(learner=learner)
 
+    def standing(self):
+        """Evidence that still counts: neither a retraction nor retracted by one."""
+        return self.exclude(source=LedgerEntry.Source.RETRACTION).filter(retraction__isnull=True)
+
     def best_ranks(self) -> dict[int, int]:
-        """Highest level rank reached per competence id, straight from the entries."""
+        """Highest level rank reached per competence id, from the evidence still standing."""
         return dict(
-            self.order_by()
+            self.standing()
+            .order_by()
             .values("competence_id")
             .annotate(best=Max("level__rank"))
             .values_list("competence_id", "best")
@@ -370,6 +375,9 @@ class LedgerEntry(models.Model):
         SUBMISSION = "submission", _("Validated submission")
         POSITIONING = "positioning", _("Positioning test")
         TRAINER = "trainer_validation", _("Trainer validation")
+        # A correction: the entry it names no longer counts (a grade corrected,
+        # a validation given by mistake). Both stay, so the history reads true.
+        RETRACTION = "retraction", _("Retraction")
 
     # PROTECT everywhere: an account with evidence is erased (anonymised), never deleted.
     learner = models.ForeignKey(
@@ -401,12 +409,28 @@ class LedgerEntry(models.Model):
     )
     comment = models.TextField(_("comment"), blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    # One-to-one: an entry is retracted once at most, and a retraction names one entry.
+    retracts = models.OneToOneField(
+        "self",
+        verbose_name=_("retracted entry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="retraction",
+    )
 
     objects = LedgerEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["recorded_at", "pk"]
         indexes = [models.Index(fields=["learner", "competence"], name="ledger_learner_competence")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(source="retraction") & Q(retracts__isnull=False))
+                | (~Q(source="retraction") & Q(retracts__isnull=True)),
+                name="ledger_retraction_names_an_entry",
+            )
+        ]
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
 
@@ -429,6 +453,14 @@ class LedgerEntry(models.Model):
         ):
             raise ValidationError(
                 {"level": _("The level must belong to the competence's framework.")}
+            )
+        if self.retracts_id is not None and (
+            self.retracts.source == self.Source.RETRACTION
+            or (self.retracts.learner_id, self.retracts.competence_id)
+            != (self.learner_id, self.competence_id)
+        ):
+            raise ValidationError(
+                {"retracts": _("A retraction names evidence of the same learner and competence.")}
             )
 
 
@@ -595,6 +627,7 @@ from learners.account_sessions import AccountSession  # noqa: E402, F401
 from learners.assessment_models import (  # noqa: E402, F401
     Attempt,
     AttemptAnswer,
+    GradingCorrection,
     Satisfaction,
     Submission,
 )

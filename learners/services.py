@@ -245,6 +245,35 @@ def _announce_levels(learner: User, changed: dict[int, int]) -> None:
         )
 
 
+def retract_evidence(entry: LedgerEntry, by: User, reason: str) -> LedgerEntry:
+    """Append the retraction of `entry`: from now on it counts for nothing.
+
+    The entry stays, and the retraction says who withdrew it, when and why. The
+    learner's levels are derived from what still stands: one may fall.
+    Certificates already issued are frozen and stay as they are; staff see the
+    ones issued before a retraction of their holder's (certification admin).
+    Raises `ValueError` for a retraction or an entry already retracted.
+    """
+    if entry.source == LedgerEntry.Source.RETRACTION:
+        raise ValueError("A retraction cannot itself be retracted.")
+    with transaction.atomic():
+        list(User.objects.select_for_update().filter(pk=entry.learner_id).values_list("pk"))
+        if LedgerEntry.objects.filter(retracts=entry).exists():
+            raise ValueError("This entry is already retracted.")
+        # The learner's pages move on with the new row (learners/page_versions.py).
+        retraction = LedgerEntry.objects.create(
+            learner_id=entry.learner_id,
+            competence_id=entry.competence_id,
+            level_id=entry.level_id,
+            source=LedgerEntry.Source.RETRACTION,
+            validated_by=by,
+            source_reference=entry.source_reference,
+            comment=reason,
+            retracts=entry,
+        )
+    return retraction
+
+
 # The same validation sent again within this time is the same act, not a second one.
 REPEATED_OBSERVATION_WINDOW = timedelta(minutes=10)
 
@@ -263,16 +292,21 @@ def record_observation(
         # POST) must not leave two validations that can never be removed. Under the
         # learner's lock, so that two concurrent sends cannot both miss each other.
         list(User.objects.select_for_update().filter(pk=learner.pk).values_list("pk"))
-        same = LedgerEntry.objects.filter(
-            learner=learner,
-            competence=competence,
-            level=level,
-            source=LedgerEntry.Source.TRAINER,
-            validated_by=trainer,
-            source_reference="observation",
-            comment=comment,
-            recorded_at__gte=timezone.now() - REPEATED_OBSERVATION_WINDOW,
-        ).first()
+        # Standing only: the same validation given again after its retraction is new.
+        same = (
+            LedgerEntry.objects.standing()
+            .filter(
+                learner=learner,
+                competence=competence,
+                level=level,
+                source=LedgerEntry.Source.TRAINER,
+                validated_by=trainer,
+                source_reference="observation",
+                comment=comment,
+                recorded_at__gte=timezone.now() - REPEATED_OBSERVATION_WINDOW,
+            )
+            .first()
+        )
         if same is not None:
             return same
         return record_evidence(

@@ -252,6 +252,7 @@ def notify_submission_graded(submission_pk: int) -> bool:
     with translation.override(settings.LANGUAGE_CODE):
         context = {
             "submission": submission,
+            "corrected": submission.corrections.exists(),
             "dashboard_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/")
             + reverse("learners:dashboard"),
         }

@@ -191,7 +191,7 @@ def learner_file(request: HttpRequest, learner_id: int) -> HttpResponse:
     ledger = (
         LedgerEntry.objects.for_learner(learner)
         .filter(competence__in=competences)
-        .select_related("competence", "level", "validated_by")
+        .select_related("competence", "level", "validated_by", "retraction")
         .order_by("-recorded_at", "-pk")
     )
     return render(

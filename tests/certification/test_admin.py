@@ -5,6 +5,8 @@ from django.urls import reverse
 
 from certification import services
 from certification.models import Award, BulkIssue, Certificate
+from learners import services as learners
+from tests.certification.conftest import reach
 
 
 @pytest.fixture
@@ -50,6 +52,28 @@ def test_staff_filter_certificates_by_status_and_award(
         reverse("certification_certificate:index"), {"award": setting.module_award.pk}
     ).content.decode()
     assert certificate.code in content and other.code not in content
+
+
+def test_staff_find_the_certificates_issued_before_evidence_of_their_holder_was_withdrawn(
+    client, staff, karim, certificate, setting, dominique
+):
+    entry = reach(camille := certificate.learner, setting.framework, "B1.1", 2)
+    untouched, _ = services.issue(dominique, setting.block_award, render=False)
+    reach(dominique, setting.framework, "B1.1", 2)
+    assert not Certificate.objects.evidence_withdrawn_since_issued().exists()
+
+    learners.retract_evidence(entry, karim, "Notation corrigée.")
+
+    assert list(Certificate.objects.evidence_withdrawn_since_issued()) == [certificate]
+    later, _ = services.issue(camille, setting.awareness_award, render=False)
+    assert list(Certificate.objects.evidence_withdrawn_since_issued()) == [certificate]
+    client.force_login(staff)
+    index = reverse("certification_certificate:index")
+    content = client.get(index, {"evidence_withdrawn": "true"}).content.decode()
+    assert certificate.code in content
+    assert untouched.code not in content and later.code not in content
+    content = client.get(index, {"evidence_withdrawn": "false"}).content.decode()
+    assert certificate.code not in content and untouched.code in content
 
 
 def test_the_list_says_expired_as_the_verification_page_does_and_offers_only_what_applies(

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from courses.models import Level
-from learners import assessments, services
+from learners import assessments, queries, services
 from learners.models import LedgerEntry, Submission
 from learners.uploads import check_upload
 from tests.learners.quiz_helpers import right_answers, set_quiz, single
@@ -321,3 +321,236 @@ def test_the_queue_gives_each_answers_attempt_so_a_retakes_answer_stands_apart(
     newest = Submission.objects.get(attempt=retake)
     cells = [td.text for td in page.select(f'[data-testid="submission-{newest.pk}"] td')]
     assert str(retake.number) in cells and retake.number == 2
+
+
+# --- Correcting a grading -----------------------------------------------------------
+
+
+def _graded(answered, karim, journey, rank=3):
+    level = Level.objects.get(framework=journey.framework, rank=rank)
+    assessments.grade_submission(karim, answered, validated=True, level=level, comment="Clair.")
+    answered.refresh_from_db()
+    return answered
+
+
+def _correct(client, submission, **data):
+    fields = {"action": "correct", "graded_at": submission.graded_at.isoformat(), **data}
+    return client.post(reverse("learners:grade", args=[submission.pk]), fields)
+
+
+def test_correcting_a_level_withdraws_the_first_and_records_the_right_one_both_kept(
+    client, answered, karim, camille, journey, django_capture_on_commit_callbacks, eager_tasks
+):
+    graded = _graded(answered, karim, journey, rank=3)
+    lower = Level.objects.get(framework=journey.framework, rank=2)
+    assert queries.level_of(camille, graded.competence).rank == 3
+    mail.outbox.clear()
+    client.force_login(karim)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _correct(
+            client,
+            graded,
+            decision="validated",
+            level=lower.pk,
+            comment="Clair, mais le modèle économique manque.",
+            reason="Niveau surévalué : la grille demande le modèle économique.",
+        )
+
+    assert response.status_code == 302
+    graded.refresh_from_db()
+    assert (graded.status, graded.level) == ("validated", lower)
+    assert graded.comment == "Clair, mais le modèle économique manque."
+    first, retraction, second = LedgerEntry.objects.filter(learner=camille).order_by("pk")
+    assert (first.level.rank, second.level.rank) == (3, 2)
+    assert retraction.retracts == first and retraction.source == LedgerEntry.Source.RETRACTION
+    assert retraction.comment == "Niveau surévalué : la grille demande le modèle économique."
+    assert retraction.validated_by == karim
+    assert queries.level_of(camille, graded.competence).rank == 2
+    correction = graded.corrections.get()
+    assert (correction.previous_status, correction.previous_level.rank) == ("validated", 3)
+    assert (correction.previous_comment, correction.previous_graded_by) == ("Clair.", karim)
+    [notice] = mail.outbox
+    assert notice.to == [camille.email] and "rectifiée" in notice.subject
+    assert "remplace" in notice.body and lower.label in notice.body
+    page = BeautifulSoup(client.get(response["Location"]).content, "html.parser")
+    history = page.select_one('[data-testid="grading-corrections"]').get_text(" ", strip=True)
+    assert "Niveau surévalué" in history and first.level.label in history
+
+
+def test_a_validation_corrected_to_rework_leaves_no_level_on_the_competence(
+    answered, karim, camille, journey
+):
+    graded = _graded(answered, karim, journey)
+
+    assessments.correct_grading(
+        karim,
+        graded,
+        validated=False,
+        level=None,
+        comment="Reprenez l'analyse.",
+        reason="Mauvaise copie ouverte.",
+        graded_at=graded.graded_at,
+    )
+
+    graded.refresh_from_db()
+    assert (graded.status, graded.level) == ("rework", None)
+    assert queries.level_of(camille, graded.competence) is None
+    assert LedgerEntry.objects.standing().filter(learner=camille).count() == 0
+    assert LedgerEntry.objects.filter(learner=camille).count() == 2
+
+
+def test_a_rework_request_corrected_to_a_validation_records_the_level(
+    answered, karim, camille, journey
+):
+    assessments.grade_submission(karim, answered, validated=False, level=None, comment="?")
+    answered.refresh_from_db()
+    level = Level.objects.get(framework=journey.framework, rank=2)
+
+    assessments.correct_grading(
+        karim,
+        answered,
+        validated=True,
+        level=level,
+        comment="Relu : c'est acquis.",
+        reason="Réponse mal lue.",
+        graded_at=answered.graded_at,
+    )
+
+    entry = LedgerEntry.objects.get(learner=camille)
+    assert (entry.source, entry.level) == (LedgerEntry.Source.SUBMISSION, level)
+    assert answered.corrections.get().previous_status == "rework"
+
+
+def test_a_comment_alone_may_be_corrected_and_the_evidence_stays_as_it_was(
+    answered, karim, camille, journey
+):
+    graded = _graded(answered, karim, journey)
+
+    assessments.correct_grading(
+        karim,
+        graded,
+        validated=True,
+        level=graded.level,
+        comment="Clair et bien argumenté.",
+        reason="Commentaire incomplet.",
+        graded_at=graded.graded_at,
+    )
+
+    graded.refresh_from_db()
+    assert graded.comment == "Clair et bien argumenté."
+    assert list(LedgerEntry.objects.filter(learner=camille).values_list("source", flat=True)) == [
+        LedgerEntry.Source.SUBMISSION
+    ]
+
+
+def test_a_correction_without_a_reason_comes_back_with_what_was_typed(
+    client, answered, karim, journey
+):
+    graded = _graded(answered, karim, journey)
+    lower = Level.objects.get(framework=journey.framework, rank=2)
+    client.force_login(karim)
+
+    response = _correct(
+        client, graded, decision="validated", level=lower.pk, comment="Nouveau commentaire."
+    )
+
+    assert response.status_code == 400
+    page = BeautifulSoup(response.content, "html.parser")
+    assert "Indiquez pourquoi" in page.select_one("#error-summary").text
+    assert page.select_one("#error-summary a")["href"] == "#reason"
+    assert page.select_one("#reason")["aria-invalid"] == "true"
+    assert page.select_one("#correct-comment").text == "Nouveau commentaire."
+    assert page.select_one(f"#correct-level-{lower.pk}").has_attr("checked")
+    graded.refresh_from_db()
+    assert graded.level.rank == 3 and not graded.corrections.exists()
+
+
+def test_a_correction_of_a_grading_changed_meanwhile_is_refused(answered, karim, lea, journey):
+    graded = _graded(answered, karim, journey)
+    seen, validated_level = graded.graded_at, graded.level
+    assessments.correct_grading(
+        karim, graded, validated=False, level=None, comment="", reason="Erreur.", graded_at=seen
+    )
+
+    with pytest.raises(assessments.AssessmentRefused, match="changé"):
+        assessments.correct_grading(
+            karim,
+            graded,
+            validated=True,
+            level=validated_level,
+            comment="",
+            reason="Autre onglet.",
+            graded_at=seen,
+        )
+    assert graded.corrections.count() == 1
+
+
+def test_the_same_grading_sent_again_as_a_correction_is_refused(answered, karim, journey):
+    graded = _graded(answered, karim, journey)
+    with pytest.raises(assessments.AssessmentRefused, match="déjà enregistrée"):
+        assessments.correct_grading(
+            karim,
+            graded,
+            validated=True,
+            level=graded.level,
+            comment=graded.comment,
+            reason="Double clic.",
+            graded_at=graded.graded_at,
+        )
+
+
+def test_another_trainer_cannot_correct_a_grading(client, answered, karim, lea, journey):
+    graded = _graded(answered, karim, journey)
+    client.force_login(lea)
+    response = _correct(client, graded, decision="rework", reason="Pas mon module.")
+    assert response.status_code == 404
+    with pytest.raises(PermissionError):
+        assessments.correct_grading(
+            lea,
+            graded,
+            validated=False,
+            level=None,
+            comment="",
+            reason="Pas mon module.",
+            graded_at=graded.graded_at,
+        )
+    assert not graded.corrections.exists()
+
+
+def test_a_trainer_finds_what_they_reviewed_lately_to_correct_it(
+    client, answered, karim, lea, journey
+):
+    client.force_login(karim)
+    page = BeautifulSoup(client.get(reverse("learners:grading_queue")).content, "html.parser")
+    assert page.select_one('[data-testid="recent-gradings"]') is None
+    graded = _graded(answered, karim, journey)
+
+    page = BeautifulSoup(client.get(reverse("learners:grading_queue")).content, "html.parser")
+    row = page.select_one(f'[data-testid="graded-{graded.pk}"]')
+    assert row.a["href"] == reverse("learners:grade", args=[graded.pk])
+    assert graded.level.label in row.get_text()
+    client.force_login(lea)
+    page = BeautifulSoup(client.get(reverse("learners:grading_queue")).content, "html.parser")
+    assert page.select_one('[data-testid="recent-gradings"]') is None
+
+
+def test_a_graded_submission_of_an_erased_account_cannot_be_corrected(
+    client, answered, karim, camille, journey
+):
+    graded = _graded(answered, karim, journey)
+    services.erase_account(camille)
+    client.force_login(karim)
+    page = client.get(reverse("learners:grade", args=[graded.pk])).content.decode()
+    assert 'data-testid="correct-form"' not in page
+    graded.refresh_from_db()
+    with pytest.raises(assessments.AssessmentRefused):
+        assessments.correct_grading(
+            karim,
+            graded,
+            validated=False,
+            level=None,
+            comment="",
+            reason="Erreur.",
+            graded_at=graded.graded_at,
+        )

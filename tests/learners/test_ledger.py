@@ -303,3 +303,57 @@ def test_a_level_only_modules_target_may_still_move(camille, framework):
     import_frameworks([data])
 
     assert level(framework, 1).code == data["levels"][0]["code"]
+
+
+# --- Retractions -----------------------------------------------------------------
+
+
+def test_a_retracted_entry_no_longer_counts_and_both_stay_on_record(camille, karim, framework):
+    kept = record(camille, framework, "B1.1", 1)
+    wrong = record(camille, framework, "B1.1", 3)
+    assert queries.derived_ranks(camille)[wrong.competence_id] == 3
+
+    retraction = services.retract_evidence(wrong, karim, "Validée par erreur.")
+
+    assert queries.derived_ranks(camille)[wrong.competence_id] == 1
+    assert set(LedgerEntry.objects.standing()) == {kept}
+    assert LedgerEntry.objects.count() == 3
+    assert (retraction.retracts, retraction.validated_by) == (wrong, karim)
+
+
+def test_an_entry_is_retracted_once_and_a_retraction_never(camille, karim, framework):
+    entry = record(camille, framework, "B1.1", 2)
+    retraction = services.retract_evidence(entry, karim, "Erreur.")
+    with pytest.raises(ValueError):
+        services.retract_evidence(entry, karim, "Encore.")
+    with pytest.raises(ValueError):
+        services.retract_evidence(retraction, karim, "Annuler le retrait.")
+    assert LedgerEntry.objects.count() == 2
+
+
+def test_the_database_refuses_a_retraction_that_names_no_entry(camille, framework):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerEntry.objects.create(
+            learner=camille,
+            competence=competence(framework, "B1.1"),
+            level=level(framework, 1),
+            source=SOURCE.RETRACTION,
+        )
+
+
+def test_a_retraction_must_name_evidence_of_the_same_learner_and_competence(
+    camille, dominique, framework
+):
+    other = record(dominique, framework, "B1.1", 2)
+    retraction = LedgerEntry(
+        learner=camille,
+        competence=competence(framework, "B1.1"),
+        level=level(framework, 2),
+        source=SOURCE.RETRACTION,
+        retracts=other,
+    )
+    with pytest.raises(ValidationError) as refused:
+        retraction.clean()
+    assert "retracts" in refused.value.message_dict

@@ -177,3 +177,20 @@ def test_the_service_refuses_a_trainer_outside_their_modules(lea, dominique, jou
             level(journey.framework, 1),
             "x",
         )
+
+
+def test_a_validation_withdrawn_is_marked_so_and_may_be_given_again(
+    client, karim, camille_in_track, journey
+):
+    b11, acquired = competence(journey.framework, "B1.1"), level(journey.framework, 2)
+    first = services.record_observation(karim, camille_in_track, b11, acquired, "Observé.")
+    services.retract_evidence(first, karim, "Validée pour la mauvaise personne.")
+
+    again = services.record_observation(karim, camille_in_track, b11, acquired, "Observé.")
+
+    assert again != first
+    client.force_login(karim)
+    page = client.get(f"/moi/apprenants/{camille_in_track.pk}/").content.decode()
+    assert f'data-testid="retracted-{first.pk}"' in page
+    assert f'data-testid="retracted-{again.pk}"' not in page
+    assert "Validée pour la mauvaise personne." in page
