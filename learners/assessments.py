@@ -960,38 +960,51 @@ def record_satisfaction(
 @dataclass
 class SatisfactionSummary:
     module: ModulePage
+    # Every answer, and those the figures and comments are drawn from.
     count: int
     average: float | None
     distribution: dict[int, int]
     comments: list[str]
+    counted: int = 0
+
+    @property
+    def waiting(self) -> int:
+        return self.count - self.counted
 
 
 # Below this many answers a trainer who knows who completed the module could tell
 # whose rating or comment is whose: only the count is shown, as for item analysis.
+# Past it, answers are counted by whole groups of this size, oldest first: with the
+# sixth answer counted at once, the figures seen before and after it would give it
+# away by difference, and its comment would be the new one in the list.
 SATISFACTION_MIN_ANSWERS = ITEM_ANALYSIS_MIN_ANSWERS
 
 
 def satisfaction_summary(module: ModulePage) -> SatisfactionSummary:
     """Aggregates for trainers; comments carry no name and come in a shuffled order,
-    so that their order cannot be matched with the list of learners. Under
-    `SATISFACTION_MIN_ANSWERS` answers, the count alone."""
+    so that their order cannot be matched with the list of learners. Answers are
+    counted by groups of `SATISFACTION_MIN_ANSWERS`; under one group, the count alone."""
     rows = Satisfaction.objects.filter(module=module)
     count = rows.count()
-    if count < SATISFACTION_MIN_ANSWERS:
+    counted = count - count % SATISFACTION_MIN_ANSWERS
+    if not counted:
         return SatisfactionSummary(module, count, None, {}, [])
+    rows = Satisfaction.objects.filter(
+        pk__in=list(rows.order_by("created_at", "pk").values_list("pk", flat=True)[:counted])
+    )
     distribution = dict(
         rows.order_by().values("rating").annotate(n=Count("pk")).values_list("rating", "n")
     )
     comments = list(rows.exclude(comment="").values_list("comment", flat=True))
     random.SystemRandom().shuffle(comments)
-    total = sum(distribution.values())
-    average = rows.aggregate(avg=Avg("rating"))["avg"] if total else None
+    average = rows.aggregate(avg=Avg("rating"))["avg"]
     return SatisfactionSummary(
         module=module,
-        count=total,
-        average=round(average, 1) if average is not None else None,
+        count=count,
+        average=round(average, 1),
         distribution={rating: distribution.get(rating, 0) for rating in range(1, 6)},
         comments=comments,
+        counted=counted,
     )
 
 

@@ -150,3 +150,30 @@ def test_another_trainer_and_a_learner_get_a_404_on_the_results(
     for person in (karim, camille):
         client.force_login(person)
         assert client.get(url).status_code == 404
+
+
+def test_a_sixth_answer_waits_for_four_more_so_that_it_cannot_be_told_by_difference(
+    client, five_answers, closing_done, lea
+):
+    sixth = make_user("sixieme@example.org", "Sixième Personne", role=User.Role.FACILITATOR)
+    assessments.record_satisfaction(sixth, closing_done, 1, "Rien appris de neuf.")
+    client.force_login(lea)
+
+    response = client.get(reverse("learners:module_results", args=[closing_done.pk]))
+
+    summary = response.context["satisfaction"]
+    assert (summary.count, summary.counted, summary.average) == (6, 5, 4.0)
+    assert summary.distribution == {1: 0, 2: 1, 3: 0, 4: 2, 5: 2}
+    html = response.content.decode()
+    assert "Rien appris" not in html
+    assert "1 réponse de plus sera comptée" in html
+    for n in range(4):
+        late = make_user(f"tard{n}@example.org", f"Tard Numéro{n}", role=User.Role.FACILITATOR)
+        assessments.record_satisfaction(late, closing_done, 3)
+
+    summary = client.get(reverse("learners:module_results", args=[closing_done.pk])).context[
+        "satisfaction"
+    ]
+    assert (summary.count, summary.counted, summary.waiting) == (10, 10, 0)
+    assert "Rien appris de neuf." in summary.comments
+    assert summary.average == round((5 + 4 + 4 + 2 + 5 + 1 + 3 * 4) / 10, 1)
