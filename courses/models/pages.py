@@ -7,7 +7,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.queryset import FakeQuerySet
-from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page, PageManager, PageQuerySet
 from wagtail.search import index
@@ -16,6 +16,7 @@ from courses.assessments import incomplete_questions, question_errors
 from courses.blocks import RICH_TEXT_FEATURES, LessonStreamBlock
 from courses.forms import RELATION_CHECKS, ModulePageForm, TrackPageForm
 from courses.question_blocks import QuestionStreamBlock
+from courses.target_panel import TargetsPanel
 
 from .frameworks import Competence, Framework, Level
 
@@ -329,7 +330,7 @@ class ModulePage(Page):
         FieldPanel("duration_minutes"),
         FieldPanel("level"),
         FieldPanel("prerequisite_modules"),
-        InlinePanel("targets", label=_("Targeted competences"), min_num=1),
+        TargetsPanel("targets", label=_("Targeted competences"), min_num=1),
         MultiFieldPanel([FieldPanel("cover_image"), FieldPanel("cover_alt")], heading=_("Cover")),
         MultiFieldPanel(
             [

@@ -528,3 +528,25 @@ def test_positioning_questions_on_a_track_without_a_framework_ask_for_one(track)
         "Choisissez d'abord le référentiel du parcours : les questions de positionnement "
         "portent sur ses compétences."
     ]
+
+
+def test_a_competence_targeted_twice_is_named_by_its_code_not_by_field_names(client, staff, track):
+    client.force_login(staff)
+    url = add_module_url(track)
+    b11, first = competence(track.framework, "B1.1"), level(track.framework)
+    data = page_form(
+        client,
+        url,
+        **module_fields(),
+        **targets_data((b11, first, None, False), (b11, first, None, False)),
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200 and created_module() is None
+    targets = response.context["form"].formsets["targets"]
+    [message] = targets.non_form_errors()
+    assert "B1.1" in message and "une seule fois" in message
+    assert "module et competence" not in response.content.decode()
+    repeated = targets.forms[1].non_field_errors()
+    assert repeated == ["Cette compétence est déjà visée sur une autre ligne."]
