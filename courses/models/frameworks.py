@@ -101,6 +101,28 @@ class Framework(models.Model):
             raise ValidationError(
                 {"target_level_rank": _("No level of this framework has this rank.")}
             )
+        if self.pk and self.previous_version_id and self._replaces_itself():
+            raise ValidationError(
+                {
+                    "previous_version": _(
+                        "A framework cannot come after itself: choose a version it replaces."
+                    )
+                }
+            )
+
+    def _replaces_itself(self) -> bool:
+        # Versions form a chain that pages and crosswalks walk back: a loop never ends.
+        seen, current = {self.pk}, self.previous_version_id
+        while current is not None:
+            if current in seen:
+                return True
+            seen.add(current)
+            current = (
+                Framework.objects.filter(pk=current)
+                .values_list("previous_version", flat=True)
+                .first()
+            )
+        return False
 
 
 class LevelQuerySet(models.QuerySet):
@@ -171,8 +193,26 @@ class Level(models.Model):
                     "change. Create a new version of the framework for a new scale."
                 )
             )
+        if moved and self._leaves_target_rank_empty(stored):
+            raise ValidationError(
+                {
+                    "rank": _(
+                        "This level is its framework's target level: choose another target "
+                        "level for the framework before moving this one."
+                    )
+                }
+            )
         if stored is not None and stored["code"] != self.code and self._code_in_use(stored["code"]):
             raise ValidationError({"code": CODE_IN_USE})
+
+    def _leaves_target_rank_empty(self, stored: dict) -> bool:
+        framework = Framework.objects.filter(pk=stored["framework_id"]).first()
+        return (
+            framework is not None
+            and framework.target_level_rank == stored["rank"]
+            and not framework.levels.filter(rank=stored["rank"]).exclude(pk=self.pk).exists()
+            and (self.framework_id, self.rank) != (stored["framework_id"], stored["rank"])
+        )
 
     def _code_in_use(self, code: str) -> bool:
         # Quiz and positioning questions name their level by code: a new code would

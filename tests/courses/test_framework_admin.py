@@ -425,3 +425,45 @@ def test_a_level_code_only_a_quiz_question_names_cannot_be_renamed(client, staff
     refused = _renaming_refused(client, asked)
 
     assert "il ne peut plus changer" in refused
+
+
+def test_a_framework_cannot_be_its_own_previous_version_nor_close_a_loop(client, staff):
+    first = make_framework()
+    second = make_framework(code="RS5142-B")
+    second.previous_version = first
+    second.save()
+    client.force_login(staff)
+
+    itself = _edit_framework(client, first, previous_version=str(first.pk))
+    loop = _edit_framework(client, first, previous_version=str(second.pk))
+
+    for response in (itself, loop):
+        assert response.status_code == 200
+        assert "ne peut pas venir après" in " ".join(
+            response.context["form"].errors["previous_version"]
+        )
+    first.refresh_from_db()
+    assert first.previous_version is None
+
+
+def test_the_target_level_cannot_move_away_from_the_rank_its_framework_targets(client, staff):
+    framework = make_framework()
+    target = framework.target_level
+    client.force_login(staff)
+    form = {
+        "framework": str(framework.pk),
+        "rank": "9",
+        "code": target.code,
+        "label": target.label,
+        "descriptor": "",
+    }
+
+    response = client.post(reverse("courses_level:edit", args=[target.pk]), form)
+
+    assert response.status_code == 200
+    assert "niveau visé" in " ".join(response.context["form"].errors["rank"])
+    target.refresh_from_db()
+    assert target.rank == framework.target_level_rank
+    other = framework.levels.exclude(pk=target.pk).last()
+    form |= {"rank": "9", "code": other.code, "label": other.label}
+    assert client.post(reverse("courses_level:edit", args=[other.pk]), form).status_code == 302
