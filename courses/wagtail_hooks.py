@@ -258,19 +258,54 @@ def refuse_lessons_under_someone_elses_module(request, parent_page, page_class):
     _refuse_below_someone_elses_module(request.user, parent_page)
 
 
+def _framework_refusal(page, destination) -> str | None:
+    """Why a module cannot go under this track: its targets or level are of another framework.
+
+    The edit form checks them against the module's track; a move changes the track.
+    """
+    if page.specific_class is not ModulePage or destination.specific_class is not TrackPage:
+        return None
+    module, track = page.specific, destination.specific
+    targets = module.targets.select_related("competence__block__framework")
+    level_error = ModulePage.level_error(module.level, track)
+    problems = ModulePage.target_errors(targets, track) + ([level_error] if level_error else [])
+    if not problems:
+        return None
+    return _("« %(title)s » cannot move under « %(track)s »: %(problems)s") % {
+        "title": module.title,
+        "track": track.title,
+        "problems": " ".join(problems),
+    }
+
+
 @hooks.register("before_bulk_action")
 def refuse_bulk_moving_pages_under_someone_elses_module(request, action_type, objects, action):
     # Wagtail's bulk move checks `can_move_to` only, which the catalogue's « add » grants.
-    if action_type == "move":
-        destination = action.cleaned_form.cleaned_data.get("chooser")
-        if destination is not None:
-            _refuse_below_someone_elses_module(request.user, destination)
+    if action_type != "move":
+        return None
+    destination = action.cleaned_form.cleaned_data.get("chooser")
+    if destination is None:
+        return None
+    _refuse_below_someone_elses_module(request.user, destination)
+    refused = [
+        refusal
+        for page in objects
+        if isinstance(page, Page) and (refusal := _framework_refusal(page, destination))
+    ]
+    for refusal in refused:
+        messages.error(request, refusal)
+    return redirect(action.next_url) if refused else None
 
 
-# Moving or copying a page is adding it under its new parent: the same rule holds.
+# Moving or copying a page is adding it under its new parent: the same rules hold.
 @hooks.register("before_move_page")
 def refuse_moving_pages_under_someone_elses_module(request, page_to_move, destination):
     _refuse_below_someone_elses_module(request.user, destination)
+    refusal = _framework_refusal(page_to_move, destination)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("wagtailadmin_pages:move", page_to_move.pk)
+    return None
 
 
 @hooks.register("before_copy_page")
@@ -284,6 +319,11 @@ def refuse_copying_pages_under_someone_elses_module(request, page):
     destination = Page.objects.filter(pk=int(chosen)).first()
     if destination is not None:
         _refuse_below_someone_elses_module(request.user, destination)
+        refusal = _framework_refusal(page, destination)
+        if refusal:
+            messages.error(request, refusal)
+            return redirect("wagtailadmin_pages:copy", page.pk)
+    return None
 
 
 # Publishing ---------------------------------------------------------------------

@@ -550,3 +550,42 @@ def test_a_competence_targeted_twice_is_named_by_its_code_not_by_field_names(cli
     assert "module et competence" not in response.content.decode()
     repeated = targets.forms[1].non_field_errors()
     assert repeated == ["Cette compétence est déjà visée sur une autre ligne."]
+
+
+@pytest.fixture
+def elsewhere(track):
+    """A track of another framework, in the same catalogue."""
+    catalogue = track.get_parent().specific
+    return make_track(catalogue, make_framework("AUTRE"), title="Autre", slug="autre")
+
+
+def test_a_module_cannot_move_under_a_track_of_another_framework(client, staff, track, elsewhere):
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    client.force_login(staff)
+
+    moved = client.post(f"{ADMIN}/pages/{module.pk}/move/{elsewhere.pk}/confirm/", follow=True)
+    copied = client.post(
+        f"{ADMIN}/pages/{module.pk}/copy/",
+        {"new_title": "Copie", "new_slug": "copie", "new_parent_page": elsewhere.pk},
+        follow=True,
+    )
+    client.post(
+        f"{ADMIN}/bulk/wagtailcore/page/move/?id={module.pk}&next={ADMIN}/pages/",
+        {"chooser": elsewhere.pk},
+    )
+
+    for response in (moved, copied):
+        said = " ".join(str(m) for m in response.context["messages"])
+        assert "ne peut pas aller sous « Autre »" in said and "B1.1" in said
+    assert ModulePage.objects.get(pk=module.pk).get_parent().pk == track.pk
+    assert elsewhere.get_children().count() == 0
+
+
+def test_a_module_moves_under_another_track_of_its_framework(client, staff, track):
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    sibling = make_track(track.get_parent().specific, track.framework, title="Bis", slug="bis")
+    client.force_login(staff)
+
+    client.post(f"{ADMIN}/pages/{module.pk}/move/{sibling.pk}/confirm/")
+
+    assert ModulePage.objects.get(pk=module.pk).get_parent().pk == sibling.pk
