@@ -209,6 +209,7 @@ def grading_queue(request: HttpRequest) -> HttpResponse:
             "submissions": assessments.grading_queue(request.user),
             "recent": assessments.recent_gradings(request.user),
             "recent_days": assessments.RECENT_GRADINGS_DAYS,
+            "recent_shown": assessments.RECENT_GRADINGS_SHOWN,
             "team": grades_any_submission(request.user),
         },
     )
@@ -225,7 +226,7 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
     )
     levels = list(Level.objects.filter(framework_id=submission.competence.block.framework_id))
     error = ""
-    decision = comment = reason = None
+    decision = comment = reason = error_field = None
     level = None
     correcting = False
     if request.method == "POST":
@@ -234,7 +235,7 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
         comment = request.POST.get("comment", "").strip()
         if request.POST.get("action") == "correct":
             reason = request.POST.get("reason", "").strip()
-            error = _correct(request, submission, decision, level, comment, reason)
+            error, error_field = _correct(request, submission, decision, level, comment, reason)
             if not error:
                 messages.success(request, _("Your correction has been recorded."))
                 return redirect("learners:grade", submission_id=submission.pk)
@@ -271,9 +272,15 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
     # A refused review comes back as the trainer left it: a long comment is not retyped,
     # and once the submission is graded, what they typed is quoted to be copied.
     unsaved = bool(error) and submission.status != Submission.Status.PENDING and not correcting
-    decision_missing = bool(error) and not unsaved and decision not in {"validated", "rework"}
-    level_missing = bool(error) and not unsaved and decision == "validated" and level is None
-    reason_missing = correcting and not reason
+    if correcting:
+        # The field the refusal is about, and no other: the summary links to it.
+        decision_missing = error_field == "decision"
+        level_missing = error_field == "level"
+        reason_missing = error_field == "reason"
+    else:
+        decision_missing = bool(error) and not unsaved and decision not in {"validated", "rework"}
+        level_missing = bool(error) and not unsaved and decision == "validated" and level is None
+        reason_missing = False
     chosen = {
         "decision": decision,
         "level": level,
@@ -318,10 +325,10 @@ def _correct(
     level: Level | None,
     comment: str,
     reason: str,
-) -> str:
-    """Record a correction of the grading; the error to show, or "" when recorded."""
+) -> tuple[str, str | None]:
+    """Record a correction of the grading: ("", None), or the error and the field it is about."""
     if decision not in {"validated", "rework"}:
-        return _("Choose « validated » or « to be reworked ».")
+        return _("Choose « validated » or « to be reworked »."), "decision"
     try:
         seen = datetime.fromisoformat(request.POST.get("graded_at", ""))
     except ValueError:
@@ -342,8 +349,8 @@ def _correct(
             submission.refresh_from_db()
         except Submission.DoesNotExist:
             raise Http404 from None
-        return str(refusal)
-    return ""
+        return str(refusal), refusal.field
+    return "", None
 
 
 def _already_graded(submission: Submission) -> str:

@@ -53,7 +53,11 @@ ITEM_ANALYSIS_MIN_ANSWERS = 5
 
 
 class AssessmentRefused(JourneyRefused):
-    """A refusal to show the learner as is."""
+    """A refusal to show the learner as is; `field` names the form field it is about."""
+
+    def __init__(self, message="", field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 # --- Drawing and freezing --------------------------------------------------------
@@ -843,25 +847,30 @@ def correct_grading(
     correction applies to the grading the trainer saw (`graded_at`): one that
     changed meanwhile is refused. The learner is told again.
     """
-    _check_grading(trainer, submission, validated, level)
-    if submission.learner.erased_at is not None:
-        # Evidence, even certificates, must not be recorded for a person who is gone.
-        raise AssessmentRefused(_("Its author erased their account: it can no longer be graded."))
+    # The form keeps the recorded level checked: a rework sent with it gives no level.
+    level = level if validated else None
     if not reason.strip():
-        raise AssessmentRefused(_("Say why the grading is corrected."))
+        raise AssessmentRefused(_("Say why the grading is corrected."), field="reason")
+    _check_grading(trainer, submission, validated, level)
     status = Submission.Status.VALIDATED if validated else Submission.Status.REWORK
     with transaction.atomic():
         current = (
-            Submission.objects.select_for_update()
+            Submission.objects.select_for_update(of=("self",))
             .filter(pk=submission.pk)
             .exclude(status=Submission.Status.PENDING)
+            .select_related("learner")
             .first()
         )
+        if current is not None and current.learner.erased_at is not None:
+            # Read under the lock: evidence must not be recorded for a person who is gone.
+            raise AssessmentRefused(
+                _("Its author erased their account: it can no longer be graded.")
+            )
         if current is None or current.graded_at != graded_at:
-            raise AssessmentRefused(_("This grading changed since you opened it."))
+            raise AssessmentRefused(_("This grading changed since you opened it: read it below."))
         # A comment alone may be corrected (a wrong remark); the evidence stays then.
         same_outcome = current.status == status and current.level_id == (
-            level.pk if validated else None
+            level.pk if level else None
         )
         if same_outcome and current.comment == comment:
             raise AssessmentRefused(
@@ -889,7 +898,7 @@ def correct_grading(
             status=status,
             graded_by=trainer,
             graded_at=timezone.now(),
-            level=level if validated else None,
+            level=level,
             comment=comment,
             learner_notified_at=None,
         )
@@ -907,7 +916,7 @@ def _check_grading(
     if validated and (
         level is None or level.framework_id != submission.competence.block.framework_id
     ):
-        raise AssessmentRefused(_("Choose a level of the competence's framework."))
+        raise AssessmentRefused(_("Choose a level of the competence's framework."), field="level")
 
 
 def _record_grading(trainer: User, submission: Submission, evidence: Level | None) -> None:

@@ -30,6 +30,7 @@ from learners.models import (
     ColdSurvey,
     Enrolment,
     Feedback,
+    GradingCorrection,
     Invitation,
     LedgerEntry,
     LessonProgress,
@@ -77,6 +78,10 @@ FILES = [
     (
         "submissions.csv",
         _("open answers and files you sent for grading, and the trainers' grades and comments"),
+    ),
+    (
+        "grading_corrections.csv",
+        _("gradings of your work that a trainer rectified: as they were, and why"),
     ),
     ("seats.csv", _("places you took in training sessions, or waited for")),
     ("satisfaction.csv", _("your satisfaction surveys at the end of a module")),
@@ -163,6 +168,7 @@ def completions(user: User) -> list[dict[str, Any]]:
 def _ledger_rows(entries) -> list[dict[str, Any]]:
     return [
         {
+            "id": e.pk,
             "learner": e.learner.display_name,
             "framework": e.competence.block.framework.code,
             "competence": e.competence.code,
@@ -174,6 +180,8 @@ def _ledger_rows(entries) -> list[dict[str, Any]]:
             "source_reference": e.source_reference,
             "comment": e.comment,
             "recorded_at": e.recorded_at,
+            # A retraction names the entry it withdraws, which no longer counts.
+            "retracts": e.retracts_id or "",
         }
         for e in entries.select_related(
             "learner", "competence__block__framework", "level", "validated_by"
@@ -322,6 +330,31 @@ def submissions(user: User) -> list[dict[str, Any]]:
     ]
 
 
+def grading_corrections(user: User) -> list[dict[str, Any]]:
+    """Gradings of the person's work that a trainer rectified, as they stood before."""
+    return [
+        {
+            "module": c.submission.module.title,
+            "competence": c.submission.competence.code,
+            "corrected_by": c.corrected_by.display_name,
+            "corrected_at": c.corrected_at,
+            "reason": c.reason,
+            "previous_status": c.previous_status,
+            "previous_level": c.previous_level.label if c.previous_level else "",
+            "previous_comment": c.previous_comment,
+            "previous_graded_by": c.previous_graded_by.display_name if c.previous_graded_by else "",
+            "previous_graded_at": c.previous_graded_at,
+        }
+        for c in GradingCorrection.objects.filter(submission__learner=user).select_related(
+            "submission__module",
+            "submission__competence",
+            "corrected_by",
+            "previous_level",
+            "previous_graded_by",
+        )
+    ]
+
+
 def seats(user: User) -> list[dict[str, Any]]:
     # Not the personal sign-in link: it is a credential, and the archive may travel.
     return [
@@ -425,6 +458,7 @@ def collect(user: User, others: dict[str, Section] | None = None) -> dict[str, A
         "quiz_attempts": quiz_attempts(user),
         "quiz_answers": quiz_answers(user),
         "submissions": submissions(user),
+        "grading_corrections": grading_corrections(user),
         "seats": seats(user),
         "satisfaction": satisfaction(user),
         "cold_surveys": cold_surveys(user),
@@ -459,6 +493,7 @@ CSV_COLUMNS = {
     "progress": ["lesson", "lesson_id", "done_at"],
     "completions": ["kind", "title", "completed_at"],
     "ledger": [
+        "id",
         "learner",
         "framework",
         "competence",
@@ -470,6 +505,7 @@ CSV_COLUMNS = {
         "source_reference",
         "comment",
         "recorded_at",
+        "retracts",
     ],
     "accommodation_requests": [
         "track",
@@ -525,6 +561,18 @@ CSV_COLUMNS = {
         "graded_at",
         "level",
         "trainer_comment",
+    ],
+    "grading_corrections": [
+        "module",
+        "competence",
+        "corrected_by",
+        "corrected_at",
+        "reason",
+        "previous_status",
+        "previous_level",
+        "previous_comment",
+        "previous_graded_by",
+        "previous_graded_at",
     ],
     "seats": [
         "session",

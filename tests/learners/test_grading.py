@@ -8,6 +8,7 @@ from bs4 import BeautifulSoup
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from wagtail.test.utils.form_data import querydict_from_html
 
 from courses.models import Level
 from learners import assessments, queries, services
@@ -334,8 +335,10 @@ def _graded(answered, karim, journey, rank=3):
 
 
 def _correct(client, submission, **data):
-    fields = {"action": "correct", "graded_at": submission.graded_at.isoformat(), **data}
-    return client.post(reverse("learners:grade", args=[submission.pk]), fields)
+    """The correction form as the page renders it (the recorded grading checked), then `data`."""
+    url = reverse("learners:grade", args=[submission.pk])
+    fields = querydict_from_html(client.get(url).content.decode(), form_id="correct-form").dict()
+    return client.post(url, {**fields, **data})
 
 
 def test_correcting_a_level_withdraws_the_first_and_records_the_right_one_both_kept(
@@ -376,6 +379,21 @@ def test_correcting_a_level_withdraws_the_first_and_records_the_right_one_both_k
     page = BeautifulSoup(client.get(response["Location"]).content, "html.parser")
     history = page.select_one('[data-testid="grading-corrections"]').get_text(" ", strip=True)
     assert "Niveau surévalué" in history and first.level.label in history
+
+
+def test_a_validation_corrected_to_rework_on_the_page_leaves_no_level_on_the_competence(
+    client, answered, karim, camille, journey
+):
+    graded = _graded(answered, karim, journey)
+    client.force_login(karim)
+
+    response = _correct(client, graded, decision="rework", reason="Copie mal lue.")
+
+    assert response.status_code == 302
+    graded.refresh_from_db()
+    assert (graded.status, graded.level) == ("rework", None)
+    assert queries.level_of(camille, graded.competence) is None
+    assert not LedgerEntry.objects.standing().filter(learner=camille).exists()
 
 
 def test_a_validation_corrected_to_rework_leaves_no_level_on_the_competence(
@@ -460,6 +478,7 @@ def test_a_correction_without_a_reason_comes_back_with_what_was_typed(
     assert "Indiquez pourquoi" in page.select_one("#error-summary").text
     assert page.select_one("#error-summary a")["href"] == "#reason"
     assert page.select_one("#reason")["aria-invalid"] == "true"
+    assert not page.select_one(f"#correct-level-{lower.pk}").has_attr("aria-invalid")
     assert page.select_one("#correct-comment").text == "Nouveau commentaire."
     assert page.select_one(f"#correct-level-{lower.pk}").has_attr("checked")
     graded.refresh_from_db()
@@ -503,7 +522,15 @@ def test_the_same_grading_sent_again_as_a_correction_is_refused(answered, karim,
 def test_another_trainer_cannot_correct_a_grading(client, answered, karim, lea, journey):
     graded = _graded(answered, karim, journey)
     client.force_login(lea)
-    response = _correct(client, graded, decision="rework", reason="Pas mon module.")
+    response = client.post(
+        reverse("learners:grade", args=[graded.pk]),
+        {
+            "action": "correct",
+            "graded_at": graded.graded_at.isoformat(),
+            "decision": "rework",
+            "reason": "Pas mon module.",
+        },
+    )
     assert response.status_code == 404
     with pytest.raises(PermissionError):
         assessments.correct_grading(
@@ -544,7 +571,7 @@ def test_a_graded_submission_of_an_erased_account_cannot_be_corrected(
     page = client.get(reverse("learners:grade", args=[graded.pk])).content.decode()
     assert 'data-testid="correct-form"' not in page
     graded.refresh_from_db()
-    with pytest.raises(assessments.AssessmentRefused):
+    with pytest.raises(assessments.AssessmentRefused, match="effacé son compte"):
         assessments.correct_grading(
             karim,
             graded,
@@ -554,3 +581,49 @@ def test_a_graded_submission_of_an_erased_account_cannot_be_corrected(
             reason="Erreur.",
             graded_at=graded.graded_at,
         )
+
+
+def test_a_validation_corrected_without_a_level_points_at_the_levels_not_the_reason(
+    client, answered, karim, journey
+):
+    graded = _graded(answered, karim, journey)
+    client.force_login(karim)
+    url = reverse("learners:grade", args=[graded.pk])
+    fields = querydict_from_html(client.get(url).content.decode(), form_id="correct-form").dict()
+    fields.pop("level")
+
+    response = client.post(url, {**fields, "comment": "Autre.", "reason": "Niveau à revoir."})
+
+    assert response.status_code == 400
+    page = BeautifulSoup(response.content, "html.parser")
+    first_level = page.select('#correct-form input[name="level"]')[0]
+    assert page.select_one("#error-summary a")["href"] == f"#{first_level['id']}"
+    assert first_level["aria-invalid"] == "true"
+    assert not page.select_one("#reason").has_attr("aria-invalid")
+    assert page.select_one("#reason").text == "Niveau à revoir."
+
+
+def test_the_learners_data_export_holds_the_rectified_grading_and_pairs_the_withdrawal(
+    answered, karim, camille, journey
+):
+    from learners import exports
+
+    graded = _graded(answered, karim, journey)
+    assessments.correct_grading(
+        karim,
+        graded,
+        validated=False,
+        level=None,
+        comment="À reprendre.",
+        reason="Mauvaise copie.",
+        graded_at=graded.graded_at,
+    )
+
+    data = exports.collect(camille)
+    evidence, withdrawal = data["ledger"]
+    assert (evidence["retracts"], withdrawal["retracts"]) == ("", evidence["id"])
+    assert withdrawal["source"] == "retraction" and withdrawal["comment"] == "Mauvaise copie."
+    [correction] = data["grading_corrections"]
+    assert correction["previous_status"] == "validated"
+    assert correction["previous_comment"] == "Clair."
+    assert correction["reason"] == "Mauvaise copie."

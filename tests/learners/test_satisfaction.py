@@ -166,7 +166,7 @@ def test_a_sixth_answer_waits_for_four_more_so_that_it_cannot_be_told_by_differe
     assert summary.distribution == {1: 0, 2: 1, 3: 0, 4: 2, 5: 2}
     html = response.content.decode()
     assert "Rien appris" not in html
-    assert "1 réponse de plus sera comptée" in html
+    assert "1 réponse de plus" in html and "par groupes de 5" in html
     for n in range(4):
         late = make_user(f"tard{n}@example.org", f"Tard Numéro{n}", role=User.Role.FACILITATOR)
         assessments.record_satisfaction(late, closing_done, 3)
