@@ -334,6 +334,13 @@ def _graded(answered, karim, journey, rank=3):
     return answered
 
 
+def _rectify(trainer, submission, **choices):
+    """The service, on the grading as the trainer opened it."""
+    return assessments.correct_grading(
+        trainer, submission, **{"graded_at": submission.graded_at, **choices}
+    )
+
+
 def _correct(client, submission, **data):
     """The correction form as the page renders it (the recorded grading checked), then `data`."""
     url = reverse("learners:grade", args=[submission.pk])
@@ -401,14 +408,13 @@ def test_a_validation_corrected_to_rework_leaves_no_level_on_the_competence(
 ):
     graded = _graded(answered, karim, journey)
 
-    assessments.correct_grading(
+    _rectify(
         karim,
         graded,
         validated=False,
         level=None,
         comment="Reprenez l'analyse.",
         reason="Mauvaise copie ouverte.",
-        graded_at=graded.graded_at,
     )
 
     graded.refresh_from_db()
@@ -425,14 +431,13 @@ def test_a_rework_request_corrected_to_a_validation_records_the_level(
     answered.refresh_from_db()
     level = Level.objects.get(framework=journey.framework, rank=2)
 
-    assessments.correct_grading(
+    _rectify(
         karim,
         answered,
         validated=True,
         level=level,
         comment="Relu : c'est acquis.",
         reason="Réponse mal lue.",
-        graded_at=answered.graded_at,
     )
 
     entry = LedgerEntry.objects.get(learner=camille)
@@ -445,14 +450,13 @@ def test_a_comment_alone_may_be_corrected_and_the_evidence_stays_as_it_was(
 ):
     graded = _graded(answered, karim, journey)
 
-    assessments.correct_grading(
+    _rectify(
         karim,
         graded,
         validated=True,
         level=graded.level,
         comment="Clair et bien argumenté.",
         reason="Commentaire incomplet.",
-        graded_at=graded.graded_at,
     )
 
     graded.refresh_from_db()
@@ -488,12 +492,10 @@ def test_a_correction_without_a_reason_comes_back_with_what_was_typed(
 def test_a_correction_of_a_grading_changed_meanwhile_is_refused(answered, karim, lea, journey):
     graded = _graded(answered, karim, journey)
     seen, validated_level = graded.graded_at, graded.level
-    assessments.correct_grading(
-        karim, graded, validated=False, level=None, comment="", reason="Erreur.", graded_at=seen
-    )
+    _rectify(karim, graded, validated=False, level=None, comment="", reason="Erreur.")
 
     with pytest.raises(assessments.AssessmentRefused, match="changé"):
-        assessments.correct_grading(
+        _rectify(
             karim,
             graded,
             validated=True,
@@ -508,14 +510,13 @@ def test_a_correction_of_a_grading_changed_meanwhile_is_refused(answered, karim,
 def test_the_same_grading_sent_again_as_a_correction_is_refused(answered, karim, journey):
     graded = _graded(answered, karim, journey)
     with pytest.raises(assessments.AssessmentRefused, match="déjà enregistrée"):
-        assessments.correct_grading(
+        _rectify(
             karim,
             graded,
             validated=True,
             level=graded.level,
             comment=graded.comment,
             reason="Double clic.",
-            graded_at=graded.graded_at,
         )
 
 
@@ -533,14 +534,13 @@ def test_another_trainer_cannot_correct_a_grading(client, answered, karim, lea, 
     )
     assert response.status_code == 404
     with pytest.raises(PermissionError):
-        assessments.correct_grading(
+        _rectify(
             lea,
             graded,
             validated=False,
             level=None,
             comment="",
             reason="Pas mon module.",
-            graded_at=graded.graded_at,
         )
     assert not graded.corrections.exists()
 
@@ -572,14 +572,13 @@ def test_a_graded_submission_of_an_erased_account_cannot_be_corrected(
     assert 'data-testid="correct-form"' not in page
     graded.refresh_from_db()
     with pytest.raises(assessments.AssessmentRefused, match="effacé son compte"):
-        assessments.correct_grading(
+        _rectify(
             karim,
             graded,
             validated=False,
             level=None,
             comment="",
             reason="Erreur.",
-            graded_at=graded.graded_at,
         )
 
 
@@ -609,14 +608,13 @@ def test_the_learners_data_export_holds_the_rectified_grading_and_pairs_the_with
     from learners import exports
 
     graded = _graded(answered, karim, journey)
-    assessments.correct_grading(
+    _rectify(
         karim,
         graded,
         validated=False,
         level=None,
         comment="À reprendre.",
         reason="Mauvaise copie.",
-        graded_at=graded.graded_at,
     )
 
     data = exports.collect(camille)
