@@ -257,7 +257,7 @@ class ModuleFilter(django_filters.FilterSet):
         # Words only: the search backends read quotes, stars, carets and brackets
         # as query syntax, and SQLite's full-text search fails on an unbalanced
         # quote. Visitors type words; punctuation alone finds nothing.
-        words = re.findall(r"\w+", value)
+        words = re.findall(r"\w+(?:\.\w+)*", value)
         if not words:
             self._ranking = []
             return queryset.none()

@@ -349,6 +349,8 @@ class ModulePage(Page):
     search_fields = Page.search_fields + [
         index.SearchField("summary"),
         index.SearchField("objectives"),
+        # Facilitators look modules up by what they train: « B1.2 », « gouvernance ».
+        index.SearchField("trained_competences"),
         index.FilterField("format"),
         index.FilterField("duration_minutes"),
         index.FilterField("level_id"),
@@ -524,6 +526,20 @@ class ModulePage(Page):
                     target.pk = None
                     target._state.adding = True
         return page
+
+    def trained_competences(self) -> str:
+        """The codes and titles of the competences targeted, for the search index."""
+        return " ".join(
+            f"{target.competence.code} {target.competence.title}"
+            for target in self.targets.select_related("competence")
+        )
+
+    def save(self, *args, **kwargs):
+        saved = super().save(*args, **kwargs)
+        # The index was written on post_save, before modelcluster committed the targets
+        # that `trained_competences` reads: written again, now that they are stored.
+        index.insert_or_update_object(self)
+        return saved
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

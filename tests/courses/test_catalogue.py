@@ -175,6 +175,15 @@ def test_search_finds_modules_by_title_and_summary(client, sample):
     assert titles(client.get(f"{CATALOGUE}?q=introuvable")) == []
 
 
+def test_search_finds_modules_by_the_code_or_title_of_a_competence_they_train(client, sample):
+    assert titles(client.get(f"{CATALOGUE}?q=B2.1")) == ["Modèle économique"]
+    assert set(titles(client.get(f"{CATALOGUE}?q=b2.2"))) == {
+        "Animer une communauté",
+        "Coopérer avec une commune",
+    }
+    assert set(titles(client.get(f"{CATALOGUE}?q=compétence B2.1"))) == {"Modèle économique"}
+
+
 def test_search_combines_with_facets_and_counts(client, sample):
     response = client.get(f"{CATALOGUE}?q=collectif&format=hybride")
 
