@@ -1042,29 +1042,40 @@ def item_analysis(module: ModulePage) -> list[ItemStats]:
     """
     attempts = Attempt.objects.quizzes().finished().filter(module=module)
     texts: dict[str, dict] = {}
-    for questions in attempts.values_list("questions", flat=True):
+    # Which options each attempt's frozen question offered: an option added to the
+    # question later is rated over the answers that could pick it, not over all.
+    offered: dict[tuple[int, str], set[str]] = {}
+    for attempt_id, questions in attempts.order_by("pk").values_list("pk", "questions"):
         for question in questions:
             texts[question["id"]] = question  # the latest frozen wording wins
+            offered[attempt_id, question["id"]] = {
+                option["key"] for option in question.get("options", [])
+            }
     rows = AttemptAnswer.objects.filter(attempt__in=attempts).values_list(
-        "question_id", "answer", "score"
+        "attempt_id", "question_id", "answer", "score"
     )
     scores: dict[str, list[float]] = defaultdict(list)
     counts: dict[str, int] = defaultdict(int)
     picks: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for question_id, answer, score in rows:
+    chances: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for attempt_id, question_id, answer, score in rows:
         counts[question_id] += 1
         if score is not None:
             scores[question_id].append(score)
+        for key in offered.get((attempt_id, question_id), ()):
+            chances[question_id][key] += 1
         for key in answer if isinstance(answer, list) else [answer]:
             if isinstance(key, str):
                 picks[question_id][key] += 1
     stats = []
     for question_id, question in texts.items():
         total = counts.get(question_id, 0)
-        option_picks = [
-            (option["text"], picks[question_id].get(option["key"], 0) / total if total else 0.0)
-            for option in sorted(question.get("options", []), key=lambda o: o["text"])
-        ]
+        option_picks = []
+        for option in sorted(question.get("options", []), key=lambda o: o["text"]):
+            could = chances[question_id].get(option["key"], 0)
+            option_picks.append(
+                (option["text"], picks[question_id].get(option["key"], 0) / could if could else 0.0)
+            )
         values = scores.get(question_id)
         stats.append(
             ItemStats(

@@ -128,3 +128,23 @@ def test_item_analysis_queries_do_not_grow_with_the_attempts(
     with django_assert_max_num_queries(8):
         response = client.get(reverse("learners:module_results", args=[module.pk]))
     assert [item.answers for item in response.context["items"]] == [attempts, attempts]
+
+
+def test_an_option_added_later_is_rated_over_the_answers_that_could_pick_it(
+    client, journey, module, karim
+):
+    from learners.models import Attempt
+
+    for person, (first, second) in zip(learners(5, journey), KNOWN, strict=True):
+        take(person, module, first, second)
+    # The first two attempts were drawn before « C » was added to question two
+    # (neither picked it): their frozen question lacks it.
+    for attempt in Attempt.objects.filter(module=module).order_by("pk")[:2]:
+        questions = attempt.questions
+        questions[1]["options"] = [o for o in questions[1]["options"] if o["text"] != "C"]
+        Attempt.objects.filter(pk=attempt.pk).update(questions=questions)
+
+    one, two = results(client, karim, module).context["items"]
+
+    assert two.option_picks == [("A", 0.8), ("B", 0.6), ("C", pytest.approx(2 / 3))]
+    assert one.option_picks == [("Option 0", 0.2), ("Option 1", 0.6), ("Option 2", 0.2)]
