@@ -279,7 +279,8 @@ def test_levels_no_record_points_to_may_still_swap_ranks(camille, framework):
 
 def test_the_admin_refuses_to_move_a_level_that_evidence_points_to(camille, framework):
     record(camille, framework, "B1.1", 3)
-    reached, free = level(framework, 3), level(framework, 2)
+    # Rank 1: nobody reached it, and the framework targets rank 2 (which stays put).
+    reached, free = level(framework, 3), level(framework, 1)
     reached.rank = 9
     with pytest.raises(ValidationError):
         reached.full_clean()
