@@ -519,17 +519,20 @@ def _secure_unproven_account(user: User, email: str) -> None:
 
 
 def invitee(email: str) -> User | None:
-    """The account an invitation to `email` belongs to: the one signing in with it,
-    or the one that confirmed it as another of its addresses; None for a newcomer."""
-    user = User.objects.filter(email__iexact=email).first()
-    if user is not None:
-        return user
+    """The account an invitation to `email` belongs to: the one that confirmed the
+    address, or else the one signing in with it; None for a newcomer.
+
+    Confirmed first: an account may sign in with an address it never confirmed
+    that another account did (created before sign-up refused such addresses),
+    and the link must not hand the address to the one that cannot prove it."""
     address = (
         EmailAddress.objects.filter(email__iexact=email, verified=True)
         .select_related("user")
         .first()
     )
-    return address.user if address is not None else None
+    if address is not None:
+        return address.user
+    return User.objects.filter(email__iexact=email).first()
 
 
 @transaction.atomic
@@ -559,6 +562,11 @@ def accept(token: str) -> User:
         raise InvitationRefused(_("This account is closed."))
     else:
         _secure_unproven_account(user, invitation.email)
+        # What the manager typed names an account that had no name: the list of
+        # agents shows names, never the account's own (maybe personal) address.
+        if not user.full_name and invitation.full_name:
+            user.full_name = invitation.full_name
+            user.save(update_fields=["full_name"])
     if user.organisation_id != invitation.organisation_id:
         # Managing belongs to one organisation: joining another ends it.
         user.organisation = invitation.organisation

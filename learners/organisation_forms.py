@@ -1,5 +1,6 @@
 """Forms of the agents' light sign-up and of the organisation manager's pages."""
 
+from allauth.account.models import EmailAddress
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -64,7 +65,12 @@ class AgentSignupForm(forms.Form):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
+        # Another account's confirmed second address is taken too: it signs that
+        # account in by code, and its invitations go to that account.
+        if (
+            User.objects.filter(email__iexact=email).exists()
+            or EmailAddress.objects.filter(email__iexact=email, verified=True).exists()
+        ):
             raise forms.ValidationError(
                 _("An account already uses this address: log in with a code instead."),
                 code="email_taken",

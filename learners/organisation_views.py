@@ -4,6 +4,7 @@ from allauth.account.internal.flows.login_by_code import LoginCodeVerificationPr
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -41,7 +42,7 @@ def agent_signup(request: HttpRequest) -> HttpResponse:
                 organisation=form.cleaned_data["organisation"],
                 new_organisation=form.new_organisation(),
             )
-        except IntegrityError:
+        except (IntegrityError, ValidationError):
             # Another request took the address or the organisation's name since
             # the form was checked (a double click): checked again, the form says which.
             form.full_clean()

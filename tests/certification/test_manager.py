@@ -4,6 +4,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from certification.models import Award, Certificate
 from learners.models import LessonProgress, User
@@ -65,6 +66,29 @@ def test_the_manager_page_shows_names_progress_and_attestations_only(
     assert "Chargée de mission" not in page
     exported = client.get(EXPORT).content.decode("utf-8-sig")
     assert sophie.email not in exported
+
+
+def test_a_member_with_no_name_is_shown_by_the_address_invited_never_by_her_own(
+    client, setting, helene, sophie
+):
+    from learners import invitations
+    from learners.models import Invitation
+
+    User.objects.filter(pk=sophie.pk).update(full_name="", email="perso.prive@example.net")
+    batch = invitations.invite(
+        helene, [invitations.InviteRow(line=2, email="s.lefevre@mairie.fr", full_name="")]
+    )
+    Invitation.objects.filter(batch=batch).update(accepted_by=sophie, accepted_at=timezone.now())
+    client.force_login(helene)
+
+    page = client.get(DASHBOARD).content.decode()
+    exported = client.get(EXPORT).content.decode("utf-8-sig")
+
+    assert rows_of(client.get(DASHBOARD))[sophie.pk]["name"] == "s.lefevre@mairie.fr"
+    for shown in (page, exported):
+        assert "perso.prive" not in shown
+    Invitation.objects.update(accepted_by=None)
+    assert rows_of(client.get(DASHBOARD))[sophie.pk]["name"] == "Agent sans nom renseigné"
 
 
 def test_only_managers_reach_the_manager_pages_and_each_sees_only_their_organisation(

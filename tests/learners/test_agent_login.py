@@ -96,6 +96,36 @@ def test_an_address_taken_by_another_request_meanwhile_is_said_and_leaves_no_org
     assert mail.outbox == []
 
 
+def test_an_organisation_named_by_another_request_meanwhile_is_said_not_an_error(
+    client, db, monkeypatch
+):
+    register = organisations.register_agent
+
+    def after_a_double_click(**fields):
+        # The first request created the organisation, then failed on something else.
+        Organisation.objects.create(**fields["new_organisation"])
+        return register(**fields)
+
+    monkeypatch.setattr(organisations, "register_agent", after_a_double_click)
+
+    response = client.post(SIGNUP_URL, signup_data(**NEW_ORGANISATION))
+
+    assert response.status_code == 200
+    assert "new_organisation_name" in response.context["form"].errors
+    assert not User.objects.filter(email="nadia.agent@mairie-test.fr").exists()
+
+
+def test_an_address_another_account_confirmed_cannot_sign_up_again(client, camille):
+    EmailAddress.objects.create(user=camille, email="c.martin@mairie-test.fr", verified=True)
+
+    response = client.post(SIGNUP_URL, signup_data(email="C.Martin@mairie-test.fr"))
+
+    assert response.status_code == 200
+    [refusal] = response.context["form"].errors["email"]
+    assert "Un compte utilise déjà cette adresse" in refusal
+    assert not User.objects.filter(email__iexact="c.martin@mairie-test.fr").exists()
+
+
 def test_a_known_agent_logs_in_again_by_code_without_a_password(client, sophie):
     response = client.post("/comptes/login/code/", {"email": sophie.email})
     assert response.status_code == 302

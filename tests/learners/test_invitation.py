@@ -381,6 +381,33 @@ def test_an_invitation_to_another_confirmed_address_of_an_account_joins_that_acc
     assert client.get(reverse("learners:dashboard")).wsgi_request.user == camille
 
 
+def test_an_account_signing_in_with_an_address_another_confirmed_does_not_take_the_invitation(
+    client, helene, camille
+):
+    # Created before sign-up refused such addresses: never confirmed, it cannot be.
+    EmailAddress.objects.create(user=camille, email="c.martin@mairie.fr", verified=True)
+    stray = User.objects.create_user(email="c.martin@mairie.fr", full_name="Doublon")
+    link = invite_and_get_link(helene, email="c.martin@mairie.fr", name="")
+
+    response = client.post(link)
+
+    assert response.status_code == 302
+    camille.refresh_from_db()
+    stray.refresh_from_db()
+    assert camille.organisation == helene.organisation and stray.organisation is None
+    assert client.get(reverse("learners:dashboard")).wsgi_request.user == camille
+
+
+def test_an_account_without_a_name_takes_the_name_its_invitation_gives(client, helene, camille):
+    User.objects.filter(pk=camille.pk).update(full_name="")
+    link = invite_and_get_link(helene, email=camille.email, name="Camille Martin-Durand")
+
+    client.post(link)
+
+    camille.refresh_from_db()
+    assert camille.full_name == "Camille Martin-Durand"
+
+
 def test_an_address_someone_else_claimed_without_confirming_goes_to_who_clicked_the_link(
     client, helene, camille
 ):
