@@ -171,10 +171,39 @@ def rows_from_csv(data: bytes) -> list[InviteRow]:
             continue
         if header is None:
             written = [cell.strip() for cell in cells]
+            # Spreadsheets export the empty columns after the last title too.
+            while written and not written[-1]:
+                written.pop()
             header = [HEADER_ALIASES.get(name.lower(), name.lower()) for name in written]
-            unknown = [name for name in header if name not in HEADER_ALIASES.values()]
+            if delimiter == "," and "\t" in first and len(header) == 1:
+                tabs = _("Separate the columns with semicolons or commas, not tabs.")
+                raise InvitationListRefused([LineError(number, tabs)])
+            untitled = [str(position) for position, name in enumerate(header, 1) if not name]
+            unknown = [name for name in header if name and name not in HEADER_ALIASES.values()]
+            repeated = {
+                field: [title for title, name in zip(written, header, strict=True) if name == field]
+                for field in sorted(set(HEADER_ALIASES.values()))
+                if header.count(field) > 1
+            }
             if "email" not in header:
                 errors.append(LineError(number, _("Missing column: email.")))
+            if untitled:
+                errors.append(
+                    LineError(
+                        number,
+                        _("Columns without a title: %(positions)s (give each a title).")
+                        % {"positions": ", ".join(untitled)},
+                    )
+                )
+            for titles in repeated.values():
+                # Both would be read, and one would silently lose its cells.
+                errors.append(
+                    LineError(
+                        number,
+                        _("These columns say the same thing: %(names)s. Keep one.")
+                        % {"names": ", ".join(titles)},
+                    )
+                )
             if unknown:
                 errors.append(
                     LineError(

@@ -304,6 +304,30 @@ def test_a_csv_row_without_its_trailing_optional_cells_is_read_with_empty_ones(h
     ]
 
 
+def test_a_csv_header_ending_with_empty_cells_is_read_as_spreadsheets_export_it(helene):
+    rows = invitations.rows_from_csv(b"email;nom;;\nx1@mairie.fr;Claire Dupont;;\n")
+    assert [(r.email, r.full_name, r.problem) for r in rows] == [
+        ("x1@mairie.fr", "Claire Dupont", "")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b"email;courriel\na@mairie.fr;b@mairie.fr\n", "disent la même chose : email, courriel"),
+        (b"email;nom;nom complet\na@m.fr;A;B\n", "disent la même chose : nom, nom complet"),
+        (b"email;;nom\na@m.fr;x;A\n", "Colonnes sans titre : 2"),
+        (b"email\tnom\na@m.fr\tA\n", "points-virgules ou des virgules, pas par des tabulations"),
+    ],
+    ids=["two addresses", "two names", "untitled", "tabs"],
+)
+def test_a_csv_header_that_would_lose_cells_is_refused_and_says_why(helene, data, said):
+    with pytest.raises(invitations.InvitationListRefused) as refused:
+        invitations.rows_from_csv(data)
+    [error] = refused.value.errors
+    assert error.line == 1 and said in error.message
+
+
 def test_a_csv_row_without_the_address_names_the_column_as_the_manager_wrote_it(helene):
     rows = invitations.rows_from_csv(b"Nom;Courriel\nClaire Dupont\n")
     [row] = rows
