@@ -9,6 +9,7 @@ import csv
 import io
 import logging
 import re
+import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import getaddresses
@@ -464,19 +465,29 @@ def send_batch(batch_pk: int) -> int:
         status=InvitationBatch.Status.SENDING
     )
     sent = 0
-    pending = Invitation.objects.filter(
-        batch_id=batch_pk, sent_at__isnull=True, withdrawn_at__isnull=True
-    ).select_related("organisation", "batch__invited_by")
-    for invitation in pending.iterator():
-        claimed = Invitation.objects.filter(
-            pk=invitation.pk, sent_at__isnull=True, withdrawn_at__isnull=True
-        ).update(sent_at=timezone.now())
+    unsent = Invitation.objects.filter(
+        batch_id=batch_pk,
+        sent_at__isnull=True,
+        withdrawn_at__isnull=True,
+        undelivered_at__isnull=True,
+    )
+    for invitation in unsent.select_related("organisation", "batch__invited_by").iterator():
+        claimed = unsent.filter(pk=invitation.pk).update(sent_at=timezone.now())
         if not claimed:
             continue
         try:
             _send_one(invitation)
-        except Exception:
-            Invitation.objects.filter(pk=invitation.pk).update(sent_at=None)
+        except Exception as error:
+            refusal = _refused_for_good(error)
+            Invitation.objects.filter(pk=invitation.pk).update(
+                sent_at=None,
+                undelivered_at=timezone.now() if refusal else None,
+                undelivered_reason=refusal[:255],
+            )
+            if refusal:
+                # Retrying would fail the same way, and first: the others go on.
+                logger.warning("Invitation %s refused for good: %s", invitation.pk, refusal)
+                continue
             raise
         sent += 1
         _recount(batch_pk)
@@ -485,6 +496,18 @@ def send_batch(batch_pk: int) -> int:
         status=InvitationBatch.Status.DONE, finished_at=timezone.now()
     )
     return sent
+
+
+def _refused_for_good(error: Exception) -> str:
+    """The mail server's answer when it refused the address itself (a 5xx), else ""."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        answers = [
+            f"{code} {message.decode(errors='replace') if isinstance(message, bytes) else message}"
+            for code, message in error.recipients.values()
+            if code >= 500
+        ]
+        return "; ".join(answers)
+    return ""
 
 
 def _recount(batch_pk: int) -> None:

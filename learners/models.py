@@ -555,9 +555,9 @@ class InvitationQuerySet(models.QuerySet):
         """Invitations whose link works or soon will: queued or sent within their
         validity, neither accepted nor withdrawn."""
         now = now or timezone.now()
-        return self.filter(accepted_at__isnull=True, withdrawn_at__isnull=True).filter(
-            models.Q(sent_at__isnull=True) | models.Q(sent_at__gt=now - Invitation.VALIDITY)
-        )
+        return self.filter(
+            accepted_at__isnull=True, withdrawn_at__isnull=True, undelivered_at__isnull=True
+        ).filter(models.Q(sent_at__isnull=True) | models.Q(sent_at__gt=now - Invitation.VALIDITY))
 
     def withdraw_for(self, organisation_id: int, addresses: list[str]) -> int:
         """End the links that would bring these addresses back in: sent or still queued."""
@@ -594,6 +594,10 @@ class Invitation(models.Model):
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     # When the person left or was removed: an older link must not bring her back.
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # When the mail server refused the address for good (no such mailbox): the batch
+    # goes on with the others, and the manager reads which addresses to correct.
+    undelivered_at = models.DateTimeField(_("refused by the mail server at"), null=True, blank=True)
+    undelivered_reason = models.CharField(_("mail server's answer"), max_length=255, blank=True)
     accepted_by = models.ForeignKey(
         User,
         verbose_name=_("accepted by"),

@@ -154,8 +154,19 @@ def _own_batch(request: HttpRequest, pk: int) -> InvitationBatch:
 
 @login_required
 def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _own_batch(request, pk)
+    invitations_of = batch.invitations.all()
     return render(
-        request, "learners/organisation/batch_progress.html", {"batch": _own_batch(request, pk)}
+        request,
+        "learners/organisation/batch_progress.html",
+        {
+            "batch": batch,
+            # What the count of mails sent leaves out, said rather than left to guess.
+            "undelivered": invitations_of.filter(undelivered_at__isnull=False).order_by("email"),
+            "withdrawn": invitations_of.filter(
+                withdrawn_at__isnull=False, sent_at__isnull=True
+            ).count(),
+        },
     )
 
 

@@ -233,6 +233,52 @@ def test_a_failing_mail_releases_its_claim_so_a_retry_sends_it(helene, monkeypat
     assert invitations.send_batch(batch.pk) == 1
 
 
+def test_an_address_the_mail_server_refuses_for_good_blocks_nobody_else_and_is_listed(
+    client, helene, monkeypatch
+):
+    import smtplib
+
+    batch = invitations.invite(
+        helene, invitations.rows_from_text("nobody@mairie.fr\nanne@example.org\nbob@example.org")
+    )
+    send = invitations._send_one
+
+    def refusing(invitation):
+        if invitation.email == "nobody@mairie.fr":
+            raise smtplib.SMTPRecipientsRefused({invitation.email: (550, b"5.1.1 No such user")})
+        return send(invitation)
+
+    monkeypatch.setattr(invitations, "_send_one", refusing)
+
+    assert invitations.send_batch(batch.pk) == 2
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.sent, batch.total) == ("done", 2, 3)
+    refused = Invitation.objects.get(email="nobody@mairie.fr")
+    assert refused.sent_at is None and refused.undelivered_at is not None
+    assert "550" in refused.undelivered_reason
+    assert not Invitation.objects.pending().filter(pk=refused.pk).exists()
+    assert sorted(m.to[0] for m in mail.outbox) == ["anne@example.org", "bob@example.org"]
+    client.force_login(helene)
+    page = client.get(reverse("organisations:batch_progress", args=[batch.pk])).content.decode()
+    assert 'data-testid="undelivered"' in page and "nobody@mairie.fr" in page
+
+
+def test_an_address_refused_for_now_is_retried_not_given_up(helene, monkeypatch):
+    import smtplib
+
+    batch = invitations.invite(helene, invitations.rows_from_text("anne@example.org"))
+
+    def greylisted(invitation):
+        raise smtplib.SMTPRecipientsRefused({invitation.email: (451, b"Try again later")})
+
+    monkeypatch.setattr(invitations, "_send_one", greylisted)
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        invitations.send_batch(batch.pk)
+    invitation = Invitation.objects.get()
+    assert (invitation.sent_at, invitation.undelivered_at) == (None, None)
+
+
 # --- Accepting -------------------------------------------------------------------------
 
 
@@ -543,6 +589,9 @@ def test_an_invitation_still_queued_is_withdrawn_too_and_never_sent(client, hele
     assert invitations.send_batch(queued.pk) == 0
     assert mail.outbox == []
     assert Invitation.objects.get(batch=queued).withdrawn_at is not None
+    client.force_login(helene)
+    page = client.get(reverse("organisations:batch_progress", args=[queued.pk])).content.decode()
+    assert 'data-testid="withdrawn-before-sending"' in page and "ne part vers personne" in page
 
 
 def test_an_unconfirmed_sign_up_in_the_organisation_can_still_be_invited(client, helene):
