@@ -121,6 +121,7 @@ def invite(request: HttpRequest) -> HttpResponse:
         request.FILES if request.method == "POST" else None,
     )
     line_errors: list[invitations.LineError] = []
+    upload = None
     if request.method == "POST" and form.is_valid():
         try:
             upload = form.cleaned_data["file"]
@@ -137,10 +138,21 @@ def invite(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The invitations are being sent."))
             return redirect("organisations:batch_progress", pk=batch.pk)
+    if line_errors and upload:
+        # The file is what the refusal is about: that field says so, not the addresses'.
+        form.fields["file"].widget.attrs.update(
+            {"aria-invalid": "true", "aria-describedby": "error-summary"}
+        )
     return render(
         request,
         "learners/organisation/invite.html",
-        {"form": form, "line_errors": line_errors, "organisation": request.user.organisation},
+        {
+            "form": form,
+            "line_errors": line_errors,
+            "file_refused": bool(line_errors and upload),
+            "whole_file": bool(line_errors) and all(error.line == 0 for error in line_errors),
+            "organisation": request.user.organisation,
+        },
         status=400 if line_errors else 200,
     )
 

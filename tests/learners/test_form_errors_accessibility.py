@@ -168,8 +168,16 @@ def test_a_refused_invitation_list_points_the_addresses_at_the_summary(client, i
     assert missing_references(soup) == []
     summary = error_summary(soup)
     assert summary.find("table").caption.get_text(strip=True) == "Refused lines"
-    described_by = soup.find(id="id_emails")["aria-describedby"].split()
-    assert described_by == ["error-summary", "id_emails_helptext"]
+    # The file was refused, not the addresses (none were typed): the file says so.
+    upload = soup.find(id="id_file")
+    assert (upload["aria-invalid"], upload["aria-describedby"]) == ("true", "error-summary")
+    emails = soup.find(id="id_emails")
+    assert not emails.has_attr("aria-invalid")
+    assert emails["aria-describedby"] == "id_emails_helptext"
+    assert "1 line to correct" in summary.h2.get_text()
+
+    not_text = soup_of(client.post(INVITE_URL, {"file": csv_file("email\n\x00\n")}))
+    assert error_summary(not_text).h2.get_text(strip=True).startswith("The file is refused")
 
     fine = soup_of(client.get(INVITE_URL)).find(id="id_emails")
     assert not fine.has_attr("aria-invalid")
