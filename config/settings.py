@@ -353,6 +353,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "learners.tasks.resume_stale_invitations",
         "schedule": 300.0,
     },
+    # Invitations nobody accepted: their address and name go a year after the link ends.
+    "learners-forget-unused-invitations": {
+        "task": "learners.tasks.forget_unused_invitations",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # « À froid » satisfaction surveys and their reminder, once a day in office hours.
     "learners-send-cold-surveys": {
         "task": "learners.tasks.send_cold_surveys",

@@ -10,6 +10,7 @@ import io
 import logging
 import re
 import smtplib
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import getaddresses
@@ -28,7 +29,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from learners.account_sessions import AccountSession
-from learners.models import Invitation, InvitationBatch, Organisation, User
+from learners.models import (
+    Invitation,
+    InvitationBatch,
+    Organisation,
+    User,
+    new_invitation_token,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -393,6 +400,37 @@ def enqueue_sending(batch_pk: int) -> bool:
 # The sending task is enqueued on commit and starts within seconds when a worker
 # runs: a batch still waiting after this long has lost its task (broker down at
 # upload, worker killed mid-batch).
+# How long the address and name of someone who never joined are kept after their
+# invitation could last be used: enough to answer « did you invite me? ».
+UNUSED_KEPT = timedelta(days=365)
+# As an erased account's: a reserved domain no mail ever reaches (RFC 2606).
+ERASED_DOMAIN = "@erased.invalid"
+
+
+def forget_unused(now: datetime | None = None, limit: int = 1000) -> int:
+    """Anonymise the invitations nobody accepted, a year after they last worked.
+
+    The rows stay (how many an organisation invited); the address, name, job title
+    and link go, as on erasure. Returns how many were anonymised this run.
+    """
+    cutoff = (now or timezone.now()) - Invitation.VALIDITY - UNUSED_KEPT
+    unused = (
+        Invitation.objects.filter(accepted_at__isnull=True, batch__created_at__lt=cutoff)
+        .exclude(email__endswith=ERASED_DOMAIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    forgotten = 0
+    for pk in list(unused):
+        forgotten += Invitation.objects.filter(pk=pk).update(
+            email=f"erased-{uuid.uuid4().hex}{ERASED_DOMAIN}",
+            full_name="",
+            job_title="",
+            token=new_invitation_token(),
+        )
+    return forgotten
+
+
 STALE_AFTER = timedelta(minutes=10)
 
 

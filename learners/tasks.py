@@ -380,6 +380,14 @@ def send_accommodation_mail(request_pk: int, kind: str) -> bool:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def forget_unused_invitations() -> int:
+    """Daily: the address and name of people who never joined go a year after their link."""
+    from learners import invitations
+
+    return invitations.forget_unused()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def resume_stale_invitations() -> int:
     """Beat safety net: send the invitation batches whose sending task was lost."""
     from learners import invitations

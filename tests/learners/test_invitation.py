@@ -720,3 +720,21 @@ def test_the_agents_page_leads_to_the_pending_invitations(client, helene):
     response = client.get(reverse("certification:organisation_dashboard"))
     assert f'href="{PENDING_URL}"' in response.text
     assert "1 invitation en attente" in response.text
+
+
+def test_an_invitation_nobody_accepted_is_anonymised_a_year_after_its_link_ended(client, helene):
+    first = invite_and_get_link(helene, email="jamais@mairie.fr", name="Jamais Venue")
+    accepted = invite_and_get_link(helene, email="anne@example.org", name="Anne Durand")
+    client.post(accepted)
+    InvitationBatch.objects.update(created_at=timezone.now() - timedelta(days=396))
+
+    assert invitations.forget_unused() == 1
+
+    unused = Invitation.objects.exclude(accepted_at__isnull=False).get()
+    assert unused.email.endswith("@erased.invalid") and not unused.full_name
+    assert client.post(first).status_code == 410
+    assert Invitation.objects.get(accepted_at__isnull=False).email == "anne@example.org"
+    assert invitations.forget_unused() == 0  # once only
+    InvitationBatch.objects.update(created_at=timezone.now() - timedelta(days=390))
+    Invitation.objects.update(email="recent@mairie.fr")
+    assert invitations.forget_unused() == 0  # within the year after the link ended
