@@ -35,7 +35,11 @@ LEVEL_FREE_KINDS = (Award.Kind.COMPLETION,)
 
 
 def expiry_for(award: Award, issued_at: datetime.datetime) -> datetime.datetime | None:
-    return add_months(issued_at, award.validity_months) if award.validity_months else None
+    # Months are the holder's calendar months: issued at 00:30 on 1 March in Paris is
+    # still 28 February in UTC, and a month after that would end on 28 March.
+    if not award.validity_months:
+        return None
+    return add_months(timezone.localtime(issued_at), award.validity_months)
 
 
 def iso_date(moment: datetime.datetime | None) -> str | None:

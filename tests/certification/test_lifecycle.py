@@ -108,6 +108,26 @@ def test_expiry_adds_calendar_months_and_clamps_to_the_months_end():
     assert add_months(datetime(2025, 11, 15, tzinfo=tz), 14) == datetime(2027, 1, 15, tzinfo=tz)
 
 
+@pytest.mark.parametrize(
+    ("issued_utc", "months", "expires_in_paris"),
+    [
+        # 00:30 on 1 March in Paris is 23:30 on 28 February in UTC.
+        (datetime(2025, 2, 28, 23, 30, tzinfo=dt.UTC), 1, datetime(2025, 4, 1, 0, 30)),
+        (datetime(2025, 3, 30, 22, 30, tzinfo=dt.UTC), 1, datetime(2025, 4, 30, 0, 30)),
+        # Summer time: 01:00 on 1 May in Paris is 23:00 on 30 April in UTC.
+        (datetime(2025, 4, 30, 23, 0, tzinfo=dt.UTC), 1, datetime(2025, 6, 1, 1, 0)),
+    ],
+)
+def test_validity_counts_the_holders_calendar_months_not_utcs(
+    setting, issued_utc, months, expires_in_paris
+):
+    setting.certification_award.validity_months = months
+
+    expires = eligibility.expiry_for(setting.certification_award, issued_utc)
+
+    assert timezone.localtime(expires).replace(tzinfo=None) == expires_in_paris
+
+
 def test_a_certificate_past_its_expiry_is_reported_expired(certificate):
     assert certificate.expires_at is not None and not certificate.is_expired
     Certificate.objects.filter(pk=certificate.pk).update(
