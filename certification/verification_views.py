@@ -137,6 +137,11 @@ def rate_limited(
 # --- Verification ----------------------------------------------------------------------
 
 
+# 160 bits in base 32 (certification.models.new_verification_code).
+CODE_LENGTH = 32
+CODE_ALPHABET = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+
 class VerifyCodeForm(forms.Form):
     code = forms.CharField(
         label=_("Verification code"),
@@ -148,6 +153,17 @@ class VerifyCodeForm(forms.Form):
         code = normalise_code(self.cleaned_data["code"])
         if not code:
             raise forms.ValidationError(_("Type the code printed on the certificate."))
+        # Every code has this shape (new_verification_code): a typo is said here,
+        # with what was typed kept, rather than met by the page of an unknown code.
+        compact = code.replace("-", "")
+        if len(compact) != CODE_LENGTH or not set(compact) <= CODE_ALPHABET:
+            raise forms.ValidationError(
+                _(
+                    "A code has %(length)s characters, letters A to Z and digits 2 to 7; "
+                    "this one has %(count)s. Check it against the certificate."
+                )
+                % {"length": CODE_LENGTH, "count": len(compact)}
+            )
         return code
 
 

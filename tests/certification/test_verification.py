@@ -226,6 +226,22 @@ def test_the_form_asks_again_when_nothing_usable_was_typed(client, db):
     assert "code" in response.context["form"].errors
 
 
+@pytest.mark.parametrize(
+    ("typed", "count"),
+    [("KNOH-NUKT-2BC6-FD3D-TIHC-IAHE-ZGYT", 28), ("KNOH-NUKT-2BC6-FD3D-TIHC-IAHE-ZGYT-FJ99", 32)],
+    ids=["four characters short", "a 9, which codes never hold"],
+)
+def test_a_code_of_the_wrong_shape_is_said_on_the_form_with_what_was_typed(
+    client, db, typed, count
+):
+    response = client.get(reverse("certification:verify_form"), {"code": typed})
+
+    assert response.status_code == 200
+    [said] = response.context["form"].errors["code"]
+    assert "32 caractères" in said and f"celui-ci en a {count}" in said
+    assert f'value="{typed}"' in response.content.decode()
+
+
 def page_without(response, path: str) -> str:
     html = response.content.decode().replace(path, "PATH")
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
