@@ -41,10 +41,31 @@ class RevokeForm(forms.Form):
     )
 
 
+def _offered(request: HttpRequest):
+    """Valid certificates are offered the action; a form sent back finds the certificate
+    whatever it became meanwhile, and the service says why nothing was done."""
+    return Certificate.objects.all() if request.method == "POST" else Certificate.objects.valid()
+
+
+def _no_longer_valid(certificate: Certificate, regenerating: bool = False) -> str:
+    message = (
+        _(
+            "The PDF of certificate %(code)s was not rendered again: it is no longer valid "
+            "(%(status)s) and keeps the PDF its verification page vouches for."
+        )
+        if regenerating
+        else _(
+            "Certificate %(code)s was not revoked: it is no longer valid (%(status)s). "
+            "Check its successor, if any."
+        )
+    )
+    return message % {"code": certificate.code, "status": certificate.get_status_display()}
+
+
 @require_http_methods(["GET", "POST"])
 def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
-    certificate = get_object_or_404(Certificate.objects.valid(), pk=pk)
+    certificate = get_object_or_404(_offered(request), pk=pk)
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if services.revoke(certificate, form.cleaned_data["reason"], by=request.user):
@@ -53,14 +74,8 @@ def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
             )
         else:
             # Superseded or revoked by someone else since the page was opened.
-            messages.error(
-                request,
-                _(
-                    "Certificate %(code)s was not revoked: it is no longer valid (%(status)s). "
-                    "Check its successor, if any."
-                )
-                % {"code": certificate.code, "status": certificate.get_status_display()},
-            )
+            certificate.refresh_from_db()
+            messages.error(request, _no_longer_valid(certificate))
         return _back_to_certificates()
     return TemplateResponse(
         request,
@@ -81,7 +96,7 @@ def revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def reissue_view(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
-    certificate = get_object_or_404(Certificate.objects.valid().select_related("learner"), pk=pk)
+    certificate = get_object_or_404(_offered(request).select_related("learner"), pk=pk)
     if request.method == "POST":
         try:
             new = services.reissue(certificate, by=request.user)
@@ -156,11 +171,18 @@ def regenerate_view(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     # A withdrawn certificate keeps the PDF it was issued with: its holder's copies
     # must still match the hash its verification page gives.
-    certificate = get_object_or_404(Certificate.objects.valid(), pk=pk)
+    certificate = get_object_or_404(_offered(request), pk=pk)
     if request.method == "POST":
         with transaction.atomic():
-            services.regenerate_pdf(certificate)
-        messages.success(request, _("The PDF will be rendered again shortly."))
+            # Under the row's lock: a revocation or a re-issue meanwhile keeps its PDF.
+            locked = Certificate.objects.select_for_update().filter(pk=pk).valid().first()
+            if locked is not None:
+                services.regenerate_pdf(locked)
+        if locked is None:
+            certificate.refresh_from_db()
+            messages.error(request, _no_longer_valid(certificate, regenerating=True))
+        else:
+            messages.success(request, _("The PDF will be rendered again shortly."))
         return _back_to_certificates()
     return TemplateResponse(
         request,

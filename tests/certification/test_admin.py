@@ -222,9 +222,31 @@ def test_a_revocation_that_lost_a_race_with_a_reissue_says_so(client, staff, cer
         f"/cms-admin/certificates/{certificate.pk}/revoke/", {"reason": "Doublon"}, follow=True
     )
 
-    assert response.status_code == 404  # the page no longer offers it: only valid ones
+    assert response.status_code == 200
+    said = " ".join(str(m) for m in response.context["messages"])
+    assert "n'a pas été révoqué" in said.replace("&#x27;", "'") and "Remplacé" in said
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.SUPERSEDED
+    assert not certificate.revocation_reason
+
+
+@pytest.mark.parametrize("action", ["reissue", "regenerate"])
+def test_a_reissue_or_regeneration_sent_after_a_revocation_says_so_and_changes_nothing(
+    client, staff, certificate, action
+):
+    client.force_login(staff)
+    services.revoke(certificate, "Erreur", by=staff)  # by a colleague, meanwhile
+    kept = certificate.pdf_sha256
+
+    response = client.post(f"/cms-admin/certificates/{certificate.pk}/{action}/", follow=True)
+
+    assert response.status_code == 200
+    said = " ".join(str(m) for m in response.context["messages"])
+    assert "plus valide" in said
+    certificate.refresh_from_db()
+    assert (certificate.status, certificate.pdf_sha256) == ("revoked", kept)
+    assert certificate.superseded_by is None
+    assert client.get(f"/cms-admin/certificates/{certificate.pk}/{action}/").status_code == 404
 
 
 def test_revoking_what_was_revoked_meanwhile_is_reported_not_claimed(
@@ -260,7 +282,7 @@ def test_a_revoked_certificate_keeps_the_pdf_its_hash_was_published_for(client, 
     certificate.refresh_from_db()
     published = certificate.pdf_sha256
     client.force_login(staff)
-    assert client.post(f"/cms-admin/certificates/{certificate.pk}/regenerate/").status_code == 404
+    assert client.post(f"/cms-admin/certificates/{certificate.pk}/regenerate/").status_code == 302
     certificate.refresh_from_db()
     assert certificate.pdf_sha256 == published
 
