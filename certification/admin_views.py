@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from certification import eligibility, services
@@ -230,23 +230,37 @@ def _bulk_explanation(award: Award, mode: str, session: TrainingSession | None) 
     if session is not None:
         count = len(services.bulk_items(award, mode, session))
         if mode == BulkIssue.Mode.ISSUE:
-            return _(
+            return ngettext(
+                "%(count)s learner with a confirmed seat in « %(session)s » meets the criteria; "
+                "if they do not hold this award yet, they receive it, unless their certificate "
+                "was revoked.",
                 "%(count)s learners with a confirmed seat in « %(session)s » meet the criteria; "
                 "those who do not hold this award yet receive it, except those whose "
-                "certificate was revoked."
+                "certificate was revoked.",
+                count,
             ) % {"count": count, "session": session}
-        return _(
+        return ngettext(
+            "The PDF of %(count)s valid certificate held by a learner of « %(session)s » is "
+            "rendered again.",
             "The PDFs of %(count)s valid certificates held by learners of « %(session)s » are "
-            "rendered again."
+            "rendered again.",
+            count,
         ) % {"count": count, "session": session}
     if mode == BulkIssue.Mode.ISSUE:
         count = len(eligibility.candidate_learner_ids(award))
-        return _(
+        return ngettext(
             "Every learner who meets the criteria and does not hold it yet receives this "
-            "award (%(count)s learners to examine), except those whose certificate was revoked."
+            "award (%(count)s learner to examine), except those whose certificate was revoked.",
+            "Every learner who meets the criteria and does not hold it yet receives this "
+            "award (%(count)s learners to examine), except those whose certificate was revoked.",
+            count,
         ) % {"count": count}
     count = Certificate.objects.valid().filter(award=award).count()
-    return _("The PDFs of %(count)s valid certificates are rendered again.") % {"count": count}
+    return ngettext(
+        "The PDF of %(count)s valid certificate is rendered again.",
+        "The PDFs of %(count)s valid certificates are rendered again.",
+        count,
+    ) % {"count": count}
 
 
 @require_http_methods(["GET", "POST"])

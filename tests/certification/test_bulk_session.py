@@ -1,6 +1,7 @@
 """Staff issue or re-render an award for the learners of one training session."""
 
 import pytest
+from bs4 import BeautifulSoup
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
@@ -146,6 +147,24 @@ def test_a_session_regenerate_renders_only_its_learners_certificates_again(
     assert after[people[4].pk] == before[people[4].pk]
 
 
+def test_a_regeneration_progress_counts_certificates_not_learners(
+    client, setting, people, session, staff, django_capture_on_commit_callbacks
+):
+    certificate, _created = services.issue(people[0], setting.module_award, render=False)
+    job = run_bulk(
+        setting.module_award,
+        staff,
+        BulkIssue.Mode.REGENERATE,
+        django_capture_on_commit_callbacks,
+        None,
+    )
+    client.force_login(staff)
+
+    page = client.get(reverse("certification:bulk_progress", args=[job.pk])).content.decode()
+
+    assert "Certificats traités" in page and "Apprenant·es traité·es" not in page
+
+
 def test_a_session_of_a_track_that_does_not_lead_to_the_award_is_refused(
     setting, other_session, staff
 ):
@@ -236,6 +255,11 @@ def test_the_sessions_admin_page_links_each_fitting_award_to_its_prefilled_form(
     html = response.content.decode()
     assert bulk_url(setting.module_award, session=session) in html
     assert bulk_url(setting.module_award, "regenerate", session=session) in html
+    # Each action names its award (RGAA 6.1), and each row is headed by it.
+    soup = BeautifulSoup(html, "html.parser")
+    for link in soup.select('[data-testid="session-bulk-link"]'):
+        row_header = link.find_parent("tr").th.get_text(strip=True)
+        assert link.get_text().endswith(f" — {row_header}")
 
 
 def test_the_session_listing_offers_the_bulk_form_to_certificate_managers_only(

@@ -127,7 +127,8 @@ def test_the_dashboard_offers_each_certificate_as_an_open_badge_to_download(
         credential = reverse("certification:openbadges_credential", kwargs={"pk": held.pk})
         link = re.search(rf'<a href="{re.escape(credential)}"([^>]*)>(.*?)</a>', html)
         assert link is not None, held.award.title
-        assert " download" in link.group(1)
+        # No `download`: an error page (410, 503, a login) must show, not be saved.
+        assert " download" not in link.group(1)
         assert link.group(2).startswith("Badge numérique (Open Badges)")
         assert held.award.title in link.group(2)  # each link names its certificate
     assert html.count('data-testid="certificate-openbadge"') == 2

@@ -130,6 +130,19 @@ def test_a_superseded_certificate_points_to_the_badge_of_its_successor(client, c
     assert len(segments(download(client, successor, camille))) == 3
 
 
+def test_a_superseded_certificate_whose_successor_was_revoked_is_not_called_revoked(
+    client, camille
+):
+    certificate = make_certificate(camille)
+    revoke(supersede(certificate))
+    client.force_login(camille)
+
+    page = client.get(credential_url(certificate)).content.decode()
+
+    assert 'data-testid="openbadge-superseded"' in page
+    assert 'data-testid="openbadge-revoked"' not in page
+
+
 @pytest.mark.parametrize(
     "name", ["openbadges_issuer", "openbadges_jwks", "well_known_jwks", "openbadges_status"]
 )
