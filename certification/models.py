@@ -434,6 +434,9 @@ class BulkIssue(CountsProgress, models.Model):
     # Items an unexpected error stopped (logged with their ids): the rest of their
     # chunk goes on, and the progress page says how many to look into.
     failed = models.PositiveIntegerField(_("items that failed"), default=0)
+    # Learners left for now because evidence of theirs was still being recorded (a
+    # quiz's outcome, an answer to grade): an award issued then would freeze « — ».
+    deferred = models.PositiveIntegerField(_("learners left for later"), default=0)
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

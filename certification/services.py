@@ -466,13 +466,16 @@ def process_bulk_chunk(chunk_pk: int) -> bool:
     if chunk.done_at is not None:
         return False
     job, award = chunk.job, chunk.job.award
-    failed = 0
+    failed = deferred = 0
     if job.mode == BulkIssue.Mode.ISSUE:
         for learner in User.objects.filter(pk__in=chunk.item_ids).select_related("organisation"):
+            if learner.erased_at is not None:
+                continue
             # A quiz whose evidence is still being written would be frozen as « — »:
-            # its own signal issues to that learner once it is (receivers), or a
-            # later run of the job does (a broker outage is the only way to get here).
-            if learner.erased_at is not None or _waits_for_evidence(learner, award):
+            # its own signal issues to that learner once it is, for an award issued
+            # automatically; the progress page counts them, for a later run of the job.
+            if _waits_for_evidence(learner, award):
+                deferred += 1
                 continue
             with _one_item(job, "learner", learner.pk) as outcome:
                 if eligible(learner, award, job.session):
@@ -501,7 +504,9 @@ def process_bulk_chunk(chunk_pk: int) -> bool:
         )
         if marked:
             BulkIssue.objects.filter(pk=job.pk).update(
-                done=F("done") + len(chunk.item_ids), failed=F("failed") + failed
+                done=F("done") + len(chunk.item_ids),
+                failed=F("failed") + failed,
+                deferred=F("deferred") + deferred,
             )
             _finish_if_complete(job.pk)
     return bool(marked)

@@ -228,3 +228,31 @@ def test_a_bulk_regeneration_leaves_alone_a_certificate_withdrawn_after_it_start
 
     withdrawn.refresh_from_db()
     assert withdrawn.pdf_sha256 == published and withdrawn.rendered_at is not None
+
+
+def test_a_learner_whose_results_are_still_being_recorded_is_counted_and_said(
+    client, setting, graduates, staff, small_chunks, django_capture_on_commit_callbacks, monkeypatch
+):
+    waiting = graduates[2]
+    real_wait = services._waits_for_evidence
+    monkeypatch.setattr(
+        services,
+        "_waits_for_evidence",
+        lambda learner, award: learner.pk == waiting.pk or real_wait(learner, award),
+    )
+
+    job = run_bulk(
+        setting.module_award, staff, BulkIssue.Mode.ISSUE, django_capture_on_commit_callbacks
+    )
+
+    assert (job.status, job.done, job.failed, job.deferred) == ("done", 7, 0, 1)
+    assert not Certificate.objects.filter(learner=waiting).exists()
+    client.force_login(staff)
+    page = client.get(reverse("certification:bulk_progress", args=[job.pk])).text
+    assert 'data-testid="bulk-deferred"' in page and "1 apprenant·e" in page
+
+    monkeypatch.setattr(services, "_waits_for_evidence", real_wait)  # recorded since
+    again = run_bulk(
+        setting.module_award, staff, BulkIssue.Mode.ISSUE, django_capture_on_commit_callbacks
+    )
+    assert again.deferred == 0 and Certificate.objects.filter(learner=waiting).exists()
