@@ -197,6 +197,7 @@ UNSHOWN_FIELDS = frozenset({"render_enqueued_at", "render_claimed_at"})
 PUBLIC_FIELDS = frozenset(
     {"award", "award_id", "context", "code", "issued_at", "expires_at", "status"}
     | {"revoked_at", "revocation_reason", "superseded_by", "superseded_by_id", "pdf_sha256"}
+    | {"earlier_pdf_sha256"}
 )
 
 
@@ -296,6 +297,11 @@ class Certificate(models.Model):
     )
     pdf = models.FileField(_("PDF"), upload_to="certificates/%Y/%m/", blank=True)
     pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True)
+    # The PDFs rendered before a regeneration (a template fix) state the same frozen
+    # content: copies of them already shared still check as authentic.
+    earlier_pdf_sha256 = models.JSONField(
+        _("SHA-256 of earlier renderings"), default=list, blank=True, editable=False
+    )
     rendered_at = models.DateTimeField(null=True, blank=True)
     render_enqueued_at = models.DateTimeField(null=True, blank=True)
     # A lease, not a lock: a worker killed mid-render leaves it behind, and the

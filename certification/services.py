@@ -228,9 +228,20 @@ def _forget_pdf(certificate_pk: int, rendered_before: datetime.datetime | None =
     certificates = Certificate.objects.filter(pk=certificate_pk)
     if rendered_before is not None:
         certificates = certificates.filter(rendered_at__lt=rendered_before)
+    found = certificates.values_list("pdf_sha256", "earlier_pdf_sha256").first()
+    if found is None:
+        return False
+    issued, earlier = found
+    # The hash the holder's copies carry is kept: they still check as authentic.
+    kept = [*earlier, issued] if issued and issued not in earlier else earlier
+    # Compare-and-swap on the hash read: a render finishing meanwhile is not lost.
     return bool(
-        certificates.update(
-            pdf="", pdf_sha256="", rendered_at=None, render_enqueued_at=timezone.now()
+        certificates.filter(pdf_sha256=issued).update(
+            pdf="",
+            pdf_sha256="",
+            earlier_pdf_sha256=kept,
+            rendered_at=None,
+            render_enqueued_at=timezone.now(),
         )
     )
 

@@ -104,6 +104,8 @@ def public_record(certificate: Certificate) -> dict:
         "reason": certificate.revocation_reason or None,
         "superseded_by": openbadges.verification_url(successor) if successor else None,
         "sha256": certificate.pdf_sha256 or None,
+        # Renderings of the same content before a regeneration: copies already shared.
+        "earlier_sha256": list(certificate.earlier_pdf_sha256),
         "verification_url": openbadges.verification_url(certificate),
     }
 

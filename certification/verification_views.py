@@ -218,16 +218,23 @@ def _csrf_rejection(request: HttpRequest) -> HttpResponse | None:
     return CsrfViewMiddleware(lambda request: None).process_view(request, None, (), {})
 
 
-def _check_pdf(request: HttpRequest, issued_sha256: str | None) -> tuple[str, PdfCheckForm]:
-    """Compare an uploaded file with the SHA-256 of the PDF we issued."""
-    if not issued_sha256:
+def _check_pdf(
+    request: HttpRequest, issued_sha256: str | None, earlier: list[str]
+) -> tuple[str, PdfCheckForm]:
+    """Compare an uploaded file with the SHA-256 of the PDF we issued, or of an earlier
+    rendering of the same content (before a regeneration)."""
+    if not issued_sha256 and not earlier:
         return "unavailable", PdfCheckForm()
     form = PdfCheckForm(request.POST, request.FILES)
     if not form.is_valid():
         errors = form.errors.as_data().get("pdf", [])
         return (errors[0].code if errors and errors[0].code else "missing"), form
-    matches = hmac.compare_digest(_sha256(form.cleaned_data["pdf"]), issued_sha256)
-    return ("authentic" if matches else "mismatch"), PdfCheckForm()
+    uploaded = _sha256(form.cleaned_data["pdf"])
+    if issued_sha256 and hmac.compare_digest(uploaded, issued_sha256):
+        return "authentic", PdfCheckForm()
+    if any(hmac.compare_digest(uploaded, sha) for sha in earlier):
+        return "authentic_earlier", PdfCheckForm()
+    return "mismatch", PdfCheckForm()
 
 
 def _same_for_everyone(request: HttpRequest) -> bool:
@@ -282,7 +289,9 @@ def verify(
         elif rejection := _csrf_rejection(request):
             return rejection
         else:
-            pdf_check, form = _check_pdf(request, record["sha256"])
+            pdf_check, form = _check_pdf(
+                request, record["sha256"], record.get("earlier_sha256", [])
+            )
     context = {
         "record": record,
         "dates": verification.dates,

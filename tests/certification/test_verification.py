@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from certification import verification_views
+from certification import services, verification_views
 from certification.models import Award, Certificate, new_verification_code
 from tests.certification.verification_data import (
     frozen_context,
@@ -298,6 +298,27 @@ def test_the_issued_pdf_is_recognised_as_authentic(client, camille):
     assert response.status_code == 200
     assert response.context["pdf_check"] == "authentic"
     assert 'data-pdf-check="authentic"' in response.content.decode()
+
+
+def test_a_copy_of_a_pdf_rendered_before_a_regeneration_still_checks_as_authentic(client, camille):
+    first, second = pdf_bytes("Camille Martin"), pdf_bytes("Camille Martin, new template")
+    certificate = make_certificate(camille, pdf=first)
+    client.get(verify_url(certificate))  # the page is kept in the cache
+    services.regenerate_pdf(certificate)  # a template fix: the same content, a new file
+    Certificate.objects.filter(pk=certificate.pk).update(
+        pdf_sha256=hashlib.sha256(second).hexdigest()
+    )
+
+    checks = {
+        pdf: upload(client, certificate, pdf).context["pdf_check"]
+        for pdf in (first, second, pdf_bytes("Camille Martin, docteure"))
+    }
+
+    assert list(checks.values()) == ["authentic_earlier", "authentic", "mismatch"]
+    page = client.get(verify_url(certificate)).content.decode()
+    assert hashlib.sha256(first).hexdigest() in page
+    record = client.get(verify_url(certificate), {"format": "json"}).json()
+    assert record["earlier_sha256"] == [hashlib.sha256(first).hexdigest()]
 
 
 def test_an_altered_pdf_does_not_match(client, camille):
