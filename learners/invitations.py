@@ -397,9 +397,6 @@ def enqueue_sending(batch_pk: int) -> bool:
     return True
 
 
-# The sending task is enqueued on commit and starts within seconds when a worker
-# runs: a batch still waiting after this long has lost its task (broker down at
-# upload, worker killed mid-batch).
 # How long the address and name of someone who never joined are kept after their
 # invitation could last be used: enough to answer « did you invite me? ».
 UNUSED_KEPT = timedelta(days=365)
@@ -431,6 +428,9 @@ def forget_unused(now: datetime | None = None, limit: int = 1000) -> int:
     return forgotten
 
 
+# The sending task is enqueued on commit and starts within seconds when a worker
+# runs: a batch still waiting after this long has lost its task (broker down at
+# upload, worker killed mid-batch).
 STALE_AFTER = timedelta(minutes=10)
 
 
