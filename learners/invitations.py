@@ -10,7 +10,6 @@ import io
 import logging
 import re
 import smtplib
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import getaddresses
@@ -29,13 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from learners.account_sessions import AccountSession
-from learners.models import (
-    Invitation,
-    InvitationBatch,
-    Organisation,
-    User,
-    new_invitation_token,
-)
+from learners.models import ERASED_DOMAIN, Invitation, InvitationBatch, Organisation, User
 
 logger = logging.getLogger(__name__)
 
@@ -400,8 +393,6 @@ def enqueue_sending(batch_pk: int) -> bool:
 # How long the address and name of someone who never joined are kept after their
 # invitation could last be used: enough to answer « did you invite me? ».
 UNUSED_KEPT = timedelta(days=365)
-# As an erased account's: a reserved domain no mail ever reaches (RFC 2606).
-ERASED_DOMAIN = "@erased.invalid"
 
 
 def forget_unused(now: datetime | None = None, limit: int = 1000) -> int:
@@ -417,15 +408,7 @@ def forget_unused(now: datetime | None = None, limit: int = 1000) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
-    forgotten = 0
-    for pk in list(unused):
-        forgotten += Invitation.objects.filter(pk=pk).update(
-            email=f"erased-{uuid.uuid4().hex}{ERASED_DOMAIN}",
-            full_name="",
-            job_title="",
-            token=new_invitation_token(),
-        )
-    return forgotten
+    return Invitation.objects.filter(pk__in=list(unused)).anonymise()
 
 
 # The sending task is enqueued on commit and starts within seconds when a worker

@@ -1,5 +1,6 @@
 import datetime
 import secrets
+import uuid
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
@@ -464,6 +465,14 @@ class LedgerEntry(models.Model):
             )
 
 
+# `.invalid` is reserved (RFC 2606): an erased person's address never receives mail.
+ERASED_DOMAIN = "@erased.invalid"
+
+
+def erased_address() -> str:
+    return f"erased-{uuid.uuid4().hex}{ERASED_DOMAIN}"
+
+
 def new_invitation_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -558,6 +567,17 @@ class InvitationQuerySet(models.QuerySet):
         return self.filter(
             accepted_at__isnull=True, withdrawn_at__isnull=True, undelivered_at__isnull=True
         ).filter(models.Q(sent_at__isnull=True) | models.Q(sent_at__gt=now - Invitation.VALIDITY))
+
+    def anonymise(self) -> int:
+        """Forget who these invitations named; the rows stay (how many were invited).
+
+        One row at a time: each gets an address and a link of its own (both unique)."""
+        count = 0
+        for pk in list(self.values_list("pk", flat=True)):
+            count += Invitation.objects.filter(pk=pk).update(
+                email=erased_address(), full_name="", job_title="", token=new_invitation_token()
+            )
+        return count
 
     def withdraw_for(self, organisation_id: int, addresses: list[str]) -> int:
         """End the links that would bring these addresses back in: sent or still queued."""

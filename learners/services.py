@@ -1,6 +1,5 @@
 """Operations on a learner's journey: enrol, progress, competence ledger, erasure."""
 
-import uuid
 from datetime import timedelta
 from functools import partial
 
@@ -350,7 +349,7 @@ def erase_account(user: User) -> None:
         Seat,
         Submission,
         UndeliveredMail,
-        new_invitation_token,
+        erased_address,
     )
     from learners.quality_models import new_survey_token
     from learners.session_models import new_attendance_token
@@ -386,13 +385,7 @@ def erase_account(user: User) -> None:
     invited = Q(accepted_by=user)
     for address in addresses:
         invited |= Q(email__iexact=address)
-    for invitation_pk in Invitation.objects.filter(invited).values_list("pk", flat=True):
-        Invitation.objects.filter(pk=invitation_pk).update(
-            email=f"erased-{uuid.uuid4().hex}@erased.invalid",
-            full_name="",
-            job_title="",
-            token=new_invitation_token(),
-        )
+    Invitation.objects.filter(invited).anonymise()
     # What the person wrote goes; the grade, level and ratings it earned stay as
     # evidence. Files go once the erasure is committed: a rollback keeps them.
     submissions = Submission.objects.filter(learner=user)
@@ -424,8 +417,7 @@ def erase_account(user: User) -> None:
     user.groups.clear()
     user.user_permissions.clear()
 
-    # `.invalid` is reserved (RFC 2606): the address can never receive mail.
-    user.email = f"erased-{uuid.uuid4().hex}@erased.invalid"
+    user.email = erased_address()
     user.full_name = ""
     user.first_name = ""
     user.last_name = ""
