@@ -298,14 +298,20 @@ def refuse_bulk_moving_pages_under_someone_elses_module(request, action_type, ob
 
 
 # Moving or copying a page is adding it under its new parent: the same rules hold.
-@hooks.register("before_move_page")
-def refuse_moving_pages_under_someone_elses_module(request, page_to_move, destination):
+def _refuse_under(request, page, destination, back_to: str):
+    """PermissionDenied below someone else's module; a page back to `back_to` with the
+    reason when a module's competences are not the new track's framework's."""
     _refuse_below_someone_elses_module(request.user, destination)
-    refusal = _framework_refusal(page_to_move, destination)
+    refusal = _framework_refusal(page, destination)
     if refusal:
         messages.error(request, refusal)
-        return redirect("wagtailadmin_pages:move", page_to_move.pk)
+        return redirect(back_to, page.pk)
     return None
+
+
+@hooks.register("before_move_page")
+def refuse_moving_pages_under_someone_elses_module(request, page_to_move, destination):
+    return _refuse_under(request, page_to_move, destination, "wagtailadmin_pages:move")
 
 
 @hooks.register("before_copy_page")
@@ -317,13 +323,9 @@ def refuse_copying_pages_under_someone_elses_module(request, page):
     if not (chosen.isascii() and chosen.isdigit() and len(chosen) < 19):
         return
     destination = Page.objects.filter(pk=int(chosen)).first()
-    if destination is not None:
-        _refuse_below_someone_elses_module(request.user, destination)
-        refusal = _framework_refusal(page, destination)
-        if refusal:
-            messages.error(request, refusal)
-            return redirect("wagtailadmin_pages:copy", page.pk)
-    return None
+    if destination is None:
+        return None
+    return _refuse_under(request, page, destination, "wagtailadmin_pages:copy")
 
 
 # Publishing ---------------------------------------------------------------------
