@@ -343,6 +343,12 @@ def test_a_file_over_10_mb_is_refused_unread(client, camille):
     response = upload(client, certificate, huge)
     assert response.status_code == 200
     assert response.context["pdf_check"] == "too_large"
+    # The refusal is the file field's own (RGAA 11.10), though no form was parsed.
+    field = re.search(r'<input type="file"[^>]*>', response.text).group(0)
+    assert 'aria-invalid="true"' in field
+    described_by = re.search(r'aria-describedby="([^"]*)"', field).group(1).split()
+    assert "pdf-too-large" in described_by
+    assert 'id="pdf-too-large"' in response.text
 
 
 def test_a_pdf_check_before_the_pdf_is_rendered_says_it_is_not_ready(client, camille):
