@@ -366,6 +366,11 @@ class Certificate(models.Model):
     def is_rendered(self) -> bool:
         return bool(self.pdf)
 
+    @property
+    def is_rendered_again(self) -> bool:
+        """Its PDF is being produced again: the copy it replaces still stands meanwhile."""
+        return not self.pdf and bool(self.earlier_pdf_sha256)
+
     def get_pdf_url(self) -> str:
         return reverse("certification:certificate_pdf", args=[self.pk])
 

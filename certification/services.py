@@ -223,6 +223,28 @@ def regenerate_pdf(certificate: Certificate) -> None:
     transaction.on_commit(partial(enqueue_render, certificate.pk))
 
 
+def earlier_copy(certificate: Certificate) -> bytes | None:
+    """While its PDF is produced again, the copy it replaces, if still stored as issued.
+
+    The holder keeps a document to hand in when the new render is late or failing; it
+    checks as authentic on the verification page. The stored file is only served if its
+    hash is one we published: a render stored but not yet recorded is not.
+    """
+    if not certificate.is_rendered_again:
+        return None
+    name = certificate.storage_name
+    try:
+        if not default_storage.exists(name):
+            return None
+        with default_storage.open(name, "rb") as stored:
+            data = stored.read()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() not in certificate.earlier_pdf_sha256:
+        return None
+    return data
+
+
 def _forget_pdf(certificate_pk: int, rendered_before: datetime.datetime | None = None) -> bool:
     # The stored file stays until the new render replaces it under the same name.
     certificates = Certificate.objects.filter(pk=certificate_pk)

@@ -1,10 +1,13 @@
 """Downloads of certificates and the progress of bulk issuance."""
 
+import io
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
+from certification import services
 from certification.admin_views import can_manage_certificates
 from certification.models import BulkIssue, Certificate, CertificateQuerySet
 
@@ -20,9 +23,9 @@ def certificates_for(user, certificates: CertificateQuerySet) -> CertificateQuer
 
 @login_required
 def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    certificate = get_object_or_404(
-        certificates_for(request.user, Certificate.objects.exclude(pdf="")), pk=pk
-    )
+    certificate = get_object_or_404(certificates_for(request.user, Certificate.objects), pk=pk)
+    if not (certificate.is_rendered or certificate.is_rendered_again):
+        raise Http404
     if certificate.status != Certificate.Status.VALID and not can_manage_certificates(request.user):
         # A fresh copy of a withdrawn certificate would circulate as if it stood; staff
         # keep theirs for the records. An expired one is still the holder's history.
@@ -32,8 +35,14 @@ def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
             {"certificate": certificate, "successor": certificate.current_successor()},
             status=410,
         )
+    if certificate.is_rendered:
+        content = certificate.pdf.open("rb")
+    elif (earlier := services.earlier_copy(certificate)) is not None:
+        content = io.BytesIO(earlier)
+    else:
+        raise Http404
     response = FileResponse(
-        certificate.pdf.open("rb"),
+        content,
         as_attachment=True,
         filename=certificate.filename,
         content_type="application/pdf",

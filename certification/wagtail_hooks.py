@@ -113,7 +113,7 @@ class CertificateIndexView(IndexView):
         if not admin_views.can_manage_certificates(self.request.user):
             return buttons
         actions = []
-        if instance.is_rendered:
+        if instance.is_rendered or instance.is_rendered_again:
             actions.append((_("Download the PDF"), instance.get_pdf_url(), "download"))
         if instance.status == Certificate.Status.VALID:
             # A withdrawn certificate keeps its PDF and its hash, and is not re-issued.

@@ -4,6 +4,8 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from certification import keys, services
@@ -96,6 +98,37 @@ def test_a_certificate_still_rendering_is_not_downloadable_yet(client, setting, 
     pending, _ = services.issue(camille, setting.block_award, render=False)
     client.force_login(camille)
     assert client.get(pending.get_pdf_url()).status_code == 404
+
+
+def test_while_its_pdf_is_produced_again_the_holder_downloads_the_copy_it_replaces(
+    client, camille, certificate
+):
+    issued = b"".join(certificate.pdf.open("rb"))
+    services.regenerate_pdf(certificate)  # its render is queued on commit, never run here
+    certificate.refresh_from_db()
+    assert not certificate.is_rendered
+
+    client.force_login(camille)
+    response = client.get(certificate.get_pdf_url())
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == issued
+    assert response["Content-Disposition"].endswith(f'filename="{certificate.filename}"')
+    dashboard = client.get(reverse("learners:dashboard")).text
+    assert f'href="{certificate.get_pdf_url()}"' in dashboard
+    assert 'data-testid="certificate-rendered-again"' in dashboard
+    assert 'data-testid="certificate-pending"' not in dashboard
+
+
+def test_a_new_render_stored_but_not_yet_recorded_is_not_handed_out(client, camille, certificate):
+    services.regenerate_pdf(certificate)
+    certificate.refresh_from_db()
+    # A worker stored its file and has not recorded its hash yet (or died doing so).
+    default_storage.delete(certificate.storage_name)
+    default_storage.save(certificate.storage_name, ContentFile(b"%PDF-1.7 unrecorded"))
+    client.force_login(camille)
+    assert client.get(certificate.get_pdf_url()).status_code == 404
+    default_storage.delete(certificate.storage_name)
+    assert client.get(certificate.get_pdf_url()).status_code == 404
 
 
 def test_the_dashboard_lists_the_holders_certificates_with_their_download_links(
