@@ -8,6 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -148,6 +150,19 @@ def restore_view(request: HttpRequest, pk: int) -> HttpResponse:
                 _("The award is given back as certificate %(new)s; %(old)s stays revoked.")
                 % {"new": new.code, "old": certificate.code},
             )
+            if new.is_expired:
+                messages.warning(
+                    request,
+                    _(
+                        "Certificate %(new)s keeps the end of validity of %(old)s, which has "
+                        "passed (%(date)s): its verification page says it expired."
+                    )
+                    % {
+                        "new": new.code,
+                        "old": certificate.code,
+                        "date": date_format(timezone.localtime(new.expires_at), "DATE_FORMAT"),
+                    },
+                )
         return _back_to_certificates()
     return TemplateResponse(
         request,
@@ -158,8 +173,8 @@ def restore_view(request: HttpRequest, pk: int) -> HttpResponse:
             "explanation": _(
                 "Nothing issues an award again after a revocation by itself. If it was "
                 "revoked in error, a new certificate is issued now, as long as the holder "
-                "still meets the award's criteria; the revoked one keeps its verification "
-                "page and its reason."
+                "still meets the award's criteria; it ends when the revoked one would have. "
+                "The revoked one keeps its verification page and its reason."
             ),
             "submit": _("Issue again"),
         },

@@ -55,6 +55,10 @@ STALE_AFTER = datetime.timedelta(minutes=10)
 # --- Issuing ------------------------------------------------------------------------
 
 
+# `issue`'s default expiry: the award's validity period, counted from the issue.
+AWARD_PERIOD = object()
+
+
 def issue(
     learner: User,
     award: Award,
@@ -63,10 +67,12 @@ def issue(
     render: bool = True,
     session: TrainingSession | None = None,
     despite_revocation: bool = False,
+    expires_at: datetime.datetime | None | object = AWARD_PERIOD,
 ) -> tuple[Certificate, bool]:
     """Issue `award` to `learner` once; a second call returns the existing certificate,
     and so does a call after a revocation (the revoked certificate), unless staff
-    deliberately issue it again (`despite_revocation`).
+    deliberately issue it again (`despite_revocation`). The award's validity period
+    counts from the issue unless `expires_at` is given.
 
     A track document issued for `session` freezes that session's dates, modality
     and the hours the learner attended.
@@ -88,14 +94,19 @@ def issue(
     if revoked is not None and not despite_revocation:
         return revoked, False
     issued_at = timezone.now()
+    context = freeze_context(learner, award, issued_at, session)
+    if expires_at is AWARD_PERIOD:
+        expires_at = expiry_for(award, issued_at)
+    else:
+        context["expires_on"] = iso_date(expires_at)
     try:
         with transaction.atomic():
             certificate = Certificate.objects.create(
                 learner=learner,
                 award=award,
-                context=freeze_context(learner, award, issued_at, session),
+                context=context,
                 issued_at=issued_at,
-                expires_at=expiry_for(award, issued_at),
+                expires_at=expires_at,
                 issued_by=by,
             )
             if render:
@@ -355,8 +366,10 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
 def restore(certificate: Certificate, by: User | None) -> Certificate:
     """Issue a revoked certificate's award again, deliberately (a revocation in error).
 
-    Raises `ReissueRefused` when the holder is gone or no longer eligible, or when the
-    award is held again already.
+    The new certificate ends when the revoked one would have: undoing a revocation is
+    not a renewal (a certificate revoked then restored would otherwise outlast one
+    never revoked). Raises `ReissueRefused` when the holder is gone or no longer
+    eligible, or when the award is held again already.
     """
     learner, award = certificate.learner, certificate.award
     if certificate.status != Certificate.Status.REVOKED or (
@@ -380,7 +393,9 @@ def restore(certificate: Certificate, by: User | None) -> Certificate:
             _("%(name)s no longer meets the criteria of « %(award)s »: nothing was issued.")
             % {"name": learner.display_name, "award": award.title}
         )
-    new, created = issue(learner, award, by=by, despite_revocation=True)
+    new, created = issue(
+        learner, award, by=by, despite_revocation=True, expires_at=certificate.expires_at
+    )
     if not created:
         raise ReissueRefused(
             _("%(name)s holds « %(award)s » already (certificate %(code)s).")

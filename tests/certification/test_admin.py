@@ -1,9 +1,13 @@
 """Staff manage awards and certificates in the Wagtail admin; trainers do not."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from certification import services
+from certification.eligibility import iso_date
 from certification.models import Award, BulkIssue, Certificate
 from learners import services as learners
 from tests.certification.conftest import reach
@@ -331,6 +335,38 @@ def test_staff_give_back_an_award_revoked_in_error_from_the_admin(client, staff,
     assert new.pk != revoked.pk and new.issued_by == staff
     revoked.refresh_from_db()
     assert revoked.status == Certificate.Status.REVOKED
+
+
+def test_an_award_given_back_ends_when_the_revoked_certificate_would_have(
+    client, staff, setting, camille
+):
+    from learners.models import ModuleCompletion
+
+    ModuleCompletion.objects.create(learner=camille, module=setting.basics)
+    setting.module_award.validity_months = 24
+    setting.module_award.save()
+    revoked, _ = services.issue(camille, setting.module_award, render=False)
+    # Issued a year ago, revoked in error, given back today: a correction, not a renewal.
+    a_year_ago = timezone.now() - timedelta(days=365)
+    Certificate.objects.filter(pk=revoked.pk).update(
+        issued_at=a_year_ago, expires_at=a_year_ago + timedelta(days=730)
+    )
+    services.revoke(revoked, "Erreur de manipulation", by=staff)
+    new = services.restore(revoked, by=staff)
+    assert new.expires_at == revoked.expires_at
+    assert new.context["expires_on"] == iso_date(revoked.expires_at)
+    assert not new.is_expired
+
+    # Its end has passed by the time it is given back again: said, not extended.
+    Certificate.objects.filter(pk=new.pk).update(expires_at=timezone.now() - timedelta(days=3))
+    services.revoke(new, "Erreur de manipulation", by=staff)
+    new.refresh_from_db()
+    client.force_login(staff)
+    response = client.post(f"/cms-admin/certificates/{new.pk}/restore/", follow=True)
+    restored = Certificate.objects.get(learner=camille, award=setting.module_award, pk__gt=new.pk)
+    assert restored.expires_at == new.expires_at
+    assert restored.is_expired
+    assert f"{restored.code} garde la fin de validité de {new.code}" in response.text
 
 
 def test_an_award_is_not_given_back_to_a_holder_who_no_longer_meets_it(client, staff, certificate):
