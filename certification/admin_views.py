@@ -112,6 +112,7 @@ def reissue_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return _back_to_certificates()
     current_name = certificate.learner.display_name if certificate.learner else ""
+    unchanged = current_name == certificate.holder_name
     return TemplateResponse(
         request,
         CONFIRM_TEMPLATE,
@@ -125,6 +126,7 @@ def reissue_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "kept and marked superseded."
             ),
             "submit": _("Re-issue"),
+            "blocked": services.same_name_refusal(certificate) if unchanged else "",
         },
     )
 

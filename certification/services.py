@@ -313,6 +313,13 @@ class ReissueRefused(Exception):
     """A re-issue that cannot be done: `str(error)` says why, for staff."""
 
 
+def same_name_refusal(certificate: Certificate) -> str:
+    return _(
+        "Certificate %(code)s already names its holder as their profile does (« %(name)s »): "
+        "correct the name on the profile first, then re-issue it."
+    ) % {"code": certificate.code, "name": certificate.holder_name}
+
+
 @transaction.atomic
 def reissue(certificate: Certificate, by: User | None) -> Certificate:
     """Replace a valid certificate by a new one naming its holder as the profile now does
@@ -339,6 +346,9 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
             _("The holder of %(code)s closed or erased their account: it cannot be re-issued.")
             % {"code": old.code}
         )
+    if old.learner.display_name == old.holder_name:
+        # An identical certificate under a new code would only confuse those who check it.
+        raise ReissueRefused(same_name_refusal(old))
     # Free the one-valid-certificate slot before taking it.
     Certificate.objects.filter(pk=old.pk).update(status=Certificate.Status.SUPERSEDED)
     issued_at = timezone.now()

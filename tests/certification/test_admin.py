@@ -220,6 +220,8 @@ def test_a_revocation_that_lost_a_race_with_a_reissue_says_so(client, staff, cer
     client.force_login(staff)
     page = client.get(f"/cms-admin/certificates/{certificate.pk}/revoke/")  # opened first
     assert page.status_code == 200
+    certificate.learner.full_name = "Camille Martin-Durand"
+    certificate.learner.save()
     services.reissue(certificate, by=staff)  # by a colleague, meanwhile
 
     response = client.post(

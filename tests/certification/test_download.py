@@ -51,6 +51,8 @@ def test_the_holder_gets_no_fresh_copy_of_a_revoked_certificate_and_staff_still_
 def test_the_holder_of_a_superseded_certificate_is_led_to_the_new_one(
     client, camille, staff, certificate, django_capture_on_commit_callbacks
 ):
+    camille.full_name = "Camille Martin-Durand"
+    camille.save()
     with django_capture_on_commit_callbacks(execute=True):
         new = services.reissue(certificate, by=staff)
     client.force_login(camille)
@@ -175,6 +177,8 @@ def test_the_dashboard_offers_each_certificate_as_an_open_badge_to_download(
 def test_a_superseded_certificate_whose_successor_was_revoked_is_not_called_revoked(
     client, camille, staff, certificate
 ):
+    camille.full_name = "Camille Martin-Durand"
+    camille.save()
     new = services.reissue(certificate, by=staff)
     services.revoke(new, "Erreur.", by=staff)
     client.force_login(camille)

@@ -93,6 +93,21 @@ def test_a_name_correction_changes_the_name_and_nothing_the_certificate_attested
     assert new.context["issued_on"] == eligibility.iso_date(new.issued_at)
 
 
+def test_a_certificate_already_naming_its_holder_as_the_profile_does_is_not_reissued(
+    client, certificate, staff
+):
+    with pytest.raises(services.ReissueRefused, match="corrigez d'abord le nom"):
+        services.reissue(certificate, by=staff)
+    assert Certificate.objects.get(pk=certificate.pk).status == Certificate.Status.VALID
+    assert Certificate.objects.filter(learner=certificate.learner).count() == 1
+
+    client.force_login(staff)
+    page = client.get(f"/cms-admin/certificates/{certificate.pk}/reissue/").text
+    assert 'data-testid="confirm-blocked"' in page
+    assert "« Camille Martin »" in page
+    assert 'type="submit"' not in page.split('data-testid="confirm-blocked"')[1]
+
+
 def test_only_a_valid_certificate_can_be_reissued(certificate, staff):
     services.revoke(certificate, "Erreur", by=staff)
     with pytest.raises(services.ReissueRefused):

@@ -144,6 +144,8 @@ def test_reissuing_a_session_certificate_keeps_its_session(
     certificate, _ = services.issue(
         camille, setting.completion_award, session=session, render=False
     )
+    camille.full_name = "Camille Martin-Durand"
+    camille.save()
     with django_capture_on_commit_callbacks(execute=False):
         new = services.reissue(certificate, by=staff)
     assert new.context["training"]["session"]["id"] == session.pk

@@ -73,6 +73,8 @@ def test_every_lifecycle_change_shows_at_once_on_the_page_its_json_and_the_badge
     assert 'data-field="sha256"' not in page
     services.render(issued.pk)
 
+    issued.learner.full_name = "Camille Martin-Durand"  # a name corrected
+    issued.learner.save()
     successor = services.reissue(issued, by=staff)
     assert statuses(client, issued) == same_everywhere("superseded")
     page = client.get(reverse("certification:verify", args=[issued.code])).content.decode()
