@@ -113,11 +113,9 @@ def attending_ids(session: TrainingSession, learner_ids: list[int]) -> set[int]:
     """Those of `learner_ids` who attended `session` at all: present for a half-day,
     or active online during its dates when it has online parts. Two queries at most."""
     attended = set(
-        Attendance.objects.filter(
-            half_day__session=session,
-            learner_id__in=learner_ids,
-            status=Attendance.Status.PRESENT,
-        ).values_list("learner_id", flat=True)
+        Attendance.objects.counted()
+        .filter(half_day__session=session, learner_id__in=learner_ids)
+        .values_list("learner_id", flat=True)
     )
     rest = [pk for pk in learner_ids if pk not in attended]
     if rest and has_online_parts(session):

@@ -154,9 +154,9 @@ def _session_facts(learner: User, session: TrainingSession) -> dict:
     """What the learner actually attended of `session`, beside what was planned."""
     half_days = list(session.half_days.all())
     present = set(
-        Attendance.objects.filter(
-            half_day__session=session, learner=learner, status=Attendance.Status.PRESENT
-        ).values_list("half_day_id", flat=True)
+        Attendance.objects.counted()
+        .filter(half_day__session=session, learner=learner)
+        .values_list("half_day_id", flat=True)
     )
     facts = {
         "id": session.pk,

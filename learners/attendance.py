@@ -289,6 +289,8 @@ class CellState:
     ABSENT = "absent"
     UNSIGNED = "unsigned"  # the half-day is over and nobody recorded anything
     PENDING = "pending"  # the half-day has not ended yet
+    # Signed by personal link for an on-site half-day: counts once the trainer confirms.
+    TO_CONFIRM = "to_confirm"
 
 
 STATE_LABELS = {
@@ -296,6 +298,7 @@ STATE_LABELS = {
     CellState.ABSENT: gettext_lazy("absent"),
     CellState.UNSIGNED: gettext_lazy("not signed"),
     CellState.PENDING: gettext_lazy("not signed yet"),
+    CellState.TO_CONFIRM: gettext_lazy("signed, to be confirmed"),
 }
 METHOD_LABELS = {
     Attendance.Method.CODE: gettext_lazy("code"),
@@ -345,6 +348,10 @@ class Cell:
                 "time": _local_time(attendance.signed_at),
                 "method": METHOD_LABELS[attendance.method],
             }
+        if self.state == CellState.TO_CONFIRM:
+            return _(
+                "signed at %(time)s by personal link, not counted until the trainer confirms"
+            ) % {"time": _local_time(attendance.signed_at)}
         return str(STATE_LABELS[self.state])
 
     @property
@@ -389,7 +396,7 @@ class Sheet:
 
 def _state(half_day: HalfDay, attendance: Attendance | None, at: datetime.datetime) -> str:
     if attendance is not None:
-        return attendance.status
+        return CellState.TO_CONFIRM if attendance.awaits_confirmation else attendance.status
     return CellState.UNSIGNED if at > half_day.window()[1] else CellState.PENDING
 
 
@@ -404,7 +411,9 @@ def attendance_sheet(session: TrainingSession, at: datetime.datetime | None = No
     )
     attendances = {
         (a.half_day_id, a.learner_id): a
-        for a in Attendance.objects.filter(half_day__session=session).select_related("confirmed_by")
+        for a in Attendance.objects.filter(half_day__session=session).select_related(
+            "confirmed_by", "half_day"
+        )
     }
     rows = []
     for seat in seats:

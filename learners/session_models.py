@@ -396,6 +396,19 @@ class HalfDay(models.Model):
         return opens <= (at or timezone.now()) <= closes
 
 
+class AttendanceQuerySet(models.QuerySet):
+    def counted(self):
+        """Presences that count towards hours attended and the documents issued from them.
+
+        A personal link signs from anywhere: on an on-site half-day its signature says
+        the learner meant to be there, and counts once a trainer confirmed it. A code is
+        shown in the room, and online half-days have no room.
+        """
+        return self.filter(status=Attendance.Status.PRESENT).exclude(
+            method=Attendance.Method.LINK, half_day__online=False, confirmed_at__isnull=True
+        )
+
+
 class Attendance(models.Model):
     """One learner's presence or absence for one half-day."""
 
@@ -430,6 +443,8 @@ class Attendance(models.Model):
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
 
+    objects = AttendanceQuerySet.as_manager()
+
     class Meta:
         ordering = ["half_day", "learner"]
         constraints = [
@@ -440,6 +455,17 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} · {self.half_day} · {self.get_status_display()}"
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        """Signed by personal link for an on-site half-day: not counted until confirmed
+        (`AttendanceQuerySet.counted`)."""
+        return (
+            self.status == self.Status.PRESENT
+            and self.method == self.Method.LINK
+            and not self.half_day.online
+            and self.confirmed_at is None
+        )
 
 
 class ActivityEvent(models.Model):

@@ -5,6 +5,7 @@ import pytest
 from certification import eligibility, services
 from certification.models import BulkIssue, Certificate
 from courses.models.pages import Format
+from learners import attendance
 from learners.session_models import ActivityEvent, Attendance, HalfDay
 from tests.certification.conftest import complete_module, pdf_text
 from tests.conftest import make_user
@@ -55,6 +56,24 @@ def test_a_session_learner_with_no_attendance_is_not_eligible_for_the_certificat
     with pytest.raises(services.BulkRefused):
         services.start_bulk(setting.completion_award, staff, BulkIssue.Mode.ISSUE, session)
     assert not Certificate.objects.exists()
+
+
+def test_an_on_site_half_day_signed_by_personal_link_counts_once_the_trainer_confirms_it(
+    setting, camille, karim, session
+):
+    graduate(setting, camille)
+    morning = session.half_days.get(period=HalfDay.Period.MORNING)
+    seat = session.seats.get(learner=camille)
+    attendance.sign_in_with_link(seat.attendance_token, at=at(DAY, 9, 5))
+    assert not eligibility.eligible(camille, setting.completion_award, session=session)
+
+    attendance.record_by_trainer(morning, camille, "present", karim, at=at(DAY, 12))
+    assert eligibility.eligible(camille, setting.completion_award, session=session)
+    certificate, _ = services.issue(
+        camille, setting.completion_award, session=session, render=False
+    )
+    facts = certificate.context["training"]["session"]
+    assert (facts["half_days_attended"], facts["attended_hours"]) == (1, "3.5")
 
 
 def test_a_session_certificat_de_realisation_states_the_sessions_dates_modality_and_hours_attended(

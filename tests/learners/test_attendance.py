@@ -241,15 +241,39 @@ def test_the_sheet_says_not_signed_once_the_half_day_is_over_and_counts_hours_pr
 
     states = {r.learner: [c.state for c in r.cells] for r in during_afternoon.rows}
     assert states == {
-        camille: [CellState.PRESENT, CellState.PRESENT],
+        camille: [CellState.PRESENT, CellState.TO_CONFIRM],
         dominique: [CellState.UNSIGNED, CellState.PENDING],
     }
     rows = {r.learner: r for r in evening.rows}
     assert [c.state for c in rows[dominique].cells] == [CellState.UNSIGNED, CellState.UNSIGNED]
     assert [c.confirmed for c in rows[camille].cells] == [True, False]
-    assert rows[camille].hours_attended == 7.0  # 3h30 in the morning, 3h30 in the afternoon
+    assert rows[camille].hours_attended == 3.5  # the link's afternoon waits for the trainer
     assert rows[dominique].hours_attended == 0
     assert [column.half_day for column in evening.columns] == [morning, afternoon]
+
+    attendance.confirm_all_signed(afternoon, karim, at=at(DAY, 17))
+    rows = {r.learner: r for r in attendance.attendance_sheet(session, at=at(DAY, 18)).rows}
+    assert [c.state for c in rows[camille].cells] == [CellState.PRESENT, CellState.PRESENT]
+    assert rows[camille].hours_attended == 7.0  # 3h30 in the morning, 3h30 in the afternoon
+
+
+def test_a_personal_link_counts_an_on_site_half_day_only_once_the_trainer_confirms(
+    camille, karim, session, morning
+):
+    online = add_half_day(session, period="pm", online=True)
+    attendance.sign_in_with_link(_token(session, camille), at=at(DAY, 9, 5))
+    attendance.sign_in_with_link(_token(session, camille), at=at(DAY, 14, 5))
+
+    # Anyone holding the link signs from anywhere: the room is the trainer's to vouch for.
+    counted = Attendance.objects.counted().filter(learner=camille)
+    assert [a.half_day for a in counted] == [online]
+    cells = next(r for r in attendance.attendance_sheet(session, at=at(DAY, 18)).rows).cells
+    assert cells[0].state == CellState.TO_CONFIRM
+    assert "compté une fois confirmé" in cells[0].label
+    assert cells[1].state == CellState.PRESENT
+
+    attendance.record_by_trainer(morning, camille, "present", karim, at=at(DAY, 12))
+    assert {a.half_day for a in counted.all()} == {morning, online}
 
 
 # --- Pages ----------------------------------------------------------------------------------
@@ -338,6 +362,9 @@ def test_the_personal_link_shows_who_signs_and_signs_without_login(client, camil
     assert page.context["half_day"] == today
     assert signed.status_code == 200
     assert Attendance.objects.get(learner=camille).method == Attendance.Method.LINK
+    # An on-site half-day: she is told her signature waits for the trainer.
+    assert 'data-testid="attendance-to-confirm"' in signed.text
+    assert "une fois votre présence confirmée" in signed.text
 
 
 def test_the_personal_link_says_when_nothing_is_open(client, camille, session, morning):
