@@ -6,11 +6,12 @@ courses must not import learners: its templates `{% load assessment_tags %}`.
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.db.models import OuterRef, Subquery
 from django.utils.formats import number_format
 
 from courses.models import ModulePage, TrackPage
 from learners.assessments import positioning_advice, quiz_state
-from learners.models import Attempt, Satisfaction, Submission
+from learners.models import Attempt, GradingCorrection, Satisfaction, Submission
 from learners.queries import covering_enrolment_in
 
 register = template.Library()
@@ -72,11 +73,17 @@ def pending_submissions(user) -> dict:
     """The learner's work awaiting review, apart from the latest reviews and their comments:
     graded work listed as « pending » misleads, and a request for rework is news."""
     mine = Submission.objects.filter(learner=user).select_related("module", "competence", "level")
+    # A rectified grading says so, when and why: the learner was told something else first.
+    latest_correction = GradingCorrection.objects.filter(submission=OuterRef("pk")).order_by(
+        "-corrected_at", "-pk"
+    )
+    graded = mine.exclude(status=Submission.Status.PENDING).annotate(
+        corrected_at=Subquery(latest_correction.values("corrected_at")[:1]),
+        correction_reason=Subquery(latest_correction.values("reason")[:1]),
+    )
     return {
         "pending": list(mine.pending().order_by("-submitted_at", "-pk")[:20]),
-        "graded": list(
-            mine.exclude(status=Submission.Status.PENDING).order_by("-graded_at", "-pk")[:10]
-        ),
+        "graded": list(graded.order_by("-graded_at", "-pk")[:10]),
     }
 
 

@@ -466,6 +466,24 @@ def test_a_comment_alone_may_be_corrected_and_the_evidence_stays_as_it_was(
     ]
 
 
+def test_the_learner_reads_on_her_dashboard_that_a_review_was_rectified_and_why(
+    client, answered, karim, camille, journey
+):
+    graded = _graded(answered, karim, journey)
+    client.force_login(camille)
+    assert (
+        'data-testid="submission-corrected"' not in client.get(reverse("learners:dashboard")).text
+    )
+
+    _rectify(karim, graded, validated=False, level=None, comment="À étayer.", reason="Erreur.")
+
+    page = client.get(reverse("learners:dashboard")).text
+    assert 'data-testid="submission-corrected"' in page
+    assert "Correction rectifiée le" in page
+    assert "Motif : Erreur." in page
+    assert "À étayer." in page
+
+
 def test_a_correction_without_a_reason_comes_back_with_what_was_typed(
     client, answered, karim, journey
 ):
