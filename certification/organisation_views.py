@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from certification.organisation import agents_overview
 from config.pagination import page_context
 from learners import organisations
+from learners.accents import Folded, fold
 from learners.models import Invitation, InvitationBatch
 from learners.spreadsheets import SpreadsheetWriter
 
@@ -33,7 +34,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     name = request.GET.get("nom", "").strip()[:NAME_SEARCH_MAX]
     members = organisations.members_of(request.user)
     if name:
-        members = members.filter(full_name__icontains=name)
+        members = members.alias(folded_name=Folded("full_name")).filter(
+            folded_name__contains=fold(name)
+        )
     ids = members.order_by("full_name", "email").values_list("pk", flat=True)
     listing = page_context(request, ids, AGENTS_PER_PAGE)
     return render(

@@ -7,6 +7,11 @@ class LearnersConfig(AppConfig):
     verbose_name = _("Learners")
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from learners.accents import register_sqlite_function
+
+        connection_created.connect(register_sqlite_function, dispatch_uid="campus_fold")
         # config is no app: its deployment checks register when an app is ready.
         from config import checks  # noqa: F401
         from learners import (

@@ -109,16 +109,18 @@ def test_only_managers_reach_the_manager_pages_and_each_sees_only_their_organisa
     assert client.get(DASHBOARD).status_code == 302  # to the login page
 
 
-def confirmed_agents(organisation, count: int) -> list[User]:
-    """`count` agents of `organisation` whose addresses are confirmed, in two queries."""
+def confirmed_agents(organisation, count: int, names: list[str] = ()) -> list[User]:
+    """`count` agents of `organisation` whose addresses are confirmed, in two queries,
+    named « Agent 000 »… unless `names` are given."""
+    names = list(names) or [f"Agent {i:03}" for i in range(count)]
     people = User.objects.bulk_create(
         User(
             email=f"agent{i}@example.org",
-            full_name=f"Agent {i:03}",
+            full_name=name,
             role=User.Role.PUBLIC_AGENT,
             organisation=organisation,
         )
-        for i in range(count)
+        for i, name in enumerate(names)
     )
     EmailAddress.objects.bulk_create(
         EmailAddress(user=p, email=p.email, verified=True, primary=True) for p in people
@@ -167,6 +169,20 @@ def test_a_manager_finds_an_agent_by_name_and_pages_through_the_others(client, h
     nobody = client.get(DASHBOARD, {"nom": "Zoé"})
     assert rows_of(nobody) == {}
     assert 'data-testid="agents-none-found"' in nobody.content.decode()
+
+
+def test_a_manager_finds_an_agent_whatever_the_accents_and_capitals_typed(client, helene):
+    confirmed_agents(helene.organisation, 3, ["Éloïse Lefèvre", "Benoît Cœur", "Zoé Martin"])
+    client.force_login(helene)
+
+    def found(typed: str) -> list[str]:
+        return [row["name"] for row in rows_of(client.get(DASHBOARD, {"nom": typed})).values()]
+
+    assert found("eloise lefevre") == ["Éloïse Lefèvre"]
+    assert found("LEFÈVRE") == ["Éloïse Lefèvre"]
+    assert found("coeur") == found("Cœur") == ["Benoît Cœur"]
+    assert found("zoe") == ["Zoé Martin"]
+    assert found("50%") == []  # typed characters are text, never patterns
 
 
 def test_the_demo_manager_sees_the_demo_agent_and_her_attestation(
