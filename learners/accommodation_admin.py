@@ -56,6 +56,7 @@ class AccommodationEditView(EditView):
             answer=self.form.instance.answer,
             by=self.request.user,
             extra_time_percent=self.form.instance.extra_time_percent,
+            note_for_trainers=self.form.instance.note_for_trainers,
         )
         log(instance=request, action="wagtail.edit", user=self.request.user)
         return request
@@ -86,6 +87,7 @@ class AccommodationRequestViewSet(ModelViewSet):
             FieldPanel("status"),
             FieldPanel("answer"),
             FieldPanel("extra_time_percent"),
+            FieldPanel("note_for_trainers"),
         ],
         base_form_class=AnswerForm,
     )

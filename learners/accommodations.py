@@ -148,9 +148,10 @@ def record_answer(
     answer: str,
     by: User,
     extra_time_percent: int = 0,
+    note_for_trainers: str = "",
 ) -> AccommodationRequest:
-    """Staff record where a request stands, and the extra time it grants on timed
-    quizzes; the learner is mailed each new answer."""
+    """Staff record where a request stands, the extra time it grants on timed quizzes
+    and what the session's trainers are told; the learner is mailed each new answer."""
     answer = (answer or "").strip()
     if status == AccommodationRequest.Status.ANSWERED and not answer:
         raise ValidationError(
@@ -158,23 +159,34 @@ def record_answer(
         )
     previous = (
         AccommodationRequest.objects.filter(pk=request.pk)
-        .values("status", "answer", "extra_time_percent")
+        .values("status", "answer", "extra_time_percent", "note_for_trainers")
         .get()
     )
+    note_for_trainers = (note_for_trainers or "").strip()
+    # The learner is told what her trainers will read, as she is told the answer.
     newly_answered = status == AccommodationRequest.Status.ANSWERED and (
         previous["status"] != status
         or previous["answer"] != answer
         or previous["extra_time_percent"] != extra_time_percent
+        or previous["note_for_trainers"] != note_for_trainers
     )
     request.status, request.answer, request.handled_by = status, answer, by
     request.extra_time_percent = extra_time_percent
+    request.note_for_trainers = note_for_trainers
     if newly_answered:
         request.answered_at = timezone.now()
     elif status != AccommodationRequest.Status.ANSWERED:
         request.answered_at = None
     with transaction.atomic():
         request.save(
-            update_fields=["status", "answer", "extra_time_percent", "handled_by", "answered_at"]
+            update_fields=[
+                "status",
+                "answer",
+                "extra_time_percent",
+                "note_for_trainers",
+                "handled_by",
+                "answered_at",
+            ]
         )
         if newly_answered:
             _enqueue_mail(request, MAIL_ANSWER)

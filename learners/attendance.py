@@ -364,6 +364,9 @@ class Row:
     learner: User
     seat: Seat
     cells: list[Cell] = field(default_factory=list)
+    # What the disability referent tells the trainers; the trainers' page only, never
+    # the sheet handed to funders.
+    accommodation_notes: list[str] = field(default_factory=list)
 
     @property
     def hours_attended(self) -> float:

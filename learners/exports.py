@@ -205,6 +205,7 @@ def accommodation_requests(user: User) -> list[dict[str, Any]]:
             "status": r.status,
             "answer": r.answer,
             "extra_time_percent": r.extra_time_percent,
+            "note_for_trainers": r.note_for_trainers,
             "requested_at": r.created_at,
             "answered_at": r.answered_at,
         }
@@ -513,6 +514,7 @@ CSV_COLUMNS = {
         "status",
         "answer",
         "extra_time_percent",
+        "note_for_trainers",
         "requested_at",
         "answered_at",
     ],

@@ -249,6 +249,24 @@ class AccommodationRequestQuerySet(models.QuerySet):
         ).aggregate(most=models.Max("extra_time_percent"))["most"]
         return granted or 0
 
+    def notes_for_trainers(self, session) -> dict[int, list[str]]:
+        """Learner id → what the answered requests on `session`'s track tell its trainers."""
+        notes: dict[int, list[str]] = {}
+        rows = (
+            self.filter(
+                track_id=session.track_id,
+                status=AccommodationRequest.Status.ANSWERED,
+                learner_id__in=session.seats.values("learner_id"),
+            )
+            .filter(models.Q(session__isnull=True) | models.Q(session=session))
+            .exclude(note_for_trainers="")
+            .order_by("answered_at", "pk")
+            .values_list("learner_id", "note_for_trainers")
+        )
+        for learner_id, note in rows:
+            notes.setdefault(learner_id, []).append(note)
+        return notes
+
 
 class AccommodationRequest(models.Model):
     """A learner's request for an accommodation because of a disability (indicator 26).
@@ -294,6 +312,18 @@ class AccommodationRequest(models.Model):
         help_text=_(
             "Added to the time limit of every timed quiz of the track once the request is "
             "answered: 33 for the usual « tiers-temps », 0 for none."
+        ),
+    )
+    # The need is health data and stays with the referent; trainers must still know what
+    # to provide in the room (a seat near the door, documents in large print).
+    note_for_trainers = models.TextField(
+        _("for the session's trainers"),
+        blank=True,
+        help_text=_(
+            "Shown to the trainers of the learner's sessions of this track, on their "
+            "attendance page, once the request is answered, and to the learner on her "
+            "requests page. Write what they must provide, never the need itself, and only "
+            "what the learner agreed to share."
         ),
     )
     handled_by = models.ForeignKey(

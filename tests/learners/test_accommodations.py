@@ -261,6 +261,62 @@ def test_staff_answer_a_request_and_the_learner_is_mailed(client, staff, request
     assert "Les vidéos seront sous-titrées." in sent.body
 
 
+def test_the_sessions_trainers_read_what_the_referent_wrote_for_them_and_never_the_need(
+    client, staff, karim, lea, journey, camille, requests_, mails
+):
+    from tests.learners.attendance_helpers import add_half_day, make_session
+
+    waiting, _ = requests_
+    session = make_session(journey.track, trainers=[karim], learners=[camille])
+    add_half_day(session)
+    other = make_session(journey.other_track, trainers=[lea], learners=[camille])
+    client.force_login(staff)
+    with mails():
+        client.post(
+            reverse("learners_accommodation:edit", args=[waiting.pk]),
+            {
+                "status": "answered",
+                "answer": "Les vidéos seront sous-titrées.",
+                "extra_time_percent": "33",
+                "note_for_trainers": "Prévoir une place près de la porte.",
+            },
+        )
+    waiting.refresh_from_db()
+    assert waiting.note_for_trainers == "Prévoir une place près de la porte."
+    (sent,) = mail.outbox  # she is told what her trainers will read
+    assert "Prévoir une place près de la porte." in sent.body
+
+    client.force_login(karim)
+    grid = client.get(reverse("learners:session_attendance", args=[session.pk])).text
+    assert 'data-testid="accommodation-note"' in grid
+    assert "Prévoir une place près de la porte." in grid
+    assert NEED not in grid
+    client.force_login(lea)  # a session of another track: not hers to know
+    grid = client.get(reverse("learners:session_attendance", args=[other.pk])).text
+    assert 'data-testid="accommodation-note"' not in grid
+
+    client.force_login(camille)
+    assert "Prévoir une place près de la porte." in client.get(page_url(journey.track)).text
+    exported = exports.accommodation_requests(camille)
+    assert exported[0]["note_for_trainers"] == "Prévoir une place près de la porte."
+
+
+def test_a_note_for_trainers_stays_unread_until_the_request_is_answered(
+    client, karim, journey, camille, requests_
+):
+    from tests.learners.attendance_helpers import add_half_day, make_session
+
+    waiting, _ = requests_
+    AccommodationRequest.objects.filter(pk=waiting.pk).update(
+        status=AccommodationRequest.Status.IN_PROGRESS, note_for_trainers="Brouillon."
+    )
+    session = make_session(journey.track, trainers=[karim], learners=[camille])
+    add_half_day(session)
+    client.force_login(karim)
+    grid = client.get(reverse("learners:session_attendance", args=[session.pk])).text
+    assert "Brouillon." not in grid
+
+
 def test_marking_a_request_in_progress_mails_nobody(client, staff, requests_, mails):
     waiting, _ = requests_
     client.force_login(staff)
