@@ -410,5 +410,7 @@ def test_an_old_result_page_announces_neither_later_blocks_nor_a_name_correction
     assert module_attestation.award.title in page
     assert setting.block_award.title not in page
 
+    sophie.full_name = "Sophie Lefèvre-Martin"  # a name corrected
+    sophie.save()
     run_on_commit(services.reissue, module_attestation, staff)
     assert 'data-testid="certificates-earned"' not in client.get(url).text
