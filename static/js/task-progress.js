@@ -7,7 +7,8 @@
 // the result appears, announced with the figures, instead of a reload that would drop
 // the reader's place without a word. Without JavaScript the « Refresh » link under the
 // bar asks for the page again, and the sentence saying that the page updates itself
-// stays hidden.
+// stays hidden. Signed out meanwhile (the session ended, another tab signed out), the
+// answer is the sign-in page, not figures: polling stops and says so, with the link.
 (function () {
   document.querySelectorAll("[data-task-progress]").forEach(function (box) {
     if (box.dataset.finished === "true") return;
@@ -40,13 +41,29 @@
       var link = result && result.querySelector("a");
       announce(figures() + (link ? " · " + link.textContent : ""));
     }
+    function stop() {
+      var text = box.dataset.stoppedText || "";
+      show("status", text);
+      var refresh = field("refresh");
+      if (refresh) refresh.hidden = false;
+      var updating = field("updating");
+      if (updating) updating.hidden = true;
+      announce(text);
+    }
+    function signedOut(response) {
+      var type = response.headers.get("Content-Type") || "";
+      return response.redirected || response.status === 403 || response.status === 404 ||
+        (response.ok && type.indexOf("application/json") === -1);
+    }
     function poll() {
       fetch(box.dataset.url, { credentials: "same-origin" })
         .then(function (response) {
+          if (signedOut(response)) return null;
           if (!response.ok) throw new Error(response.status);
           return response.json();
         })
         .then(function (progress) {
+          if (progress === null) { stop(); return; }
           var done = progress[doneKey];
           if (progress.total > 0 && bar.max !== progress.total) bar.max = progress.total;
           if (bar.value !== done) bar.value = done;

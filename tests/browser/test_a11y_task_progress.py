@@ -45,3 +45,27 @@ def test_progress_is_announced_at_each_quarter_and_at_the_end_only(page, live_se
     end = announcement.text_content()
     assert end.startswith("8 / 8 · " + box.get_attribute("data-finished-text"))
     assert end.endswith(box.locator("[data-field=result] a").text_content())
+
+
+def test_progress_signed_out_meanwhile_stops_and_says_so(page, live_server, helene):
+    batch = InvitationBatch.objects.create(
+        organisation=helene.organisation, invited_by=helene, total=8, sent=0
+    )
+    signed_in(page, live_server, helene)
+    page.goto(f"/organisation/invitations/{batch.pk}/")
+    box = page.locator("[data-testid=invitation-progress]")
+    box.locator("[data-field=updating]").wait_for(state="visible", timeout=POLL_MS)
+
+    page.context.clear_cookies()  # the session ended: the JSON answers with the sign-in page
+
+    stopped = box.get_attribute("data-stopped-text")
+    page.wait_for_function(
+        "text => document.querySelector('[data-testid=invitation-progress] "
+        "[data-field=announcement]').textContent === text",
+        arg=stopped,
+        timeout=POLL_MS,
+    )
+    assert stopped.startswith("Plus mis à jour")
+    assert box.locator("[data-field=status]").text_content() == stopped
+    assert box.locator("[data-field=refresh] a").is_visible()
+    assert not box.locator("[data-field=updating]").is_visible()
