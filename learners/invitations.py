@@ -94,21 +94,16 @@ def rows_from_text(text: str) -> list[InviteRow]:
     for number, raw in enumerate(text.splitlines(), start=1):
         # Outlook separates recipients with « ; » and writes « Dupont, Jean <…> »: a
         # line with semicolons is split on them first, each piece read on its own.
-        pieces = raw.split(";") if ";" in raw else [raw]
-        for piece in pieces:
+        for piece in _outside_quotes(raw, ";"):
             line = piece.strip().strip(",").strip()
             if not line:
                 continue
             # One « Name <address> »: its name may hold a comma. Otherwise a list.
             named = NAMED_ADDRESS.match(line) if line.count("<") == 1 else None
-            parsed = (
-                [(named["name"].strip().strip('"'), named["address"])]
-                if named
-                else getaddresses([line])
-            )
+            parsed = [(named["name"], named["address"])] if named else getaddresses([line])
             if parsed and all("@" in address for _name, address in parsed):
                 rows.extend(
-                    InviteRow(line=number, email=address.strip(), full_name=name.strip())
+                    InviteRow(line=number, email=address.strip(), full_name=_unquoted(name))
                     for name, address in parsed
                 )
             else:
@@ -119,6 +114,30 @@ def rows_from_text(text: str) -> list[InviteRow]:
                     if part.strip()
                 )
     return rows
+
+
+def _outside_quotes(text: str, separator: str) -> list[str]:
+    """`text` split on `separator` where it stands outside double quotes: a quoted
+    name (« "Dupont; Jean" <…> ») keeps what it holds."""
+    pieces, current, quoted = [], [], False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == separator and not quoted:
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    pieces.append("".join(current))
+    return pieces
+
+
+def _unquoted(name: str) -> str:
+    # Outlook quotes names with single quotes (« 'Jean Dupont' <…> »), others with double.
+    name = name.strip()
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in "'\"":
+        name = name[1:-1].strip()
+    return name
 
 
 def _decode(data: bytes) -> str:

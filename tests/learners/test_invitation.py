@@ -615,6 +615,22 @@ def test_an_outlook_recipient_list_with_commas_in_names_is_read(helene):
     ]
 
 
+def test_names_quoted_as_mail_clients_quote_them_are_kept_without_their_quotes(helene):
+    rows = invitations.rows_from_text(
+        "'Jean Dupont' <jean.dupont@mairie.fr>; \"Dupont; Marie\" <marie@mairie.fr>; "
+        "anne@example.org\n"
+        '"Durand, Paul" <paul@mairie.fr>, "Léa" <lea@mairie.fr>'
+    )
+    assert [(r.line, r.email, r.full_name) for r in rows] == [
+        (1, "jean.dupont@mairie.fr", "Jean Dupont"),
+        (1, "marie@mairie.fr", "Dupont; Marie"),
+        (1, "anne@example.org", ""),
+        (2, "paul@mairie.fr", "Durand, Paul"),
+        (2, "lea@mairie.fr", "Léa"),
+    ]
+    assert len(invitations.check_rows(helene.organisation, rows)) == 5  # none refused
+
+
 # --- Pending invitations -------------------------------------------------------------------
 
 PENDING_URL = "/organisation/invitations/en-attente/"
