@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -627,6 +627,31 @@ def invitee(email: str) -> User | None:
     return User.objects.filter(email__iexact=email).first()
 
 
+def _account_for_newcomer(invitation: Invitation) -> tuple[User, bool]:
+    """The account of an address no account had: created, or the one another
+    invitation to the same address created at the same instant (then False)."""
+    # Someone may have added this address to their account without confirming
+    # it: the link proves it belongs to whoever clicked, not to them.
+    EmailAddress.objects.filter(email__iexact=invitation.email, verified=False).delete()
+    try:
+        with transaction.atomic():  # a savepoint: the acceptance goes on if it fails
+            user = User.objects.create_user(
+                email=invitation.email,
+                full_name=invitation.full_name,
+                job_title=invitation.job_title,
+                role=User.Role.PUBLIC_AGENT,
+                organisation=invitation.organisation,
+            )
+        return user, True
+    except IntegrityError:
+        # Two organisations invited her and she clicked both links at once: the other
+        # acceptance committed her account first, and this one joins it.
+        user = invitee(invitation.email)
+        if user is None:
+            raise
+        return user, False
+
+
 @transaction.atomic
 def accept(token: str) -> User:
     """Join the invitation's organisation, creating the account if needed; returns the user.
@@ -639,20 +664,12 @@ def accept(token: str) -> User:
     # Checked again under the lock: used or withdrawn meanwhile, it is refused.
     invitation = usable_invitation(token)
     user = invitee(invitation.email)
+    created = False
     if user is None:
-        # Someone may have added this address to their account without confirming
-        # it: the link proves it belongs to whoever clicked, not to them.
-        EmailAddress.objects.filter(email__iexact=invitation.email, verified=False).delete()
-        user = User.objects.create_user(
-            email=invitation.email,
-            full_name=invitation.full_name,
-            job_title=invitation.job_title,
-            role=User.Role.PUBLIC_AGENT,
-            organisation=invitation.organisation,
-        )
-    elif not user.is_active:
-        raise InvitationRefused(_("This account is closed."))
-    else:
+        user, created = _account_for_newcomer(invitation)
+    if not created:
+        if not user.is_active:
+            raise InvitationRefused(_("This account is closed."))
         _secure_unproven_account(user, invitation.email)
         # What the manager typed names an account that had no name: the list of
         # agents shows names, never the account's own (maybe personal) address.

@@ -308,6 +308,30 @@ def test_the_invitation_link_creates_a_verified_account_and_logs_the_agent_in(cl
     assert Invitation.objects.get().accepted_by == anne
 
 
+def test_two_invitations_of_one_new_address_accepted_at_once_make_one_account(
+    client, helene, marc, monkeypatch
+):
+    first = invite_and_get_link(helene)
+    second = invite_and_get_link(marc)  # another organisation invites her too
+    client.post(first)  # committed while the second acceptance had already looked
+    client.logout()
+    real_invitee, calls = invitations.invitee, []
+
+    def looked_before_she_existed(email):
+        calls.append(email)
+        return None if len(calls) == 1 else real_invitee(email)
+
+    monkeypatch.setattr(invitations, "invitee", looked_before_she_existed)
+
+    response = client.post(second)
+
+    assert response.status_code == 302  # was a 500: the address was taken meanwhile
+    anne = User.objects.get(email="anne@example.org")
+    assert anne.organisation == marc.organisation  # the last link clicked, as in turn
+    assert Invitation.objects.filter(accepted_by=anne).count() == 2
+    assert len(calls) == 2  # the second look found the account the first had committed
+
+
 def test_an_invitation_link_works_once(client, helene):
     link = invite_and_get_link(helene)
     client.post(link)
