@@ -277,7 +277,17 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
             Exists(confirmed),
             organisation=organisation,
             email__in=addresses,
+            is_active=True,
+            erased_at__isnull=True,
         ).values_list("email", flat=True)
+    }
+    # A closed account's link would be refused when clicked (« This account is
+    # closed »): the manager learns it now, not from the agent weeks later.
+    closed = {
+        email.lower()
+        for email in User.objects.filter(email__in=addresses, is_active=False).values_list(
+            "email", flat=True
+        )
     }
     # A list sent twice (a double click, a manager who forgot) would mail every
     # address twice: an address invited in the last hour, not yet accepted, is
@@ -329,6 +339,18 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
             )
             continue
         seen[email] = row.line
+        if email in closed:
+            errors.append(
+                LineError(
+                    row.line,
+                    _(
+                        "« %(email)s » belongs to a closed account: it cannot be invited. "
+                        "Its holder may write to the platform's team to reopen it."
+                    )
+                    % {"email": email},
+                )
+            )
+            continue
         if email in members:
             errors.append(
                 LineError(

@@ -126,6 +126,22 @@ def test_a_list_with_bad_lines_is_refused_whole_and_every_bad_line_is_reported(
     assert mail.outbox == []
 
 
+def test_a_closed_account_is_refused_as_closed_not_as_already_a_member(
+    client, helene, sophie, camille
+):
+    User.objects.filter(pk__in=[sophie.pk, camille.pk]).update(is_active=False)
+    client.force_login(helene)
+
+    response = client.post(INVITE_URL, {"emails": f"{sophie.email}\n{camille.email}\n"})
+
+    assert response.status_code == 400
+    errors = {error.line: error.message for error in response.context["line_errors"]}
+    assert sorted(errors) == [1, 2]  # a member's or not, the link would be refused
+    assert "compte fermé" in errors[1] and "déjà membre" not in errors[1]
+    assert camille.email in errors[2]
+    assert not Invitation.objects.exists()
+
+
 def test_an_address_longer_than_the_column_is_refused_on_its_line(client, helene):
     client.force_login(helene)
     long_address = "a" * 250 + "@example.org"  # valid for validate_email (320), not for us
