@@ -4,7 +4,7 @@ Each figure is one aggregate query per track, whatever the number of learners:
 - people trained: learners who completed the track;
 - satisfaction rate: share of ratings of 4 or 5 out of 5, among the « à chaud »
   answers about the track's modules and the answered « à froid » surveys of the
-  track;
+  track, counted by whole groups of the publication threshold, oldest first;
 - success rate: among the learners assessed (who submitted at least one quiz of
   the track's modules and have either completed the track or no longer follow it
   nor any of its modules), the share who completed it. Learners still on their
@@ -14,6 +14,7 @@ Each figure is one aggregate query per track, whatever the number of learners:
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -62,15 +63,33 @@ def _success(track: TrackPage, modules) -> tuple[int, int]:
     return counts["succeeded"], counts["assessed"]
 
 
+def _newest_ratings(hot, cold, count: int) -> list[int]:
+    """The ratings of the `count` newest answers, « à chaud » and « à froid » together."""
+    newest = [
+        *hot.order_by("-created_at", "-pk").values_list("created_at", "rating")[:count],
+        *cold.order_by("-answered_at", "-pk").values_list("answered_at", "rating")[:count],
+    ]
+    newest.sort(key=lambda answer: answer[0], reverse=True)
+    return [rating for _at, rating in newest[:count]]
+
+
 def compute(track: TrackPage, now: datetime.datetime | None = None) -> TrackIndicators:
     """Compute and store the public figures of `track`; returns its saved row."""
     # Unpublished modules keep their answers: they were given about this track.
     modules = ModulePage.objects.child_of(track).values("pk")
-    hot_satisfied, hot_answers = _ratings(Satisfaction.objects.filter(module__in=modules))
-    cold_satisfied, cold_answers = _ratings(
-        ColdSurvey.objects.answered().filter(track=track, rating__isnull=False)
-    )
+    hot = Satisfaction.objects.filter(module__in=modules)
+    cold = ColdSurvey.objects.answered().filter(track=track, rating__isnull=False)
+    hot_satisfied, hot_answers = _ratings(hot)
+    cold_satisfied, cold_answers = _ratings(cold)
     satisfied, answers = hot_satisfied + cold_satisfied, hot_answers + cold_answers
+    # A trainer who knows who answered last would read that rating off the rate's move
+    # from one night to the next: the newest answers wait until they make a whole group
+    # (as on the trainers' own summary), so each move mixes several people's answers.
+    waiting = answers % max(1, settings.PUBLIC_INDICATORS_MIN_ANSWERS)
+    if waiting:
+        newest = _newest_ratings(hot, cold, waiting)
+        satisfied -= sum(1 for rating in newest if rating >= SATISFIED_FROM)
+        answers -= waiting
     succeeded, assessed = _success(track, modules)
     indicators, _ = TrackIndicators.objects.update_or_create(
         track=track,

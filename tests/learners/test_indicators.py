@@ -70,11 +70,32 @@ def test_people_trained_counts_the_learners_who_completed_the_track(small_world)
     assert indicators.compute(small_world.track).people_trained == 2
 
 
-def test_satisfaction_is_the_share_of_4_and_5_among_hot_and_answered_cold_answers(small_world):
+def test_satisfaction_is_the_share_of_4_and_5_among_hot_and_answered_cold_answers(
+    small_world, settings
+):
+    settings.PUBLIC_INDICATORS_MIN_ANSWERS = 2  # the four answers make two whole groups
     figures = indicators.compute(small_world.track)
     # 5, 3 and 4 « à chaud », 2 « à froid »: two satisfied answers out of four.
     assert figures.satisfaction_answers == 4
     assert figures.satisfaction_rate == Decimal("50.0")
+
+
+def test_the_satisfaction_rate_moves_only_by_whole_groups_of_answers(small_world, settings):
+    settings.PUBLIC_INDICATORS_MIN_ANSWERS = 3
+    # The oldest three (5, 3 and 4 « à chaud ») are counted; the « à froid » 2, the
+    # newest, waits for two more answers: alone, its rating would be read off the move.
+    figures = indicators.compute(small_world.track)
+    assert (figures.satisfaction_answers, figures.satisfaction_rate) == (3, Decimal("66.7"))
+
+    for learner, rating in ((small_world_learner("a"), 1), (small_world_learner("b"), 5)):
+        Satisfaction.objects.create(learner=learner, module=small_world.closing, rating=rating)
+    figures = indicators.compute(small_world.track)
+    # 5, 3, 4, 2, 1, 5: three satisfied out of six.
+    assert (figures.satisfaction_answers, figures.satisfaction_rate) == (6, Decimal("50.0"))
+
+
+def small_world_learner(name: str):
+    return make_user(f"{name}@example.org", f"Apprenant {name.upper()}")
 
 
 def test_success_counts_assessed_learners_who_completed_or_stopped_not_those_on_their_way(
@@ -110,7 +131,7 @@ def test_below_the_minimum_the_page_shows_the_count_and_no_rate(client, small_wo
 
 
 def test_from_the_minimum_on_the_page_publishes_the_rates(client, small_world, settings):
-    settings.PUBLIC_INDICATORS_MIN_ANSWERS = 3
+    settings.PUBLIC_INDICATORS_MIN_ANSWERS = 2
     indicators.compute(small_world.track)
     html = client.get(small_world.track.url).text
     assert 'data-rate="50.0"' in html
