@@ -1,6 +1,7 @@
 """The organisation manager's view of their agents, and its CSV export."""
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Value
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import formats, timezone
@@ -11,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from certification.organisation import agents_overview
 from config.pagination import page_context
 from learners import organisations
-from learners.accents import Folded, fold
+from learners.accents import Folded
 from learners.models import Invitation, InvitationBatch
 from learners.spreadsheets import SpreadsheetWriter
 
@@ -35,7 +36,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     members = organisations.members_of(request.user)
     if name:
         members = members.alias(folded_name=Folded("full_name")).filter(
-            folded_name__contains=fold(name)
+            folded_name__contains=Folded(Value(name))
         )
     ids = members.order_by("full_name", "email").values_list("pk", flat=True)
     listing = page_context(request, ids, AGENTS_PER_PAGE)

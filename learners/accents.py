@@ -1,5 +1,9 @@
 """Accent- and case-insensitive name search: « helene » finds « Hélène », « coeur » finds
-« Cœur », on PostgreSQL (its `unaccent` extension) and SQLite (a Python function) alike."""
+« Cœur », on PostgreSQL (its `unaccent` extension) and SQLite (a Python function) alike.
+
+Fold both sides in the database (`Folded(Value(term))`): unaccent's rules and Python's
+decomposition differ on a few letters (« ’ », « ł », « ø »), and a term folded one way
+would miss a name folded the other."""
 
 import unicodedata
 
@@ -11,7 +15,7 @@ SQLITE_FUNCTION = "campus_fold"
 
 
 def fold(text: str | None) -> str:
-    """`text` lower-cased, without accents: what `Folded` makes of a column."""
+    """`text` lower-cased, without accents: what `Folded` makes of a column on SQLite."""
     decomposed = unicodedata.normalize("NFKD", (text or "").translate(LIGATURES))
     return "".join(char for char in decomposed if not unicodedata.combining(char)).lower()
 
