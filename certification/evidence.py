@@ -119,6 +119,15 @@ METHODS = {
 ATTEMPT_KINDS = {Attempt.Kind.POSITIONING: "positionnement", Attempt.Kind.QUIZ: "évaluation"}
 ATTEMPT_STATUSES = {Attempt.Status.SUBMITTED: "soumise", Attempt.Status.EXPIRED: "temps dépassé"}
 NOT_RECORDED = "non renseigné"
+AWAITING_CONFIRMATION = "signé par lien personnel, à confirmer (non compté)"
+
+
+def _presence(attendance: Attendance | None) -> str:
+    if attendance is None:
+        return NOT_RECORDED
+    if attendance.awaits_confirmation:  # as the sheet says it: not counted
+        return AWAITING_CONFIRMATION
+    return PRESENCE[attendance.status]
 
 
 def _yes_no(value: bool | None) -> str:
@@ -412,7 +421,9 @@ def attendance_rows(session: TrainingSession, learners: list[User]) -> list[dict
     half_days = list(session.half_days.order_by("date", "period"))
     signed = {
         (a.half_day_id, a.learner_id): a
-        for a in Attendance.objects.filter(half_day__session=session).select_related("confirmed_by")
+        for a in Attendance.objects.filter(half_day__session=session).select_related(
+            "confirmed_by", "half_day"
+        )
     }
     rows = []
     for learner in learners:
@@ -425,7 +436,7 @@ def attendance_rows(session: TrainingSession, learners: list[User]) -> list[dict
                     "demi_journee": PERIODS[half_day.period],
                     "horaires": f"{half_day.starts_at:%H:%M}-{half_day.ends_at:%H:%M}",
                     "a_distance": _yes_no(half_day.online),
-                    "statut": PRESENCE[attendance.status] if attendance else NOT_RECORDED,
+                    "statut": _presence(attendance),
                     "mode_emargement": METHODS[attendance.method] if attendance else "",
                     "signe_le": _local(attendance.signed_at) if attendance else "",
                     "confirme_par": (

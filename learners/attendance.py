@@ -130,7 +130,8 @@ def sign_in_with_code(learner: User, code: str, at: datetime.datetime | None = N
     Raises `AttendanceRefused` (unknown code, code of a session without the
     learner's confirmed seat, half-day not yet open or over, too many wrong
     codes). Signing again returns the attendance already recorded, whatever
-    the trainer decided since.
+    the trainer decided since; only a personal link's signature awaiting the
+    trainer becomes a code's.
     """
     at = at or timezone.now()
     if _wrong_codes(learner) >= MAX_WRONG_CODES:
@@ -144,7 +145,15 @@ def sign_in_with_code(learner: User, code: str, at: datetime.datetime | None = N
             _("This code does not match any half-day of your sessions. Check it and try again.")
         )
     _check_open(half_day, at)
-    return _sign(half_day, learner, Attendance.Method.CODE, at)
+    attendance = _sign(half_day, learner, Attendance.Method.CODE, at)
+    if attendance.awaits_confirmation:
+        # She tapped the mailed link, then typed the code shown in the room: that proves
+        # she is there, which the link could not. Nothing else a row holds is replaced.
+        Attendance.objects.filter(
+            pk=attendance.pk, method=Attendance.Method.LINK, confirmed_at__isnull=True
+        ).update(method=Attendance.Method.CODE, signed_at=at)
+        attendance.refresh_from_db()
+    return attendance
 
 
 def _has_confirmed_seat(learner: User, session_id: int) -> bool:

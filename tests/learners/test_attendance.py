@@ -272,8 +272,26 @@ def test_a_personal_link_counts_an_on_site_half_day_only_once_the_trainer_confir
     assert "compté une fois confirmé" in cells[0].label
     assert cells[1].state == CellState.PRESENT
 
+    # The evidence pack's CSV says it as the sheet does.
+    from certification import evidence
+
+    statuses = [row["statut"] for row in evidence.attendance_rows(session, [camille])]
+    assert statuses == [evidence.AWAITING_CONFIRMATION, "présent"]
+
     attendance.record_by_trainer(morning, camille, "present", karim, at=at(DAY, 12))
     assert {a.half_day for a in counted.all()} == {morning, online}
+
+
+def test_the_code_typed_in_the_room_after_the_link_counts_the_half_day_at_once(
+    camille, session, morning
+):
+    attendance.sign_in_with_link(_token(session, camille), at=at(DAY, 9, 1))
+
+    signed = attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 9, 4))
+
+    assert (signed.method, signed.signed_at) == (Attendance.Method.CODE, at(DAY, 9, 4))
+    assert not signed.awaits_confirmation
+    assert Attendance.objects.counted().filter(learner=camille).count() == 1
 
 
 # --- Pages ----------------------------------------------------------------------------------
@@ -607,3 +625,21 @@ def test_a_closed_grid_offers_no_buttons_and_says_whom_to_ask(client, karim, ses
     assert 'data-testid="attendance-closed"' in page
     assert 'name="action" value="record"' not in page
     assert 'value="confirm_all"' not in page
+
+
+def test_link_signatures_recorded_before_the_rule_keep_counting(camille, session, morning):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("learners.migrations.0019_link_signatures_counted_before")
+    old = attendance.sign_in_with_link(_token(session, camille), at=at(DAY, 9, 5))
+    assert not Attendance.objects.counted().exists()
+
+    migration.count_as_before(apps, None)
+
+    old.refresh_from_db()
+    assert (old.confirmed_at, old.confirmed_by) == (old.signed_at, None)  # nobody confirmed it
+    assert list(Attendance.objects.counted()) == [old]
+    cell = next(iter(attendance.attendance_sheet(session, at=at(DAY, 18)).rows)).cells[0]
+    assert (cell.state, cell.confirmed) == (CellState.PRESENT, False)  # « to confirm », as before
