@@ -40,6 +40,11 @@ class AnswerForm(WagtailAdminModelForm):
         answered = cleaned.get("status") == AccommodationRequest.Status.ANSWERED
         if answered and not (cleaned.get("answer") or "").strip():
             self.add_error("answer", _("Write the answer the learner will receive."))
+        if (cleaned.get("note_for_trainers") or "").strip() and not cleaned.get("note_agreed"):
+            self.add_error(
+                "note_agreed",
+                _("Ask the learner first: her trainers read this note only with her agreement."),
+            )
         return cleaned
 
 
@@ -57,6 +62,7 @@ class AccommodationEditView(EditView):
             by=self.request.user,
             extra_time_percent=self.form.instance.extra_time_percent,
             note_for_trainers=self.form.instance.note_for_trainers,
+            note_agreed=self.form.instance.note_agreed,
         )
         log(instance=request, action="wagtail.edit", user=self.request.user)
         return request
@@ -88,6 +94,7 @@ class AccommodationRequestViewSet(ModelViewSet):
             FieldPanel("answer"),
             FieldPanel("extra_time_percent"),
             FieldPanel("note_for_trainers"),
+            FieldPanel("note_agreed"),
         ],
         base_form_class=AnswerForm,
     )

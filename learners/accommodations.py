@@ -149,6 +149,7 @@ def record_answer(
     by: User,
     extra_time_percent: int = 0,
     note_for_trainers: str = "",
+    note_agreed: bool = False,
 ) -> AccommodationRequest:
     """Staff record where a request stands, the extra time it grants on timed quizzes
     and what the session's trainers are told; the learner is mailed each new answer."""
@@ -159,7 +160,7 @@ def record_answer(
         )
     previous = (
         AccommodationRequest.objects.filter(pk=request.pk)
-        .values("status", "answer", "extra_time_percent", "note_for_trainers")
+        .values("status", "answer", "extra_time_percent", "note_for_trainers", "note_agreed")
         .get()
     )
     note_for_trainers = (note_for_trainers or "").strip()
@@ -169,10 +170,12 @@ def record_answer(
         or previous["answer"] != answer
         or previous["extra_time_percent"] != extra_time_percent
         or previous["note_for_trainers"] != note_for_trainers
+        or previous["note_agreed"] != note_agreed
     )
     request.status, request.answer, request.handled_by = status, answer, by
     request.extra_time_percent = extra_time_percent
     request.note_for_trainers = note_for_trainers
+    request.note_agreed = bool(note_for_trainers) and note_agreed
     if newly_answered:
         request.answered_at = timezone.now()
     elif status != AccommodationRequest.Status.ANSWERED:
@@ -184,6 +187,7 @@ def record_answer(
                 "answer",
                 "extra_time_percent",
                 "note_for_trainers",
+                "note_agreed",
                 "handled_by",
                 "answered_at",
             ]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from learners.models import User
+from learners.quality_models import AccommodationRequest
 from learners.session_models import Attendance, HalfDay, Seat, TrainingSession
 
 logger = logging.getLogger(__name__)
@@ -410,6 +411,18 @@ def _state(half_day: HalfDay, attendance: Attendance | None, at: datetime.dateti
     if attendance is not None:
         return CellState.TO_CONFIRM if attendance.awaits_confirmation else attendance.status
     return CellState.UNSIGNED if at > half_day.window()[1] else CellState.PENDING
+
+
+def trainers_sheet(session: TrainingSession, at: datetime.datetime, *, closed: bool) -> Sheet:
+    """The sheet as the session's trainers see it: with what the disability referent
+    wrote for them, while they may record attendance (`closed` False). Never on the
+    sheet handed to funders (`attendance_sheet`)."""
+    sheet = attendance_sheet(session, at)
+    if not closed:
+        notes = AccommodationRequest.objects.notes_for_trainers(session)
+        for row in sheet.rows:
+            row.accommodation_notes = notes.get(row.learner.pk, [])
+    return sheet
 
 
 def attendance_sheet(session: TrainingSession, at: datetime.datetime | None = None) -> Sheet:

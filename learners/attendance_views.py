@@ -15,7 +15,7 @@ from learners import activity
 from learners import attendance as attendance_ops
 from learners.attendance import AttendanceRefused
 from learners.attendance_forms import AttendanceCodeForm, ConfirmAllForm, TrainerRecordForm
-from learners.models import AccommodationRequest, User
+from learners.models import User
 from learners.session_models import Attendance, Seat, TrainingSession
 from learners.sessions import with_places
 from learners.spreadsheets import SpreadsheetWriter
@@ -153,22 +153,19 @@ def session_attendance(request: HttpRequest, session_id: int) -> HttpResponse:
     now = timezone.now()
     current = attendance_ops.current_or_next_half_day(session, now)
     online = session.format != Format.ON_SITE
-    sheet = attendance_ops.attendance_sheet(session, now)
-    notes = AccommodationRequest.objects.notes_for_trainers(session)
-    for row in sheet.rows:
-        row.accommodation_notes = notes.get(row.learner.pk, [])
+    closed = attendance_ops.closed_for(request.user, session, now)
     return render(
         request,
         "learners/attendance/session.html",
         {
             "session": session,
-            "sheet": sheet,
+            "sheet": attendance_ops.trainers_sheet(session, now, closed=closed),
             "current": current,
             "current_open": current is not None and current.is_open(now),
             "sign_url": request.build_absolute_uri(reverse("learners:attendance_sign")),
             "form": form,
             "activity": activity.session_activity(session) if online else None,
-            "closed": attendance_ops.closed_for(request.user, session, now),
+            "closed": closed,
             "closes_on": attendance_ops.closes_on(session),
         },
         status=400 if form is not None else 200,

@@ -256,6 +256,7 @@ class AccommodationRequestQuerySet(models.QuerySet):
             self.filter(
                 track_id=session.track_id,
                 status=AccommodationRequest.Status.ANSWERED,
+                note_agreed=True,
                 learner_id__in=session.seats.values("learner_id"),
             )
             .filter(models.Q(session__isnull=True) | models.Q(session=session))
@@ -271,7 +272,8 @@ class AccommodationRequestQuerySet(models.QuerySet):
 class AccommodationRequest(models.Model):
     """A learner's request for an accommodation because of a disability (indicator 26).
 
-    Only the learner, the track's disability referent and staff see it.
+    Only the learner, the track's disability referent and staff see it; her session's
+    trainers read only the note written for them, once she agreed to it.
     """
 
     class Status(models.TextChoices):
@@ -321,10 +323,15 @@ class AccommodationRequest(models.Model):
         blank=True,
         help_text=_(
             "Shown to the trainers of the learner's sessions of this track, on their "
-            "attendance page, once the request is answered, and to the learner on her "
-            "requests page. Write what they must provide, never the need itself, and only "
-            "what the learner agreed to share."
+            "attendance page while they may record it, once the request is answered, and "
+            "to the learner on her requests page. Write what they must provide, never the "
+            "need itself."
         ),
+    )
+    note_agreed = models.BooleanField(
+        _("the learner agreed to this note being shown to her trainers"),
+        default=False,
+        help_text=_("Without her agreement, the note stays with the referent."),
     )
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

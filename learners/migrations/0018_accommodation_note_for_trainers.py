@@ -13,6 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='accommodationrequest',
             name='note_for_trainers',
-            field=models.TextField(blank=True, help_text="Shown to the trainers of the learner's sessions of this track, on their attendance page, once the request is answered, and to the learner on her requests page. Write what they must provide, never the need itself, and only what the learner agreed to share.", verbose_name="for the session's trainers"),
+            field=models.TextField(blank=True, help_text="Shown to the trainers of the learner's sessions of this track, on their attendance page while they may record it, once the request is answered, and to the learner on her requests page. Write what they must provide, never the need itself.", verbose_name="for the session's trainers"),
+        ),
+        migrations.AddField(
+            model_name='accommodationrequest',
+            name='note_agreed',
+            field=models.BooleanField(default=False, help_text='Without her agreement, the note stays with the referent.', verbose_name='the learner agreed to this note being shown to her trainers'),
         ),
     ]

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import zipfile
 from datetime import timedelta
 
@@ -262,25 +263,31 @@ def test_staff_answer_a_request_and_the_learner_is_mailed(client, staff, request
 
 
 def test_the_sessions_trainers_read_what_the_referent_wrote_for_them_and_never_the_need(
-    client, staff, karim, lea, journey, camille, requests_, mails
+    client, staff, karim, lea, journey, camille, dominique, requests_, mails
 ):
     from tests.learners.attendance_helpers import add_half_day, make_session
 
     waiting, _ = requests_
-    session = make_session(journey.track, trainers=[karim], learners=[camille])
-    add_half_day(session)
-    other = make_session(journey.other_track, trainers=[lea], learners=[camille])
+    today = timezone.localdate()  # the trainers may still record the session's attendance
+    session = make_session(
+        journey.track, trainers=[karim], learners=[camille, dominique], starts_on=today
+    )
+    add_half_day(session, today)
+    other = make_session(journey.other_track, trainers=[lea], learners=[camille], starts_on=today)
+    add_half_day(other, today)
     client.force_login(staff)
+    answer = {
+        "status": "answered",
+        "answer": "Les vidéos seront sous-titrées.",
+        "extra_time_percent": "33",
+        "note_for_trainers": "Prévoir une place près de la porte.",
+    }
+    url = reverse("learners_accommodation:edit", args=[waiting.pk])
+    refused = client.post(url, answer)  # her agreement is asked first
+    assert refused.status_code == 200
+    assert "avec son accord" in refused.text
     with mails():
-        client.post(
-            reverse("learners_accommodation:edit", args=[waiting.pk]),
-            {
-                "status": "answered",
-                "answer": "Les vidéos seront sous-titrées.",
-                "extra_time_percent": "33",
-                "note_for_trainers": "Prévoir une place près de la porte.",
-            },
-        )
+        client.post(url, {**answer, "note_agreed": "on"})
     waiting.refresh_from_db()
     assert waiting.note_for_trainers == "Prévoir une place près de la porte."
     (sent,) = mail.outbox  # she is told what her trainers will read
@@ -288,12 +295,18 @@ def test_the_sessions_trainers_read_what_the_referent_wrote_for_them_and_never_t
 
     client.force_login(karim)
     grid = client.get(reverse("learners:session_attendance", args=[session.pk])).text
-    assert 'data-testid="accommodation-note"' in grid
-    assert "Prévoir une place près de la porte." in grid
+    rows: dict[str, str] = {}  # the attendance grid's rows come before the activity's
+    for learner, header in re.findall(
+        r'<tr data-learner="(\d+)">\s*<th scope="row">(.*?)</th>', grid
+    ):
+        rows.setdefault(learner, header)
+    assert "À prévoir : Prévoir une place près de la porte." in rows[str(camille.pk)]
+    assert "accommodation-note" not in rows[str(dominique.pk)]  # only her own row
     assert NEED not in grid
     client.force_login(lea)  # a session of another track: not hers to know
     grid = client.get(reverse("learners:session_attendance", args=[other.pk])).text
-    assert 'data-testid="accommodation-note"' not in grid
+    assert f'<tr data-learner="{camille.pk}">' in grid
+    assert "accommodation-note" not in grid
 
     client.force_login(camille)
     assert "Prévoir une place près de la porte." in client.get(page_url(journey.track)).text
@@ -301,20 +314,41 @@ def test_the_sessions_trainers_read_what_the_referent_wrote_for_them_and_never_t
     assert exported[0]["note_for_trainers"] == "Prévoir une place près de la porte."
 
 
-def test_a_note_for_trainers_stays_unread_until_the_request_is_answered(
+def test_a_note_for_trainers_shows_only_answered_agreed_and_while_attendance_is_open(
     client, karim, journey, camille, requests_
 ):
+    from learners import attendance
     from tests.learners.attendance_helpers import add_half_day, make_session
 
     waiting, _ = requests_
     AccommodationRequest.objects.filter(pk=waiting.pk).update(
-        status=AccommodationRequest.Status.IN_PROGRESS, note_for_trainers="Brouillon."
+        status=AccommodationRequest.Status.IN_PROGRESS,
+        note_for_trainers="Brouillon.",
+        note_agreed=True,
     )
-    session = make_session(journey.track, trainers=[karim], learners=[camille])
-    add_half_day(session)
+    today = timezone.localdate()
+    session = make_session(journey.track, trainers=[karim], learners=[camille], starts_on=today)
+    add_half_day(session, today)
     client.force_login(karim)
-    grid = client.get(reverse("learners:session_attendance", args=[session.pk])).text
-    assert "Brouillon." not in grid
+    url = reverse("learners:session_attendance", args=[session.pk])
+
+    def shown() -> bool:
+        page = client.get(url).text
+        assert f'<tr data-learner="{camille.pk}">' in page
+        return "Brouillon." in page
+
+    assert not shown()  # not answered yet
+    AccommodationRequest.objects.filter(pk=waiting.pk).update(
+        status=AccommodationRequest.Status.ANSWERED, answered_at=timezone.now(), note_agreed=False
+    )
+    assert not shown()  # answered, but she did not agree
+    AccommodationRequest.objects.filter(pk=waiting.pk).update(note_agreed=True)
+    assert shown()
+    # Attendance closed for its trainers: the note has served its purpose.
+    past = today - timedelta(days=attendance.AMEND_DAYS + 1)
+    session.half_days.update(date=past)
+    type(session).objects.filter(pk=session.pk).update(starts_on=past, ends_on=past)
+    assert not shown()
 
 
 def test_marking_a_request_in_progress_mails_nobody(client, staff, requests_, mails):
