@@ -179,6 +179,13 @@ def restore_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "The revoked one keeps its verification page and its reason."
             ),
             "submit": _("Issue again"),
+            "warning": _(
+                "Its validity ended on %(date)s: the certificate issued again keeps that end, "
+                "so its verification page will say it expired."
+            )
+            % {"date": date_format(timezone.localtime(certificate.expires_at), "DATE_FORMAT")}
+            if certificate.is_expired
+            else "",
         },
     )
 

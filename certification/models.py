@@ -371,6 +371,11 @@ class Certificate(models.Model):
         """Its PDF is being produced again: the copy it replaces still stands meanwhile."""
         return not self.pdf and bool(self.earlier_pdf_sha256)
 
+    @property
+    def is_downloadable(self) -> bool:
+        """A PDF to offer: the rendered one, or the copy a new render will replace."""
+        return self.is_rendered or self.is_rendered_again
+
     def get_pdf_url(self) -> str:
         return reverse("certification:certificate_pdf", args=[self.pk])
 

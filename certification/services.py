@@ -199,10 +199,7 @@ def render(certificate_pk: int) -> RenderOutcome:
     try:
         certificate = Certificate.objects.select_related("award").get(pk=certificate_pk)
         data = rendering.render_pdf(certificate)
-        name = certificate.storage_name
-        if default_storage.exists(name):
-            default_storage.delete(name)  # left by a worker that died before recording it
-        saved = default_storage.save(name, ContentFile(data))
+        saved = _store_replacing(certificate.storage_name, data)
     except BaseException:
         mine.update(render_claimed_at=None)
         raise
@@ -214,10 +211,30 @@ def render(certificate_pk: int) -> RenderOutcome:
     )
     if not stored:
         # Our lease expired and another worker took over: its file is the one.
-        if saved != name:
+        if saved != certificate.storage_name:
             default_storage.delete(saved)
         return RenderOutcome.BUSY
     return RenderOutcome.RENDERED
+
+
+def _store_replacing(name: str, data: bytes) -> str:
+    """Store `data` under `name`, in place of what is there: the copy a regeneration
+    replaces, or a file left by a worker that died before recording it. If the new file
+    cannot be stored, the old one is put back: a holder keeps her copy meanwhile."""
+    previous = None
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as stored:
+            previous = stored.read()
+        default_storage.delete(name)
+    try:
+        return default_storage.save(name, ContentFile(data))
+    except BaseException:
+        if previous is not None:
+            try:
+                default_storage.save(name, ContentFile(previous))
+            except Exception:
+                logger.exception("Could not put back the earlier PDF %s", name)
+        raise
 
 
 def render_or_defer(certificate_pk: int) -> RenderOutcome:

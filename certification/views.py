@@ -24,7 +24,7 @@ def certificates_for(user, certificates: CertificateQuerySet) -> CertificateQuer
 @login_required
 def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = get_object_or_404(certificates_for(request.user, Certificate.objects), pk=pk)
-    if not (certificate.is_rendered or certificate.is_rendered_again):
+    if not certificate.is_downloadable:
         raise Http404
     if certificate.status != Certificate.Status.VALID and not can_manage_certificates(request.user):
         # A fresh copy of a withdrawn certificate would circulate as if it stood; staff

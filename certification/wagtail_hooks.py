@@ -113,7 +113,7 @@ class CertificateIndexView(IndexView):
         if not admin_views.can_manage_certificates(self.request.user):
             return buttons
         actions = []
-        if instance.is_rendered or instance.is_rendered_again:
+        if instance.is_downloadable:
             actions.append((_("Download the PDF"), instance.get_pdf_url(), "download"))
         if instance.status == Certificate.Status.VALID:
             # A withdrawn certificate keeps its PDF and its hash, and is not re-issued.
@@ -124,7 +124,13 @@ class CertificateIndexView(IndexView):
                     "repeat",
                 )
             )
-            if instance.learner_id is not None and instance.learner.erased_at is None:
+            learner = instance.learner
+            # Re-issue is for a corrected name: offered once the profile's differs.
+            if (
+                learner is not None
+                and learner.erased_at is None
+                and learner.display_name != instance.holder_name
+            ):
                 actions.append(
                     (
                         _("Re-issue (name corrected)"),

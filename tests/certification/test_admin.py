@@ -203,10 +203,13 @@ def test_staff_revoke_from_the_admin_and_must_give_a_reason(client, staff, certi
 def test_staff_reissue_after_a_name_correction_from_the_admin(
     client, staff, camille, certificate, django_capture_on_commit_callbacks
 ):
-    camille.full_name = "Camille Martin-Durand"
-    camille.save()
     client.force_login(staff)
     url = f"/cms-admin/certificates/{certificate.pk}/reissue/"
+    listing = reverse("certification_certificate:index")
+    assert url not in client.get(listing).text  # the printed name is the profile's
+    camille.full_name = "Camille Martin-Durand"
+    camille.save()
+    assert url in client.get(listing).text
     assert "Camille Martin-Durand" in client.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(url).status_code == 302
@@ -364,6 +367,8 @@ def test_an_award_given_back_ends_when_the_revoked_certificate_would_have(
     services.revoke(new, "Erreur de manipulation", by=staff)
     new.refresh_from_db()
     client.force_login(staff)
+    confirmation = client.get(f"/cms-admin/certificates/{new.pk}/restore/").text
+    assert 'data-testid="confirm-warning"' in confirmation  # said before the click
     response = client.post(f"/cms-admin/certificates/{new.pk}/restore/", follow=True)
     restored = Certificate.objects.get(learner=camille, award=setting.module_award, pk__gt=new.pk)
     assert restored.expires_at == new.expires_at

@@ -121,6 +121,30 @@ def test_while_its_pdf_is_produced_again_the_holder_downloads_the_copy_it_replac
     assert 'data-testid="certificate-pending"' not in dashboard
 
 
+def test_a_new_render_the_storage_refuses_leaves_the_holder_her_copy(
+    client, camille, certificate, monkeypatch
+):
+    issued = b"".join(certificate.pdf.open("rb"))
+    services.regenerate_pdf(certificate)
+    real_save, saves = default_storage.save, []
+
+    def refused(name, content, **kwargs):
+        saves.append(name)
+        if len(saves) == 1:  # the new render; putting the copy back is allowed
+            raise OSError("storage unavailable")
+        return real_save(name, content, **kwargs)
+
+    monkeypatch.setattr(default_storage, "save", refused)
+    with pytest.raises(OSError):
+        services.render(certificate.pk)
+    assert saves == [certificate.storage_name] * 2
+
+    client.force_login(camille)
+    response = client.get(certificate.get_pdf_url())
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == issued
+
+
 def test_a_new_render_stored_but_not_yet_recorded_is_not_handed_out(client, camille, certificate):
     services.regenerate_pdf(certificate)
     certificate.refresh_from_db()
