@@ -8,7 +8,9 @@
 // the reader's place without a word. Without JavaScript the « Refresh » link under the
 // bar asks for the page again, and the sentence saying that the page updates itself
 // stays hidden. Signed out meanwhile (the session ended, another tab signed out), the
-// answer is the sign-in page, not figures: polling stops and says so, with the link.
+// answer is the sign-in page, not figures; refused (403, 404: the task is gone, or no
+// longer the reader's to follow), no figures will come either. Polling stops and says
+// which, and the sentence saying that the page updates itself goes.
 (function () {
   document.querySelectorAll("[data-task-progress]").forEach(function (box) {
     if (box.dataset.finished === "true") return;
@@ -41,8 +43,7 @@
       var link = result && result.querySelector("a");
       announce(figures() + (link ? " · " + link.textContent : ""));
     }
-    function stop() {
-      var text = box.dataset.stoppedText || "";
+    function stop(text) {
       show("status", text);
       var refresh = field("refresh");
       if (refresh) refresh.hidden = false;
@@ -50,20 +51,24 @@
       if (updating) updating.hidden = true;
       announce(text);
     }
-    function signedOut(response) {
+    function endOfPolling(response) {
       var type = response.headers.get("Content-Type") || "";
-      return response.redirected || response.status === 403 || response.status === 404 ||
-        (response.ok && type.indexOf("application/json") === -1);
+      if (response.redirected || (response.ok && type.indexOf("application/json") === -1)) {
+        return box.dataset.stoppedText || "";
+      }
+      if (response.status === 403 || response.status === 404) return box.dataset.goneText || "";
+      return null;
     }
     function poll() {
       fetch(box.dataset.url, { credentials: "same-origin" })
         .then(function (response) {
-          if (signedOut(response)) return null;
+          var ended = endOfPolling(response);
+          if (ended !== null) return { ended: ended };
           if (!response.ok) throw new Error(response.status);
           return response.json();
         })
         .then(function (progress) {
-          if (progress === null) { stop(); return; }
+          if (progress.ended !== undefined) { stop(progress.ended); return; }
           var done = progress[doneKey];
           if (progress.total > 0 && bar.max !== progress.total) bar.max = progress.total;
           if (bar.value !== done) bar.value = done;

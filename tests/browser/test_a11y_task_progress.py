@@ -65,7 +65,28 @@ def test_progress_signed_out_meanwhile_stops_and_says_so(page, live_server, hele
         arg=stopped,
         timeout=POLL_MS,
     )
-    assert stopped.startswith("Plus mis à jour")
+    assert stopped.startswith("Plus mis à jour : vous avez été déconnecté")
     assert box.locator("[data-field=status]").text_content() == stopped
-    assert box.locator("[data-field=refresh] a").is_visible()
-    assert not box.locator("[data-field=updating]").is_visible()
+    assert not box.locator("[data-field=updating]").is_visible()  # it no longer does
+
+
+def test_progress_no_longer_the_readers_to_follow_stops_and_says_so(page, live_server, helene):
+    batch = InvitationBatch.objects.create(
+        organisation=helene.organisation, invited_by=helene, total=8, sent=0
+    )
+    signed_in(page, live_server, helene)
+    page.goto(f"/organisation/invitations/{batch.pk}/")
+    box = page.locator("[data-testid=invitation-progress]")
+    box.locator("[data-field=updating]").wait_for(state="visible", timeout=POLL_MS)
+
+    type(helene).objects.filter(pk=helene.pk).update(is_organisation_manager=False)  # a 404 now
+
+    gone = box.get_attribute("data-gone-text")
+    page.wait_for_function(
+        "text => document.querySelector('[data-testid=invitation-progress] "
+        "[data-field=announcement]').textContent === text",
+        arg=gone,
+        timeout=POLL_MS,
+    )
+    assert gone.startswith("Plus mis à jour : cette tâche")
+    assert box.locator("[data-field=status]").text_content() == gone
