@@ -783,12 +783,17 @@ RECENT_GRADINGS_SHOWN = 50
 
 
 def recent_gradings(trainer: User):
-    """What the trainer graded, or was graded on their modules, lately; newest first."""
+    """What the trainer graded, or was graded on their modules, lately; newest first.
+    The team's graders share the modules nobody owns: a colleague's grading there is
+    theirs to read again and rectify too."""
     since = timezone.now() - timedelta(days=RECENT_GRADINGS_DAYS)
+    theirs = Q(graded_by=trainer) | Q(module__owner=trainer)
+    if grades_any_submission(trainer):
+        theirs |= Q(pk__in=Submission.objects.without_active_owner().values("pk"))
     return (
         Submission.objects.gradable_by(trainer)
         .exclude(status=Submission.Status.PENDING)
-        .filter(Q(graded_by=trainer) | Q(module__owner=trainer), graded_at__gte=since)
+        .filter(theirs, graded_at__gte=since)
         .select_related("learner", "module", "competence", "level")
         .order_by("-graded_at", "-pk")[:RECENT_GRADINGS_SHOWN]
     )

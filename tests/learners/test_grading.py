@@ -5,6 +5,7 @@ import zipfile
 
 import pytest
 from bs4 import BeautifulSoup
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -14,6 +15,7 @@ from courses.models import Level
 from learners import assessments, queries, services
 from learners.models import LedgerEntry, Submission
 from learners.uploads import check_upload
+from tests.conftest import make_user
 from tests.learners.quiz_helpers import right_answers, set_quiz, single
 
 PNG = (
@@ -578,6 +580,21 @@ def test_a_trainer_finds_what_they_reviewed_lately_to_correct_it(
     client.force_login(lea)
     page = BeautifulSoup(client.get(reverse("learners:grading_queue")).content, "html.parser")
     assert page.select_one('[data-testid="recent-gradings"]') is None
+
+
+def test_the_teams_graders_find_each_others_recent_gradings_of_modules_nobody_owns(
+    client, answered, karim, staff, journey
+):
+    from learners.services import erase_account
+
+    erase_account(karim)  # his module's answers are the team's now
+    colleague = make_user("equipe@example.org", "Collègue de l'équipe", is_staff=True)
+    colleague.user_permissions.add(Permission.objects.get(codename="change_submission"))
+    graded = _graded(answered, staff, journey)
+
+    client.force_login(colleague)
+    page = BeautifulSoup(client.get(reverse("learners:grading_queue")).content, "html.parser")
+    assert page.select_one(f'[data-testid="graded-{graded.pk}"]') is not None
 
 
 def test_a_graded_submission_of_an_erased_account_cannot_be_corrected(
