@@ -47,7 +47,8 @@ def test_progress_is_announced_at_each_quarter_and_at_the_end_only(page, live_se
     assert end.endswith(box.locator("[data-field=result] a").text_content())
 
 
-def test_progress_signed_out_meanwhile_stops_and_says_so(page, live_server, helene):
+def following_a_batch(page, live_server, helene):
+    """Hélène on her invitation batch's progress page, the script polling."""
     batch = InvitationBatch.objects.create(
         organisation=helene.organisation, invited_by=helene, total=8, sent=0
     )
@@ -55,38 +56,36 @@ def test_progress_signed_out_meanwhile_stops_and_says_so(page, live_server, hele
     page.goto(f"/organisation/invitations/{batch.pk}/")
     box = page.locator("[data-testid=invitation-progress]")
     box.locator("[data-field=updating]").wait_for(state="visible", timeout=POLL_MS)
+    return box
+
+
+def announced(page, text: str) -> None:
+    page.wait_for_function(
+        "text => document.querySelector('[data-testid=invitation-progress] "
+        "[data-field=announcement]').textContent === text",
+        arg=text,
+        timeout=POLL_MS,
+    )
+
+
+def test_progress_signed_out_meanwhile_stops_and_says_so(page, live_server, helene):
+    box = following_a_batch(page, live_server, helene)
 
     page.context.clear_cookies()  # the session ended: the JSON answers with the sign-in page
 
     stopped = box.get_attribute("data-stopped-text")
-    page.wait_for_function(
-        "text => document.querySelector('[data-testid=invitation-progress] "
-        "[data-field=announcement]').textContent === text",
-        arg=stopped,
-        timeout=POLL_MS,
-    )
+    announced(page, stopped)
     assert stopped.startswith("Plus mis à jour : vous avez été déconnecté")
     assert box.locator("[data-field=status]").text_content() == stopped
     assert not box.locator("[data-field=updating]").is_visible()  # it no longer does
 
 
 def test_progress_no_longer_the_readers_to_follow_stops_and_says_so(page, live_server, helene):
-    batch = InvitationBatch.objects.create(
-        organisation=helene.organisation, invited_by=helene, total=8, sent=0
-    )
-    signed_in(page, live_server, helene)
-    page.goto(f"/organisation/invitations/{batch.pk}/")
-    box = page.locator("[data-testid=invitation-progress]")
-    box.locator("[data-field=updating]").wait_for(state="visible", timeout=POLL_MS)
+    box = following_a_batch(page, live_server, helene)
 
     type(helene).objects.filter(pk=helene.pk).update(is_organisation_manager=False)  # a 404 now
 
     gone = box.get_attribute("data-gone-text")
-    page.wait_for_function(
-        "text => document.querySelector('[data-testid=invitation-progress] "
-        "[data-field=announcement]').textContent === text",
-        arg=gone,
-        timeout=POLL_MS,
-    )
+    announced(page, gone)
     assert gone.startswith("Plus mis à jour : cette tâche")
     assert box.locator("[data-field=status]").text_content() == gone
