@@ -10,6 +10,7 @@ order the learner put them; open answer the text.
 """
 
 import math
+import re
 import unicodedata
 from typing import Any
 
@@ -21,19 +22,49 @@ def normalise(text: str) -> str:
     return " ".join(bare.casefold().split())
 
 
-def parse_number(text: Any) -> float | None:
+_SPACES = str.maketrans("", "", " \xa0\u202f")
+_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:(?P<sep>[.,])\d{3})(?:(?P=sep)\d{3})*")
+
+
+def number_readings(text: Any) -> list[float]:
+    """Every value a typed number can honestly mean, most likely first.
+
+    French writes 1 800,5 (spaces group, a comma decimals) but also 1.800 for
+    one thousand eight hundred, and English pages read 1,800 the same way: a
+    single separator followed by exactly three digits could be either, so both
+    readings are returned and the learner gets the benefit of the doubt.
+    """
     if isinstance(text, bool):
-        return None
+        return []
     if isinstance(text, int | float):
-        return float(text) if math.isfinite(text) else None
-    # French keyboards write 1 800,5: spaces (also non-breaking) group, a comma decimals.
-    cleaned = str(text or "").replace("\u202f", "").replace("\xa0", "").replace(" ", "")
-    cleaned = cleaned.replace(",", ".")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+        return [float(text)] if math.isfinite(text) else []
+    cleaned = str(text or "").translate(_SPACES)
+    readings = []
+    if _GROUPED.fullmatch(cleaned):
+        readings.append(cleaned.replace(".", "").replace(",", ""))
+    if "." in cleaned and "," in cleaned:
+        # The last separator marks the decimals, the other one groups: 1.800,5 or 1,800.5.
+        decimal = "," if cleaned.rindex(",") > cleaned.rindex(".") else "."
+        whole, _sep, fraction = cleaned.rpartition(decimal)
+        grouping = "." if decimal == "," else ","
+        if _GROUPED.fullmatch(whole) or re.fullmatch(r"[+-]?\d{1,3}", whole):
+            readings.append(whole.replace(grouping, "") + "." + fraction)
+    elif cleaned.count(",") + cleaned.count(".") <= 1:
+        readings.append(cleaned.replace(",", "."))
+    values = []
+    for reading in readings:
+        try:
+            value = float(reading)
+        except ValueError:
+            continue
+        if math.isfinite(value) and value not in values:
+            values.append(value)
+    return values
+
+
+def parse_number(text: Any) -> float | None:
+    readings = number_readings(text)
+    return readings[0] if readings else None
 
 
 def _keys(question: dict) -> set[str]:
@@ -77,11 +108,15 @@ def score(question: dict, answer: Any) -> float | None:
         accepted = {normalise(text) for text in question.get("accepted_answers", [])}
         return 1.0 if given and given in accepted else 0.0
     if kind == "numeric":
-        value = parse_number(answer)
-        if value is None:
-            return 0.0
         # A hair of slack for binary floating point (0.1 + 0.2 against 0.3).
-        return 1.0 if abs(value - question["answer"]) <= question["tolerance"] + 1e-9 else 0.0
+        return (
+            1.0
+            if any(
+                abs(value - question["answer"]) <= question["tolerance"] + 1e-9
+                for value in number_readings(answer)
+            )
+            else 0.0
+        )
     if kind == "ordering":
         expected = [item["key"] for item in sorted(question["items"], key=lambda i: int(i["key"]))]
         return 1.0 if _as_key_list(answer) == expected else 0.0
@@ -89,7 +124,13 @@ def score(question: dict, answer: Any) -> float | None:
 
 
 def percent(fractions: list[float]) -> int:
-    """The score out of 100 of the automatically scored answers (100 when there are none)."""
+    """The score out of 100 of the automatically scored answers (100 when there are none).
+
+    Rounded down, never to the nearest: pass marks are whole numbers, so a score
+    shown as meeting one always does (87.5 % is shown 87 and fails a pass mark of
+    88, where rounding would have shown and passed 88).
+    """
     if not fractions:
         return 100
-    return round(100 * sum(fractions) / len(fractions))
+    # The epsilon keeps 0.7 * 100 = 69.99999999999999 at 70.
+    return math.floor(100 * sum(fractions) / len(fractions) + 1e-9)

@@ -5,7 +5,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from learners.scoring import normalise, parse_number, percent, score
+from learners.scoring import normalise, number_readings, parse_number, percent, score
 
 
 def choice(kind: str, correct: list[bool], scoring: str = "all_or_nothing") -> dict:
@@ -70,6 +70,21 @@ def test_numeric_answers_count_within_the_tolerance_and_read_french_numbers():
     assert parse_number("nan") is None
 
 
+def test_a_number_grouped_with_a_dot_or_a_comma_counts_under_either_reading():
+    thousands = {"type": "numeric", "answer": 1800.0, "tolerance": 0.0}
+    decimals = {"type": "numeric", "answer": 1.8, "tolerance": 0.0}
+    for typed in ("1.800", "1,800", "1 800", "1800"):
+        assert score(thousands, typed) == 1.0, typed
+    for typed in ("1.800", "1,800", "1,8", "1.8"):
+        assert score(decimals, typed) == 1.0, typed
+    assert score(thousands, "1.800,5") == 0.0
+    assert number_readings("1.800,5") == [1800.5]
+    assert number_readings("1,800.5") == [1800.5]
+    assert number_readings("1.800.000") == [1800000.0]
+    assert number_readings("0.125") == [0.125]  # a leading zero never groups
+    assert number_readings("1.2.3") == []
+
+
 def test_ordering_scores_one_only_for_the_exact_order():
     question = {
         "type": "ordering",
@@ -87,6 +102,13 @@ def test_open_answers_are_left_to_a_trainer():
 def test_the_percentage_is_the_mean_of_scored_answers():
     assert percent([1.0, 0.0, 0.5, 1.0]) == 62
     assert percent([]) == 100
+
+
+def test_the_percentage_is_rounded_down_so_a_shown_score_never_passes_more_than_it_earned():
+    seven_of_eight = [1.0] * 7 + [0.0]  # 87.5 %
+    assert percent(seven_of_eight) == 87
+    assert percent([1.0, 1.0, 0.0]) == 66
+    assert percent([0.7] * 10) == 70  # not 69 from the float sum
 
 
 # --- Properties ------------------------------------------------------------------
