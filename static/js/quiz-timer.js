@@ -8,6 +8,11 @@
 // would send the answers past the server's grace: the sending is one timeout
 // set at load, a few seconds early (the server accepts it), and is done at once
 // when the page comes back to the foreground after the end.
+//
+// Going Back to the quiz may show the page from the browser's cache, with the
+// count the server wrote when it first sent it: the end computed at each load is
+// kept for the tab (sessionStorage), and on a Back or Forward the earlier of the
+// two wins. Any other load carries a fresh count, which is trusted.
 (function () {
   var box = document.getElementById("quiz-time-left");
   var alert = document.getElementById("quiz-time-alert");
@@ -16,10 +21,28 @@
   var seconds = parseFloat(box.getAttribute("data-seconds-left"));
   if (isNaN(seconds)) return;
   var EARLY_MS = 5000;
-  var end = Date.now() + seconds * 1000;
+  var end = keptEnd(box.getAttribute("data-attempt"), Date.now() + seconds * 1000);
   var ANNOUNCED = [10, 5, 1];
   var shown = null;
   var sent = false;
+
+  function fromHistory() {
+    var entries = window.performance && performance.getEntriesByType
+      ? performance.getEntriesByType("navigation") : [];
+    return entries.length > 0 && entries[0].type === "back_forward";
+  }
+
+  function keptEnd(attempt, fresh) {
+    var key = "quiz-end-" + attempt;
+    try {
+      var kept = parseFloat(window.sessionStorage.getItem(key));
+      var end = fromHistory() && !isNaN(kept) ? Math.min(kept, fresh) : fresh;
+      window.sessionStorage.setItem(key, String(end));
+      return end;
+    } catch (error) {
+      return fresh; // storage refused (private browsing, quota): the page's own count
+    }
+  }
 
   function text(minutes) {
     var template = box.getAttribute(minutes === 1 ? "data-one-left" : "data-many-left");
@@ -51,7 +74,7 @@
   box.hidden = false;
   tick();
   setInterval(tick, 1000);
-  setTimeout(sendIfDue, Math.max(0, seconds * 1000 - EARLY_MS));
+  setTimeout(sendIfDue, Math.max(0, end - Date.now() - EARLY_MS));
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") sendIfDue();
   });
