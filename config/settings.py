@@ -257,7 +257,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 # A quiz posts some 30 fields a question in Wagtail's editor: 2,000 refused a
 # 65-question bank with a 400 and lost the trainer's work. Still a bound.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
-DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# Every file field of a form is a part even when left empty: a quiz sends one per open
+# question accepting a file, and publishing refuses a quiz with more than this.
+DATA_UPLOAD_MAX_NUMBER_FILES = 30
 
 # --- Cache ----------------------------------------------------------------------
 # Rate limits and throttles must be shared by every process in production:

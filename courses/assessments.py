@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -53,6 +54,9 @@ def question_snapshot(child) -> dict[str, Any]:
             }
             for key, option in zip(_item_ids(value["options"]), value["options"], strict=True)
         ]
+        if not snapshot["options"]:
+            # Nothing to pick: the learner could neither answer nor be scored fairly.
+            raise ValueError("a choice question without options")
     if child.block_type == "multiple_choice":
         snapshot["scoring"] = value.get("scoring") or "all_or_nothing"
     elif child.block_type == "short_answer":
@@ -65,6 +69,8 @@ def question_snapshot(child) -> dict[str, Any]:
         snapshot["items"] = [
             {"key": str(position), "text": text} for position, text in enumerate(value["items"])
         ]
+        if not snapshot["items"]:
+            raise ValueError("an ordering question without items")
     elif child.block_type == "open":
         snapshot["allow_file"] = bool(value.get("allow_file"))
     return snapshot
@@ -142,6 +148,37 @@ def question_errors(
                 % {"number": number, "level": level}
             )
     return errors
+
+
+def open_question_errors(stream: Iterable) -> list[str]:
+    """Messages for open questions in a positioning test, which nobody grades."""
+    return [
+        _(
+            "Question %(number)s: a positioning test cannot hold an open question, as no "
+            "trainer grades it. Ask it in a module's quiz instead."
+        )
+        % {"number": number}
+        for number, child in enumerate(stream, start=1)
+        if child.block_type == "open"
+    ]
+
+
+def file_question_error(stream: Iterable) -> str | None:
+    """Why a quiz holds too many open questions accepting a file to ever be sent.
+
+    Every file field is a part of the form even when left empty, and the server
+    refuses a form of more than DATA_UPLOAD_MAX_NUMBER_FILES parts.
+    """
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+    count = sum(
+        1 for child in stream if child.block_type == "open" and child.value.get("allow_file")
+    )
+    if limit is None or count <= limit:
+        return None
+    return _(
+        "%(count)s open questions accept a file, at most %(limit)s can: untick « The learner may "
+        "attach a file » on some of them."
+    ) % {"count": count, "limit": limit}
 
 
 def stream_data(questions: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:

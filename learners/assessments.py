@@ -52,6 +52,11 @@ TIME_UP_EARLY = timedelta(seconds=15)
 ITEM_ANALYSIS_MIN_ANSWERS = 5
 
 
+class FileRefusal(str):
+    """A form error about an open question's attached file, not about its text: the
+    page ties it to the file field."""
+
+
 class AssessmentRefused(JourneyRefused):
     """A refusal to show the learner as is; `field` names the form field it is about."""
 
@@ -230,7 +235,7 @@ def start_attempt(
             list(Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values_list("pk"))
             state = quiz_state(learner, module, now, missing=missing)
             if state.open_attempt is not None:
-                return _expire_if_late(state.open_attempt, now) or Attempt.objects.get(
+                return expire_if_late(state.open_attempt, now) or Attempt.objects.get(
                     pk=state.open_attempt.pk
                 )
             refusal = state.refusal()
@@ -277,12 +282,17 @@ def allowed_minutes(module: ModulePage, learner_id: int) -> int | None:
     return math.ceil(limit * (100 + extra) / 100)
 
 
-def _expire_if_late(attempt: Attempt, now: datetime) -> Attempt | None:
+def expire_if_late(attempt: Attempt, now: datetime) -> Attempt | None:
     """Close an attempt whose time ran out with a zero score; None when it is not late."""
     if attempt.deadline is None or now <= attempt.deadline + LATE_GRACE:
         return None
+    # Closed when its time ran out, not when someone next looked: the wait before a
+    # new attempt runs from there.
     updated = Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.IN_PROGRESS).update(
-        status=Attempt.Status.EXPIRED, submitted_at=now, score=0, passed=False
+        status=Attempt.Status.EXPIRED,
+        submitted_at=attempt.deadline + LATE_GRACE,
+        score=0,
+        passed=False,
     )
     if updated:
         # update() sends no signal: the module page would offer to resume it.
@@ -347,7 +357,7 @@ def answers_from_form(
                 try:
                     check_upload(upload)
                 except ValueError as refusal:
-                    errors[qid] = str(refusal)
+                    errors[qid] = FileRefusal(refusal)
                 uploads[qid] = upload
             if not answer and not (kind == "open" and upload is not None):
                 errors.setdefault(qid, _("Answer this question."))
@@ -401,7 +411,7 @@ def submit_attempt(
     with transaction.atomic():
         # The attempt as the caller loaded it: its frozen questions and deadline
         # never change, and its status is checked again by the closing update.
-        expired = _expire_if_late(attempt, now) is not None
+        expired = expire_if_late(attempt, now) is not None
         if not expired:
             _score_and_close(attempt, answers, uploads, now)
     if expired:
@@ -592,7 +602,8 @@ def public_questions(
                 {"key": o["key"], "text": o["text"], "checked": o["key"] in picked}
                 for o in question["options"]
             ]
-            if question["type"] != "multiple_choice":
+            if question["options"]:
+                # Radios and checkboxes carry their option's key in their ids.
                 item["first_field"] = f"{base}-{question['options'][0]['key']}"
         if "items" in question:
             count = len(question["items"])
@@ -606,10 +617,11 @@ def public_questions(
                 for i in question["items"]
             ]
             item["positions"] = [str(n) for n in range(1, count + 1)]
-        if question["type"] == "multiple_choice":
-            item["first_field"] = f"{base}-{question['options'][0]['key']}"
         if question["type"] == "open":
             item["allow_file"] = question.get("allow_file", False)
+            item["error_on_file"] = isinstance(item["error"], FileRefusal)
+            if item["error_on_file"]:
+                item["first_field"] = f"{base}-file"
             item["file_not_kept"] = bool(item["allow_file"] and files and f"{base}-file" in files)
         if data is not None and question["type"] in ("short_answer", "numeric", "open"):
             item["value"] = data.get(base, "")
@@ -661,6 +673,8 @@ def start_positioning(learner: User, track: TrackPage, *, rng=None) -> Attempt:
     if not len(track.positioning):
         raise AssessmentRefused(_("This track has no positioning test."))
     questions = draw_questions(track.positioning, None, True, rng or random.SystemRandom())
+    # Published before positioning tests refused them: nobody would ever read the answer.
+    questions = [question for question in questions if question["type"] != "open"]
     competences = (
         list(track.framework.competences().select_related("block")) if track.framework else []
     )

@@ -12,7 +12,12 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page, PageManager, PageQuerySet
 from wagtail.search import index
 
-from courses.assessments import incomplete_questions, question_errors
+from courses.assessments import (
+    file_question_error,
+    incomplete_questions,
+    open_question_errors,
+    question_errors,
+)
 from courses.blocks import RICH_TEXT_FEATURES, LessonStreamBlock
 from courses.forms import RELATION_CHECKS, ModulePageForm, TrackPageForm
 from courses.question_blocks import QuestionStreamBlock
@@ -199,7 +204,8 @@ class TrackPage(Page):
             raise ValidationError(errors)
 
     def positioning_errors(self) -> list[str]:
-        """Questions on a competence or a level outside the track's framework."""
+        """Open questions, and questions on a competence or a level outside the track's
+        framework."""
         if not len(self.positioning):
             return []
         if not self.framework_id:
@@ -215,7 +221,9 @@ class TrackPage(Page):
         unknown = _(
             "Question %(number)s: « %(code)s » is not a competence of the track's framework."
         )
-        return question_errors(self.positioning, allowed, unknown=unknown)
+        return open_question_errors(self.positioning) + question_errors(
+            self.positioning, allowed, unknown=unknown
+        )
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -420,6 +428,8 @@ class ModulePage(Page):
         if "quiz" not in exclude and "quiz" not in errors:
             # Required fields too: a draft may have kept a question half written.
             messages = incomplete_questions(self.quiz) + self.quiz_errors(self.quiz, targets)
+            if message := file_question_error(self.quiz):
+                messages.append(message)
             if messages:
                 errors["quiz"] = messages
         if "prerequisite_modules" not in exclude:

@@ -589,3 +589,41 @@ def test_a_module_moves_under_another_track_of_its_framework(client, staff, trac
     client.post(f"{ADMIN}/pages/{module.pk}/move/{sibling.pk}/confirm/")
 
     assert ModulePage.objects.get(pk=module.pk).get_parent().pk == sibling.pk
+
+
+def open_question(code: str = "B1.1", allow_file: bool = True) -> dict:
+    return {
+        "type": "open",
+        "competence": code,
+        "level": "decouvrir",
+        "text": "Décrivez votre tiers-lieu.",
+        "allow_file": allow_file,
+    }
+
+
+def test_an_open_question_in_a_positioning_test_is_refused_as_nobody_would_grade_it(track):
+    track.positioning = stream_data([numeric("B1.1"), open_question()])
+
+    with pytest.raises(ValidationError) as error:
+        track.full_clean()
+
+    assert error.value.message_dict["positioning"] == [
+        "Question 2 : un test de positionnement ne peut pas contenir de question ouverte, "
+        "car aucun·e formateur·rice ne la corrige. Posez-la plutôt dans le quiz d'un module."
+    ]
+
+
+def test_a_quiz_with_more_file_questions_than_a_form_may_send_is_refused(track, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    module = make_module(track, "Gouvernance partagée", competences=("B1.1",))
+    module.quiz = stream_data([open_question(), open_question(), open_question(allow_file=False)])
+    module.full_clean()  # two files: as many as a form may send
+
+    module.quiz = stream_data([open_question() for _ in range(3)])
+    with pytest.raises(ValidationError) as error:
+        module.full_clean()
+
+    assert error.value.message_dict["quiz"] == [
+        "3 questions ouvertes acceptent un fichier, 2 au plus le peuvent : décochez "
+        "« L'apprenant·e peut joindre un fichier » sur certaines d'entre elles."
+    ]

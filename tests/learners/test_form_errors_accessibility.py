@@ -6,11 +6,13 @@ focuses, and every description, label and summary link pointing at something rea
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from learners import assessments, services
 from learners.models import Attempt
 from tests.html_checks import error_summary, missing_references, soup_of
-from tests.learners.quiz_helpers import right_form
+from tests.learners.quiz_helpers import right_form, set_quiz
 from tests.learners.test_attendance import session
 from tests.learners.test_invitation import INVITE_URL, csv_file
 from tests.learners.test_positioning import (
@@ -151,6 +153,33 @@ def test_a_quiz_question_in_error_marks_its_inputs_invalid_and_describes_them_on
             hint = [f"{field}-hint"] if question["type"] in ("multiple_choice", "ordering") else []
             assert fieldset["aria-describedby"].split() == [*hint, f"{field}-error"]
             assert not any(c.has_attr("aria-describedby") for c in controls)
+
+
+def test_a_refused_attachment_is_the_error_of_the_file_field_not_of_the_text(
+    client, journey, camille
+):
+    services.enrol(camille, journey.track)
+    module = set_quiz(
+        journey.basics,
+        [{"type": "open", "competence": "B1.1", "level": "appliquer", "text": "Votre budget ?"}],
+    )
+    attempt = assessments.start_attempt(camille, module)
+    field = f"q-{attempt.questions[0]['id']}"
+    client.force_login(camille)
+
+    response = client.post(
+        reverse("learners:quiz_take", args=[attempt.pk]),
+        {field: "Voici.", f"{field}-file": SimpleUploadedFile("budget.exe", b"MZ\x90\x00")},
+    )
+
+    assert response.status_code == 400
+    soup = soup_of(response)
+    assert missing_references(soup) == []
+    assert error_summary(soup).find("a")["href"] == f"#{field}-file"
+    upload, text = soup.find(id=f"{field}-file"), soup.find(id=field)
+    assert upload["aria-invalid"] == "true"
+    assert f"{field}-error" in upload["aria-describedby"].split()
+    assert not text.has_attr("aria-invalid") and not text.has_attr("aria-describedby")
 
 
 def test_a_refused_invitation_list_points_the_addresses_at_the_summary(client, in_english, helene):

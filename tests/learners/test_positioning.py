@@ -184,3 +184,18 @@ def test_a_trainer_outside_the_track_does_not_see_the_learner_file(
     stranger = make_user("nora@example.org", "Nora Stranger", role=User.Role.TRAINER)
     client.force_login(stranger)
     assert client.get(reverse("learners:learner_file", args=[camille.pk])).status_code == 404
+
+
+def test_an_open_question_published_in_a_positioning_test_before_the_check_is_not_asked(
+    camille_enrolled, track
+):
+    open_question = {"type": "open", "competence": "B1.1", "level": "maitriser", "text": "Libre"}
+    # Saved around the check, as a test published before positioning refused them.
+    TrackPage.objects.filter(pk=track.pk).update(
+        positioning=stream_data([*positioning_questions(), open_question])
+    )
+
+    attempt = assessments.start_positioning(camille_enrolled, TrackPage.objects.get(pk=track.pk))
+
+    assert "Libre" not in [question["text"] for question in attempt.questions]
+    assert len(attempt.questions) == 4

@@ -136,6 +136,39 @@ def test_a_late_submission_is_refused_and_the_attempt_closes_with_zero(quiz, cam
     assert Attempt.objects.filter(learner=camille).count() == 1
 
 
+def test_an_attempt_abandoned_past_its_time_closes_at_its_deadline_not_when_seen_again(
+    quiz, camille
+):
+    quiz.quiz_time_limit_minutes = 10
+    quiz.quiz_cooldown_minutes = 60
+    quiz.save()
+    began = timezone.now() - timedelta(hours=3)
+    attempt = start(camille, quiz, now=began)
+
+    closed = start(camille, quiz)  # she comes back three hours later
+
+    assert closed.pk == attempt.pk and closed.status == "expired"
+    assert closed.submitted_at == attempt.deadline + assessments.LATE_GRACE
+    # The hour's wait ran from the deadline: a new attempt starts at once.
+    assert start(camille, quiz).pk != attempt.pk
+
+
+def test_opening_a_quiz_page_whose_time_ran_out_closes_it_and_says_so(client, quiz, camille):
+    quiz.quiz_time_limit_minutes = 10
+    quiz.save()
+    attempt = start(camille, quiz, now=timezone.now() - timedelta(minutes=11))
+    client.force_login(camille)
+
+    response = client.get(reverse("learners:quiz_take", args=[attempt.pk]), follow=True)
+
+    assert response.redirect_chain[0][0] == reverse("learners:quiz_result", args=[attempt.pk])
+    assert [str(m) for m in response.context["messages"]] == [
+        "Le temps était écoulé avant l'envoi de vos réponses : cette tentative est close."
+    ]
+    attempt.refresh_from_db()
+    assert attempt.status == "expired"
+
+
 def test_a_submission_within_the_grace_period_counts(quiz, camille):
     quiz.quiz_time_limit_minutes = 10
     quiz.save()

@@ -290,6 +290,35 @@ def test_a_malformed_question_published_before_the_checks_is_left_out_not_a_500(
     assert [q["text"] for q in attempt.questions] == ["Bonne"]
 
 
+def test_a_choice_question_published_without_options_is_left_out_not_a_500(journey, camille):
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [single("B1.1", text="Bonne"), single(text="Vide")])
+    broken = list(module.quiz.raw_data)
+    broken[1]["value"]["options"] = []
+    ModulePage.objects.filter(pk=module.pk).update(quiz=broken)
+
+    attempt = assessments.start_attempt(camille, ModulePage.objects.get(pk=module.pk))
+
+    assert [q["text"] for q in attempt.questions] == ["Bonne"]
+
+
+def test_an_attempt_frozen_with_an_options_less_question_still_shows_its_page(
+    client, journey, camille
+):
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [single("B1.1", text="Bonne"), single(text="Vide")])
+    attempt = assessments.start_attempt(camille, module)
+    # Frozen before snapshots left such questions out.
+    attempt.questions[1]["options"] = []
+    attempt.save(update_fields=["questions"])
+    client.force_login(camille)
+
+    page = client.get(reverse("learners:quiz_take", args=[attempt.pk]))
+
+    assert page.status_code == 200
+    assert "Vide" in page.content.decode()
+
+
 def test_a_learner_who_passed_is_told_what_a_retake_changes_before_starting_one(
     client, camille, journey, submit
 ):

@@ -140,3 +140,39 @@ def test_a_damaged_office_archive_is_refused_not_a_server_error():
 
     with pytest.raises(UploadRefused):
         check_upload(upload("compte-rendu.odt", bytes(document)))
+
+
+def browser_multipart(texts: dict[str, str], empty_files: list[str]) -> tuple[bytes, str]:
+    """A form as a browser sends it: a part for every file field, even one left empty."""
+    boundary = "----campusBoundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in texts.items()
+    ] + [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename=""\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n\r\n"
+        for name in empty_files
+    ]
+    body = "".join(parts) + f"--{boundary}--\r\n"
+    return body.encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_quiz_of_twelve_open_questions_accepting_files_is_sent_with_no_file_attached(
+    client, journey, camille
+):
+    services.enrol(camille, journey.track)
+    question = {"type": "open", "competence": "B1.1", "level": "appliquer", "allow_file": True}
+    module = set_quiz(journey.basics, [{**question, "text": f"Q{n}"} for n in range(12)])
+    attempt = assessments.start_attempt(camille, module)
+    ids = [q["id"] for q in attempt.questions]
+    body, content_type = browser_multipart(
+        {f"q-{qid}": "Ma réponse" for qid in ids}, [f"q-{qid}-file" for qid in ids]
+    )
+    client.force_login(camille)
+
+    response = client.post(
+        reverse("learners:quiz_take", args=[attempt.pk]), body, content_type=content_type
+    )
+
+    assert response.status_code == 302
+    assert Submission.objects.filter(learner=camille).count() == 12
