@@ -153,7 +153,12 @@ def refresh_completion(learner: User, module: ModulePage, *, quiz_passed: bool =
     assessment: `quiz_passed`). True only for the call that completed the
     module; the unique constraint on completions keeps the signals to one per change.
     """
-    # Requirements first: while lessons remain, that is the only query; get_or_create
+    # The learner's row is locked first: two last lessons marked at the same moment
+    # would each miss the other's uncommitted row and leave the module incomplete.
+    # The second waits, then reads the first one's (PostgreSQL reads each statement
+    # afresh; SQLite writes one transaction at a time).
+    list(User.objects.select_for_update().filter(pk=learner.pk).values_list("pk"))
+    # Requirements next: while lessons remain, that is the last query; get_or_create
     # then finds a completion recorded earlier.
     if not module_requirements_met(learner, module, quiz_passed):
         return False

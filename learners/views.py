@@ -126,7 +126,11 @@ def leave(request: HttpRequest, page_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def lesson_done(request: HttpRequest, lesson_id: int) -> HttpResponse:
-    lesson = get_object_or_404(LessonPage.objects.live().public(), pk=lesson_id)
+    lesson = get_object_or_404(LessonPage.objects.live(), pk=lesson_id)
+    # Whoever may open a lesson may say it is done: a lesson restricted to a group
+    # counts among its module's lessons for that group's learners.
+    if not all(r.accept_request(request) for r in lesson.get_view_restrictions()):
+        raise Http404
     try:
         services.mark_lesson_done(request.user, lesson)
     except services.JourneyRefused as refusal:

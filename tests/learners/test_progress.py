@@ -76,6 +76,30 @@ def test_a_lesson_cannot_be_marked_done_without_an_enrolment(client, camille, jo
     assert len(list(response.context["messages"])) == 1
 
 
+def test_a_lesson_restricted_to_a_group_is_marked_done_by_its_members_only(
+    client, camille, dominique, journey
+):
+    from django.contrib.auth.models import Group
+    from wagtail.models import PageViewRestriction
+
+    services.enrol(camille, journey.track)
+    services.enrol(dominique, journey.track)
+    lesson = lessons(journey.basics)[0]
+    group = Group.objects.create(name="Promotion Occitanie")
+    restriction = PageViewRestriction.objects.create(
+        page=lesson, restriction_type=PageViewRestriction.GROUPS
+    )
+    restriction.groups.add(group)
+    camille.groups.add(group)
+
+    client.force_login(camille)
+    assert client.post(f"/moi/lecons/{lesson.pk}/terminee/").status_code == 302
+    client.force_login(dominique)
+    assert client.post(f"/moi/lecons/{lesson.pk}/terminee/").status_code == 404
+
+    assert list(LessonProgress.objects.values_list("learner", flat=True)) == [camille.pk]
+
+
 def test_a_locked_module_in_a_track_refuses_progress_and_names_the_prerequisite(camille, journey):
     services.enrol(camille, journey.track)
     with pytest.raises(services.PrerequisitesMissing) as refusal:
