@@ -45,6 +45,8 @@ def track_sessions(context, page) -> dict:
         "request": context.get("request"),
         "user": user,
         "csrf_token": context.get("csrf_token"),
+        # The inclusion's context is only this: the team's address is the page's.
+        "campus": context.get("campus"),
     }
 
 
@@ -54,4 +56,5 @@ def my_sessions(context, user) -> dict:
         "seats": list(sessions.learner_seats(user)),
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
+        "campus": context.get("campus"),
     }

@@ -5,6 +5,7 @@ import os
 import threading
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import constants as message_levels
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -478,6 +479,33 @@ def test_pages_offer_no_place_to_take_or_cancel_in_a_session_under_way(
     track_page = client.get(journey.track.url).content.decode()
     assert f'data-testid="take-seat-{under_way.pk}"' not in track_page
     assert f'data-testid="session-started-{under_way.pk}"' in track_page
+    # Both say where to write: the inclusion tags pass the team's address on.
+    address = f"({settings.CAMPUS_CONTACT_EMAIL})"
+    assert address in page and address in track_page
+
+
+def test_leaving_the_waiting_list_from_an_old_page_keeps_a_place_confirmed_since(
+    client, journey, camille, dominique
+):
+    session = make_session(journey.track, capacity=1)
+    first = sessions.take_seat(camille, session)
+    waiting = sessions.take_seat(dominique, session)
+    client.force_login(dominique)
+    old_page = client.get(reverse("learners:dashboard")).content.decode()
+    assert 'name="status" value="waiting"' in old_page
+    sessions.cancel_seat(first)  # Dominique's place is confirmed meanwhile
+
+    response = client.post(
+        reverse("learners:cancel_seat", args=[waiting.pk]), {"status": "waiting"}, follow=True
+    )
+
+    waiting.refresh_from_db()
+    assert waiting.status == Seat.Status.CONFIRMED
+    assert _messages(response) == [message_levels.WARNING]
+    # From the page that shows the confirmed place, cancelling it is what was asked.
+    client.post(reverse("learners:cancel_seat", args=[waiting.pk]), {"status": "confirmed"})
+    waiting.refresh_from_db()
+    assert waiting.status == Seat.Status.CANCELLED
 
 
 def test_cancelling_goes_nowhere_outside_the_site(client, journey, camille):
