@@ -59,6 +59,17 @@ NOTICE_SUBJECTS = {
 PLACE_NOTICES = {Notice.CONFIRMED, Notice.PROMOTED, Notice.REMINDER}
 
 
+def notice_still_true(seat: Seat, notice: str) -> bool:
+    """Whether the seat is still what the notice says: one queued before a later change
+    (a place taken then cancelled, a wait ended by a promotion) is left unsent, as the
+    change queued its own."""
+    if notice in PLACE_NOTICES:
+        return seat.status == Seat.Status.CONFIRMED
+    if notice == Notice.WAITING:
+        return seat.status == Seat.Status.WAITING
+    return seat.status == Seat.Status.CANCELLED
+
+
 # --- Reads -----------------------------------------------------------------------
 
 

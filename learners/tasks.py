@@ -298,7 +298,8 @@ def _seat_recipient(seat_pk: int, notice: str = "") -> str:
     base=MailTask, mail_label=_("Session seat notice"), recipient=staticmethod(_seat_recipient)
 )
 def notify_seat(seat_pk: int, notice: str) -> bool:
-    """Mail a learner what happened to their seat; False when the seat no longer exists.
+    """Mail a learner what happened to their seat; False when the seat no longer exists
+    or is no longer what the notice says.
 
     Not claimed: a redelivery may send the same notice twice, which is better
     than a learner never hearing their place was confirmed.
@@ -315,6 +316,8 @@ def notify_seat(seat_pk: int, notice: str) -> bool:
         return False
     # An erased account (its seats are cancelled as it goes) asked to hear nothing more.
     if seat.learner.erased_at is not None or not seat.learner.is_active:
+        return False
+    if not sessions.notice_still_true(seat, notice):
         return False
     sessions.send_seat_notice(seat, notice)
     return True

@@ -234,6 +234,25 @@ def test_cancelling_a_confirmed_place_promotes_the_first_waiting_and_tells_them(
     assert mails.to(sophie) == []
 
 
+def test_a_notice_sent_after_the_seat_changed_again_is_left_for_the_later_one(
+    journey, camille, dominique, mails, django_capture_on_commit_callbacks
+):
+    session = make_session(journey.track, capacity=1)
+    first = mails.after(sessions.take_seat, camille, session)
+    mails.outbox.clear()
+    # Both notices wait in the queue while the broker is slow: « waiting », then
+    # « a place freed up ».
+    with django_capture_on_commit_callbacks() as queued:
+        sessions.take_seat(dominique, session)
+        sessions.cancel_seat(first)
+    for notice in queued:
+        notice()
+
+    [mail] = mails.to(dominique)
+    assert mail.subject.endswith(str(sessions.NOTICE_SUBJECTS["promoted"] % {"session": session}))
+    assert "None" not in mail.body
+
+
 def test_leaving_the_waiting_list_promotes_no_one(journey, camille, dominique, sophie):
     session = make_session(journey.track, capacity=1)
     sessions.take_seat(camille, session)
