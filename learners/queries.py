@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
-from django.db.models import Max, Q, QuerySet, Subquery
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Subquery
 from wagtail.models import Page
 
 from courses.models import (
@@ -31,6 +31,7 @@ from learners.models import (
     LessonProgress,
     ModuleCompletion,
     Submission,
+    TrackCompletion,
     User,
 )
 
@@ -139,6 +140,9 @@ class TrackProgress:
     enrolment: Enrolment | None
     track: TrackPage
     modules: list[ModuleProgress]
+    # Whether the track's completion is recorded (TrackCompletion): what its
+    # attestations were issued on, which a module added since does not undo.
+    recorded: bool = False
 
     @property
     def lessons_total(self) -> int:
@@ -156,7 +160,7 @@ class TrackProgress:
 
     @property
     def completed(self) -> bool:
-        return bool(self.modules) and all(m.completed for m in self.modules)
+        return self.recorded
 
     @property
     def next_lesson(self) -> LessonPage | None:
@@ -223,7 +227,12 @@ def module_progress(learner: User, module: ModulePage, lessons=None) -> ModulePr
 
 def track_progress(learner: User, track: TrackPage, modules=None) -> TrackProgress:
     modules = list(modules if modules is not None else track.modules())
-    return TrackProgress(enrolment=None, track=track, modules=modules_progress(learner, modules))
+    return TrackProgress(
+        enrolment=None,
+        track=track,
+        modules=modules_progress(learner, modules),
+        recorded=TrackCompletion.objects.filter(learner=learner, track=track).exists(),
+    )
 
 
 def missing_prerequisites(learner: User, page: TrackPage | ModulePage) -> list[ModulePage]:
@@ -427,6 +436,11 @@ def learning_path(learner: User) -> LearningPath:
         Enrolment.objects.active()
         .for_learner(learner)
         .select_related("track", "module")
+        .annotate(
+            track_completed=Exists(
+                TrackCompletion.objects.filter(learner=learner, track=OuterRef("track"))
+            )
+        )
         .order_by("enrolled_at", "pk")
     )
     track_enrolments = [e for e in enrolments if e.track_id]
@@ -479,6 +493,7 @@ def learning_path(learner: User) -> LearningPath:
                 for m in track_modules
                 if _parent_path(m) == enrolment.track.path and m.pk in progress
             ],
+            recorded=enrolment.track_completed,
         )
         for enrolment in track_enrolments
     ]

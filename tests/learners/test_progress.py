@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from learners import queries, services
 from learners.models import LessonProgress, ModuleCompletion, TrackCompletion
@@ -154,6 +155,33 @@ def test_the_track_is_complete_when_all_its_modules_are(camille, journey):
             services.mark_lesson_done(camille, lesson)
     assert TrackCompletion.objects.filter(learner=camille, track=journey.track).exists()
     assert queries.track_progress(camille, journey.track).percent == 100
+
+
+def test_a_track_completed_stays_completed_when_a_module_is_added_after(client, camille, journey):
+    services.enrol(camille, journey.track)
+    for module in (journey.basics, journey.advanced, journey.closing):
+        for lesson in lessons(module):
+            services.mark_lesson_done(camille, lesson)
+    added = make_module(journey.track, "Module ajouté après coup")
+    client.force_login(camille)
+
+    dashboard = client.get(reverse("learners:dashboard")).content.decode()
+
+    assert "Parcours achevé." in dashboard and "Module ajouté après coup" in dashboard
+    assert queries.track_progress(camille, journey.track).completed
+    assert not ModuleCompletion.objects.filter(learner=camille, module=added).exists()
+
+
+def test_a_track_whose_completion_is_not_recorded_is_not_shown_completed(client, camille, journey):
+    services.enrol(camille, journey.track)
+    for module in (journey.basics, journey.advanced, journey.closing):
+        for lesson in lessons(module):
+            services.mark_lesson_done(camille, lesson)
+    TrackCompletion.objects.filter(learner=camille).delete()
+    client.force_login(camille)
+
+    assert "Parcours achevé." not in client.get(reverse("learners:dashboard")).content.decode()
+    assert not queries.track_progress(camille, journey.track).completed
 
 
 def test_the_module_page_offers_to_resume_at_the_next_undone_lesson(client, camille, journey):
