@@ -1,11 +1,17 @@
 """What learners does when other models change (signals it sends live in signals.py)."""
 
+from functools import partial
+
 from django.contrib.auth.models import Group
-from django.db.models.signals import post_save
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from wagtail.models import Page
+from wagtail.signals import page_unpublished, post_page_move
 
 from courses.authoring import TRAINERS_GROUP
-from learners import cold_surveys
+from courses.models import LessonPage, ModulePage
+from learners import cold_surveys, tasks
 from learners.models import User
 from learners.signals import track_completed
 
@@ -27,3 +33,46 @@ def sync_trainer_group(sender, instance: User, created: bool, update_fields, raw
 def schedule_cold_survey(sender, learner: User, track, **kwargs) -> None:
     # Three months on, the learner is asked what the training changed (indicator 30).
     cold_surveys.schedule(learner, track)
+
+
+# --- Requirements that shrink ------------------------------------------------------
+# A lesson or a module that leaves its parent (unpublished, deleted, moved) may have
+# been the last one a learner lacked: her completion is recorded now, not never.
+
+
+def _complete_on_commit(parent_pk: int | None) -> None:
+    if parent_pk is not None:
+        transaction.on_commit(partial(_complete_now_or_later, parent_pk))
+
+
+def _complete_now_or_later(parent_pk: int) -> None:
+    if not tasks.enqueue(tasks.complete_what_is_now_met, parent_pk):
+        # No broker: done here rather than lost (a few queries per learner concerned).
+        tasks.complete_what_is_now_met.apply(args=(parent_pk,))
+
+
+def _parent_pk(page: Page) -> int | None:
+    parent_path = page.path[: -Page.steplen]
+    return Page.objects.filter(path=parent_path).values_list("pk", flat=True).first()
+
+
+@receiver(page_unpublished, dispatch_uid="learners.complete_after_unpublish")
+def complete_after_unpublish(sender, instance: Page, **kwargs) -> None:
+    if isinstance(instance, LessonPage | ModulePage):
+        _complete_on_commit(_parent_pk(instance))
+
+
+@receiver(post_delete, sender=LessonPage, dispatch_uid="learners.complete_after_lesson_delete")
+@receiver(post_delete, sender=ModulePage, dispatch_uid="learners.complete_after_module_delete")
+def complete_after_delete(sender, instance: Page, **kwargs) -> None:
+    _complete_on_commit(_parent_pk(instance))
+
+
+@receiver(post_page_move, dispatch_uid="learners.complete_after_move")
+def complete_after_move(
+    sender, instance: Page, parent_page_before: Page, parent_page_after: Page, **kwargs
+) -> None:
+    # Sent for a reordering within the parent too, and with the page not always specific.
+    moved_out = parent_page_before.pk != parent_page_after.pk
+    if moved_out and issubclass(sender, LessonPage | ModulePage):
+        _complete_on_commit(parent_page_before.pk)

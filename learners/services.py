@@ -5,9 +5,11 @@ from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from wagtail.models import Page
 
 from courses.models import Competence, LessonPage, Level, ModulePage, TrackPage
 from learners import activity
@@ -184,6 +186,56 @@ def _refresh_track_completion(learner: User, track: TrackPage) -> bool:
             partial(track_completed.send, sender=TrackCompletion, learner=learner, track=track)
         )
     return created
+
+
+def complete_what_is_now_met(page_pk: int) -> int:
+    """Record the completions a module's or a track's shrunken requirements now allow.
+
+    A lesson (or module) unpublished, deleted or moved away may have been the last
+    one a learner lacked: nothing she does will call `refresh_completion` again.
+    Returns how many learners were looked at again. A page gone meanwhile is nothing.
+    """
+    page = Page.objects.filter(pk=page_pk).specific().first()
+    if isinstance(page, ModulePage):
+        lesson_ids = list(page.lessons().values_list("pk", flat=True))
+        if lesson_ids:
+            # Those with every remaining lesson done; the quiz is refresh_completion's.
+            learner_ids = (
+                LessonProgress.objects.filter(lesson_id__in=lesson_ids)
+                .values("learner_id")
+                .annotate(done=Count("lesson_id"))
+                .filter(done=len(lesson_ids))
+                .values("learner_id")
+            )
+        elif page.has_quiz:
+            learner_ids = (
+                Attempt.objects.quizzes().filter(module=page, passed=True).values("learner_id")
+            )
+        else:
+            return 0  # an empty module has nothing to complete
+        stuck = User.objects.filter(pk__in=learner_ids).exclude(module_completions__module=page)
+        for learner in stuck:
+            with transaction.atomic():
+                refresh_completion(learner, page)
+        return len(stuck)
+    if isinstance(page, TrackPage):
+        module_ids = list(ModulePage.objects.live().child_of(page).values_list("pk", flat=True))
+        if not module_ids:
+            return 0
+        learner_ids = (
+            ModuleCompletion.objects.filter(module_id__in=module_ids)
+            .values("learner_id")
+            .annotate(done=Count("module_id"))
+            .filter(done=len(module_ids))
+            .values("learner_id")
+        )
+        stuck = User.objects.filter(pk__in=learner_ids).exclude(track_completions__track=page)
+        for learner in stuck:
+            with transaction.atomic():
+                list(User.objects.select_for_update().filter(pk=learner.pk).values_list("pk"))
+                _refresh_track_completion(learner, page)
+        return len(stuck)
+    return 0
 
 
 # --- Competence ledger -----------------------------------------------------------

@@ -9,7 +9,7 @@ from celery import Task, current_app, shared_task
 from celery.exceptions import Reject
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -193,6 +193,20 @@ def record_attempt_outcome(attempt_pk: int) -> bool:
 # The task enqueued on commit normally runs within seconds; leave it that long
 # before doing its job in its place.
 UNRECORDED_OUTCOME_GRACE = timedelta(minutes=10)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def complete_what_is_now_met(page_pk: int) -> int:
+    """Completions a module's or a track's fewer requirements now allow (idempotent)."""
+    from learners import services
+
+    return services.complete_what_is_now_met(page_pk)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

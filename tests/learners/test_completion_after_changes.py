@@ -1,0 +1,93 @@
+"""When the lesson or module a learner still lacked leaves its parent, her completion is
+recorded then: nothing she does later would record it."""
+
+import pytest
+
+from learners import services, tasks
+from learners.models import ModuleCompletion, TrackCompletion
+
+
+@pytest.fixture
+def after_commit(eager_tasks, django_capture_on_commit_callbacks):
+    def run(operation, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return operation(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def one_lesson_left(journey, camille):
+    """Camille did the first lesson of « Les bases »; the second is all she lacks."""
+    services.enrol(camille, journey.track)
+    first, second = journey.basics.lessons()
+    services.mark_lesson_done(camille, first)
+    assert not ModuleCompletion.objects.filter(learner=camille).exists()
+    return second
+
+
+def completed(learner, module) -> bool:
+    return ModuleCompletion.objects.filter(learner=learner, module=module).exists()
+
+
+def test_unpublishing_the_last_lesson_she_lacked_completes_the_module(
+    one_lesson_left, journey, camille, dominique, after_commit
+):
+    services.enrol(dominique, journey.track)  # did nothing: stays incomplete
+
+    after_commit(one_lesson_left.unpublish)
+
+    assert completed(camille, journey.basics)
+    assert not completed(dominique, journey.basics)
+
+
+def test_deleting_the_last_lesson_she_lacked_completes_the_module(
+    one_lesson_left, journey, camille, after_commit
+):
+    after_commit(one_lesson_left.delete)
+
+    assert completed(camille, journey.basics)
+
+
+def test_moving_the_last_lesson_she_lacked_elsewhere_completes_the_module(
+    one_lesson_left, journey, camille, after_commit
+):
+    after_commit(one_lesson_left.move, journey.closing, pos="last-child")
+
+    assert completed(camille, journey.basics)
+
+
+def test_reordering_lessons_within_their_module_looks_at_no_one(
+    one_lesson_left, journey, monkeypatch, after_commit
+):
+    looked = []
+    monkeypatch.setattr(tasks, "enqueue", lambda task, *args: looked.append(args) or True)
+    first = journey.basics.lessons().first()
+
+    after_commit(one_lesson_left.move, first, pos="left")
+
+    assert looked == []
+
+
+def test_unpublishing_the_last_module_she_lacked_completes_the_track(
+    journey, camille, after_commit
+):
+    services.enrol(camille, journey.track)
+    for module in (journey.basics, journey.advanced):
+        for lesson in module.lessons():
+            services.mark_lesson_done(camille, lesson)
+    assert not TrackCompletion.objects.filter(learner=camille).exists()
+
+    after_commit(journey.closing.unpublish)
+
+    assert TrackCompletion.objects.filter(learner=camille, track=journey.track).exists()
+
+
+def test_without_a_broker_the_completion_is_recorded_in_the_request(
+    one_lesson_left, journey, camille, monkeypatch, after_commit
+):
+    monkeypatch.setattr(tasks, "enqueue", lambda task, *args: False)
+
+    after_commit(one_lesson_left.unpublish)
+
+    assert completed(camille, journey.basics)
