@@ -138,6 +138,15 @@ def enrol_with_request(
     need = clean_need(need)
     with transaction.atomic():
         enrolment, created = services.enrol(learner, track)
+        if not created:
+            # The same form sent twice (a double click): the second finds the first's
+            # enrolment and request, and is answered as it was, not refused.
+            User.objects.select_for_update().filter(pk=learner.pk).first()
+            sent = AccommodationRequest.objects.open().filter(
+                learner=learner, track=track, need=need
+            )
+            if (repeat := sent.first()) is not None:
+                return enrolment, False, repeat
         return enrolment, created, request_accommodation(learner, track, need)
 
 

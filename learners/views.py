@@ -79,7 +79,9 @@ def enrol(request: HttpRequest, page_id: int) -> HttpResponse:
     else:
         if need:
             messages.success(request, accommodation_views.request_sent_message(page))
-        if created:
+        if created or need:
+            # With a need, not created is the same form sent twice: its first sending
+            # enrolled them, which is what they are told.
             messages.success(
                 request, _("You are enrolled in « %(title)s ».") % {"title": page.title}
             )

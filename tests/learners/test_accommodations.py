@@ -480,6 +480,20 @@ def test_enrolling_with_a_need_while_a_request_waits_enrols_nothing_and_keeps_th
     assert mail.outbox == []
 
 
+def test_the_enrolment_form_sent_twice_by_a_double_click_is_answered_as_the_first(
+    client, journey, camille, mails
+):
+    client.force_login(camille)
+    with mails():
+        client.post(enrol_url(journey.track), {"need": NEED}, follow=True)
+        again = client.post(enrol_url(journey.track), {"need": NEED}, follow=True)
+
+    assert again.redirect_chain and again.status_code == 200
+    assert [m.level_tag for m in again.context["messages"]] == ["success", "success"]
+    assert AccommodationRequest.objects.filter(learner=camille).count() == 1
+    assert len(mail.outbox) == 2  # the referent's and her confirmation, once
+
+
 def test_requests_are_capped_per_learner_per_hour(client, journey, camille, dominique, mails):
     for _ in range(accommodations.MAX_REQUESTS_PER_HOUR - 1):
         _answered(camille, journey.other_track)
