@@ -136,7 +136,9 @@ def mark_lesson_done(learner: User, lesson: LessonPage) -> bool:
     if module is None or covering_enrolment(learner, module) is None:
         raise NotEnrolled()
     missing = missing_prerequisites(learner, module)
-    if missing:
+    # A prerequisite added after the learner completed the module does not lock her
+    # out of it (a lesson added since stays hers to do), as its page says.
+    if missing and not ModuleCompletion.objects.filter(learner=learner, module=module).exists():
         raise PrerequisitesMissing(missing)
     _, created = LessonProgress.objects.get_or_create(learner=learner, lesson=lesson)
     if created:

@@ -109,6 +109,28 @@ def test_a_locked_module_in_a_track_refuses_progress_and_names_the_prerequisite(
     assert not LessonProgress.objects.exists()
 
 
+def test_a_prerequisite_added_after_completion_leaves_the_module_open_to_her(
+    client, camille, journey
+):
+    from courses.models import LessonPage
+
+    services.enrol(camille, journey.track)
+    services.mark_lesson_done(camille, lessons(journey.closing)[0])
+    assert ModuleCompletion.objects.filter(learner=camille, module=journey.closing).exists()
+    journey.closing.prerequisite_modules.set([journey.advanced])
+    journey.closing.save()
+    added = journey.closing.add_child(
+        instance=LessonPage(title="Leçon ajoutée", slug="lecon-ajoutee", body=[])
+    )
+    client.force_login(camille)
+    assert 'data-testid="mark-lesson-done"' in client.get(added.url).content.decode()
+
+    response = client.post(f"/moi/lecons/{added.pk}/terminee/")
+
+    assert response.status_code == 302
+    assert LessonProgress.objects.filter(learner=camille, lesson=added).exists()
+
+
 def test_module_and_track_progress_are_percentages_of_lessons_done(camille, journey):
     services.enrol(camille, journey.track)
     services.mark_lesson_done(camille, lessons(journey.basics)[0])
