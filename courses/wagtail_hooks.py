@@ -253,9 +253,27 @@ def _refuse_below_someone_elses_module(user, parent_page) -> None:
         raise PermissionDenied
 
 
+def _track_refusal(user, page_class, parent_page) -> str | None:
+    """Tracks are the training offer the operating team answers for (prices, durations,
+    Qualiopi facts): trainers write modules inside them, and only those who may
+    publish on the catalogue open one."""
+    if page_class is None or not issubclass(page_class, TrackPage):
+        return None
+    if _may_add_below(user, parent_page):
+        return None
+    return _(
+        "Only the operating team opens a track: ask them to create it, then write your "
+        "modules inside it."
+    )
+
+
 @hooks.register("before_create_page")
 def refuse_lessons_under_someone_elses_module(request, parent_page, page_class):
     _refuse_below_someone_elses_module(request.user, parent_page)
+    if refusal := _track_refusal(request.user, page_class, parent_page):
+        messages.error(request, refusal)
+        return redirect("wagtailadmin_explore", parent_page.pk)
+    return None
 
 
 def _framework_refusal(page, destination) -> str | None:

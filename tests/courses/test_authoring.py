@@ -277,3 +277,29 @@ def test_a_trainer_adds_lessons_under_their_own_module(client, karims_module, ka
     client.force_login(karim)
     url = f"{ADMIN}/pages/add/courses/lessonpage/{karims_module.pk}/"
     assert client.get(url).status_code == 200
+
+
+def test_a_trainer_cannot_open_a_track_and_is_told_who_does(client, track, karim):
+    catalogue = CatalogPage.objects.get()
+    client.force_login(karim)
+    before = TrackPage.objects.count()
+
+    opened = client.post(
+        f"{ADMIN}/pages/add/courses/trackpage/{catalogue.pk}/",
+        {"title": "Mon parcours", "slug": "mon-parcours"},
+        follow=True,
+    )
+
+    assert TrackPage.objects.count() == before
+    assert [str(m) for m in opened.context["messages"]] == [
+        "Seule l'équipe pédagogique ouvre un parcours : demandez-lui de le créer, puis "
+        "écrivez vos modules à l'intérieur."
+    ]
+    assert opened.redirect_chain[-1][0] == f"{ADMIN}/pages/{catalogue.pk}/"
+
+
+def test_the_operating_team_opens_tracks(client, demo, staff):
+    catalogue = CatalogPage.objects.get()
+    client.force_login(staff)
+    response = client.get(f"{ADMIN}/pages/add/courses/trackpage/{catalogue.pk}/")
+    assert response.status_code == 200
