@@ -285,6 +285,9 @@ class GradingCorrection(models.Model):
         related_name="+",
     )
     previous_graded_at = models.DateTimeField(_("previously graded at"), null=True, blank=True)
+    # Whether the grading it replaced had been mailed: a correction made while that
+    # mail still waited is, for the learner, her first grading, not a rectified one.
+    learner_was_told = models.BooleanField(_("the learner had been told of it"), default=True)
 
     class Meta:
         ordering = ["corrected_at", "pk"]

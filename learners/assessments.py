@@ -904,6 +904,7 @@ def correct_grading(
             previous_comment=current.comment,
             previous_graded_by_id=current.graded_by_id,
             previous_graded_at=current.graded_at,
+            learner_was_told=current.learner_notified_at is not None,
         )
         reference = f"submission:{submission.pk}"
         if not same_outcome:

@@ -266,7 +266,9 @@ def notify_submission_graded(submission_pk: int) -> bool:
     with translation.override(settings.LANGUAGE_CODE):
         context = {
             "submission": submission,
-            "corrected": submission.corrections.exists(),
+            # Rectified only if she was told of a grading before: the first mail may
+            # still have been waiting when the trainer corrected it.
+            "corrected": submission.corrections.filter(learner_was_told=True).exists(),
             "dashboard_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/")
             + reverse("learners:dashboard"),
         }

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.test.utils.form_data import querydict_from_html
 
 from courses.models import Level
@@ -343,6 +344,27 @@ def _rectify(trainer, submission, **choices):
     )
 
 
+def told_of_the_first(submission):
+    """The mail of the grading to be corrected went, as it does within seconds."""
+    Submission.objects.filter(pk=submission.pk).update(learner_notified_at=timezone.now())
+    mail.outbox.clear()
+
+
+def test_a_grading_corrected_before_its_mail_went_is_announced_once_and_not_as_rectified(
+    answered, karim, camille, journey, django_capture_on_commit_callbacks, eager_tasks
+):
+    graded = _graded(answered, karim, journey, rank=3)  # its mail still waits
+    lower = Level.objects.get(framework=journey.framework, rank=2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _rectify(karim, graded, validated=True, level=lower, comment="Clair.", reason="Relu.")
+
+    [notice] = mail.outbox
+    assert notice.to == [camille.email] and "rectifiée" not in notice.subject
+    assert lower.label in notice.body
+    assert graded.corrections.get().learner_was_told is False
+
+
 def _correct(client, submission, **data):
     """The correction form as the page renders it (the recorded grading checked), then `data`."""
     url = reverse("learners:grade", args=[submission.pk])
@@ -356,7 +378,7 @@ def test_correcting_a_level_withdraws_the_first_and_records_the_right_one_both_k
     graded = _graded(answered, karim, journey, rank=3)
     lower = Level.objects.get(framework=journey.framework, rank=2)
     assert queries.level_of(camille, graded.competence).rank == 3
-    mail.outbox.clear()
+    told_of_the_first(graded)
     client.force_login(karim)
 
     with django_capture_on_commit_callbacks(execute=True):
