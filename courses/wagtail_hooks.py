@@ -53,11 +53,19 @@ def _refusal(name, kinds: list[str]) -> str:
     ) % {"name": name, "kinds": ", ".join(kinds)}
 
 
+def _framework_part_refusal(name, kinds: list[str]) -> str:
+    # Nothing of a framework is unpublished: what replaces it is a new version.
+    return _(
+        "« %(name)s » cannot be deleted: records depend on it (%(kinds)s). Keep it, so "
+        "that they stay valid; to change the framework, create a new version of it."
+    ) % {"name": name, "kinds": ", ".join(kinds)}
+
+
 class GuardedDeleteView(DeleteView):
     def form_valid(self, form):
         kinds = _what_depends_on([self.object])
         if kinds:
-            messages.error(self.request, _refusal(self.object, kinds))
+            messages.error(self.request, _framework_part_refusal(self.object, kinds))
             return redirect(self.get_success_url())
         with transaction.atomic():
             return super().form_valid(form)

@@ -54,8 +54,10 @@ def test_a_block_whose_competence_a_module_targets_is_not_deleted(client, staff,
 
     assert response.status_code == 302
     [message] = _said(response)
-    assert message.startswith(f"« {block} » ne peut pas être supprimé")
+    assert message.startswith(f"Impossible de supprimer « {block} »")
     assert "compétences visées" in message
+    # A block is never unpublished: the way forward is a new version of the framework.
+    assert "Dépubliez" not in message and "créez-en une nouvelle version" in message
     assert Block.objects.filter(pk=block.pk).exists()
 
 
