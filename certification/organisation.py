@@ -11,12 +11,11 @@ number of agents.
 from dataclasses import dataclass, field
 
 from django.db.models import Q
-from django.utils.translation import gettext
 
 from certification.models import Award, Certificate
 from courses.models import ModulePage, TrackPage
 from learners import organisations
-from learners.models import Invitation, User
+from learners.models import User
 
 
 @dataclass
@@ -47,22 +46,6 @@ def _modules_of(tracks: list[TrackPage]) -> list[int]:
     return list(modules.values_list("pk", flat=True))
 
 
-def _addresses_invited(manager: User, nameless: list[int]) -> dict[int, str]:
-    """The address the organisation invited each nameless member at, by member id.
-
-    A member with no name is shown by the address the manager typed, never by the
-    account's own: that one may be personal, and agents are told the manager sees
-    their name and training only.
-    """
-    if not nameless:
-        return {}
-    return dict(
-        Invitation.objects.filter(accepted_by__in=nameless, organisation_id=manager.organisation_id)
-        .order_by("accepted_at")
-        .values_list("accepted_by", "email")
-    )
-
-
 def agents_overview(manager: User, only: list[int] | None = None) -> list[AgentRow]:
     """Every member's row, or only those of the members `only` names (a page of them)."""
     members = organisations.members_of(manager)
@@ -73,14 +56,9 @@ def agents_overview(manager: User, only: list[int] | None = None) -> list[AgentR
         return []
     tracks = awareness_tracks()
     progress = organisations.progress_by_member(members, tracks)
-    nameless = [person.pk for person in people if not person.full_name]
-    invited_as = _addresses_invited(manager, nameless)
+    names = organisations.names_for_manager(manager, people)
     rows = {
-        person.pk: AgentRow(
-            person.pk,
-            person.full_name or invited_as.get(person.pk) or gettext("Agent with no name given"),
-            progress.get(person.pk, 0),
-        )
+        person.pk: AgentRow(person.pk, names[person.pk], progress.get(person.pk, 0))
         for person in people
     }
     certificates = (

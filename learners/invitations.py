@@ -22,6 +22,7 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -268,27 +269,21 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
             [LineError(0, _("At most %(max)s invitations at once.") % {"max": MAX_ROWS})]
         )
     addresses = [row.email.strip().lower() for row in rows]
+    # Each address's account as accepting its link will find it (`invitee`).
+    owners = _invitees(addresses)
     # Members as the manager sees them (organisations.members_of): an account whose
     # address was never confirmed is nobody's member yet, and may be invited.
-    confirmed = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
     members = {
-        email.lower()
-        for email in User.objects.filter(
-            Exists(confirmed),
-            organisation=organisation,
-            email__in=addresses,
-            is_active=True,
-            erased_at__isnull=True,
-        ).values_list("email", flat=True)
+        address
+        for address, owner in owners.items()
+        if owner.organisation_id == organisation.pk
+        and owner.is_active
+        and owner.erased_at is None
+        and owner.has_confirmed_address
     }
     # A closed account's link would be refused when clicked (« This account is
     # closed »): the manager learns it now, not from the agent weeks later.
-    closed = {
-        email.lower()
-        for email in User.objects.filter(email__in=addresses, is_active=False).values_list(
-            "email", flat=True
-        )
-    }
+    closed = {address for address, owner in owners.items() if not owner.is_active}
     # A list sent twice (a double click, a manager who forgot) would mail every
     # address twice: an address invited in the last hour, not yet accepted, is
     # refused again. Only the last hour: an invitation lost to a spam folder must
@@ -300,6 +295,8 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
             accepted_at__isnull=True,
             # A withdrawn invitation (a manager's slip undone) may be sent again at once.
             withdrawn_at__isnull=True,
+            # One the mail server refused reached nobody: it may be sent again at once.
+            undelivered_at__isnull=True,
             batch__created_at__gte=timezone.now() - REINVITE_AFTER,
         ).values_list("email", flat=True)
     )
@@ -630,6 +627,29 @@ def _secure_unproven_account(user: User, email: str) -> None:
     user.set_unusable_password()
     user.save(update_fields=["password"])
     AccountSession.objects.filter(account=user).delete()
+
+
+def _invitees(addresses: list[str]) -> dict[str, User]:
+    """`invitee` for many lowercased addresses in two queries: address → its account,
+    annotated `has_confirmed_address`; addresses no account has are left out."""
+    confirmed = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+    accounts = User.objects.annotate(has_confirmed_address=Exists(confirmed))
+    owners: dict[str, int] = {}
+    for address, user_id in (
+        EmailAddress.objects.annotate(address=Lower("email"))
+        .filter(address__in=addresses, verified=True)
+        .order_by("pk")
+        .values_list("address", "user_id")
+    ):
+        owners.setdefault(address, user_id)
+    by_pk = accounts.in_bulk(set(owners.values()))
+    found = {address: by_pk[pk] for address, pk in owners.items() if pk in by_pk}
+    unconfirmed = [address for address in addresses if address not in found]
+    for account in (
+        accounts.annotate(address=Lower("email")).filter(address__in=unconfirmed).order_by("pk")
+    ):
+        found.setdefault(account.address, account)
+    return found
 
 
 def invitee(email: str) -> User | None:

@@ -141,7 +141,8 @@ def invite(request: HttpRequest) -> HttpResponse:
     if line_errors and upload:
         # The file is what the refusal is about: that field says so, not the addresses'.
         form.fields["file"].widget.attrs.update(
-            {"aria-invalid": "true", "aria-describedby": "error-summary"}
+            # Its own help (the columns expected) is still wanted, most of all now.
+            {"aria-invalid": "true", "aria-describedby": "error-summary id_file_helptext"}
         )
     return render(
         request,
@@ -256,11 +257,12 @@ def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(
         organisations.members_of(request.user).exclude(pk=request.user.pk), pk=pk
     )
+    # The name the dashboard shows, never the account's own (perhaps personal) address.
+    name = organisations.names_for_manager(request.user, [member])[member.pk]
     if request.method == "POST":
         organisations.remove_member(request.user, member)
         messages.success(
-            request,
-            _("%(name)s no longer belongs to your organisation.") % {"name": member.display_name},
+            request, _("%(name)s no longer belongs to your organisation.") % {"name": name}
         )
         return redirect("certification:organisation_dashboard")
-    return render(request, "learners/organisation/remove_member.html", {"member": member})
+    return render(request, "learners/organisation/remove_member.html", {"name": name})

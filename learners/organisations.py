@@ -3,6 +3,7 @@
 from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils.translation import gettext
 
 from courses.models import LessonPage, TrackPage
 from learners.models import Invitation, LessonProgress, Organisation, User
@@ -74,6 +75,33 @@ def members_of(manager: User) -> QuerySet[User]:
         is_active=True,
         erased_at__isnull=True,
     )
+
+
+def names_for_manager(manager: User, people: list[User]) -> dict[int, str]:
+    """How the manager sees each of `people`: the name they gave, else the address the
+    organisation invited them at, never the account's own address.
+
+    That one may be personal, and agents are told their manager sees their name and
+    training only.
+    """
+    nameless = [person.pk for person in people if not person.full_name]
+    invited_as = (
+        dict(
+            Invitation.objects.filter(
+                accepted_by__in=nameless, organisation_id=manager.organisation_id
+            )
+            .order_by("accepted_at")
+            .values_list("accepted_by", "email")
+        )
+        if nameless
+        else {}
+    )
+    return {
+        person.pk: person.full_name
+        or invited_as.get(person.pk)
+        or gettext("Agent with no name given")
+        for person in people
+    }
 
 
 def remove_member(manager: User, member: User) -> bool:

@@ -199,7 +199,10 @@ def test_a_refused_invitation_list_points_the_addresses_at_the_summary(client, i
     assert summary.find("table").caption.get_text(strip=True) == "Refused lines"
     # The file was refused, not the addresses (none were typed): the file says so.
     upload = soup.find(id="id_file")
-    assert (upload["aria-invalid"], upload["aria-describedby"]) == ("true", "error-summary")
+    assert upload["aria-invalid"] == "true"
+    # The summary, and the field's own help (the columns expected), both read.
+    assert upload["aria-describedby"].split() == ["error-summary", "id_file_helptext"]
+    assert soup.find(id="id_file_helptext").get_text(strip=True)
     emails = soup.find(id="id_emails")
     assert not emails.has_attr("aria-invalid")
     assert emails["aria-describedby"] == "id_emails_helptext"

@@ -142,6 +142,26 @@ def test_a_closed_account_is_refused_as_closed_not_as_already_a_member(
     assert not Invitation.objects.exists()
 
 
+def test_a_list_is_checked_against_the_account_its_link_would_find(client, helene, sophie, camille):
+    from allauth.account.models import EmailAddress
+
+    # Camille's account is closed; she had confirmed a second address. Sophie, a
+    # member, is typed with capitals.
+    EmailAddress.objects.create(user=camille, email="camille.pro@mairie.fr", verified=True)
+    User.objects.filter(pk=camille.pk).update(is_active=False)
+    client.force_login(helene)
+
+    response = client.post(
+        INVITE_URL, {"emails": f"camille.pro@mairie.fr\n{sophie.email.upper()}\n"}
+    )
+
+    assert response.status_code == 400
+    errors = {error.line: error.message for error in response.context["line_errors"]}
+    assert "compte fermé" in errors[1]
+    assert "déjà membre" in errors[2]
+    assert not Invitation.objects.exists()
+
+
 def test_an_address_longer_than_the_column_is_refused_on_its_line(client, helene):
     client.force_login(helene)
     long_address = "a" * 250 + "@example.org"  # valid for validate_email (320), not for us
@@ -278,6 +298,9 @@ def test_an_address_the_mail_server_refuses_for_good_blocks_nobody_else_and_is_l
     client.force_login(helene)
     page = client.get(reverse("organisations:batch_progress", args=[batch.pk])).content.decode()
     assert 'data-testid="undelivered"' in page and "nobody@mairie.fr" in page
+    # Nobody received it: once the mailbox is fixed it may be invited again at once.
+    again = invitations.invite(helene, invitations.rows_from_text("nobody@mairie.fr"))
+    assert again.total == 1
 
 
 def test_an_address_refused_for_now_is_retried_not_given_up(helene, monkeypatch):

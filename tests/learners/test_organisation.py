@@ -2,10 +2,12 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from learners import insee
-from learners.models import Organisation
+from learners.models import Organisation, User
+from tests.learners.test_invitation import invite_and_get_link
 
 VALID_SIRENS = ["732829320", "552032534", "130025265", "356000000"]
 INVALID_SIRENS = ["732829321", "123456789", "12345678", "1234567890", "73282932A"]
@@ -73,6 +75,14 @@ def test_an_agent_leaves_their_organisation_from_their_profile(client, sophie):
     assert client.post(url).status_code == 404
 
 
+def test_a_manager_about_to_leave_is_told_she_will_no_longer_manage(client, helene, sophie):
+    url = reverse("organisations:leave")
+    client.force_login(helene)
+    assert 'data-testid="leave-stops-managing"' in client.get(url).content.decode()
+    client.force_login(sophie)
+    assert 'data-testid="leave-stops-managing"' not in client.get(url).content.decode()
+
+
 def test_a_manager_removes_an_agent_of_their_organisation_after_confirming(client, helene, sophie):
     client.force_login(helene)
     url = reverse("organisations:remove_member", args=[sophie.pk])
@@ -83,6 +93,23 @@ def test_a_manager_removes_an_agent_of_their_organisation_after_confirming(clien
     sophie.refresh_from_db()
     assert sophie.organisation is None
     assert sophie.is_active
+
+
+def test_removing_a_nameless_agent_names_her_by_the_address_she_was_invited_at(client, helene):
+    link = invite_and_get_link(helene, email="agent.pro@mairie.fr", name="")
+    visitor = Client()
+    visitor.post(link)
+    agent = User.objects.get(email="agent.pro@mairie.fr")
+    # She signs in with a personal address of her own since.
+    User.objects.filter(pk=agent.pk).update(email="perso@example.net", full_name="")
+    client.force_login(helene)
+    url = reverse("organisations:remove_member", args=[agent.pk])
+
+    page = client.get(url).content.decode()
+    removed = client.post(url, follow=True).content.decode()
+
+    assert "agent.pro@mairie.fr" in page and "perso@example.net" not in page
+    assert "agent.pro@mairie.fr" in removed and "perso@example.net" not in removed
 
 
 def test_no_one_removes_an_agent_of_another_organisation_or_themselves(
