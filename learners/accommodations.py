@@ -127,27 +127,28 @@ def request_accommodation(
 
 def enrol_with_request(
     learner: User, track: TrackPage, need: str
-) -> tuple[Enrolment, bool, AccommodationRequest | None]:
-    """Enrol, and record the accommodation request when a need is given.
+) -> tuple[Enrolment, bool, AccommodationRequest | None, bool]:
+    """Enrol, and record the accommodation request when a need is given; the last
+    value says the same form was sent again (a double click): nothing new was made.
 
     Both or neither: an invalid need refuses the enrolment too, so that the
     learner fixes it on the form rather than finding half of it done.
     """
     if not (need or "").strip():
-        return *services.enrol(learner, track), None
+        return *services.enrol(learner, track), None, False
     need = clean_need(need)
     with transaction.atomic():
         enrolment, created = services.enrol(learner, track)
         if not created:
-            # The same form sent twice (a double click): the second finds the first's
-            # enrolment and request, and is answered as it was, not refused.
+            # The second sending finds the first's enrolment and request, and is
+            # answered as the first was, not refused as « a request is waiting ».
             User.objects.select_for_update().filter(pk=learner.pk).first()
             sent = AccommodationRequest.objects.open().filter(
                 learner=learner, track=track, need=need
             )
             if (repeat := sent.first()) is not None:
-                return enrolment, False, repeat
-        return enrolment, created, request_accommodation(learner, track, need)
+                return enrolment, False, repeat, True
+        return enrolment, created, request_accommodation(learner, track, need), False
 
 
 def record_answer(

@@ -74,7 +74,8 @@ def quiz_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = _own_attempt(request, attempt_id, related=("module",))
     if attempt.kind != Attempt.Kind.QUIZ:
         raise Http404
-    if request.method != "POST" and assessments.expire_if_late(attempt, timezone.now()):
+    late = request.method != "POST" and attempt.is_open
+    if late and assessments.expire_if_late(attempt, timezone.now()):
         # A page left open past its time, or come back to: nothing can be sent any more.
         messages.error(
             request, _("Time ran out before your answers were sent: this attempt is closed.")

@@ -333,6 +333,11 @@ def answers_from_form(
     errors: dict[str, str] = {}
     for question in attempt.questions:
         qid, kind, base = question["id"], question["type"], f"q-{question['id']}"
+        if question.get("options") == [] or question.get("items") == []:
+            # Frozen before snapshots left such questions out: nothing to answer, so
+            # it cannot hold the form back; it scores as a wrong answer.
+            answers[qid] = None
+            continue
         if kind == "multiple_choice":
             answer = data.getlist(base)
             if not answer:

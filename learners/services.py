@@ -5,11 +5,11 @@ from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 
 from courses.models import Competence, LessonPage, Level, ModulePage, TrackPage
 from learners import activity
@@ -111,13 +111,32 @@ def assessment_passed(learner: User, module: ModulePage) -> bool | None:
     return Attempt.objects.quizzes().filter(learner=learner, module=module, passed=True).exists()
 
 
+def _lessons_open_to(learner: User, module: ModulePage):
+    """The module's live lessons, less those a view restriction keeps from the learner:
+    a lesson for one group counts for that group's learners only, and one behind a
+    password for nobody (who unlocked it is known to a browser session, not here).
+
+    A subquery, not a query of its own: submitting a quiz asks this too. Lessons have
+    no children, so a restriction that hides one is on the lesson itself.
+    """
+    hiding = (
+        PageViewRestriction.objects.filter(page_id=OuterRef("pk"))
+        .exclude(restriction_type=PageViewRestriction.LOGIN)
+        .exclude(
+            restriction_type=PageViewRestriction.GROUPS,
+            groups__in=learner.groups.values("pk"),
+        )
+    )
+    return module.lessons().exclude(Exists(hiding))
+
+
 def module_requirements_met(learner: User, module: ModulePage, quiz_passed: bool = False) -> bool:
     """Every live lesson done and, if the module has an assessment, the assessment passed.
 
     `quiz_passed`: the caller has just seen the learner pass the quiz (no need to look).
     """
     passed = True if quiz_passed else assessment_passed(learner, module)
-    lessons = module.lessons()
+    lessons = _lessons_open_to(learner, module)
     if passed is None and not lessons.exists():
         return False  # an empty module has nothing to complete yet
     if passed is False:
@@ -195,27 +214,25 @@ def complete_what_is_now_met(page_pk: int) -> int:
 
     A lesson (or module) unpublished, deleted or moved away may have been the last
     one a learner lacked: nothing she does will call `refresh_completion` again.
-    Returns how many learners were looked at again. A page gone meanwhile is nothing.
+    Only learners still following the page are looked at, and only while it is
+    live. Returns how many were looked at again. A page gone meanwhile is nothing.
     """
-    page = Page.objects.filter(pk=page_pk).specific().first()
+    page = Page.objects.live().filter(pk=page_pk).specific().first()
     if isinstance(page, ModulePage):
-        lesson_ids = list(page.lessons().values_list("pk", flat=True))
-        if lesson_ids:
-            # Those with every remaining lesson done; the quiz is refresh_completion's.
-            learner_ids = (
-                LessonProgress.objects.filter(lesson_id__in=lesson_ids)
-                .values("learner_id")
-                .annotate(done=Count("lesson_id"))
-                .filter(done=len(lesson_ids))
-                .values("learner_id")
-            )
-        elif page.has_quiz:
-            learner_ids = (
-                Attempt.objects.quizzes().filter(module=page, passed=True).values("learner_id")
-            )
-        else:
-            return 0  # an empty module has nothing to complete
-        stuck = User.objects.filter(pk__in=learner_ids).exclude(module_completions__module=page)
+        track = TrackPage.objects.parent_of(page).first()
+        following = Enrolment.objects.active().filter(
+            Q(module=page) | Q(track=track) if track is not None else Q(module=page)
+        )
+        # Anyone who did a lesson of it or passed its quiz; refresh_completion decides.
+        started = LessonProgress.objects.filter(
+            lesson__in=LessonPage.objects.child_of(page)
+        ).values("learner_id")
+        passed = Attempt.objects.quizzes().filter(module=page, passed=True).values("learner_id")
+        stuck = (
+            User.objects.filter(pk__in=following.values("learner_id"))
+            .filter(Q(pk__in=started) | Q(pk__in=passed))
+            .exclude(module_completions__module=page)
+        )
         for learner in stuck:
             with transaction.atomic():
                 refresh_completion(learner, page)
@@ -231,7 +248,11 @@ def complete_what_is_now_met(page_pk: int) -> int:
             .filter(done=len(module_ids))
             .values("learner_id")
         )
-        stuck = User.objects.filter(pk__in=learner_ids).exclude(track_completions__track=page)
+        stuck = (
+            User.objects.filter(pk__in=learner_ids)
+            .filter(pk__in=Enrolment.objects.active().filter(track=page).values("learner_id"))
+            .exclude(track_completions__track=page)
+        )
         for learner in stuck:
             with transaction.atomic():
                 list(User.objects.select_for_update().filter(pk=learner.pk).values_list("pk"))

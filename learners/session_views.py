@@ -59,21 +59,11 @@ def cancel_seat(request: HttpRequest, seat_id: int) -> HttpResponse:
         Seat.objects.select_related("session", "session__track"), pk=seat_id, learner=request.user
     )
     was_waiting = seat.status == Seat.Status.WAITING
-    shown = request.POST.get("status")
-    if shown == Seat.Status.WAITING and seat.status == Seat.Status.CONFIRMED:
-        # A page shown before the place came free: leaving the list was asked, not
-        # giving up the place since confirmed.
-        messages.warning(
-            request,
-            _(
-                "A place in %(session)s came free for you since this page was shown: it is "
-                "confirmed and kept. If you will not come, cancel it below."
-            )
-            % {"session": seat.session},
-        )
-        return _back(request, seat.session)
     try:
-        sessions.cancel_seat(seat)
+        # What the page showed: leaving a waiting list never gives up a place since confirmed.
+        sessions.cancel_seat(seat, shown=request.POST.get("status"))
+    except sessions.PlaceConfirmedSince as kept:
+        messages.warning(request, str(kept))
     except sessions.SeatRefused as refusal:
         messages.error(request, str(refusal))
     else:

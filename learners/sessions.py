@@ -153,14 +153,29 @@ def take_seat(learner: User, session: TrainingSession) -> Seat:
     return seat
 
 
-def cancel_seat(seat: Seat) -> Seat | None:
+class PlaceConfirmedSince(SeatRefused):
+    """Leaving the waiting list was asked, and the seat has been given a place since."""
+
+
+def cancel_seat(seat: Seat, *, shown: str | None = None) -> Seat | None:
     """Cancel `seat`, keeping its row; returns the waiting seat promoted in its place, if any.
 
-    Raises `SeatRefused` when the seat is already cancelled or the session is over.
+    `shown`: the seat's status on the page the learner clicked on. Raises
+    `PlaceConfirmedSince` when that page showed a wait and the seat holds a place
+    by now (read under the lock, so a promotion at the same moment cannot slip in),
+    `SeatRefused` when the seat is already cancelled or the session is over.
     """
     with transaction.atomic():
         locked = _lock(seat.session)
         seat = Seat.objects.select_for_update().get(pk=seat.pk)
+        if shown == Seat.Status.WAITING and seat.status == Seat.Status.CONFIRMED:
+            raise PlaceConfirmedSince(
+                _(
+                    "A place in %(session)s came free for you since this page was shown: it "
+                    "is confirmed and kept. If you will not come, cancel it below."
+                )
+                % {"session": locked}
+            )
         if seat.status == Seat.Status.CANCELLED:
             raise SeatRefused(_("This place was already cancelled."))
         if locked.ends_on < timezone.localdate():

@@ -66,9 +66,11 @@ def enrol(request: HttpRequest, page_id: int) -> HttpResponse:
     if need_form is not None and not need_form.is_valid():
         return accommodation_views.enrol_form_again(request, page, need_form)
     need = need_form.cleaned_data["need"] if need_form is not None else ""
+    repeated = False
     try:
         if need:
-            created = accommodations.enrol_with_request(request.user, page, need)[1]
+            outcome = accommodations.enrol_with_request(request.user, page, need)
+            created, repeated = outcome[1], outcome[3]
         else:
             created = services.enrol(request.user, page)[1]
     except services.JourneyRefused as refusal:
@@ -79,9 +81,9 @@ def enrol(request: HttpRequest, page_id: int) -> HttpResponse:
     else:
         if need:
             messages.success(request, accommodation_views.request_sent_message(page))
-        if created or need:
-            # With a need, not created is the same form sent twice: its first sending
-            # enrolled them, which is what they are told.
+        if created or repeated:
+            # The same form sent twice: its first sending enrolled them, which is
+            # what they are told.
             messages.success(
                 request, _("You are enrolled in « %(title)s ».") % {"title": page.title}
             )

@@ -292,7 +292,7 @@ def test_a_trainer_cannot_open_a_track_and_is_told_who_does(client, track, karim
 
     assert TrackPage.objects.count() == before
     assert [str(m) for m in opened.context["messages"]] == [
-        "Seule l'équipe pédagogique ouvre un parcours : demandez-lui de le créer, puis "
+        "Seule l'équipe de la plateforme ouvre un parcours : demandez-lui de le créer, puis "
         "écrivez vos modules à l'intérieur."
     ]
     assert opened.redirect_chain[-1][0] == f"{ADMIN}/pages/{catalogue.pk}/"

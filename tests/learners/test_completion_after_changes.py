@@ -91,3 +91,33 @@ def test_without_a_broker_the_completion_is_recorded_in_the_request(
     after_commit(one_lesson_left.unpublish)
 
     assert completed(camille, journey.basics)
+
+
+def test_a_learner_who_left_the_track_is_not_completed_by_a_change(
+    one_lesson_left, journey, camille, after_commit
+):
+    services.leave(camille, journey.track)
+
+    after_commit(one_lesson_left.unpublish)
+
+    assert not completed(camille, journey.basics)
+
+
+def test_a_module_withdrawn_with_its_lessons_is_completed_for_no_one(
+    journey, camille, staff, after_commit
+):
+    from wagtail.actions.unpublish_page import UnpublishPageAction
+
+    from learners import assessments
+    from tests.learners.quiz_helpers import right_answers, set_quiz, single
+
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [single("B1.1", "appliquer")])
+    attempt = assessments.start_attempt(camille, module)
+    assessments.submit_attempt(attempt, right_answers(attempt))  # passed, lessons not done
+    assert not completed(camille, journey.basics)
+
+    # As the admin does: the module, then each of its lessons, each one signalled.
+    after_commit(UnpublishPageAction(module, user=staff, include_descendants=True).execute)
+
+    assert not completed(camille, journey.basics)

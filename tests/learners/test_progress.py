@@ -99,6 +99,14 @@ def test_a_lesson_restricted_to_a_group_is_marked_done_by_its_members_only(
     assert client.post(f"/moi/lecons/{lesson.pk}/terminee/").status_code == 404
 
     assert list(LessonProgress.objects.values_list("learner", flat=True)) == [camille.pk]
+    # The lesson is not Dominique's to do: the other one completes the module for her,
+    # while Camille, who may open it, needs both.
+    other = lessons(journey.basics)[1]
+    services.mark_lesson_done(dominique, other)
+    assert ModuleCompletion.objects.filter(learner=dominique, module=journey.basics).exists()
+    assert not ModuleCompletion.objects.filter(learner=camille).exists()
+    services.mark_lesson_done(camille, other)
+    assert ModuleCompletion.objects.filter(learner=camille, module=journey.basics).exists()
 
 
 def test_a_locked_module_in_a_track_refuses_progress_and_names_the_prerequisite(camille, journey):

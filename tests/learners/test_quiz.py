@@ -169,6 +169,23 @@ def test_opening_a_quiz_page_whose_time_ran_out_closes_it_and_says_so(client, qu
     assert attempt.status == "expired"
 
 
+def test_coming_back_to_a_timed_quiz_sent_in_time_says_nothing_of_time_running_out(
+    client, quiz, camille
+):
+    quiz.quiz_time_limit_minutes = 10
+    quiz.save()
+    attempt = start(camille, quiz, now=timezone.now() - timedelta(minutes=11))
+    Attempt.objects.filter(pk=attempt.pk).update(status="submitted", submitted_at=timezone.now())
+    client.force_login(camille)
+
+    response = client.get(reverse("learners:quiz_take", args=[attempt.pk]), follow=True)
+
+    assert response.redirect_chain[0][0] == reverse("learners:quiz_result", args=[attempt.pk])
+    assert list(response.context["messages"]) == []
+    attempt.refresh_from_db()
+    assert attempt.status == "submitted"
+
+
 def test_a_submission_within_the_grace_period_counts(quiz, camille):
     quiz.quiz_time_limit_minutes = 10
     quiz.save()

@@ -313,10 +313,18 @@ def test_an_attempt_frozen_with_an_options_less_question_still_shows_its_page(
     attempt.save(update_fields=["questions"])
     client.force_login(camille)
 
-    page = client.get(reverse("learners:quiz_take", args=[attempt.pk]))
-
+    url = reverse("learners:quiz_take", args=[attempt.pk])
+    page = client.get(url)
     assert page.status_code == 200
     assert "Vide" in page.content.decode()
+
+    # Nothing to answer on it: it holds nothing back, and scores as a wrong answer.
+    right = next(o["key"] for o in attempt.questions[0]["options"] if o["correct"])
+    sent = client.post(url, {f"q-{attempt.questions[0]['id']}": right})
+
+    assert sent.status_code == 302
+    attempt.refresh_from_db()
+    assert (attempt.status, attempt.score) == ("submitted", 50)
 
 
 def test_a_learner_who_passed_is_told_what_a_retake_changes_before_starting_one(

@@ -527,6 +527,19 @@ def test_leaving_the_waiting_list_from_an_old_page_keeps_a_place_confirmed_since
     assert waiting.status == Seat.Status.CANCELLED
 
 
+def test_the_status_the_page_showed_is_compared_under_the_seats_lock(journey, camille, dominique):
+    session = make_session(journey.track, capacity=1)
+    first = sessions.take_seat(camille, session)
+    waiting = sessions.take_seat(dominique, session)
+    sessions.cancel_seat(first)
+
+    with pytest.raises(sessions.PlaceConfirmedSince):
+        sessions.cancel_seat(waiting, shown=Seat.Status.WAITING)
+
+    waiting.refresh_from_db()
+    assert waiting.status == Seat.Status.CONFIRMED
+
+
 def test_cancelling_goes_nowhere_outside_the_site(client, journey, camille):
     seat = sessions.take_seat(camille, make_session(journey.track))
     client.force_login(camille)
