@@ -111,7 +111,7 @@ def reissue_view(request: HttpRequest, pk: int) -> HttpResponse:
             % {"new": new.code, "old": certificate.code},
         )
         return _back_to_certificates()
-    current_name = certificate.learner.display_name if certificate.learner else ""
+    current_name = services.holder_name(certificate.learner) if certificate.learner else ""
     unchanged = current_name == certificate.holder_name
     return TemplateResponse(
         request,

@@ -272,7 +272,8 @@ def freeze_context(
         context = {
             "version": 1,
             "language": "fr",
-            "holder": {"name": learner.display_name},
+            # Never the sign-in address: issue() refuses a learner with no name.
+            "holder": {"name": (learner.full_name or "").strip()},
             "award": {
                 "id": award.pk,
                 "title": award.title,

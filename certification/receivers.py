@@ -12,6 +12,7 @@ from learners import queries
 from learners.signals import (
     attempt_outcome_recorded,
     competence_changed,
+    learner_named,
     module_completed,
     submission_graded,
     track_completed,
@@ -58,6 +59,11 @@ def issue_awards_the_grading_completes(sender, learner, submission, **kwargs) ->
     # says so), but the track's attestations state results, whatever they are.
     if learner.erased_at is None:
         _evaluate_module_and_track(learner, submission.module)
+
+
+@receiver(learner_named, dispatch_uid="certification.learner_named")
+def issue_what_waited_for_a_name(sender, learner, **kwargs) -> None:
+    services.issue_what_was_earned(learner)
 
 
 def _evaluate_module_and_track(learner, module: ModulePage) -> None:

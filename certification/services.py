@@ -42,6 +42,7 @@ from courses.models import (
 )
 from learners import queries as learner_queries
 from learners.models import (
+    LedgerEntry,
     User,
 )
 from learners.session_models import TrainingSession
@@ -57,6 +58,28 @@ STALE_AFTER = datetime.timedelta(minutes=10)
 
 # `issue`'s default expiry: the award's validity period, counted from the issue.
 AWARD_PERIOD = object()
+
+
+class ReissueRefused(Exception):
+    """A re-issue that cannot be done: `str(error)` says why, for staff."""
+
+
+def holder_name(learner: User) -> str:
+    """The name a certificate prints: the profile's, never the sign-in address (which
+    would then be public on the verification page and in the badge)."""
+    return (learner.full_name or "").strip()
+
+
+class HolderNameMissing(ReissueRefused):
+    """The learner has no name on her profile: a certificate names its holder."""
+
+    def __init__(self, learner: User):
+        super().__init__(
+            _(
+                "This learner has no name on their profile, and a certificate prints its "
+                "holder's name: it is issued once they give one."
+            )
+        )
 
 
 def issue(
@@ -93,6 +116,8 @@ def issue(
     )
     if revoked is not None and not despite_revocation:
         return revoked, False
+    if not holder_name(learner):
+        raise HolderNameMissing(learner)
     issued_at = timezone.now()
     context = freeze_context(learner, award, issued_at, session)
     if expires_at is AWARD_PERIOD:
@@ -119,13 +144,42 @@ def issue(
 
 
 def issue_if_eligible(learner: User, awards) -> list[Certificate]:
-    """Issue each of `awards` the learner has earned; returns the certificates created."""
+    """Issue each of `awards` the learner has earned; returns the certificates created.
+
+    Nothing is issued to a learner with no name on her profile: she is told so on her
+    dashboard, and giving a name issues what she earned meanwhile (`issue_what_was_earned`).
+    """
     created = []
     for award in awards:
         if eligible(learner, award):
-            certificate, was_created = issue(learner, award)
+            try:
+                certificate, was_created = issue(learner, award)
+            except HolderNameMissing:
+                logger.info("Award %s waits for user %s to give a name", award.pk, learner.pk)
+                continue
             if was_created:
                 created.append(certificate)
+    return created
+
+
+def issue_what_was_earned(learner: User) -> list[Certificate]:
+    """Every award the learner earned while nothing could be issued to her (no name on
+    her profile): the modules and tracks she completed, the blocks and frameworks of
+    the competences she holds a level in. Issuing is idempotent."""
+    if learner.erased_at is not None or not holder_name(learner):
+        return []
+    completed = ModulePage.objects.filter(completions__learner=learner)
+    created = []
+    for module in completed:
+        if not learner_queries.evidence_pending(learner, [module]):
+            created += evaluate_module(learner, module)
+    for competence in Competence.objects.filter(
+        pk__in=LedgerEntry.objects.filter(learner=learner).values("competence_id")
+    ).select_related("block"):
+        created += evaluate_competence(learner, competence)
+    for track in TrackPage.objects.filter(completions__learner=learner):
+        pending = learner_queries.evidence_pending(learner, ModulePage.objects.child_of(track))
+        created += evaluate_track(learner, track, evidence_pending=pending)
     return created
 
 
@@ -326,10 +380,6 @@ def revoke(certificate: Certificate, reason: str, by: User | None) -> bool:
     return bool(revoked)
 
 
-class ReissueRefused(Exception):
-    """A re-issue that cannot be done: `str(error)` says why, for staff."""
-
-
 def same_name_refusal(certificate: Certificate) -> str:
     return _(
         "Certificate %(code)s already names its holder as their profile does (« %(name)s »): "
@@ -363,7 +413,9 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
             _("The holder of %(code)s closed or erased their account: it cannot be re-issued.")
             % {"code": old.code}
         )
-    if old.learner.display_name == old.holder_name:
+    if not holder_name(old.learner):
+        raise HolderNameMissing(old.learner)
+    if holder_name(old.learner) == old.holder_name:
         # An identical certificate under a new code would only confuse those who check it.
         raise ReissueRefused(same_name_refusal(old))
     # Free the one-valid-certificate slot before taking it.
@@ -373,7 +425,7 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
     # The award's wording, the levels and results, the employer at the time of the
     # training stay as attested: none of them changes with a name.
     context = copy.deepcopy(old.context)
-    context["holder"]["name"] = old.learner.display_name
+    context["holder"]["name"] = holder_name(old.learner)
     context["issued_on"] = iso_date(issued_at)
     context["expires_on"] = iso_date(old.expires_at)
     new = Certificate.objects.create(
@@ -550,6 +602,11 @@ def process_bulk_chunk(chunk_pk: int) -> bool:
             # its own signal issues to that learner once it is, for an award issued
             # automatically; the progress page counts them, for a later run of the job.
             if _waits_for_evidence(learner, award):
+                deferred += 1
+                continue
+            if not holder_name(learner):
+                # Issued once she gives a name (issue_what_was_earned); the progress
+                # page counts her among those left for later.
                 deferred += 1
                 continue
             with _one_item(job, "learner", learner.pk) as outcome:

@@ -20,7 +20,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from certification import admin_views, evidence_views
+from certification import admin_views, evidence_views, services
 from certification.models import Award, BulkIssue, Certificate
 from learners.session_models import TrainingSession
 
@@ -129,7 +129,7 @@ class CertificateIndexView(IndexView):
             if (
                 learner is not None
                 and learner.erased_at is None
-                and learner.display_name != instance.holder_name
+                and services.holder_name(learner) not in ("", instance.holder_name)
             ):
                 actions.append(
                     (

@@ -28,3 +28,8 @@ attempt_outcome_recorded = Signal()
 # just graded, validated or sent back for rework. A module's attestation waits for its
 # open answers to be graded (learners.queries.evidence_pending): this is its cue.
 submission_graded = Signal()
+
+# Keyword arguments: learner (User) — a learner whose profile had no name gave one.
+# Nothing is issued to a nameless learner (a certificate names its holder): what she
+# earned meanwhile can be now.
+learner_named = Signal()

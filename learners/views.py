@@ -37,9 +37,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
+    had_name = bool(request.user.full_name.strip())
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_profile(form, had_name=had_name)
         messages.success(request, _("Your profile has been saved."))
         return redirect("learners:profile")
     return render(request, "learners/profile.html", {"form": form})

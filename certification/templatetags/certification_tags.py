@@ -110,7 +110,11 @@ def my_certificates(user) -> dict:
         if user.is_authenticated
         else Certificate.objects.none()
     )
-    return {"certificates": list(certificates)}
+    return {
+        "certificates": list(certificates),
+        # Nothing is issued without a name to print (services.holder_name): she is told.
+        "needs_name": user.is_authenticated and not (user.full_name or "").strip(),
+    }
 
 
 # What a quiz earns is issued within moments of it (minutes with a busy broker), or

@@ -1,0 +1,84 @@
+"""A certificate prints its holder's name: never the sign-in address, which would then
+be public on the verification page and in the badge. A learner with no name is issued
+nothing until she gives one, and then everything she earned meanwhile."""
+
+import pytest
+from django.urls import reverse
+
+from certification import services
+from certification.models import BulkIssue, Certificate
+from learners.models import User
+from tests.certification.conftest import complete_module, reach
+from tests.conftest import make_user
+
+
+@pytest.fixture
+def nameless(db) -> User:
+    return make_user("agent.perso@example.org", "", role=User.Role.FACILITATOR)
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    def run(action, *args):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action(*args)
+
+    return run
+
+
+def test_a_learner_with_no_name_is_issued_nothing_and_is_told_why(
+    client, setting, nameless, run_on_commit
+):
+    run_on_commit(complete_module, nameless, setting.basics)
+
+    assert not Certificate.objects.filter(learner=nameless).exists()
+    client.force_login(nameless)
+    page = client.get(reverse("learners:dashboard")).content.decode()
+    assert 'data-testid="certificates-need-a-name"' in page
+
+
+def test_giving_a_name_issues_what_was_earned_meanwhile_under_that_name(
+    client, setting, nameless, run_on_commit
+):
+    run_on_commit(complete_module, nameless, setting.basics)
+    run_on_commit(reach, nameless, setting.framework, "B1.1", 2)
+    run_on_commit(reach, nameless, setting.framework, "B1.2", 2)
+    client.force_login(nameless)
+
+    run_on_commit(
+        client.post, reverse("learners:profile"), {"full_name": "Nadia Benali", "job_title": ""}
+    )
+
+    awarded = Certificate.objects.filter(learner=nameless)
+    assert {c.award for c in awarded} == {setting.module_award, setting.block_award}
+    assert {c.context["holder"]["name"] for c in awarded} == {"Nadia Benali"}
+    assert all("agent.perso" not in str(c.context) for c in awarded)
+    page = client.get(reverse("learners:dashboard")).content.decode()
+    assert 'data-testid="certificates-need-a-name"' not in page
+
+
+def test_bulk_issue_leaves_a_nameless_learner_for_later(
+    client, setting, camille, nameless, staff, run_on_commit
+):
+    for learner in (camille, nameless):
+        complete_module(learner, setting.basics)
+
+    job = run_on_commit(services.start_bulk, setting.module_award, staff)
+
+    job.refresh_from_db()
+    assert job.status == BulkIssue.Status.DONE and job.deferred == 1
+    assert list(Certificate.objects.values_list("learner", flat=True)) == [camille.pk]
+    client.force_login(staff)
+    progress = client.get(reverse("certification:bulk_progress", args=[job.pk])).content.decode()
+    assert "ne donne aucun nom à imprimer" in progress
+
+
+def test_a_name_erased_from_the_profile_is_no_reason_to_re_issue(setting, camille, run_on_commit):
+    run_on_commit(complete_module, camille, setting.basics)
+    certificate = Certificate.objects.get(learner=camille, award=setting.module_award)
+    User.objects.filter(pk=camille.pk).update(full_name="")
+
+    with pytest.raises(services.HolderNameMissing):
+        services.reissue(certificate, by=None)
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID
