@@ -302,7 +302,7 @@ class Certificate(models.Model):
     earlier_pdf_sha256 = models.JSONField(
         _("SHA-256 of earlier renderings"), default=list, blank=True, editable=False
     )
-    rendered_at = models.DateTimeField(null=True, blank=True)
+    rendered_at = models.DateTimeField(_("PDF produced at"), null=True, blank=True)
     render_enqueued_at = models.DateTimeField(null=True, blank=True)
     # A lease, not a lock: a worker killed mid-render leaves it behind, and the
     # next attempt takes it over once it is older than the render lease.

@@ -279,6 +279,9 @@ def credential(certificate: Certificate) -> dict:
         subject["result"] = results
 
     issued = timestamp(certificate.issued_at)
+    # A copy re-issued for a corrected name keeps the date the award was earned.
+    awarded_at = certificate.context.get("awarded_at")
+    awarded = timestamp(datetime.fromisoformat(awarded_at)) if awarded_at else issued
     document = {
         "@context": CONTEXT,
         "id": verification_url(certificate),
@@ -286,7 +289,7 @@ def credential(certificate: Certificate) -> dict:
         "name": title,
         "issuer": {"id": issuer_id(), "type": ["Profile"], "name": issuer_name(certificate)},
         "validFrom": issued,
-        "awardedDate": issued,
+        "awardedDate": awarded,
         "credentialSubject": subject,
         "credentialStatus": {"id": status_url(certificate), "type": STATUS_TYPE},
     }

@@ -426,6 +426,9 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
     # training stay as attested: none of them changes with a name.
     context = copy.deepcopy(old.context)
     context["holder"]["name"] = holder_name(old.learner)
+    # When the award was earned stays the first issue's (Open Badges' awardedDate
+    # keeps the original date); the copy's own issue is its validFrom.
+    context.setdefault("awarded_at", old.issued_at.isoformat())
     context["issued_on"] = iso_date(issued_at)
     context["expires_on"] = iso_date(old.expires_at)
     new = Certificate.objects.create(
@@ -515,7 +518,16 @@ def bulk_items(
 
 
 def check_session_fits(award: Award, session: TrainingSession) -> None:
-    """Raise `BulkRefused` unless following the session's track can earn `award`."""
+    """Raise `BulkRefused` unless following the session's track can earn `award`, and
+    the session is over (a certificate freezes the half-days signed so far)."""
+    if session.ends_on >= timezone.localdate():
+        raise BulkRefused(
+            _(
+                "The session « %(session)s » ends on %(end)s: its certificates would state "
+                "only the half-days signed so far. Issue them once it is over."
+            )
+            % {"session": session, "end": session.ends_on.strftime("%d/%m/%Y")}
+        )
     if not Award.objects.for_track(session.track).filter(pk=award.pk).exists():
         raise BulkRefused(
             _(

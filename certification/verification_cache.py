@@ -105,7 +105,10 @@ def public_record(certificate: Certificate) -> dict:
         "superseded_by": openbadges.verification_url(successor) if successor else None,
         "sha256": certificate.pdf_sha256 or None,
         # Renderings of the same content before a regeneration: copies already shared.
-        "earlier_sha256": list(certificate.earlier_pdf_sha256),
+        # A render of unchanged content gives the same bytes: that one is not « earlier ».
+        "earlier_sha256": [
+            sha for sha in certificate.earlier_pdf_sha256 if sha != certificate.pdf_sha256
+        ],
         "verification_url": openbadges.verification_url(certificate),
     }
 

@@ -145,18 +145,34 @@ CODE_ALPHABET = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 class VerifyCodeForm(forms.Form):
     code = forms.CharField(
         label=_("Verification code"),
-        max_length=80,
-        help_text=_("As printed under the QR code; case and spaces do not matter."),
+        # Room for the verification link pasted whole, which is read too.
+        max_length=300,
+        help_text=_(
+            "As printed under the QR code, or its verification link; case and spaces do not matter."
+        ),
     )
 
     def clean_code(self) -> str:
-        code = normalise_code(self.cleaned_data["code"])
+        typed = self.cleaned_data["code"]
+        # The verification link pasted whole (from a mail, a CV): its last segment.
+        if "/verify/" in typed:
+            path = typed.split("/verify/", 1)[1].split("?")[0].split("#")[0]
+            typed = path.strip("/").removesuffix(".json")
+        code = normalise_code(typed)
         if not code:
             raise forms.ValidationError(_("Type the code printed on the certificate."))
         # Every code has this shape (new_verification_code): a typo is said here,
         # with what was typed kept, rather than met by the page of an unknown code.
         compact = code.replace("-", "")
-        if len(compact) != CODE_LENGTH or not set(compact) <= CODE_ALPHABET:
+        if len(compact) == CODE_LENGTH and not set(compact) <= CODE_ALPHABET:
+            raise forms.ValidationError(
+                _(
+                    "A code holds letters A to Z and digits 2 to 7 only; this one holds "
+                    "%(others)s. Check it against the certificate."
+                )
+                % {"others": " ".join(sorted(set(compact) - CODE_ALPHABET))}
+            )
+        if len(compact) != CODE_LENGTH:
             raise forms.ValidationError(
                 _(
                     "A code has %(length)s characters, letters A to Z and digits 2 to 7; "

@@ -52,7 +52,13 @@ class AwardViewSet(ModelViewSet):
     index_view_class = AwardIndexView
     icon = "trophy"
     menu_label = _("Awards")
-    list_display = ["title", "kind", "target", "validity_months", "is_active"]
+    list_display = [
+        "title",
+        "kind",
+        Column("target", label=_("Awarded for")),
+        "validity_months",
+        "is_active",
+    ]
     list_filter = ["kind", "is_active"]
     search_fields = ["title", "criteria"]
     form_fields = [
@@ -184,7 +190,7 @@ class CertificateViewSet(ModelViewSet):
     menu_label = _("Certificates")
     list_display = [
         "code",
-        "holder_name",
+        Column("holder_name", label=_("Holder")),
         "award",
         Column("status", label=_("Status"), accessor="get_public_status_display"),
         "issued_at",

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from bs4 import BeautifulSoup
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,6 +28,14 @@ def test_staff_list_awards_and_certificates(client, staff, certificate):
     listing = client.get(reverse("certification_certificate:index"))
     assert listing.status_code == 200
     assert certificate.code in listing.content.decode()
+    # Column headings in French, as the rest of the admin.
+    headings = [
+        th.get_text(" ", strip=True)
+        for page in (awards, listing)
+        for th in BeautifulSoup(page.content, "html.parser").select("thead th")
+    ]
+    assert "Délivrée pour" in headings and "Titulaire" in headings
+    assert not {"Target", "Holder name"} & set(headings)
 
 
 @pytest.mark.parametrize("query", ["Camille", "camille@example", "{code}"])

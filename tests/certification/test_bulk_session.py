@@ -176,6 +176,27 @@ def test_a_session_of_a_track_that_does_not_lead_to_the_award_is_refused(
     assert not BulkIssue.objects.exists()
 
 
+def test_a_session_not_over_yet_is_refused_as_its_certificates_would_miss_half_days(
+    setting, people, staff
+):
+    import datetime
+
+    from django.utils import timezone
+
+    under_way = make_session(
+        setting.track,
+        learners=people[:2],
+        starts_on=timezone.localdate() - datetime.timedelta(days=1),
+        ends_on=timezone.localdate() + datetime.timedelta(days=1),
+    )
+
+    with pytest.raises(services.BulkRefused) as refusal:
+        services.start_bulk(setting.completion_award, staff, BulkIssue.Mode.ISSUE, under_way)
+
+    assert "une fois la session terminée" in str(refusal.value)
+    assert not BulkIssue.objects.exists()
+
+
 def test_the_frameworks_awards_fit_every_session_of_a_track_on_that_framework(
     setting, other_session
 ):

@@ -455,3 +455,19 @@ def test_the_status_of_an_expired_credential_says_so(client, camille):
     assert status["status"] == "expired"
     assert status["validUntil"] == openbadges.timestamp(certificate.expires_at)
     assert Certificate.objects.get(pk=certificate.pk).status == Certificate.Status.VALID
+
+
+def test_a_copy_re_issued_for_a_corrected_name_keeps_the_date_the_award_was_earned(camille):
+    from certification import services
+
+    original = make_certificate(camille, issued_at=timezone.now() - timedelta(days=400))
+    camille.full_name = "Camille Martin-Durand"
+    camille.save()
+
+    copy = services.reissue(original, by=None)
+
+    document = openbadges.credential(copy)
+    assert document["awardedDate"] == openbadges.timestamp(original.issued_at)
+    assert document["validFrom"] == openbadges.timestamp(copy.issued_at)
+    assert document["awardedDate"] < document["validFrom"]
+    jsonschema.validate(document, SCHEMA)
