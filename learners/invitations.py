@@ -41,9 +41,16 @@ HEADER_ALIASES = {
     "e-mail": "email",
     "courriel": "email",
     "mail": "email",
+    "adresse e-mail": "email",
+    "adresse mail": "email",
+    "adresse électronique": "email",
+    "adresse de courriel": "email",
     "full_name": "full_name",
     "nom": "full_name",
     "nom complet": "full_name",
+    # A first name column is put before the name: « Prénom ; Nom » makes one name.
+    "prénom": "first_name",
+    "prenom": "first_name",
     "job_title": "job_title",
     "fonction": "job_title",
     "poste": "job_title",
@@ -229,7 +236,10 @@ def rows_from_csv(data: bytes) -> list[InviteRow]:
                 errors.append(
                     LineError(
                         number,
-                        _("Unknown column: %(names)s (expected email, full_name, job_title).")
+                        _(
+                            "Unknown column: %(names)s (expected courriel, nom, prénom, "
+                            "fonction, or email, full_name, job_title)."
+                        )
                         % {"names": ", ".join(unknown)},
                     )
                 )
@@ -238,8 +248,10 @@ def rows_from_csv(data: bytes) -> list[InviteRow]:
             continue
         # Spreadsheets leave out a row's empty cells at its end: only the
         # address is required, the name and the job title may be missing.
-        if len(cells) <= header.index("email"):
-            problem = _("Missing column: %(names)s.") % {"names": written[header.index("email")]}
+        if len(cells) <= header.index("email") or not cells[header.index("email")].strip():
+            problem = _("Missing email address (column « %(name)s »).") % {
+                "name": written[header.index("email")]
+            }
             rows.append(InviteRow(line=number, email="", problem=problem))
             continue
         if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
@@ -247,11 +259,13 @@ def rows_from_csv(data: bytes) -> list[InviteRow]:
             rows.append(InviteRow(line=number, email="", problem=problem))
             continue
         values = dict(zip(header, (cell.strip() for cell in cells), strict=False))
+        parts = (values.get("first_name"), values.get("full_name"))
+        name = " ".join(part for part in parts if part)
         rows.append(
             InviteRow(
                 line=number,
                 email=values.get("email", ""),
-                full_name=values.get("full_name", ""),
+                full_name=name,
                 job_title=values.get("job_title", ""),
             )
         )

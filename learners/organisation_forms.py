@@ -2,9 +2,11 @@
 
 from allauth.account.models import EmailAddress
 from django import forms
+from django.db.models import Value
 from django.utils.translation import gettext_lazy as _
 
 from learners import insee
+from learners.accents import Folded
 from learners.models import Organisation, User
 
 
@@ -80,7 +82,9 @@ class AgentSignupForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         organisation = cleaned.get("organisation")
-        name = cleaned.get("new_organisation_name", "").strip()
+        # Spaces as typed count for nothing: « Mairie  de Guéret » is « Mairie de Guéret ».
+        name = " ".join(cleaned.get("new_organisation_name", "").split())
+        cleaned["new_organisation_name"] = name
         if organisation and name:
             self.add_error(
                 "new_organisation_name",
@@ -91,10 +95,18 @@ class AgentSignupForm(forms.Form):
                 "organisation", _("Choose your organisation in the list, or name it below.")
             )
         elif name:
-            if Organisation.objects.filter(name__iexact=name).exists():
+            # « Mairie de Gueret » is « Mairie de Guéret »: a second organisation would
+            # leave the agent out of sight of the first one's manager.
+            existing = (
+                Organisation.objects.annotate(folded=Folded("name"))
+                .filter(folded=Folded(Value(name)))
+                .first()
+            )
+            if existing is not None:
                 self.add_error(
                     "new_organisation_name",
-                    _("This organisation already exists: choose it in the list."),
+                    _("« %(name)s » already exists: choose it in the list.")
+                    % {"name": existing.name},
                 )
             if not cleaned.get("new_organisation_kind"):
                 self.add_error("new_organisation_kind", _("Give the type of your organisation."))
@@ -128,8 +140,8 @@ class InvitationForm(forms.Form):
         label=_("Or a CSV file"),
         required=False,
         help_text=_(
-            "Columns email, full_name (optional), job_title (optional), with a header line; "
-            "commas or semicolons; UTF-8."
+            "A header line naming the columns: courriel (or email), and if you wish nom, "
+            "prénom, fonction; commas or semicolons; UTF-8."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )

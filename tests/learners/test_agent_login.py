@@ -72,6 +72,25 @@ def test_an_agent_names_a_new_organisation_whose_region_follows_the_departement(
     assert User.objects.get(email="nadia.agent@mairie-test.fr").organisation == created
 
 
+def test_an_organisation_typed_without_its_accent_or_with_extra_spaces_is_the_existing_one(
+    client, db
+):
+    existing = Organisation.objects.create(
+        name="Mairie de Guéret", kind=Organisation.Kind.COMMUNE, departement="23"
+    )
+
+    typed = {**NEW_ORGANISATION, "new_organisation_name": "mairie  de GUERET"}
+
+    refused = client.post(SIGNUP_URL, signup_data(**typed))
+
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["new_organisation_name"] == [
+        "« Mairie de Guéret » existe déjà : choisissez-la dans la liste."
+    ]
+    assert list(Organisation.objects.all()) == [existing]
+    assert not User.objects.filter(email="nadia.agent@mairie-test.fr").exists()
+
+
 def test_an_address_taken_by_another_request_meanwhile_is_said_and_leaves_no_organisation(
     client, db, monkeypatch
 ):

@@ -438,9 +438,17 @@ def test_a_csv_header_that_would_lose_cells_is_refused_and_says_why(helene, data
 
 
 def test_a_csv_row_without_the_address_names_the_column_as_the_manager_wrote_it(helene):
-    rows = invitations.rows_from_csv(b"Nom;Courriel\nClaire Dupont\n")
-    [row] = rows
-    assert row.problem == "Colonne manquante : Courriel."
+    rows = invitations.rows_from_csv(b"Nom;Courriel\nClaire Dupont\nPaul Martin;\n")
+    assert [row.problem for row in rows] == ["Adresse manquante (colonne « Courriel »)."] * 2
+
+
+def test_a_french_spreadsheet_with_first_names_apart_is_read_as_written(helene):
+    rows = invitations.rows_from_csv(
+        "Prénom;Nom;Adresse e-mail;Fonction\nClaire;Dupont;claire@mairie.fr;DGS\n".encode()
+    )
+    assert [(r.email, r.full_name, r.job_title) for r in rows] == [
+        ("claire@mairie.fr", "Claire Dupont", "DGS")
+    ]
 
 
 def test_recipients_pasted_from_a_mail_client_are_read_with_their_names(helene):
