@@ -1,4 +1,5 @@
-"""The operating team's territory dashboard and its CSV exports (staff only, 404 otherwise)."""
+"""The operating team's territory dashboard and its CSV exports (team members who may see
+certificates only, 404 otherwise)."""
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -10,9 +11,19 @@ from certification import territory
 from certification.territory_charts import bar_chart, column_chart
 from learners.spreadsheets import SpreadsheetWriter
 
+# Figures on certificates, exact down to one person in a small département: for the
+# team members who may see certificates, not for every account ticked « team ».
+SEE_TERRITORY = "certification.view_certificate"
+
+
+def may_see_territories(user) -> bool:
+    return bool(
+        user.is_authenticated and user.is_active and user.is_staff and user.has_perm(SEE_TERRITORY)
+    )
+
 
 def _staff_or_404(request: HttpRequest) -> None:
-    if not (request.user.is_authenticated and request.user.is_staff):
+    if not may_see_territories(request.user):
         raise Http404
 
 

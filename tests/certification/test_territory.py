@@ -119,6 +119,24 @@ def test_everyone_but_staff_gets_a_404(client, helene, camille):
         assert client.get("/territoires/mois.csv").status_code == 404
 
 
+def test_a_team_member_not_allowed_to_see_certificates_gets_a_404_and_no_link(client, db):
+    from django.contrib.auth.models import Permission
+
+    attendance_only = make_user("accueil@example.org", "Accueil Campus", is_staff=True)
+    client.force_login(attendance_only)
+    assert client.get(URL).status_code == 404
+    assert client.get("/territoires/mois.csv").status_code == 404
+    assert URL not in client.get("/moi/profil/").content.decode()
+
+    attendance_only.user_permissions.add(
+        Permission.objects.get(content_type__app_label="certification", codename="view_certificate")
+    )
+    allowed = User.objects.get(pk=attendance_only.pk)  # permissions are cached per object
+    client.force_login(allowed)
+    assert client.get(URL).status_code == 200
+    assert URL in client.get("/moi/profil/").content.decode()
+
+
 def csv_rows(client, path: str) -> list[dict[str, str]]:
     text = client.get(path).content.decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(text), delimiter=";"))
