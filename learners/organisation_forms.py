@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import Value
 from django.utils.translation import gettext_lazy as _
 
-from learners import insee
+from learners import insee, organisations
 from learners.accents import Folded
 from learners.models import Organisation, User
 
@@ -65,8 +65,15 @@ class AgentSignupForm(forms.Form):
             "Choose an organisation from the list."
         )
 
+    unclaimed: User | None = None
+
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
+        # A sign-up whose code was never typed proves nothing: whoever signs up with
+        # the address again (its owner, who may be the first to) writes over it.
+        self.unclaimed = organisations.unclaimed_signup(email)
+        if self.unclaimed is not None:
+            return email
         # Another account's confirmed second address is taken too: it signs that
         # account in by code, and its invitations go to that account.
         if (

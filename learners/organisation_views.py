@@ -41,6 +41,7 @@ def agent_signup(request: HttpRequest) -> HttpResponse:
                 job_title=form.cleaned_data["job_title"],
                 organisation=form.cleaned_data["organisation"],
                 new_organisation=form.new_organisation(),
+                unclaimed=form.unclaimed,
             )
         except (IntegrityError, ValidationError):
             # Another request took the address or the organisation's name since

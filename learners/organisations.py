@@ -1,12 +1,31 @@
 """Organisations and their members: agent sign-up, leaving, removal, progress of members."""
 
 from allauth.account.models import EmailAddress
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils.translation import gettext
 
 from courses.models import LessonPage, TrackPage
 from learners.models import Invitation, LessonProgress, Organisation, User
+
+
+def unclaimed_signup(email: str) -> User | None:
+    """The account an agent's sign-up made for `email` if nobody ever typed its code:
+    no address confirmed, never logged in, no password. None otherwise."""
+    if EmailAddress.objects.filter(email__iexact=email, verified=True).exists():
+        return None
+    accounts = list(User.objects.filter(email__iexact=email)[:2])
+    if len(accounts) != 1:
+        return None
+    (account,) = accounts
+    unclaimed = (
+        account.role == User.Role.PUBLIC_AGENT
+        and account.last_login is None
+        and not account.has_usable_password()
+        and account.is_active
+        and account.erased_at is None
+    )
+    return account if unclaimed else None
 
 
 @transaction.atomic
@@ -17,10 +36,14 @@ def register_agent(
     job_title: str,
     organisation: Organisation | None = None,
     new_organisation: dict | None = None,
+    unclaimed: User | None = None,
 ) -> User:
     """Create a public agent's account without a password, in an existing or a new organisation.
 
     The address stays unverified until the person types the login code mailed to it.
+    `unclaimed`: an earlier sign-up with this address whose code was never typed
+    (`unclaimed_signup`); this one replaces what it said (name, organisation), so
+    that nobody can place someone else's address in an organisation of their choice.
     """
     if organisation is None:
         if not new_organisation:
@@ -28,6 +51,17 @@ def register_agent(
         organisation = Organisation(**new_organisation)
         organisation.full_clean()
         organisation.save()
+    if unclaimed is not None:
+        claimed = User.objects.select_for_update().get(pk=unclaimed.pk)
+        if claimed.last_login is not None:
+            raise IntegrityError("The account was claimed meanwhile.")
+        claimed.full_name, claimed.job_title, claimed.organisation = (
+            full_name,
+            job_title,
+            organisation,
+        )
+        claimed.save(update_fields=["full_name", "job_title", "organisation"])
+        return claimed
     user = User.objects.create_user(
         email=email,
         full_name=full_name,

@@ -72,6 +72,30 @@ def test_an_agent_names_a_new_organisation_whose_region_follows_the_departement(
     assert User.objects.get(email="nadia.agent@mairie-test.fr").organisation == created
 
 
+def test_a_sign_up_whose_code_was_never_typed_is_replaced_by_the_next_one(client, organisation):
+    elsewhere = Organisation.objects.create(
+        name="Mairie de Bastia", kind=Organisation.Kind.COMMUNE, departement="2B"
+    )
+    # Someone signs Nadia's address up into an organisation she is not part of.
+    client.post(SIGNUP_URL, signup_data(organisation=elsewhere.pk, full_name="Nom inventé"))
+    mail.outbox.clear()
+
+    response = client.post(SIGNUP_URL, signup_data(organisation=organisation.pk))
+
+    assert response.status_code == 302
+    nadia = User.objects.get(email="nadia.agent@mairie-test.fr")
+    assert (nadia.organisation, nadia.full_name) == (organisation, "Nadia Agent")
+    assert [m.to for m in mail.outbox] == [[nadia.email]]  # a fresh code
+    client.post("/comptes/login/code/confirm/", {"code": code_in(mail.outbox[0])})
+    assert EmailAddress.objects.get(user=nadia).verified
+    # Claimed now: the address is hers, and a sign-up with it is refused.
+    client.logout()
+    again = client.post(SIGNUP_URL, signup_data(organisation=elsewhere.pk))
+    assert again.status_code == 200
+    assert "email" in again.context["form"].errors
+    assert User.objects.get(pk=nadia.pk).organisation == organisation
+
+
 def test_an_organisation_typed_without_its_accent_or_with_extra_spaces_is_the_existing_one(
     client, db
 ):
