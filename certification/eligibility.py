@@ -6,6 +6,7 @@ and online activity); nothing here writes.
 
 import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 
 from certification.models import Award
@@ -70,14 +71,16 @@ def eligible(learner: User, award: Award, session: TrainingSession | None = None
         return block_validated(learner, award.block)
     if award.kind == Award.Kind.CERTIFICATION:
         return _framework_complete(learner, award.framework)
-    if not TrackCompletion.objects.filter(learner=learner, track_id=award.track_id).exists():
-        return False
+    completed = TrackCompletion.objects.filter(learner=learner, track_id=award.track_id)
     if award.kind != Award.Kind.COMPLETION:
-        return True
+        return completed.exists()
     session = session_of(learner, award, session)
     if session is None:
-        # Self-paced, or a session not over yet: the session's staff issue it then.
-        return not _seats(learner, award).exists()
+        # Self-paced: the whole track is what was done. A session not over yet: the
+        # session's staff issue it then.
+        return completed.exists() and not _seats(learner, award).exists()
+    # A session attended states the hours attended, whole or not (funders pay those):
+    # it needs no completion of the online track around it.
     return learner.pk in attending_ids(session, [learner.pk])
 
 
@@ -140,6 +143,16 @@ def candidate_learner_ids(award: Award, session: TrainingSession | None = None) 
     """
     if award.kind == Award.Kind.MODULE:
         ids = ModuleCompletion.objects.filter(module_id=award.module_id).values("learner_id")
+    elif award.kind == Award.Kind.COMPLETION and session is not None:
+        ids = seat_holder_ids(session)  # attendance decides, not completion
+    elif award.kind == Award.Kind.COMPLETION:
+        completed = TrackCompletion.objects.filter(track_id=award.track_id).values("learner_id")
+        attended = (
+            Seat.objects.confirmed()
+            .filter(session__track_id=award.track_id, session__ends_on__lt=timezone.localdate())
+            .values("learner_id")
+        )
+        ids = User.objects.filter(Q(pk__in=completed) | Q(pk__in=attended)).values("pk")
     elif award.kind in TRACK_KINDS:
         ids = TrackCompletion.objects.filter(track_id=award.track_id).values("learner_id")
     else:

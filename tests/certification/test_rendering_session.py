@@ -76,6 +76,27 @@ def test_an_on_site_half_day_signed_by_personal_link_counts_once_the_trainer_con
     assert (facts["half_days_attended"], facts["attended_hours"]) == (1, "3.5")
 
 
+def test_a_session_attended_earns_its_certificat_de_realisation_without_the_online_track(
+    setting, camille, dominique, session, staff, django_capture_on_commit_callbacks
+):
+    # Camille attended the morning and did none of the online modules: her hours are
+    # what a funder pays for. Dominique, with a seat, came to none of it.
+    from learners.session_models import Seat
+
+    Seat.objects.create(session=session, learner=dominique, status=Seat.Status.CONFIRMED)
+    present(session.half_days.get(period=HalfDay.Period.MORNING), camille)
+    assert not setting.track.completions.exists()
+
+    bulk(setting.completion_award, staff, session, django_capture_on_commit_callbacks)
+
+    [certificate] = Certificate.objects.filter(award=setting.completion_award)
+    assert certificate.learner == camille
+    facts = certificate.context["training"]["session"]
+    assert (facts["half_days_attended"], facts["attended_hours"]) == (1, "3.5")
+    # A seat never attended earns nothing.
+    assert not eligibility.eligible(dominique, setting.completion_award, session=session)
+
+
 def test_a_session_certificat_de_realisation_states_the_sessions_dates_modality_and_hours_attended(
     setting, camille, session, staff, django_capture_on_commit_callbacks
 ):
