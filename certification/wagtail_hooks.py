@@ -5,9 +5,10 @@ team grants them to; trainers have admin access but none of these.
 """
 
 import django_filters
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -15,7 +16,7 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem as AdminMenuItem
 from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic import IndexView
+from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -165,6 +166,18 @@ def _edit_is_inspect(request, pk):
 
 
 class CertificateFilterSet(WagtailFilterSet):
+    # As the list and the verification page say it: a valid certificate past its end
+    # is « expired », not « valid ».
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[
+            (Certificate.Status.VALID, Certificate.Status.VALID.label),
+            ("expired", _("Expired")),
+            (Certificate.Status.REVOKED, Certificate.Status.REVOKED.label),
+            (Certificate.Status.SUPERSEDED, Certificate.Status.SUPERSEDED.label),
+        ],
+        method="filter_status",
+    )
     evidence_withdrawn = django_filters.BooleanFilter(
         label=_("Evidence withdrawn since issued"),
         method="filter_evidence_withdrawn",
@@ -175,9 +188,22 @@ class CertificateFilterSet(WagtailFilterSet):
         model = Certificate
         fields = ["award", "status"]
 
+    def filter_status(self, queryset, name, value):
+        ended = Q(expires_at__isnull=False, expires_at__lte=timezone.now())
+        if value == "expired":
+            return queryset.filter(ended, status=Certificate.Status.VALID)
+        if value == Certificate.Status.VALID:
+            return queryset.filter(status=value).exclude(ended)
+        return queryset.filter(status=value)
+
     def filter_evidence_withdrawn(self, queryset, name, value):
         withdrawn = Certificate.objects.evidence_withdrawn_since_issued().values("pk")
         return queryset.filter(pk__in=withdrawn) if value else queryset.exclude(pk__in=withdrawn)
+
+
+class CertificateInspectView(InspectView):
+    def get_status_display_value(self) -> str:
+        return self.object.get_public_status_display()
 
 
 class CertificateViewSet(ModelViewSet):
@@ -199,6 +225,7 @@ class CertificateViewSet(ModelViewSet):
     filterset_class = CertificateFilterSet
     search_fields = ["code", "learner__full_name", "learner__email", "context__holder__name"]
     inspect_view_enabled = True
+    inspect_view_class = CertificateInspectView
     inspect_view_fields = [
         "code",
         "award",

@@ -67,6 +67,28 @@ def test_staff_filter_certificates_by_status_and_award(
     assert certificate.code in content and other.code not in content
 
 
+def test_an_expired_certificate_is_filtered_and_inspected_as_expired_not_valid(
+    client, staff, certificate, setting, dominique
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ended, _ = services.issue(dominique, setting.block_award, render=False)
+    Certificate.objects.filter(pk=ended.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    client.force_login(staff)
+    index = reverse("certification_certificate:index")
+
+    valid = client.get(index, {"status": "valid"}).content.decode()
+    expired = client.get(index, {"status": "expired"}).content.decode()
+    inspected = client.get(reverse("certification_certificate:inspect", args=[ended.pk]))
+
+    assert certificate.code in valid and ended.code not in valid
+    assert ended.code in expired and certificate.code not in expired
+    fields = BeautifulSoup(inspected.content, "html.parser").get_text(" ", strip=True)
+    assert "Expiré" in fields and "Valide" not in fields
+
+
 def test_staff_find_the_certificates_issued_before_evidence_of_their_holder_was_withdrawn(
     client, staff, karim, certificate, setting, dominique
 ):
