@@ -231,9 +231,9 @@ class BulkForm(forms.Form):
         help_text=gettext_lazy("Only the learners holding a confirmed seat in this session."),
     )
 
-    def __init__(self, *args, award: Award, **kwargs):
+    def __init__(self, *args, award: Award, mode: str = BulkIssue.Mode.ISSUE, **kwargs):
         super().__init__(*args, **kwargs)
-        self.award = award
+        self.award, self.mode = award, mode
         # Every session, not only those of the award's track: a wrong one gets a
         # message saying why rather than « not one of the available choices ».
         self.fields["session"].queryset = TrainingSession.objects.select_related("track").order_by(
@@ -244,7 +244,7 @@ class BulkForm(forms.Form):
         session = self.cleaned_data["session"]
         if session is not None:
             try:
-                services.check_session_fits(self.award, session)
+                services.check_session_fits(self.award, session, self.mode)
             except services.BulkRefused as refusal:
                 raise forms.ValidationError(str(refusal)) from refusal
         return session
@@ -295,10 +295,10 @@ def bulk_view(request: HttpRequest, pk: int, mode: str) -> HttpResponse:
     if mode not in BulkIssue.Mode.values:
         raise Http404  # no such page, rather than « not allowed »
     if request.method == "POST":
-        form = BulkForm(request.POST, award=award)
+        form = BulkForm(request.POST, award=award, mode=mode)
     else:
         # Bound when a session is given, so that a wrong one is explained at once.
-        form = BulkForm(request.GET if request.GET.get("session") else None, award=award)
+        form = BulkForm(request.GET if request.GET.get("session") else None, award=award, mode=mode)
     session = form.cleaned_data.get("session") if form.is_valid() else None
     if request.method == "POST" and form.is_valid():
         try:

@@ -45,7 +45,7 @@ from learners.models import (
     LedgerEntry,
     User,
 )
-from learners.session_models import TrainingSession
+from learners.session_models import Seat, TrainingSession
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +180,16 @@ def issue_what_was_earned(learner: User) -> list[Certificate]:
     for track in TrackPage.objects.filter(completions__learner=learner):
         pending = learner_queries.evidence_pending(learner, ModulePage.objects.child_of(track))
         created += evaluate_track(learner, track, evidence_pending=pending)
+    # A session attended earns its certificat de réalisation without the track's
+    # completion (eligibility): its session's bulk left her for later.
+    attended = TrainingSession.objects.filter(
+        seats__in=Seat.objects.confirmed().filter(learner=learner),
+        ends_on__lt=timezone.localdate(),
+    ).values("track_id")
+    created += issue_if_eligible(
+        learner,
+        Award.objects.active().of_kind(Award.Kind.COMPLETION).filter(track_id__in=attended),
+    )
     return created
 
 
@@ -517,10 +527,14 @@ def bulk_items(
     return list(certificates.order_by("pk").values_list("pk", flat=True))
 
 
-def check_session_fits(award: Award, session: TrainingSession) -> None:
-    """Raise `BulkRefused` unless following the session's track can earn `award`, and
-    the session is over (a certificate freezes the half-days signed so far)."""
-    if session.ends_on >= timezone.localdate():
+def check_session_fits(
+    award: Award, session: TrainingSession, mode: str = BulkIssue.Mode.ISSUE
+) -> None:
+    """Raise `BulkRefused` unless following the session's track can earn `award`, and,
+    to issue a track document, unless the session is over (such a certificate freezes
+    the half-days signed so far; a regeneration re-reads nothing)."""
+    freezes_attendance = mode == BulkIssue.Mode.ISSUE and award.kind in TRACK_KINDS
+    if freezes_attendance and session.ends_on >= timezone.localdate():
         raise BulkRefused(
             _(
                 "The session « %(session)s » ends on %(end)s: its certificates would state "
@@ -552,7 +566,7 @@ def start_bulk(
     none of them is eligible (or, regenerating, holds the award).
     """
     if session is not None:
-        check_session_fits(award, session)
+        check_session_fits(award, session, mode)
     items = bulk_items(award, mode, session)
     if session is not None and not items:
         raise BulkRefused(

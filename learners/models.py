@@ -1,10 +1,11 @@
 import datetime
 import secrets
 import uuid
+from functools import partial
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -146,12 +147,27 @@ class User(AbstractUser):
             return gettext("Deleted account")
         return self.full_name or self.email
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        # As loaded: save() tells when a name is given to an account that had none.
+        user._loaded_full_name = user.__dict__.get("full_name")
+        return user
+
     def save(self, *args, **kwargs):
         # Wagtail's user admin edits first and last names; the certificate name
         # follows them until the person sets it themselves.
         if not self.full_name:
             self.full_name = f"{self.first_name} {self.last_name}".strip()
+        named = getattr(self, "_loaded_full_name", None) == "" and bool(self.full_name.strip())
         super().save(*args, **kwargs)
+        self._loaded_full_name = self.full_name
+        if named:
+            # Wherever the name comes from (her profile, an invitation, the team), what
+            # waited for it (certificates print it) may follow, once it is stored.
+            from learners.signals import learner_named
+
+            transaction.on_commit(partial(learner_named.send, sender=User, learner=self))
 
     def get_full_name(self) -> str:
         return self.display_name

@@ -1,8 +1,12 @@
 """Organisations and their members: agent sign-up, leaving, removal, progress of members."""
 
+import datetime
+
+from allauth.account import app_settings as allauth_settings
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from courses.models import LessonPage, TrackPage
@@ -11,15 +15,22 @@ from learners.models import Invitation, LessonProgress, Organisation, User
 
 def unclaimed_signup(email: str) -> User | None:
     """The account an agent's sign-up made for `email` if nobody ever typed its code:
-    no address confirmed, never logged in, no password. None otherwise."""
+    no address confirmed, never logged in, no password, nothing followed. None
+    otherwise, and None while its login code may still be typed: a second sign-up
+    must not rewrite what the owner, code in hand, is about to confirm."""
     if EmailAddress.objects.filter(email__iexact=email, verified=True).exists():
         return None
     accounts = list(User.objects.filter(email__iexact=email)[:2])
     if len(accounts) != 1:
         return None
     (account,) = accounts
+    code_still_valid = timezone.now() - datetime.timedelta(
+        seconds=allauth_settings.LOGIN_BY_CODE_TIMEOUT
+    )
     unclaimed = (
         account.role == User.Role.PUBLIC_AGENT
+        and account.date_joined < code_still_valid
+        and not account.enrolments.exists()
         and account.last_login is None
         and not account.has_usable_password()
         and account.is_active

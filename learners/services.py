@@ -32,12 +32,7 @@ from learners.queries import (
     trainer_modules_for,
 )
 from learners.session_models import ActivityEvent
-from learners.signals import (
-    competence_changed,
-    learner_named,
-    module_completed,
-    track_completed,
-)
+from learners.signals import competence_changed, module_completed, track_completed
 
 
 class JourneyRefused(Exception):
@@ -104,19 +99,6 @@ def leave(learner: User, page: TrackPage | ModulePage) -> bool:
         Enrolment.objects.active().filter(learner=learner, **{_target_field(page): page}).first()
     )
     return enrolment.leave() if enrolment else False
-
-
-# --- Profile ------------------------------------------------------------------------
-
-
-@transaction.atomic
-def save_profile(form, *, had_name: bool) -> User:
-    """Save the learner's profile form; a first name given is announced after commit
-    (`learner_named`): certificates waited for it."""
-    learner = form.save()
-    if not had_name and learner.full_name.strip():
-        transaction.on_commit(partial(learner_named.send, sender=User, learner=learner))
-    return learner
 
 
 # --- Progress and completion -----------------------------------------------------

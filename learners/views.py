@@ -37,10 +37,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    had_name = bool(request.user.full_name.strip())
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        services.save_profile(form, had_name=had_name)
+        form.save()  # a first name given issues what waited for it (User.save)
         messages.success(request, _("Your profile has been saved."))
         return redirect("learners:profile")
     return render(request, "learners/profile.html", {"form": form})

@@ -72,6 +72,14 @@ def test_a_manager_invites_an_agent_who_completes_the_awareness_track(
         ).first.inner_text()
         == "100 %"
     )
+    # Invited by her address alone: her attestations wait for a name to print, and
+    # her dashboard says where to give it.
+    agent.click("[data-testid=certificates-need-a-name] a")
+    agent.fill("#id_full_name", "Nouvelle Agente")
+    agent.click("main form button.button[type=submit]")
+    agent.wait_for_load_state()
+    agent.goto("/moi/parcours/")
+    assert agent.locator("[data-testid=certificates-need-a-name]").count() == 0
 
     manager.goto("/organisation/")
     row = manager.locator(f"[data-testid=agent-row][data-agent='{agent_user.pk}']")

@@ -195,6 +195,9 @@ def test_a_session_not_over_yet_is_refused_as_its_certificates_would_miss_half_d
 
     assert "une fois la session terminée" in str(refusal.value)
     assert not BulkIssue.objects.exists()
+    # Regenerating re-reads no attendance, and a module's attestation freezes none.
+    services.check_session_fits(setting.completion_award, under_way, BulkIssue.Mode.REGENERATE)
+    services.check_session_fits(setting.module_award, under_way, BulkIssue.Mode.ISSUE)
 
 
 def test_the_frameworks_awards_fit_every_session_of_a_track_on_that_framework(

@@ -82,3 +82,44 @@ def test_a_name_erased_from_the_profile_is_no_reason_to_re_issue(setting, camill
         services.reissue(certificate, by=None)
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.VALID
+
+
+def test_a_name_given_by_anyone_else_issues_what_waited_too(setting, nameless, run_on_commit):
+    run_on_commit(complete_module, nameless, setting.basics)
+    account = User.objects.get(pk=nameless.pk)  # as loaded by the team's admin form
+    account.full_name = "Nadia Benali"
+
+    run_on_commit(account.save)
+
+    [certificate] = Certificate.objects.filter(learner=nameless)
+    assert certificate.context["holder"]["name"] == "Nadia Benali"
+
+
+def test_a_session_attended_without_a_name_is_certified_once_she_gives_one(
+    setting, nameless, staff, run_on_commit
+):
+    from learners.session_models import Attendance, HalfDay, Seat
+    from tests.learners.attendance_helpers import add_half_day, at, make_session
+
+    session = make_session(setting.track, learners=[nameless])
+    morning = add_half_day(session, period=HalfDay.Period.MORNING)
+    Attendance.objects.create(
+        half_day=morning,
+        learner=nameless,
+        status=Attendance.Status.PRESENT,
+        method=Attendance.Method.CODE,
+        signed_at=at(morning.date, 9, 5),
+    )
+    assert Seat.objects.confirmed().filter(learner=nameless).exists()
+    job = run_on_commit(
+        services.start_bulk, setting.completion_award, staff, BulkIssue.Mode.ISSUE, session
+    )
+    job.refresh_from_db()
+    assert job.deferred == 1 and not Certificate.objects.exists()
+
+    account = User.objects.get(pk=nameless.pk)
+    account.full_name = "Nadia Benali"
+    run_on_commit(account.save)
+
+    [certificate] = Certificate.objects.filter(learner=nameless)
+    assert certificate.award == setting.completion_award

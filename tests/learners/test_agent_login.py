@@ -1,11 +1,13 @@
 """Public agents sign up without a password and log in with a code mailed to them."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from learners import organisations
 from learners.models import Organisation, User
@@ -79,6 +81,11 @@ def test_a_sign_up_whose_code_was_never_typed_is_replaced_by_the_next_one(client
     # Someone signs Nadia's address up into an organisation she is not part of.
     client.post(SIGNUP_URL, signup_data(organisation=elsewhere.pk, full_name="Nom inventé"))
     mail.outbox.clear()
+    # While its code may still be typed, nobody rewrites it.
+    assert client.post(SIGNUP_URL, signup_data(organisation=organisation.pk)).status_code == 200
+    User.objects.filter(email="nadia.agent@mairie-test.fr").update(
+        date_joined=timezone.now() - timedelta(minutes=10)
+    )
 
     response = client.post(SIGNUP_URL, signup_data(organisation=organisation.pk))
 
@@ -86,8 +93,13 @@ def test_a_sign_up_whose_code_was_never_typed_is_replaced_by_the_next_one(client
     nadia = User.objects.get(email="nadia.agent@mairie-test.fr")
     assert (nadia.organisation, nadia.full_name) == (organisation, "Nadia Agent")
     assert [m.to for m in mail.outbox] == [[nadia.email]]  # a fresh code
-    client.post("/comptes/login/code/confirm/", {"code": code_in(mail.outbox[0])})
+    confirmed = client.post(
+        "/comptes/login/code/confirm/", {"code": code_in(mail.outbox[0])}, follow=True
+    )
     assert EmailAddress.objects.get(user=nadia).verified
+    # Her first login says which organisation she joined, and how to leave it.
+    said = " ".join(str(m) for m in confirmed.context["messages"])
+    assert "agent de « Communauté de communes du Val Test »" in said
     # Claimed now: the address is hers, and a sign-up with it is refused.
     client.logout()
     again = client.post(SIGNUP_URL, signup_data(organisation=elsewhere.pk))

@@ -436,6 +436,10 @@ ROUTES: dict[str, Route] = {
     "certification_certificate:index_results": Route(
         r("certification_certificate:index_results"), admin_view()
     ),
+    # Its own view (the status as a verifier is told it), Wagtail's permission check.
+    "certification_certificate:inspect": Route(
+        r("certification_certificate:inspect", "@certificate.pk"), admin_view()
+    ),
     "certification_certificate:edit": Route(
         r("certification_certificate:edit", "@certificate.pk"),
         expect(
