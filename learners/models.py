@@ -159,9 +159,16 @@ class User(AbstractUser):
         # follows them until the person sets it themselves.
         if not self.full_name:
             self.full_name = f"{self.first_name} {self.last_name}".strip()
-        named = getattr(self, "_loaded_full_name", None) == "" and bool(self.full_name.strip())
+        update_fields = kwargs.get("update_fields")
+        stored = update_fields is None or "full_name" in update_fields
+        named = (
+            stored
+            and getattr(self, "_loaded_full_name", None) == ""
+            and bool(self.full_name.strip())
+        )
         super().save(*args, **kwargs)
-        self._loaded_full_name = self.full_name
+        if stored:
+            self._loaded_full_name = self.full_name
         if named:
             # Wherever the name comes from (her profile, an invitation, the team), what
             # waited for it (certificates print it) may follow, once it is stored.

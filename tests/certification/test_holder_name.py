@@ -19,9 +19,9 @@ def nameless(db) -> User:
 
 @pytest.fixture
 def run_on_commit(django_capture_on_commit_callbacks):
-    def run(action, *args):
+    def run(action, *args, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
-            return action(*args)
+            return action(*args, **kwargs)
 
     return run
 
@@ -123,3 +123,13 @@ def test_a_session_attended_without_a_name_is_certified_once_she_gives_one(
 
     [certificate] = Certificate.objects.filter(learner=nameless)
     assert certificate.award == setting.completion_award
+
+
+def test_a_name_held_in_memory_but_not_stored_issues_nothing(setting, nameless, run_on_commit):
+    run_on_commit(complete_module, nameless, setting.basics)
+    account = User.objects.get(pk=nameless.pk)
+    account.full_name = "Nadia Benali"
+
+    run_on_commit(account.save, update_fields=["job_title"])
+
+    assert not Certificate.objects.filter(learner=nameless).exists()
