@@ -594,7 +594,7 @@ def add_certificates(copier: Copier, count: int, learners) -> int:
 
     columns = [
         "award_id", "learner_id", "code", "context", "issued_at", "expires_at", "status",
-        "revocation_reason", "pdf", "pdf_sha256", "render_enqueued_at",
+        "revocation_reason", "pdf", "pdf_sha256", "earlier_pdf_sha256", "render_enqueued_at",
     ]  # fmt: skip
 
     def rows():
@@ -608,7 +608,7 @@ def add_certificates(copier: Copier, count: int, learners) -> int:
             yield (
                 template.award_id, learner_id, new_verification_code(), json.dumps(context),
                 issued, issued + validity if validity else None, Certificate.Status.VALID,
-                "", "", "", issued,
+                "", "", "", "[]", issued,
             )  # fmt: skip
 
     return copier.rows(Certificate._meta.db_table, columns, rows())
