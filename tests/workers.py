@@ -29,19 +29,10 @@ VENV_BIN = Path(sys.executable).parent
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
-def on_postgres() -> bool:
-    return os.environ.get("DATABASE_URL", "").startswith("postgres")
-
-
 # Tests that start servers and workers run one after another on one xdist worker
 # (`--dist loadgroup`): side by side, their processes would compete for the same
 # two cores and the timing they assert would measure the machine, not the code.
 real_processes = pytest.mark.xdist_group("real_processes")
-
-
-def needs_postgres() -> pytest.MarkDecorator:
-    """Subprocesses share the test database only on PostgreSQL; CI's second leg runs them."""
-    return pytest.mark.skipif(not on_postgres(), reason="needs DATABASE_URL pointing at PostgreSQL")
 
 
 def missing(reason: str) -> None:

@@ -1,6 +1,5 @@
 """Two workers issuing the same award at the same moment end with one certificate."""
 
-import os
 import threading
 
 import pytest
@@ -8,14 +7,9 @@ from django.db import connection
 
 from certification import services
 from certification.models import Certificate
+from tests.postgres import ONLY_ON_POSTGRES
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="needs DATABASE_URL pointing at PostgreSQL",
-    ),
-]
+pytestmark = ONLY_ON_POSTGRES
 
 
 # Serialized rollback: a transactional test elsewhere may have flushed the page tree.

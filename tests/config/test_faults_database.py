@@ -12,12 +12,12 @@ from django.urls import reverse
 
 from learners import services as learners
 from tests.learners.factories import make_framework, make_module, make_track
+from tests.postgres import needs_postgres
 from tests.workers import (
     TcpProxy,
     Visitor,
     free_port,
     logs,
-    needs_postgres,
     processes,  # noqa: F401 - fixture
     real_processes,
     shared_database_url,

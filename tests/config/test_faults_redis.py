@@ -26,13 +26,13 @@ from learners import services as learners
 from learners.models import Attempt, LedgerEntry
 from tests.learners.factories import make_framework, make_module, make_track
 from tests.learners.quiz_helpers import right_form, set_quiz, single
+from tests.postgres import needs_postgres
 from tests.workers import (
     PrivateRedis,
     Visitor,
     celery_worker_command,
     free_port,
     logs,
-    needs_postgres,
     private_redis,  # noqa: F401 - fixture
     processes,  # noqa: F401 - fixture
     real_processes,

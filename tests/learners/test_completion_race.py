@@ -1,6 +1,5 @@
 """Two last lessons marked at the same moment still complete their module (PostgreSQL)."""
 
-import os
 import threading
 
 import pytest
@@ -8,14 +7,9 @@ from django.db import connection
 
 from learners import services
 from learners.models import LessonProgress, ModuleCompletion
+from tests.postgres import ONLY_ON_POSTGRES
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="needs DATABASE_URL pointing at PostgreSQL",
-    ),
-]
+pytestmark = ONLY_ON_POSTGRES
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

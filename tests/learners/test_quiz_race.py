@@ -1,6 +1,5 @@
 """Two concurrent starts never exceed the maximum number of attempts (PostgreSQL row locks)."""
 
-import os
 import threading
 
 import pytest
@@ -9,14 +8,9 @@ from django.db import connection
 from learners import assessments, services
 from learners.models import Attempt
 from tests.learners.quiz_helpers import every_type, set_quiz
+from tests.postgres import ONLY_ON_POSTGRES
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="needs DATABASE_URL pointing at PostgreSQL",
-    ),
-]
+pytestmark = ONLY_ON_POSTGRES
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -1,7 +1,6 @@
 """Training sessions: places in request order, a waiting list promoted as places free up."""
 
 import datetime
-import os
 import threading
 
 import pytest
@@ -16,6 +15,7 @@ from courses.models.pages import Format
 from learners import dates, page_versions, sessions
 from learners.models import Enrolment
 from learners.session_models import Attendance, HalfDay, Seat, TrainingSession
+from tests.postgres import needs_postgres
 
 FABRIQUE = "La Fabrique des Monts (test)"
 ADDRESS = "3 place du Marché, 23200 Aubusson"
@@ -931,10 +931,7 @@ def test_the_dashboard_runs_as_many_queries_for_6_places_as_for_1(
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="needs DATABASE_URL pointing at PostgreSQL",
-)
+@needs_postgres()
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_learners_racing_for_the_last_place_get_one_place_and_one_wait(
     journey, camille, dominique
