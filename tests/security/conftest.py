@@ -12,7 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils.timezone import now
+from django.utils.timezone import localdate, now
 
 from certification import keys
 from certification import services as certification
@@ -170,7 +170,7 @@ def world(
 
 
 def make_attended_session(track: TrackPage, trainer: User, learner: User) -> TrainingSession:
-    day = now().date()
+    day = localdate()
     session = TrainingSession.objects.create(
         track=track, format=Format.BLENDED, starts_on=day, ends_on=day, capacity=5, place_name="Die"
     )
@@ -180,7 +180,7 @@ def make_attended_session(track: TrackPage, trainer: User, learner: User) -> Tra
 
 
 def make_training_session(track: TrackPage) -> TrainingSession:
-    day = now().date() + timedelta(days=30)
+    day = localdate() + timedelta(days=30)
     return TrainingSession.objects.create(
         track=track, format=Format.ONLINE, starts_on=day, ends_on=day, capacity=5
     )
@@ -188,7 +188,7 @@ def make_training_session(track: TrackPage) -> TrainingSession:
 
 def make_evidence_pack(track: TrackPage, by: User) -> EvidencePack:
     """A ready pack, its ZIP written directly: building a real one is the evidence tests' job."""
-    day = now().date()
+    day = localdate()
     session = TrainingSession.objects.create(
         track=track, format=Format.ONLINE, starts_on=day, ends_on=day, capacity=5
     )
