@@ -28,8 +28,10 @@ import argparse
 import json
 import os
 import platform
+import secrets
 import shutil
 import socket
+import string
 import subprocess
 import sys
 import time
@@ -66,6 +68,12 @@ THREADS, CONNECTIONS = 2, 8
 # slice running out would re-submit closed attempts, so it is checked after).
 QUIZ_SLICE, HOLD_QUIZ_SLICE = 8_000, 50_000
 WORKERS = 2
+# The CSRF cookie a signed-in browser holds since its login form: without it every
+# page would draw a new secret and set the cookie again, which no browser causes.
+# Anonymous targets go without, as a first visit (a scanned QR code) does.
+BROWSER_CSRF_SECRET = "".join(
+    secrets.choice(string.ascii_letters + string.digits) for _ in range(32)
+)
 SERVER_ENV = {
     "BENCH_BASELINE_VIEW": "true",
     # One client address sends every request: the per-IP lookup limit would
@@ -123,6 +131,7 @@ def count_queries(database: str) -> dict:
         else:
             if signed_in:
                 client.cookies["sessionid"] = fixtures["learner_session"]
+                client.cookies["csrftoken"] = BROWSER_CSRF_SECRET
             # The first request fills per-process caches (site, root paths).
             client.get(urls[name])
             with CaptureQueriesContext(connection) as queries:
@@ -257,6 +266,7 @@ def wrk(
         env.update(
             BENCH_PATH=fixtures["urls"][name],
             BENCH_SESSION=fixtures["learner_session"] if signed_in else "",
+            BENCH_CSRF=BROWSER_CSRF_SECRET,
         )
     return subprocess.Popen(
         [

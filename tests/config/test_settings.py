@@ -119,7 +119,7 @@ def test_database_and_broker_urls_switch_to_postgresql_and_redis(tmp_path):
     )
     assert read_settings(
         env, "settings.DATABASES['default']['ENGINE']", "settings.CELERY_TASK_ALWAYS_EAGER"
-    ) == ["django.db.backends.postgresql", "False"]
+    ) == ["config.postgresql", "False"]
 
 
 def test_every_model_change_has_its_migration():
