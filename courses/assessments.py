@@ -150,19 +150,6 @@ def question_errors(
     return errors
 
 
-def open_question_errors(stream: Iterable) -> list[str]:
-    """Messages for open questions in a positioning test, which nobody grades."""
-    return [
-        _(
-            "Question %(number)s: a positioning test cannot hold an open question, as no "
-            "trainer grades it. Ask it in a module's quiz instead."
-        )
-        % {"number": number}
-        for number, child in enumerate(stream, start=1)
-        if child.block_type == "open"
-    ]
-
-
 def file_question_error(stream: Iterable) -> str | None:
     """Why a quiz holds too many open questions accepting a file to ever be sent.
 

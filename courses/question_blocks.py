@@ -285,11 +285,19 @@ class OpenAnswerBlock(blocks.StructBlock):
         }
 
 
-class QuestionStreamBlock(blocks.StreamBlock):
+class ScoredQuestionStreamBlock(blocks.StreamBlock):
+    """Questions scored as soon as they are answered: a track's positioning test,
+    which no trainer grades, offers only these."""
+
     single_choice = SingleChoiceBlock()
     multiple_choice = MultipleChoiceBlock()
     true_false = TrueFalseBlock()
     short_answer = ShortAnswerBlock()
     numeric = NumericBlock()
     ordering = OrderingBlock()
+
+
+class QuestionStreamBlock(ScoredQuestionStreamBlock):
+    """A module's quiz: open questions too, graded by a trainer."""
+
     open = OpenAnswerBlock()

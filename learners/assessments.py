@@ -678,8 +678,6 @@ def start_positioning(learner: User, track: TrackPage, *, rng=None) -> Attempt:
     if not len(track.positioning):
         raise AssessmentRefused(_("This track has no positioning test."))
     questions = draw_questions(track.positioning, None, True, rng or random.SystemRandom())
-    # Published before positioning tests refused them: nobody would ever read the answer.
-    questions = [question for question in questions if question["type"] != "open"]
     competences = (
         list(track.framework.competences().select_related("block")) if track.framework else []
     )

@@ -15,12 +15,11 @@ from wagtail.search import index
 from courses.assessments import (
     file_question_error,
     incomplete_questions,
-    open_question_errors,
     question_errors,
 )
 from courses.blocks import RICH_TEXT_FEATURES, LessonStreamBlock
 from courses.forms import RELATION_CHECKS, ModulePageForm, TrackPageForm
-from courses.question_blocks import QuestionStreamBlock
+from courses.question_blocks import QuestionStreamBlock, ScoredQuestionStreamBlock
 from courses.target_panel import TargetsPanel
 
 from .frameworks import Competence, Framework, Level
@@ -121,7 +120,7 @@ class TrackPage(Page):
     disability_contact = models.EmailField(_("disability referent's email"), blank=True)
     contact = models.EmailField(_("contact"), blank=True)
     positioning = StreamField(
-        QuestionStreamBlock(),
+        ScoredQuestionStreamBlock(),
         verbose_name=_("positioning questions"),
         blank=True,
         help_text=_("A short quiz learners take when they enter the track (Qualiopi 8)."),
@@ -204,8 +203,7 @@ class TrackPage(Page):
             raise ValidationError(errors)
 
     def positioning_errors(self) -> list[str]:
-        """Open questions, and questions on a competence or a level outside the track's
-        framework."""
+        """Questions on a competence or a level outside the track's framework."""
         if not len(self.positioning):
             return []
         if not self.framework_id:
@@ -221,9 +219,7 @@ class TrackPage(Page):
         unknown = _(
             "Question %(number)s: « %(code)s » is not a competence of the track's framework."
         )
-        return open_question_errors(self.positioning) + question_errors(
-            self.positioning, allowed, unknown=unknown
-        )
+        return question_errors(self.positioning, allowed, unknown=unknown)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

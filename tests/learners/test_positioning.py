@@ -186,11 +186,11 @@ def test_a_trainer_outside_the_track_does_not_see_the_learner_file(
     assert client.get(reverse("learners:learner_file", args=[camille.pk])).status_code == 404
 
 
-def test_an_open_question_published_in_a_positioning_test_before_the_check_is_not_asked(
+def test_an_open_question_stored_in_a_positioning_test_before_they_were_left_out_is_not_asked(
     camille_enrolled, track
 ):
     open_question = {"type": "open", "competence": "B1.1", "level": "maitriser", "text": "Libre"}
-    # Saved around the check, as a test published before positioning refused them.
+    # As a test published when the positioning test still offered open questions.
     TrackPage.objects.filter(pk=track.pk).update(
         positioning=stream_data([*positioning_questions(), open_question])
     )
