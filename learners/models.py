@@ -597,8 +597,13 @@ class InvitationQuerySet(models.QuerySet):
         One row at a time: each gets an address and a link of its own (both unique)."""
         count = 0
         for pk in list(self.values_list("pk", flat=True)):
+            # The mail server's refusal usually quotes the address it refused.
             count += Invitation.objects.filter(pk=pk).update(
-                email=erased_address(), full_name="", job_title="", token=new_invitation_token()
+                email=erased_address(),
+                full_name="",
+                job_title="",
+                token=new_invitation_token(),
+                undelivered_reason="",
             )
         return count
 

@@ -484,12 +484,20 @@ def erase_account(user: User) -> None:
         # delete is logged, and must not turn the person's confirmation into an error.
         transaction.on_commit(partial(storage.delete, name), robust=True)
 
-    # Mails waiting to be resent to the person: they asked to hear nothing more.
-    UndeliveredMail.objects.filter(recipient__iexact=old_email).delete()
+    # Mails waiting to be resent to the person: they asked to hear nothing more. Any of
+    # their verified addresses: they may sign in with each.
+    for address in addresses:
+        UndeliveredMail.objects.filter(recipient__iexact=address).delete()
     EmailAddress.objects.filter(user=user).delete()
     # Login throttling keeps the address typed at login: it is personal data too.
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
-        model.objects.filter(username__iexact=old_email).delete()
+        for address in addresses:
+            model.objects.filter(username__iexact=address).delete()
+    # A team member's photo, uploaded in the admin's account settings.
+    for profile in UserProfile.objects.filter(user=user).exclude(avatar=""):
+        transaction.on_commit(
+            partial(profile.avatar.storage.delete, profile.avatar.name), robust=True
+        )
     UserProfile.objects.filter(user=user).delete()
     # Health data, useless once the person is gone: statistics do not need it.
     AccommodationRequest.objects.filter(learner=user).delete()

@@ -1,16 +1,27 @@
-"""Wagtail's user admin, with the operating team's flag it lacks.
+"""Wagtail's user admin, with the operating team's flag it lacks, erasing instead of deleting.
 
 The team's pages (certificates, attendance of every session, satisfaction results,
 undelivered mail, the territory dashboard) ask for `is_staff` and a permission. Wagtail's
 own forms never set `is_staff`: without this, only accounts made with `createsuperuser`
 could ever be given those pages, whatever groups an administrator ticked.
+
+« Delete », one account or several, erases them as a person's own request does
+(`services.erase_account`): deleting the row would take attendance, activity and
+submissions with it (Qualiopi evidence, signed half-days) and leave behind what
+the erasure removes (files, accepted invitations, login logs), and a confirmed place
+in a coming session would vanish without the waiting list moving up.
 """
 
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail.users.forms import UserCreationForm, UserEditForm
-from wagtail.users.views.users import CreateView, EditView, UserViewSet
+from wagtail.users.utils import user_can_delete_user
+from wagtail.users.views.bulk_actions.user_bulk_action import UserBulkAction
+from wagtail.users.views.users import CreateView, DeleteView, EditView, UserViewSet
+
+from learners import services
 
 
 def _team_field() -> forms.BooleanField:
@@ -80,10 +91,59 @@ class TeamUserEditView(EditView):
         return {**super().get_form_kwargs(), "by": self.request.user}
 
 
+class EraseUserView(DeleteView):
+    page_title = _("Erase the account")
+
+    def delete_action(self):
+        # Named in the message as they were: once erased, the account has no name.
+        self.erased_name = str(self.object)
+        services.erase_account(self.object)
+
+    def get_success_message(self):
+        return _(
+            "The account of %(name)s was erased: personal data removed, account closed. "
+            "Results and attendance stay, anonymised."
+        ) % {"name": self.erased_name}
+
+
+class EraseUsersBulkAction(UserBulkAction):
+    """Takes the place of Wagtail's bulk « Delete » (same action type, registered after)."""
+
+    display_name = _("Erase")
+    action_type = "delete"
+    aria_label = _("Erase the selected accounts")
+    template_name = "learners/admin/erase_users_bulk.html"
+    action_priority = 10
+    classes = {"serious"}
+
+    def check_perm(self, obj):
+        return user_can_delete_user(self.request.user, obj)
+
+    @classmethod
+    def execute_action(cls, objects, **kwargs):
+        erased = [user for user in objects if user.erased_at is None]
+        for user in erased:
+            services.erase_account(user)
+        return len(erased), 0
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        return ngettext(
+            "%(count)d account erased: personal data removed, account closed.",
+            "%(count)d accounts erased: personal data removed, accounts closed.",
+            num_parent_objects,
+        ) % {"count": num_parent_objects}
+
+
 class TeamUserViewSet(UserViewSet):
     pk_path_converter = "pk"  # ids past 64 bits: a 404, not a 500 (config/converters.py)
     add_view_class = TeamUserCreateView
     edit_view_class = TeamUserEditView
+    delete_view_class = EraseUserView
+    delete_template_name = "learners/admin/erase_user.html"
+
+    def get_delete_view_kwargs(self, **kwargs):
+        # Nothing is deleted: what refers to the account stays, anonymised.
+        return super().get_delete_view_kwargs(usage_url_name=None, **kwargs)
 
     def get_form_class(self, for_update=False):
         return TeamUserEditForm if for_update else TeamUserCreationForm

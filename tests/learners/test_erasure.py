@@ -387,3 +387,100 @@ def test_mails_waiting_to_be_resent_to_the_person_are_dropped(
     erase(camille, django_capture_on_commit_callbacks)
 
     assert list(UndeliveredMail.objects.values_list("recipient", flat=True)) == [dominique.email]
+
+
+def test_every_verified_address_leaves_the_login_logs_and_the_mails_waiting(
+    camille, django_capture_on_commit_callbacks
+):
+    from axes.models import AccessLog
+
+    EmailAddress.objects.create(user=camille, email="c.martin@mairie.example", verified=True)
+    AccessLog.objects.create(username="C.Martin@mairie.example", ip_address="192.0.2.1")
+    UndeliveredMail.objects.record(
+        "learners.tasks.notify_seat",
+        [1, "confirmed"],
+        recipient="c.martin@mairie.example",
+        error="SMTP",
+    )
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    assert not AccessLog.objects.exists()
+    assert not UndeliveredMail.objects.exists()
+
+
+def test_the_mail_server_s_refusal_quoting_the_address_goes_with_it(
+    camille, helene, organisation, django_capture_on_commit_callbacks
+):
+    batch = InvitationBatch.objects.create(organisation=organisation, invited_by=helene, total=1)
+    refused = Invitation.objects.create(
+        batch=batch,
+        organisation=organisation,
+        email=camille.email,
+        undelivered_at=timezone.now(),
+        undelivered_reason=f"550 5.1.1 <{camille.email}>: Recipient address rejected",
+    )
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    refused.refresh_from_db()
+    assert refused.undelivered_reason == ""
+
+
+def test_a_team_member_s_photo_is_deleted_with_the_account(
+    karim, django_capture_on_commit_callbacks
+):
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(karim)
+    profile.avatar.save("karim.png", SimpleUploadedFile("karim.png", b"\x89PNG\r\n\x1a\n"))
+    storage, name = profile.avatar.storage, profile.avatar.name
+    assert storage.exists(name)
+
+    erase(karim, django_capture_on_commit_callbacks)
+
+    assert not storage.exists(name)
+    assert not UserProfile.objects.filter(user=karim).exists()
+
+
+# --- From the admin -------------------------------------------------------------------
+
+
+def test_deleting_a_user_in_the_admin_erases_the_account_and_keeps_the_evidence(
+    client, staff, journey, camille, django_capture_on_commit_callbacks
+):
+    services.enrol(camille, journey.track)
+    services.mark_lesson_done(camille, journey.basics.lessons().first())
+    client.force_login(staff)
+    url = reverse("wagtailusers_users:delete", args=[camille.pk])
+
+    page = client.get(url)
+    assert "Effacer le compte de Camille Martin ?" in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+
+    camille = User.objects.get(pk=camille.pk)
+    assert camille.erased_at is not None and not camille.is_active
+    assert camille.full_name == "" and camille.email.endswith("@erased.invalid")
+    assert camille.lesson_progress.exists()
+    assert "Le compte de Camille Martin a été effacé" in response.text
+
+
+def test_deleting_users_in_bulk_erases_each_of_them(
+    client, staff, camille, dominique, django_capture_on_commit_callbacks
+):
+    client.force_login(staff)
+    url = reverse("wagtail_bulk_action", args=["learners", "user", "delete"])
+    url += f"?id={camille.pk}&id={dominique.pk}&next=/cms-admin/users/"
+
+    confirm = client.get(url)
+    assert "Oui, effacer ces comptes" in confirm.text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, follow=True)
+
+    assert response.status_code == 200
+    assert set(
+        User.objects.filter(pk__in=[camille.pk, dominique.pk]).values_list("erased_at", flat=True)
+    ).isdisjoint({None})
+    assert User.objects.filter(pk__in=[camille.pk, dominique.pk]).count() == 2
+    assert "2 comptes effacés" in response.text

@@ -312,6 +312,10 @@ ROUTES: dict[str, Route] = {
     "wagtailusers_users:edit": Route(
         r("wagtailusers_users:edit", "@certificate.learner_id"), admin_view()
     ),
+    # Erases the account instead of deleting it (the confirmation page here).
+    "wagtailusers_users:delete": Route(
+        r("wagtailusers_users:delete", "@certificate.learner_id"), admin_view()
+    ),
     "learners_accommodation:index": Route(r("learners_accommodation:index"), admin_view()),
     "learners_accommodation:index_results": Route(
         r("learners_accommodation:index_results"), admin_view()
