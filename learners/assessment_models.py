@@ -156,16 +156,20 @@ class SubmissionQuerySet(models.QuerySet):
 
     def gradable_by(self, user):
         """What `user` may read and grade: their modules' answers, and every answer for
-        the team's graders, so that a module whose owner left strands no learner."""
-        return self if grades_any_submission(user) else self.for_trainer(user)
+        the team's graders, so that a module whose owner left strands no learner; never
+        their own (a trainer or team member taking a track)."""
+        answers = self if grades_any_submission(user) else self.for_trainer(user)
+        return answers.exclude(learner=user)
 
-    def without_active_owner(self):
+    def for_the_team(self):
         """Answers on modules nobody can grade but the team: owner deleted, gone, or no
-        longer a trainer (the grading pages are trainers' and staff's)."""
+        longer a trainer (the grading pages are trainers' and staff's), or the owner's
+        own answers (a trainer taking their own track does not grade themselves)."""
         from learners.models import User
 
         return self.filter(
-            models.Q(module__owner__isnull=True)
+            models.Q(learner=models.F("module__owner"))
+            | models.Q(module__owner__isnull=True)
             | models.Q(module__owner__is_active=False)
             | models.Q(module__owner__erased_at__isnull=False)
             | (

@@ -781,11 +781,13 @@ def positioning_advice(learner: User, track: TrackPage, modules) -> dict[int, st
 
 def grading_queue(trainer: User):
     """Pending submissions on the modules the trainer owns, oldest first; the team's
-    graders also get those whose module has no active owner any more."""
+    graders also get those whose module has no active owner any more, or whose owner
+    wrote them. Never the trainer's own."""
     pending = Submission.objects.pending()
     mine = pending.for_trainer(trainer)
     if grades_any_submission(trainer):
-        mine = mine | pending.without_active_owner()
+        mine = mine | pending.for_the_team()
+    mine = mine.exclude(learner=trainer)
     # The attempt's number tells a retake's answer from the one it followed.
     return (
         mine.select_related("learner", "module", "competence__block", "attempt")
@@ -806,7 +808,7 @@ def recent_gradings(trainer: User):
     since = timezone.now() - timedelta(days=RECENT_GRADINGS_DAYS)
     theirs = Q(graded_by=trainer) | Q(module__owner=trainer)
     if grades_any_submission(trainer):
-        theirs |= Q(pk__in=Submission.objects.without_active_owner().values("pk"))
+        theirs |= Q(pk__in=Submission.objects.for_the_team().values("pk"))
     return (
         Submission.objects.gradable_by(trainer)
         .exclude(status=Submission.Status.PENDING)
@@ -936,6 +938,8 @@ def _check_grading(
 ) -> None:
     if submission.module.owner_id != trainer.pk and not grades_any_submission(trainer):
         raise PermissionError("Only the module's owner, or the team, grades its submissions.")
+    if submission.learner_id == trainer.pk:
+        raise PermissionError("Nobody grades their own answers: the evidence would be theirs.")
     if validated and (
         level is None or level.framework_id != submission.competence.block.framework_id
     ):

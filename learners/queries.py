@@ -558,10 +558,12 @@ def _holds(row: TrackProgress | ModuleProgress, lesson_path: str) -> bool:
 
 
 def learners_of(trainer: User) -> QuerySet[User]:
-    """People actively enrolled in one of the trainer's modules (or its track)."""
+    """People actively enrolled in one of the trainer's modules (or its track), the
+    trainer excepted: nobody validates their own competences."""
     enrolments = Enrolment.objects.active().in_modules_owned_by(trainer)
     return (
         User.objects.filter(enrolments__in=enrolments, erased_at__isnull=True)
+        .exclude(pk=trainer.pk)
         .distinct()
         .order_by("full_name", "email")
     )

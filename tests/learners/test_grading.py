@@ -682,3 +682,27 @@ def test_the_learners_data_export_holds_the_rectified_grading_and_pairs_the_with
     assert correction["previous_status"] == "validated"
     assert correction["previous_comment"] == "Clair."
     assert correction["reason"] == "Mauvaise copie."
+
+
+def test_nobody_grades_their_own_answers_not_even_the_team(client, journey, karim, staff, submit):
+    services.enrol(karim, journey.track)
+    services.enrol(staff, journey.track)
+    module = set_quiz(journey.basics, [OPEN])
+    for author in (karim, staff):
+        attempt = assessments.start_attempt(author, module)
+        submit(attempt, right_answers(attempt))
+    own = Submission.objects.get(learner=karim)
+    staffs = Submission.objects.get(learner=staff)
+
+    assert own not in assessments.grading_queue(karim)
+    assert staffs not in assessments.grading_queue(staff)
+    client.force_login(karim)
+    assert client.get(reverse("learners:grade", args=[own.pk])).status_code == 404
+    for grader, answer in ((karim, own), (staff, staffs)):
+        with pytest.raises(PermissionError):
+            assessments.grade_submission(
+                grader, answer, validated=True, level=journey.framework.levels.last(), comment=""
+            )
+    assert not LedgerEntry.objects.filter(source=LedgerEntry.Source.SUBMISSION).exists()
+    # Each may still grade the other's.
+    assert own in assessments.grading_queue(staff)

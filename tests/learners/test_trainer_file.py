@@ -194,3 +194,19 @@ def test_a_validation_withdrawn_is_marked_so_and_may_be_given_again(
     assert f'data-testid="retracted-{first.pk}"' in page
     assert f'data-testid="retracted-{again.pk}"' not in page
     assert "Validée pour la mauvaise personne." in page
+
+
+def test_a_trainer_taking_their_own_track_is_not_among_their_learners_nor_validates_himself(
+    client, karim, journey
+):
+    services.enrol(karim, journey.track)
+    framework = journey.framework
+
+    client.force_login(karim)
+    assert list(client.get("/moi/apprenants/").context["learners"]) == []
+    assert client.get(f"/moi/apprenants/{karim.pk}/").status_code == 404
+    with pytest.raises(PermissionError):
+        services.record_observation(
+            karim, karim, competence(framework, "B1.2"), level(framework, 3), "Moi-même."
+        )
+    assert not LedgerEntry.objects.exists()
