@@ -14,10 +14,16 @@ import re
 import unicodedata
 from typing import Any
 
+# Phones and word processors type « ’ » for the apostrophe and « – » for a hyphen: a
+# learner writing « l’association » means the accepted « l'association ».
+_TYPOGRAPHIC = str.maketrans(
+    {**dict.fromkeys("’‘ʼ´`′", "'"), **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-")}
+)
+
 
 def normalise(text: str) -> str:
-    """Case-, accent- and spacing-insensitive form of a short answer."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
+    """Case-, accent-, spacing- and typography-insensitive form of a short answer."""
+    decomposed = unicodedata.normalize("NFKD", (text or "").translate(_TYPOGRAPHIC))
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(bare.casefold().split())
 

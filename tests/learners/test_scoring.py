@@ -60,6 +60,15 @@ def test_short_answers_ignore_case_accents_and_spacing():
     assert normalise("Élan\u00a0 Ça") == "elan ca"
 
 
+def test_a_typographic_apostrophe_or_dash_matches_the_plain_one():
+    question = {"type": "short_answer", "accepted_answers": ["l'association", "tiers-lieu"]}
+    for typed in ("l’association", "L‘Association", "lʼassociation", "l´association"):
+        assert score(question, typed) == 1.0, typed
+    for typed in ("tiers‑lieu", "tiers–lieu", "tiers—lieu"):
+        assert score(question, typed) == 1.0, typed
+    assert score(question, "lassociation") == 0.0
+
+
 def test_numeric_answers_count_within_the_tolerance_and_read_french_numbers():
     question = {"type": "numeric", "answer": 1800.0, "tolerance": 100.0}
     assert score(question, "1 750") == 1.0
