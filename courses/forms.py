@@ -1,12 +1,14 @@
 """The module page's admin form: its checks read what the author submitted.
 
 Imported by courses.models.pages (as `ModulePage.base_form_class`): it must not
-import courses.models, only courses.models.frameworks.
+import courses.models, only courses.models.frameworks and courses.assessments (which
+imports no model).
 """
 
 from django.db.models import Q
 from wagtail.admin.forms import WagtailAdminModelForm, WagtailAdminPageForm
 
+from courses.assessments import file_question_error
 from courses.models.frameworks import Competence, Level
 
 # ModulePage.clean_fields makes these checks on the page's relations; this form
@@ -83,11 +85,18 @@ class ModulePageForm(WagtailAdminPageForm, metaclass=ModulePageFormMetaclass):
 
     def clean(self):
         cleaned_data = super().clean()
+        quiz = cleaned_data.get("quiz")
         targets = self._submitted_targets()
-        if targets is not None:
-            quiz = cleaned_data.get("quiz")
-            if quiz is not None and (errors := self.instance.quiz_errors(quiz, targets)):
-                self.add_error("quiz", errors)
+        if (
+            targets is not None
+            and quiz is not None
+            and (errors := self.instance.quiz_errors(quiz, targets))
+        ):
+            self.add_error("quiz", errors)
+        # Here, not only in the model's checks, which the form leaves out for the quiz:
+        # saving the revision would raise them as a server error.
+        if quiz is not None and (message := file_question_error(quiz)):
+            self.add_error("quiz", message)
         message = self.instance.level_error(cleaned_data.get("level"), self._track())
         if message:
             self.add_error("level", message)

@@ -49,17 +49,31 @@ def numeric_question(competence: str, level: str = "decouvrir", answer="1800") -
     }
 
 
+def open_question_form(competence: str, level: str = "decouvrir") -> dict:
+    """An open question accepting a file, as the admin's form sends it."""
+    return {
+        "type": "open",
+        "competence": competence,
+        "level": level,
+        "text": "Décrivez votre lieu.",
+        "allow_file": "on",
+        "explanation": "",
+    }
+
+
 def quiz_data(*questions: dict) -> dict:
-    """The quiz StreamField's POST data: numeric questions, which need no list items.
+    """The quiz StreamField's POST data: numeric questions unless a question says its
+    `type` (one without list items: an open question).
 
     Wagtail's JavaScript draws the quiz, so a form read from the HTML never holds it:
     a test that saves a module with a quiz sends it whole, as the browser would.
     """
     data = {"quiz-count": str(len(questions))}
     for index, question in enumerate(questions):
+        question = dict(question)
         data.update(
             {
-                f"quiz-{index}-type": "numeric",
+                f"quiz-{index}-type": question.pop("type", "numeric"),
                 f"quiz-{index}-deleted": "",
                 f"quiz-{index}-order": str(index),
                 f"quiz-{index}-id": "",

@@ -17,6 +17,7 @@ from tests.courses.admin_forms import (
     edit_url,
     module_fields,
     numeric_question,
+    open_question_form,
     page_form,
     quiz_data,
     targets_data,
@@ -624,3 +625,28 @@ def test_a_quiz_with_more_file_questions_than_a_form_may_send_is_refused(track, 
         "3 questions ouvertes acceptent un fichier, 2 au plus le peuvent : décochez "
         "« L'apprenant·e peut joindre un fichier » sur certaines d'entre elles."
     ]
+
+
+@pytest.mark.parametrize("action", [{}, {"action-publish": "1"}], ids=["draft", "publish"])
+def test_the_admin_form_says_a_quiz_holds_too_many_file_questions_on_the_quiz(
+    client, staff, track, settings, action
+):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    client.force_login(staff)
+    url = add_module_url(track)
+    data = page_form(
+        client,
+        url,
+        **module_fields(),
+        **targets_data((competence(track.framework, "B1.1"), level(track.framework), None, False)),
+        **quiz_data(*[open_question_form("B1.1") for _ in range(3)]),
+        **action,
+    )
+
+    errors = form_errors(client.post(url, data))
+
+    assert errors["quiz"] == [
+        "3 questions ouvertes acceptent un fichier, 2 au plus le peuvent : décochez "
+        "« L'apprenant·e peut joindre un fichier » sur certaines d'entre elles."
+    ]
+    assert created_module() is None
