@@ -205,6 +205,9 @@ class Submission(models.Model):
     )
     question_id = models.CharField(max_length=64, blank=True)
     prompt = models.TextField(_("question"), blank=True)
+    # The question's « what the trainer expects », frozen with it: the grader reads it,
+    # and so does the learner once her answer is reviewed.
+    expected = models.TextField(_("what the trainer expects"), blank=True)
     competence = models.ForeignKey(
         Competence, verbose_name=_("competence"), on_delete=models.PROTECT, related_name="+"
     )

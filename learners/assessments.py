@@ -155,6 +155,14 @@ class QuizState:
         return any(a.passed for a in self.attempts)
 
     @property
+    def to_rework(self) -> bool:
+        """Whether the latest pass has an answer sent back: the module waits for a new
+        attempt (as `queries.answers_to_rework`, from the attempts already read)."""
+        passes = [a for a in self.attempts if a.passed and a.submitted_at]
+        latest = max(passes, key=lambda a: (a.submitted_at, a.pk), default=None)
+        return bool(latest is not None and getattr(latest, "sent_back", False))
+
+    @property
     def last_finished(self) -> Attempt | None:
         finished = [a for a in self.attempts if not a.is_open]
         return max(finished, key=lambda a: a.submitted_at or a.started_at, default=None)
@@ -522,6 +530,7 @@ def _open_submission(
         attempt=attempt,
         question_id=question["id"],
         prompt=question["text"],
+        expected=question.get("explanation") or "",
         competence_id=question["competence_id"],
         text=answer or "",
         submitted_at=now,

@@ -271,6 +271,8 @@ def notify_submission_graded(submission_pk: int) -> bool:
             "corrected": submission.corrections.filter(learner_was_told=True).exists(),
             "dashboard_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/")
             + reverse("learners:dashboard"),
+            "quiz_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+            + reverse("learners:quiz_start", args=[submission.module_id]),
         }
         try:
             send_mail(

@@ -6,7 +6,7 @@ courses must not import learners: its templates `{% load assessment_tags %}`.
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils.formats import number_format
 
 from courses.models import ModulePage, TrackPage
@@ -77,9 +77,18 @@ def pending_submissions(user) -> dict:
     latest_correction = GradingCorrection.objects.filter(submission=OuterRef("pk")).order_by(
         "-corrected_at", "-pk"
     )
+    # A rework is sent through a new attempt; a later pass settles it (as
+    # queries.answers_to_rework), after which the way to it is no longer shown.
+    later_pass = Attempt.objects.quizzes().filter(
+        learner=user,
+        module=OuterRef("module"),
+        passed=True,
+        submitted_at__gt=OuterRef("attempt__submitted_at"),
+    )
     graded = mine.exclude(status=Submission.Status.PENDING).annotate(
         corrected_at=Subquery(latest_correction.values("corrected_at")[:1]),
         correction_reason=Subquery(latest_correction.values("reason")[:1]),
+        settled_since=Exists(later_pass),
     )
     return {
         "pending": list(mine.pending().order_by("-submitted_at", "-pk")[:20]),

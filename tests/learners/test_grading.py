@@ -706,3 +706,62 @@ def test_nobody_grades_their_own_answers_not_even_the_team(client, journey, kari
     assert not LedgerEntry.objects.filter(source=LedgerEntry.Source.SUBMISSION).exists()
     # Each may still grade the other's.
     assert own in assessments.grading_queue(staff)
+
+
+# --- What is expected, and how to rework --------------------------------------------
+
+
+def test_the_grader_reads_what_the_question_expects_and_the_learner_once_reviewed(
+    client, answered, karim, camille, django_capture_on_commit_callbacks, eager_tasks
+):
+    assert answered.expected == "Attendus."
+    client.force_login(karim)
+    grading = client.get(reverse("learners:grade", args=[answered.pk])).text
+    assert "Ce qui est attendu" in grading and "Attendus." in grading
+    client.force_login(camille)
+    dashboard = BeautifulSoup(client.get(reverse("learners:dashboard")).text, "html.parser")
+    assert dashboard.select_one('[data-testid="submission-expected"]') is None  # not yet
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assessments.grade_submission(karim, answered, validated=False, level=None, comment="")
+
+    dashboard = BeautifulSoup(client.get(reverse("learners:dashboard")).text, "html.parser")
+    assert "Attendus." in dashboard.select_one('[data-testid="submission-expected"]').text
+    assert "Ce qui était attendu :\nAttendus." in mail.outbox[-1].body
+
+
+def test_a_learner_asked_to_rework_is_shown_the_way_until_a_new_pass_settles_it(
+    client,
+    settings,
+    journey,
+    camille,
+    karim,
+    submit,
+    django_capture_on_commit_callbacks,
+    eager_tasks,
+):
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [OPEN])
+    submit((first := assessments.start_attempt(camille, module)), right_answers(first))
+    with django_capture_on_commit_callbacks(execute=True):
+        assessments.grade_submission(
+            karim, Submission.objects.get(attempt=first), validated=False, level=None, comment=""
+        )
+    quiz_url = reverse("learners:quiz_start", args=[module.pk])
+    assert f"refaites le quiz du module : {settings.SITE_URL}{quiz_url}" in mail.outbox[-1].body
+
+    client.force_login(camille)
+    dashboard = BeautifulSoup(client.get(reverse("learners:dashboard")).text, "html.parser")
+    how = dashboard.select_one('[data-testid="submission-rework-how"]')
+    assert how.a["href"] == quiz_url
+    start = BeautifulSoup(client.get(quiz_url).text, "html.parser")
+    assert start.select_one('[data-testid="quiz-rework"]') is not None
+    assert start.select_one('[data-testid="quiz-passed"]') is None
+
+    submit((second := assessments.start_attempt(camille, module)), right_answers(second))
+
+    dashboard = BeautifulSoup(client.get(reverse("learners:dashboard")).text, "html.parser")
+    assert dashboard.select_one('[data-testid="submission-rework-how"]') is None
+    start = BeautifulSoup(client.get(quiz_url).text, "html.parser")
+    assert start.select_one('[data-testid="quiz-rework"]') is None
+    assert start.select_one('[data-testid="quiz-passed"]') is not None
