@@ -487,6 +487,9 @@ def _score_and_close(
             _open_submission(attempt, question, answer, uploads, now)
             for question, answer in by_hand
         )
+        from learners.tasks import enqueue, notify_answers_to_review
+
+        transaction.on_commit(partial(enqueue, notify_answers_to_review, attempt.pk))
     if attempt.kind == Attempt.Kind.QUIZ:
         activity.record(
             attempt.learner_id, ActivityEvent.Kind.QUIZ_SUBMITTED, page_id=attempt.module_id, at=now

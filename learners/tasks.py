@@ -235,6 +235,28 @@ def record_missed_outcomes(limit: int = 500) -> int:
     return recorded
 
 
+def _graders_recipient(attempt_pk: int) -> str:
+    from learners import grading_notices
+
+    return grading_notices.graders_address(attempt_pk)
+
+
+@shared_task(
+    base=MailTask,
+    mail_label=_("Answers to review"),
+    recipient=staticmethod(_graders_recipient),
+)
+def notify_answers_to_review(attempt_pk: int) -> bool:
+    """Tell the graders that an attempt's open answers wait for them.
+
+    No column claims the mail: a worker lost between the send and the acknowledgement
+    sends it again, which beats answers waiting unseen.
+    """
+    from learners import grading_notices
+
+    return grading_notices.tell_graders(attempt_pk)
+
+
 def _submission_recipient(submission_pk: int) -> str:
     return (
         Submission.objects.filter(pk=submission_pk).values_list("learner__email", flat=True).first()

@@ -15,6 +15,7 @@ from wagtail.test.utils.form_data import querydict_from_html
 from courses.models import Level
 from learners import assessments, queries, services
 from learners.models import LedgerEntry, Submission
+from learners.tasks import notify_answers_to_review
 from learners.uploads import check_upload
 from tests.conftest import make_user
 from tests.learners.quiz_helpers import right_answers, set_quiz, single
@@ -92,6 +93,7 @@ def answered(journey, camille, submit):
     attempt = assessments.start_attempt(camille, module)
     qid = attempt.questions[0]["id"]
     submit(attempt, right_answers(attempt), {qid: upload("piece.pdf", PDF)})
+    mail.outbox.clear()  # the graders' notice, tested on its own below
     return Submission.objects.get(learner=camille)
 
 
@@ -765,3 +767,46 @@ def test_a_learner_asked_to_rework_is_shown_the_way_until_a_new_pass_settles_it(
     start = BeautifulSoup(client.get(quiz_url).text, "html.parser")
     assert start.select_one('[data-testid="quiz-rework"]') is None
     assert start.select_one('[data-testid="quiz-passed"]') is not None
+
+
+# --- Graders are told ------------------------------------------------------------------
+
+
+def test_open_answers_sent_are_announced_to_the_module_owner_once_per_attempt(
+    journey, camille, karim, submit, settings
+):
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [OPEN, {**OPEN, "text": "Et ses habitants ?"}])
+    attempt = assessments.start_attempt(camille, module)
+    mail.outbox.clear()
+
+    submit(attempt, right_answers(attempt))
+
+    [notice] = mail.outbox
+    assert notice.to == [karim.email]
+    assert "Réponses à corriger : Les bases" in notice.subject
+    assert "Bonjour Karim Benali," in notice.body
+    assert "Camille Martin a envoyé 2 réponses ouvertes au quiz de « Les bases »" in notice.body
+    assert f"{settings.SITE_URL}{reverse('learners:grading_queue')}" in notice.body
+
+
+def test_a_trainer_s_own_answers_are_announced_to_the_team_s_address(
+    journey, karim, submit, settings
+):
+    services.enrol(karim, journey.track)
+    module = set_quiz(journey.basics, [OPEN])
+    attempt = assessments.start_attempt(karim, module)
+    mail.outbox.clear()
+
+    submit(attempt, right_answers(attempt))
+
+    [notice] = mail.outbox
+    assert notice.to == [settings.CAMPUS_CONTACT_EMAIL]
+    assert notice.body.startswith("Bonjour,\n")
+
+
+def test_no_notice_is_sent_once_the_answers_were_graded(answered, karim, journey):
+    assessments.grade_submission(karim, answered, validated=False, level=None, comment="")
+
+    assert notify_answers_to_review(answered.attempt_id) is False
+    assert mail.outbox == []
