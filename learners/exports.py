@@ -11,6 +11,8 @@ Apps that learners must not import (certification) add their tables through
 
 import io
 import json
+import logging
+import shutil
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import formats, timezone
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 
 from learners.assessments import feedback_visible
@@ -42,6 +45,8 @@ from learners.models import (
 )
 from learners.session_models import ActivityEvent, Attendance, Seat
 from learners.spreadsheets import SpreadsheetDictWriter
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ FILES = [
         "submissions.csv",
         _("open answers and files you sent for grading, and the trainers' grades and comments"),
     ),
+    ("submissions/", _("the files themselves, named as in submissions.csv")),
     (
         "grading_corrections.csv",
         _("gradings of your work that a trainer rectified: as they were, and why"),
@@ -309,6 +315,14 @@ def quiz_answers(user: User) -> list[dict[str, Any]]:
     return rows
 
 
+def _archived_file(submission: Submission) -> str:
+    """Where the archive holds the submission's file ("" without one)."""
+    if not submission.file:
+        return ""
+    name = get_valid_filename(submission.file_name or submission.file.name.rsplit("/", 1)[-1])
+    return f"submissions/{submission.pk}-{name}"
+
+
 def submissions(user: User) -> list[dict[str, Any]]:
     return [
         {
@@ -316,6 +330,7 @@ def submissions(user: User) -> list[dict[str, Any]]:
             "question": s.prompt,
             "competence": s.competence.code,
             "answer": s.text,
+            "file": _archived_file(s),
             "file_name": s.file_name,
             "file_type": s.file_type,
             "status": s.status,
@@ -555,6 +570,7 @@ CSV_COLUMNS = {
         "question",
         "competence",
         "answer",
+        "file",
         "file_name",
         "file_type",
         "status",
@@ -638,4 +654,19 @@ def personal_data_zip(user: User) -> bytes:
         )
         for name, section in others.items():
             archive.writestr(f"{name}.csv", _csv(section.rows, section.columns))
+        # The person's own work, not only its name (right of access and portability).
+        for submission in Submission.objects.filter(learner=user).exclude(file=""):
+            _add_file(archive, submission)
     return buffer.getvalue()
+
+
+def _add_file(archive: zipfile.ZipFile, submission: Submission) -> None:
+    try:
+        with (
+            submission.file.open("rb") as source,
+            archive.open(_archived_file(submission), "w") as target,
+        ):
+            shutil.copyfileobj(source, target)
+    except OSError:
+        # Gone from the storage: the archive still lists it, and the rest is given.
+        logger.warning("Submission %s: its file could not be read for an export.", submission.pk)

@@ -282,6 +282,8 @@ def test_the_export_holds_quizzes_submissions_seats_surveys_and_invitations(
     (submission,) = read_csv(archive, "submissions.csv")
     assert submission["answer"] == "Une friche à Die."
     assert submission["file_name"] == "piece.pdf"
+    # The file itself, not only its name: the person's own work.
+    assert archive.read(submission["file"]) == PDF
     assert submission["status"] == "validated"
     assert submission["graded_by"] == "Karim Benali"
     assert submission["level"] == "Maîtriser"
@@ -362,3 +364,16 @@ def test_the_export_hides_which_answers_were_right_where_the_quiz_does(
     # Failed with attempts left: the key stays hidden, the answer given stays theirs.
     assert answer["score"] == ""
     assert answer["answer"] != ""
+
+
+def test_a_file_gone_from_the_storage_leaves_the_rest_of_the_export_whole(
+    client, camille_with_everything
+):
+    submission = Submission.objects.get(learner=camille_with_everything)
+    submission.file.storage.delete(submission.file.name)
+
+    archive = download(client, camille_with_everything)
+
+    (row,) = read_csv(archive, "submissions.csv")
+    assert row["file"] not in archive.namelist()
+    assert row["answer"] == "Une friche à Die."
