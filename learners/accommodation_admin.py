@@ -4,6 +4,7 @@ Requests come from learners only and stay as long as the account: staff neither
 add nor delete them here, whatever their permissions.
 """
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
@@ -64,7 +65,14 @@ class AccommodationEditView(EditView):
             note_for_trainers=self.form.instance.note_for_trainers,
             note_agreed=self.form.instance.note_agreed,
         )
-        log(instance=request, action="wagtail.edit", user=self.request.user)
+        # The history keeps its label for good: health data, so no name in it.
+        log(
+            instance=request,
+            action="wagtail.edit",
+            user=self.request.user,
+            title=gettext("Request %(number)s · %(track)s")
+            % {"number": request.pk, "track": request.track},
+        )
         return request
 
 

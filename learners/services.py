@@ -402,6 +402,16 @@ def record_observation(
 # --- RGPD ------------------------------------------------------------------------
 
 
+def _forget_in_admin_history(model, objects, label: str) -> None:
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import ModelLogEntry
+
+    ModelLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
+        object_id__in=[str(pk) for pk in objects.values_list("pk", flat=True)],
+    ).update(label=label)
+
+
 @transaction.atomic
 def erase_account(user: User) -> None:
     """Erase the person's personal data and deactivate the account.
@@ -500,7 +510,11 @@ def erase_account(user: User) -> None:
         )
     UserProfile.objects.filter(user=user).delete()
     # Health data, useless once the person is gone: statistics do not need it.
-    AccommodationRequest.objects.filter(learner=user).delete()
+    requests = AccommodationRequest.objects.filter(learner=user)
+    _forget_in_admin_history(AccommodationRequest, requests, _("Accommodation request"))
+    requests.delete()
+    # Wagtail's history labels each entry with the object's name when it was logged.
+    _forget_in_admin_history(User, User.objects.filter(pk=user.pk), _("Deleted account"))
     Enrolment.objects.active().filter(learner=user).update(left_at=timezone.now())
     user.groups.clear()
     user.user_permissions.clear()

@@ -260,6 +260,11 @@ def test_staff_answer_a_request_and_the_learner_is_mailed(client, staff, request
     (sent,) = mail.outbox
     assert sent.to == ["camille@example.org"]
     assert "Les vidéos seront sous-titrées." in sent.body
+    # The admin's history keeps its label for good: health data, so without the name.
+    from wagtail.models import ModelLogEntry
+
+    (logged,) = ModelLogEntry.objects.filter(object_id=str(waiting.pk))
+    assert logged.label == f"Demande {waiting.pk} · {waiting.track}"
 
 
 def test_the_sessions_trainers_read_what_the_referent_wrote_for_them_and_never_the_need(

@@ -484,3 +484,28 @@ def test_deleting_users_in_bulk_erases_each_of_them(
     ).isdisjoint({None})
     assert User.objects.filter(pk__in=[camille.pk, dominique.pk]).count() == 2
     assert "2 comptes effacés" in response.text
+
+
+def test_the_admin_s_history_no_longer_names_the_person_nor_her_accommodation_request(
+    camille, journey, django_capture_on_commit_callbacks
+):
+    from wagtail.log_actions import log
+    from wagtail.models import ModelLogEntry
+
+    from learners.models import AccommodationRequest
+
+    request = AccommodationRequest.objects.create(
+        learner=camille, track=journey.track, need="Sous-titres."
+    )
+    # As logged before labels left the name out, and as Wagtail's user admin logs.
+    log(instance=request, action="wagtail.edit")
+    log(instance=camille, action="wagtail.edit")
+    assert ModelLogEntry.objects.filter(label__contains="Camille").count() == 2
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    assert not ModelLogEntry.objects.filter(label__contains="Camille").exists()
+    assert sorted(ModelLogEntry.objects.values_list("label", flat=True)) == [
+        "Compte supprimé",
+        "Demande d'aménagement",
+    ]
