@@ -169,6 +169,24 @@ def rebuild_pack(pack: EvidencePack) -> EvidencePack:
     return pack
 
 
+def rebuild_without_erased(session_ids: list[int]) -> int:
+    """Build again every pack of these sessions: they name a learner just erased.
+
+    Inside the erasure's transaction. A build under way loses its claim (its result
+    is not recorded), and each pack waits for a fresh build, made from the
+    anonymised rows, which replaces its ZIP; until then none is offered for download.
+    """
+    packs = list(
+        EvidencePack.objects.filter(session_id__in=session_ids).values_list("pk", flat=True)
+    )
+    EvidencePack.objects.filter(pk__in=packs).update(
+        status=EvidencePack.Status.PENDING, error="", done=0, finished_at=None, claimed_at=None
+    )
+    for pk in packs:
+        transaction.on_commit(partial(enqueue_build, pk))
+    return len(packs)
+
+
 def enqueue_build(pack_pk: int) -> bool:
     """Ask a worker to build the pack; on a dead broker it stays pending for `resume_stale`."""
     EvidencePack.objects.filter(pk=pack_pk).update(enqueued_at=timezone.now())

@@ -6,10 +6,11 @@ receivers only evaluate awards and issue, the PDF follows in a task.
 
 from django.dispatch import receiver
 
-from certification import services
+from certification import evidence, services
 from courses.models import ModulePage, TrackPage
 from learners import queries
 from learners.signals import (
+    account_erased,
     attempt_outcome_recorded,
     competence_changed,
     learner_named,
@@ -59,6 +60,11 @@ def issue_awards_the_grading_completes(sender, learner, submission, **kwargs) ->
     # says so), but the track's attestations state results, whatever they are.
     if learner.erased_at is None:
         _evaluate_module_and_track(learner, submission.module)
+
+
+@receiver(account_erased, dispatch_uid="certification.account_erased")
+def rebuild_evidence_without_the_erased(sender, learner, session_ids, **kwargs) -> None:
+    evidence.rebuild_without_erased(session_ids)
 
 
 @receiver(learner_named, dispatch_uid="certification.learner_named")

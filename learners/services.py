@@ -32,7 +32,12 @@ from learners.queries import (
     trainer_modules_for,
 )
 from learners.session_models import ActivityEvent
-from learners.signals import competence_changed, module_completed, track_completed
+from learners.signals import (
+    account_erased,
+    competence_changed,
+    module_completed,
+    track_completed,
+)
 
 
 class JourneyRefused(Exception):
@@ -532,3 +537,8 @@ def erase_account(user: User) -> None:
     user.erased_at = timezone.now()
     user.set_unusable_password()
     user.save()
+    account_erased.send(
+        sender=User,
+        learner=user,
+        session_ids=list(Seat.objects.filter(learner=user).values_list("session_id", flat=True)),
+    )

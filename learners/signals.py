@@ -33,3 +33,8 @@ submission_graded = Signal()
 # Nothing is issued to a nameless learner (a certificate names its holder): what she
 # earned meanwhile can be now.
 learner_named = Signal()
+
+# Keyword arguments: learner (User, anonymised), session_ids (list of int) — an account
+# just erased, inside the erasure's transaction, and the training sessions it held a
+# seat in: what was built from its data elsewhere (evidence packs) must forget it too.
+account_erased = Signal()

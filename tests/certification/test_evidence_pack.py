@@ -489,3 +489,37 @@ def test_a_blended_session_s_pack_holds_each_learner_s_online_activity(
 
 def test_an_on_site_session_s_pack_has_no_online_activity_file(built):
     assert evidence.ACTIVITY_CSV not in open_zip(built).namelist()
+
+
+def test_erasing_a_learner_rebuilds_the_pack_that_named_her(
+    built, camille, django_capture_on_commit_callbacks
+):
+    from learners import services as learners
+
+    name = built.file.name
+    assert "Camille Martin" in open_zip(built).read(evidence.ATTENDANCE_CSV).decode("utf-8-sig")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        learners.erase_account(camille)
+    built.refresh_from_db()
+
+    assert (built.status, built.file.name) == ("done", name)
+    archive = open_zip(built)
+    # What the platform holds of her goes; the certificates she was issued keep her name
+    # for their legal retention period (docs/decisions.md), and so do their PDFs here.
+    for entry in (evidence.ATTENDANCE_CSV, evidence.RESULTS_CSV, evidence.SATISFACTION_CSV):
+        assert "Camille" not in archive.read(entry).decode("utf-8-sig"), entry
+    assert "Je m'en sers" not in archive.read(evidence.SATISFACTION_CSV).decode("utf-8-sig")
+
+
+def test_a_pack_of_a_session_the_erased_person_never_had_a_seat_in_is_left_as_it_is(
+    built, lea, django_capture_on_commit_callbacks
+):
+    from learners import services as learners
+
+    finished_at = built.finished_at
+    with django_capture_on_commit_callbacks(execute=True):
+        learners.erase_account(lea)
+    built.refresh_from_db()
+
+    assert (built.status, built.finished_at) == ("done", finished_at)
