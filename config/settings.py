@@ -362,6 +362,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "learners.tasks.forget_unused_invitations",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Expired sessions, and sign-in logs after six months (learners/sign_in_records.py).
+    "learners-forget-old-sign-in-records": {
+        "task": "learners.tasks.forget_old_sign_in_records",
+        "schedule": crontab(hour=3, minute=45),
+    },
     # « À froid » satisfaction surveys and their reminder, once a day in office hours.
     "learners-send-cold-surveys": {
         "task": "learners.tasks.send_cold_surveys",

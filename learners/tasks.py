@@ -431,6 +431,14 @@ def forget_unused_invitations() -> int:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def forget_old_sign_in_records() -> dict[str, int]:
+    """Daily: expired sessions, and sign-in logs past their six months."""
+    from learners import sign_in_records
+
+    return sign_in_records.forget_old()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def resume_stale_invitations() -> int:
     """Beat safety net: send the invitation batches whose sending task was lost."""
     from learners import invitations
