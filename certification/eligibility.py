@@ -61,6 +61,7 @@ def eligible(learner: User, award: Award, session: TrainingSession | None = None
     A certificat de réalisation states what was done: for a learner with a seat in
     a session of the track, it needs some attendance in that session (`session`,
     or else the last one of theirs that is over), and waits while none is over.
+    The track's other documents wait while a session of theirs is not over.
     """
     if award.kind == Award.Kind.MODULE:
         # An attestation de réussite: an open answer sent back for rework is no success yet.
@@ -73,6 +74,14 @@ def eligible(learner: User, award: Award, session: TrainingSession | None = None
         return _framework_complete(learner, award.framework)
     completed = TrackCompletion.objects.filter(learner=learner, track_id=award.track_id)
     if award.kind != Award.Kind.COMPLETION:
+        # Issued for a session the learner has a place in, it states that session's
+        # dates, format and hours: it waits for its end (the session's staff issue it
+        # then), or it would be frozen as if self-paced, once and for all.
+        if (
+            session is None
+            and _seats(learner, award).filter(session__ends_on__gte=timezone.localdate()).exists()
+        ):
+            return False
         return completed.exists()
     session = session_of(learner, award, session)
     if session is None:

@@ -176,6 +176,38 @@ def test_a_seat_holder_completing_the_track_waits_for_the_session_before_the_cer
     assert completion.context["training"]["session"]["id"] == session.pk
 
 
+def test_the_attestation_de_fin_de_formation_waits_for_a_session_still_to_come(
+    setting, camille, staff, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    soon = timezone.localdate() + timedelta(days=10)
+    coming = make_session(setting.track, learners=[camille], starts_on=soon)
+    add_half_day(coming, day=soon, period=HalfDay.Period.MORNING)
+
+    # Camille finishes the modules online before her session: issued now, it would
+    # say « en ligne », today, and never mention the session.
+    with django_capture_on_commit_callbacks(execute=True):
+        graduate(setting, camille)
+    assert (
+        not Certificate.objects.filter(learner=camille)
+        .filter(award__in=[setting.end_of_training_award, setting.completion_award])
+        .exists()
+    )
+
+    # Over, the session's bulk issues it, with the session's facts.
+    yesterday = timezone.localdate() - timedelta(days=1)
+    coming.starts_on = coming.ends_on = yesterday
+    coming.save()
+    coming.half_days.update(date=yesterday)
+    present(coming.half_days.get(), camille)
+    bulk(setting.end_of_training_award, staff, coming, django_capture_on_commit_callbacks)
+    end = Certificate.objects.get(learner=camille, award=setting.end_of_training_award)
+    assert end.context["training"]["session"]["id"] == coming.pk
+
+
 def test_reissuing_a_session_certificate_keeps_its_session(
     setting, camille, session, staff, django_capture_on_commit_callbacks
 ):
