@@ -9,13 +9,17 @@ import datetime
 import re
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import (
     CreateView,
+    DeleteView,
     EditView,
     InspectView,
     SnippetViewSet,
@@ -23,7 +27,7 @@ from wagtail.snippets.views.snippets import (
 
 from learners import sessions
 from learners.models import User
-from learners.session_models import Seat, TrainingSession, iso_dates
+from learners.session_models import Attendance, Seat, TrainingSession, iso_dates
 
 # How staff write a date, and the ISO form a pasted list may carry.
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
@@ -131,6 +135,52 @@ def _places(session: TrainingSession) -> str:
     return f"{session.confirmed_count} / {session.capacity}"
 
 
+class SessionDeleteView(DeleteView):
+    """Deleting a session takes its seats and attendance with it: refused once attendance
+    is recorded (training evidence for Qualiopi and funders); otherwise the people who
+    hold or await a place are named, since nothing tells them."""
+
+    def get(self, request, *args, **kwargs):
+        if refusal := self._refusal():
+            messages.error(request, refusal)
+            return redirect(self.get_success_url())
+        holders = list(
+            self.object.seats.active().select_related("learner").order_by("learner__full_name")
+        )
+        if holders:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)s person holds or awaits a place and will not be told by the "
+                    "platform: write to them first. %(people)s",
+                    "%(count)s people hold or await a place and will not be told by the "
+                    "platform: write to them first. %(people)s",
+                    len(holders),
+                )
+                % {
+                    "count": len(holders),
+                    "people": ", ".join(
+                        f"{seat.learner.display_name} <{seat.learner.email}>" for seat in holders
+                    ),
+                },
+            )
+        return super().get(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        if refusal := self._refusal():
+            messages.error(self.request, refusal)
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
+
+    def _refusal(self) -> str | None:
+        if Attendance.objects.filter(half_day__session=self.object).exists():
+            return _(
+                "This session has attendance recorded: it is training evidence (Qualiopi, "
+                "funders) and the session cannot be deleted."
+            )
+        return None
+
+
 class TrainingSessionViewSet(SnippetViewSet):
     pk_path_converter = "pk"  # ids past 64 bits: a 404, not a 500 (config/converters.py)
     model = TrainingSession
@@ -141,6 +191,7 @@ class TrainingSessionViewSet(SnippetViewSet):
     add_view_class = SessionCreateView
     edit_view_class = SessionEditView
     inspect_view_class = SessionInspectView
+    delete_view_class = SessionDeleteView
     inspect_view_enabled = True
     copy_view_enabled = False
     list_display = [

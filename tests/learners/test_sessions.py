@@ -973,3 +973,49 @@ def test_a_track_behind_a_view_restriction_offers_no_place(client, journey, cami
     assert response.status_code == 404
     assert not session.seats.exists()
     assert not Enrolment.objects.filter(learner=camille).exists()
+
+
+# --- Deleting a session ------------------------------------------------------------------
+
+
+def _session_in_two_weeks(client, journey):
+    client.post(reverse(f"{ADMIN}:add"), _admin_form(journey.track, days=1))
+    return TrainingSession.objects.get()
+
+
+def test_a_session_with_attendance_recorded_cannot_be_deleted(client, journey, staff, camille):
+    client.force_login(staff)
+    session = _session_in_two_weeks(client, journey)
+    seat = Seat.objects.create(session=session, learner=camille, status=Seat.Status.CONFIRMED)
+    Attendance.objects.create(
+        half_day=session.half_days.first(),
+        learner=camille,
+        status=Attendance.Status.PRESENT,
+        method=Attendance.Method.CODE,
+        signed_at=timezone.now(),
+    )
+    url = reverse(f"{ADMIN}:delete", args=[session.pk])
+
+    for response in (client.get(url, follow=True), client.post(url, follow=True)):
+        assert "présences enregistrées" in response.text
+
+    assert TrainingSession.objects.filter(pk=session.pk).exists()
+    assert Seat.objects.filter(pk=seat.pk).exists() and Attendance.objects.exists()
+
+
+def test_deleting_a_session_names_who_holds_a_place_since_nobody_tells_them(
+    client, journey, staff, camille, dominique
+):
+    client.force_login(staff)
+    session = _session_in_two_weeks(client, journey)
+    Seat.objects.create(session=session, learner=camille, status=Seat.Status.CONFIRMED)
+    Seat.objects.create(session=session, learner=dominique, status=Seat.Status.CANCELLED)
+    url = reverse(f"{ADMIN}:delete", args=[session.pk])
+
+    confirm = client.get(url)
+
+    assert confirm.status_code == 200
+    assert "Camille Martin &lt;camille@example.org&gt;" in confirm.text
+    assert "Dominique" not in confirm.text  # her place was cancelled already
+    assert client.post(url).status_code == 302
+    assert not TrainingSession.objects.filter(pk=session.pk).exists()

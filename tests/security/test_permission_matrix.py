@@ -357,6 +357,11 @@ ROUTES: dict[str, Route] = {
         r("wagtailsnippets_learners_trainingsession:inspect", "@training_session.pk"),
         admin_view(),
     ),
+    # Refused once attendance is recorded (learners/session_admin.py): this one has none.
+    "wagtailsnippets_learners_trainingsession:delete": Route(
+        r("wagtailsnippets_learners_trainingsession:delete", "@training_session.pk"),
+        admin_view(),
+    ),
     # --- Satisfaction « à froid », feedback, results, improvement log (Qualiopi 30, 32) -----
     "learners:cold_survey": Route(
         r("learners:cold_survey", "@cold_survey.token"), public(), "the token is the capability"
