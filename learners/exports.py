@@ -13,11 +13,13 @@ import io
 import json
 import logging
 import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.dispatch import Signal
@@ -319,7 +321,10 @@ def _archived_file(submission: Submission) -> str:
     """Where the archive holds the submission's file ("" without one)."""
     if not submission.file:
         return ""
-    name = get_valid_filename(submission.file_name or submission.file.name.rsplit("/", 1)[-1])
+    try:
+        name = get_valid_filename(submission.file_name or submission.file.name.rsplit("/", 1)[-1])
+    except SuspiciousFileOperation:  # nothing usable left of the name (« () », emoji)
+        name = "fichier"
     return f"submissions/{submission.pk}-{name}"
 
 
@@ -638,26 +643,37 @@ CSV_COLUMNS = {
 }
 
 
-def personal_data_zip(user: User) -> bytes:
-    """The ZIP archive a person downloads from « Mes données »."""
+# Past this, the archive being written goes to a temporary file instead of memory:
+# files sent for grading weigh up to 10 MB each.
+SPOOLED_IN_MEMORY = 5 * 1024 * 1024
+
+
+def personal_data_archive(user: User) -> tempfile.SpooledTemporaryFile:
+    """The ZIP archive a person downloads from « Mes données », rewound, to be streamed."""
     others = other_sections(user)
     data = collect(user, others)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.txt", readme(others))
-        archive.writestr("data.json", _json(data))
-        archive.writestr("profile.json", _json(data["profile"]))
-        for name, columns in CSV_COLUMNS.items():
-            archive.writestr(f"{name}.csv", _csv(data[name], columns))
-        archive.writestr(
-            "validations_given.csv", _csv(data["validations_given"], CSV_COLUMNS["ledger"])
-        )
-        for name, section in others.items():
-            archive.writestr(f"{name}.csv", _csv(section.rows, section.columns))
-        # The person's own work, not only its name (right of access and portability).
-        for submission in Submission.objects.filter(learner=user).exclude(file=""):
-            _add_file(archive, submission)
-    return buffer.getvalue()
+    # Returned open, rewound: the response streams it, then closes it.
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOLED_IN_MEMORY)  # noqa: SIM115
+    try:
+        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("README.txt", readme(others))
+            archive.writestr("data.json", _json(data))
+            archive.writestr("profile.json", _json(data["profile"]))
+            for name, columns in CSV_COLUMNS.items():
+                archive.writestr(f"{name}.csv", _csv(data[name], columns))
+            archive.writestr(
+                "validations_given.csv", _csv(data["validations_given"], CSV_COLUMNS["ledger"])
+            )
+            for name, section in others.items():
+                archive.writestr(f"{name}.csv", _csv(section.rows, section.columns))
+            # The person's own work, not only its name (right of access and portability).
+            for submission in Submission.objects.filter(learner=user).exclude(file=""):
+                _add_file(archive, submission)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
 
 
 def _add_file(archive: zipfile.ZipFile, submission: Submission) -> None:

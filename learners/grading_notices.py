@@ -45,7 +45,7 @@ def tell_graders(attempt_pk: int) -> bool:
             "learner": first.learner.display_name,
             "module": first.module.title,
             # By name only when the owner grades them: the team's address is shared.
-            "grader": owner.display_name if address == owner.email else "",
+            "grader": owner.display_name if owner is not None and address == owner.email else "",
             "queue_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/")
             + reverse("learners:grading_queue"),
         }

@@ -418,7 +418,7 @@ def _forget_in_admin_history(model, objects, label: str) -> None:
 
 
 @transaction.atomic
-def erase_account(user: User) -> None:
+def erase_account(user: User, by: User | None = None) -> None:
     """Erase the person's personal data and deactivate the account.
 
     Progress, ledger entries, quiz scores, grades and satisfaction ratings stay,
@@ -447,8 +447,10 @@ def erase_account(user: User) -> None:
         erased_address,
     )
     from learners.quality_models import new_survey_token
-    from learners.session_models import new_attendance_token
+    from learners.session_models import Attendance, new_attendance_token
 
+    if user.erased_at is not None:
+        return  # done already: its date stays the day the request was carried out
     old_email = user.email
     # Verified addresses only: anyone may add someone else's address, unverified, and
     # must not erase that person's invitations with their own account.
@@ -537,8 +539,23 @@ def erase_account(user: User) -> None:
     user.erased_at = timezone.now()
     user.set_unusable_password()
     user.save()
-    account_erased.send(
-        sender=User,
-        learner=user,
-        session_ids=list(Seat.objects.filter(learner=user).values_list("session_id", flat=True)),
+    # Where the person appears in a session's evidence: as a learner, or as the
+    # trainer who confirmed half-days or wrote feedback.
+    session_ids = (
+        set(Seat.objects.filter(learner=user).values_list("session_id", flat=True))
+        | set(
+            Attendance.objects.filter(confirmed_by=user).values_list(
+                "half_day__session_id", flat=True
+            )
+        )
+        | set(
+            Feedback.objects.filter(author=user, session__isnull=False).values_list(
+                "session_id", flat=True
+            )
+        )
     )
+    account_erased.send(sender=User, learner=user, session_ids=sorted(session_ids))
+    # Who carried the request out, and when: the person themselves, or the team.
+    from wagtail.log_actions import log
+
+    log(instance=user, action="learners.erase", user=by or user, title=_("Deleted account"))

@@ -35,6 +35,7 @@ submission_graded = Signal()
 learner_named = Signal()
 
 # Keyword arguments: learner (User, anonymised), session_ids (list of int) — an account
-# just erased, inside the erasure's transaction, and the training sessions it held a
-# seat in: what was built from its data elsewhere (evidence packs) must forget it too.
+# just erased, inside the erasure's transaction, and the training sessions whose evidence
+# named it (a seat, half-days it confirmed, feedback it wrote): what was built from its
+# data elsewhere (evidence packs) must forget it too.
 account_erased = Signal()

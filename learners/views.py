@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -226,10 +226,13 @@ def my_data(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def export_data(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(exports.personal_data_zip(request.user), content_type="application/zip")
-    filename = f"campus-tiers-lieux-mes-donnees-{timezone.localdate().isoformat()}.zip"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    # Streamed from a temporary file past a few megabytes: not held whole in memory.
+    return FileResponse(
+        exports.personal_data_archive(request.user),
+        as_attachment=True,
+        filename=f"campus-tiers-lieux-mes-donnees-{timezone.localdate().isoformat()}.zip",
+        content_type="application/zip",
+    )
 
 
 @login_required

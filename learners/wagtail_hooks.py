@@ -1,5 +1,6 @@
 """Wagtail admin of learners: each feature keeps its viewsets in its own module."""
 
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
@@ -47,3 +48,10 @@ hooks.register("register_admin_urls", quality_admin.admin_urls)
 hooks.register("register_admin_menu_item", quality_admin.results_menu_item)
 # After Wagtail's own (order 0): same action type, so it replaces the bulk « Delete ».
 hooks.register("register_bulk_action", wagtail_users.EraseUsersBulkAction, order=1)
+
+
+@hooks.register("register_log_actions")
+def register_erasure(actions) -> None:
+    # Who erased an account, and when, stays in the site history (the account's own
+    # earlier entries lose its name: services.erase_account).
+    actions.register_action("learners.erase", _("Erase"), _("Account erased"))

@@ -13,7 +13,9 @@ in a coming session would vanish without the waiting list moving up.
 """
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.users.forms import UserCreationForm, UserEditForm
@@ -94,10 +96,17 @@ class TeamUserEditView(EditView):
 class EraseUserView(DeleteView):
     page_title = _("Erase the account")
 
+    def dispatch(self, request, *args, **kwargs):
+        # Erased already: once is the record of when the request was carried out.
+        if self.model.objects.filter(pk=kwargs.get("pk"), erased_at__isnull=False).exists():
+            messages.info(request, _("This account was erased already."))
+            return redirect("wagtailusers_users:index")
+        return super().dispatch(request, *args, **kwargs)
+
     def delete_action(self):
         # Named in the message as they were: once erased, the account has no name.
         self.erased_name = str(self.object)
-        services.erase_account(self.object)
+        services.erase_account(self.object, by=self.request.user)
 
     def get_success_message(self):
         return _(
@@ -117,14 +126,17 @@ class EraseUsersBulkAction(UserBulkAction):
     classes = {"serious"}
 
     def check_perm(self, obj):
-        return user_can_delete_user(self.request.user, obj)
+        # An account erased already is listed as one nobody may erase again.
+        return obj.erased_at is None and user_can_delete_user(self.request.user, obj)
+
+    def get_execution_context(self):
+        return {**super().get_execution_context(), "by": self.request.user}
 
     @classmethod
-    def execute_action(cls, objects, **kwargs):
-        erased = [user for user in objects if user.erased_at is None]
-        for user in erased:
-            services.erase_account(user)
-        return len(erased), 0
+    def execute_action(cls, objects, by=None, **kwargs):
+        for user in objects:
+            services.erase_account(user, by=by)
+        return len(objects), 0
 
     def get_success_message(self, num_parent_objects, num_child_objects):
         return ngettext(

@@ -523,3 +523,18 @@ def test_a_pack_of_a_session_the_erased_person_never_had_a_seat_in_is_left_as_it
     built.refresh_from_db()
 
     assert (built.status, built.finished_at) == ("done", finished_at)
+
+
+def test_erasing_a_trainer_rebuilds_the_packs_naming_her_as_who_confirmed_attendance(
+    built, karim, django_capture_on_commit_callbacks
+):
+    from learners import services as learners
+
+    assert "Karim Benali" in open_zip(built).read(evidence.ATTENDANCE_CSV).decode("utf-8-sig")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        learners.erase_account(karim)
+    built.refresh_from_db()
+
+    assert built.status == "done"
+    assert "Karim" not in open_zip(built).read(evidence.ATTENDANCE_CSV).decode("utf-8-sig")

@@ -533,12 +533,12 @@ def test_the_personal_data_export_holds_attendance_and_activity(camille, morning
     import io
     import zipfile
 
-    from learners.exports import personal_data_zip
+    from learners.exports import personal_data_archive
 
     attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 9, 12))
     activity.record(camille.pk, ActivityEvent.Kind.LOGIN, at=at(DAY, 9, 10))
 
-    archive = zipfile.ZipFile(io.BytesIO(personal_data_zip(camille)))
+    archive = zipfile.ZipFile(personal_data_archive(camille))
 
     (signed,) = csv.DictReader(io.StringIO(archive.read("attendance.csv").decode()))
     assert (signed["date"], signed["status"], signed["method"]) == ("2026-03-10", "present", "code")

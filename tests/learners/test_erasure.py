@@ -505,7 +505,30 @@ def test_the_admin_s_history_no_longer_names_the_person_nor_her_accommodation_re
     erase(camille, django_capture_on_commit_callbacks)
 
     assert not ModelLogEntry.objects.filter(label__contains="Camille").exists()
-    assert sorted(ModelLogEntry.objects.values_list("label", flat=True)) == [
+    assert sorted(
+        ModelLogEntry.objects.exclude(action="learners.erase").values_list("label", flat=True)
+    ) == ["Compte supprimé", "Demande d'aménagement"]
+
+
+def test_who_erased_an_account_and_when_stays_in_the_history_and_a_second_erasure_changes_nothing(
+    client, staff, camille, django_capture_on_commit_callbacks
+):
+    from wagtail.models import ModelLogEntry
+
+    client.force_login(staff)
+    url = reverse("wagtailusers_users:delete", args=[camille.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url)
+    erased_at = User.objects.get(pk=camille.pk).erased_at
+
+    (entry,) = ModelLogEntry.objects.filter(action="learners.erase")
+    assert (entry.object_id, entry.user_id, entry.label) == (
+        str(camille.pk),
+        staff.pk,
         "Compte supprimé",
-        "Demande d'aménagement",
-    ]
+    )
+    again = client.get(url, follow=True)
+    assert "Ce compte a déjà été effacé." in again.text
+    services.erase_account(User.objects.get(pk=camille.pk), by=staff)
+    assert User.objects.get(pk=camille.pk).erased_at == erased_at
+    assert ModelLogEntry.objects.filter(action="learners.erase").count() == 1

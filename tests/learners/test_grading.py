@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.test.utils.form_data import querydict_from_html
 
-from courses.models import Level
+from courses.models import Level, ModulePage
 from learners import assessments, queries, services
 from learners.models import LedgerEntry, Submission
 from learners.tasks import notify_answers_to_review
@@ -803,6 +803,22 @@ def test_a_trainer_s_own_answers_are_announced_to_the_team_s_address(
     [notice] = mail.outbox
     assert notice.to == [settings.CAMPUS_CONTACT_EMAIL]
     assert notice.body.startswith("Bonjour,\n")
+
+
+def test_answers_on_a_module_nobody_owns_are_announced_to_the_team_s_address(
+    journey, camille, submit, settings
+):
+    ModulePage.objects.filter(pk=journey.basics.pk).update(owner=None)
+    services.enrol(camille, journey.track)
+    module = set_quiz(ModulePage.objects.get(pk=journey.basics.pk), [OPEN])
+    attempt = assessments.start_attempt(camille, module)
+    mail.outbox.clear()
+
+    submit(attempt, right_answers(attempt))
+
+    [notice] = mail.outbox
+    assert notice.to == [settings.CAMPUS_CONTACT_EMAIL]
+    assert "Camille Martin a envoyé 1 réponse ouverte" in notice.body
 
 
 def test_no_notice_is_sent_once_the_answers_were_graded(answered, karim, journey):

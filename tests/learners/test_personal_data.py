@@ -47,7 +47,7 @@ def download(client, user) -> zipfile.ZipFile:
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"].startswith("attachment;")
-    return zipfile.ZipFile(io.BytesIO(response.content))
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
 
 
 def read_csv(archive, name):
@@ -346,7 +346,9 @@ def test_the_export_costs_the_same_queries_whatever_the_history(
         response = client.get("/moi/donnees/export.zip")
 
     assert response.status_code == 200
-    data = json.loads(zipfile.ZipFile(io.BytesIO(response.content)).read("data.json"))
+    data = json.loads(
+        zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).read("data.json")
+    )
     assert len(data["quiz_answers"]) == len(data["seats"]) + 1 == size + 1
 
 
@@ -377,3 +379,15 @@ def test_a_file_gone_from_the_storage_leaves_the_rest_of_the_export_whole(
     (row,) = read_csv(archive, "submissions.csv")
     assert row["file"] not in archive.namelist()
     assert row["answer"] == "Une friche à Die."
+
+
+def test_a_file_whose_name_leaves_nothing_usable_is_exported_under_a_plain_one(
+    client, camille_with_everything
+):
+    Submission.objects.filter(learner=camille_with_everything).update(file_name="()")
+
+    archive = download(client, camille_with_everything)
+
+    (row,) = read_csv(archive, "submissions.csv")
+    assert row["file"].endswith("-fichier")
+    assert archive.read(row["file"]) == PDF
