@@ -172,17 +172,24 @@ def rebuild_pack(pack: EvidencePack) -> EvidencePack:
 def rebuild_without_erased(session_ids: list[int]) -> int:
     """Build again every pack of these sessions: they name a learner just erased.
 
-    Inside the erasure's transaction. A build under way loses its claim (its result
-    is not recorded), and each pack waits for a fresh build, made from the
-    anonymised rows, which replaces its ZIP; until then none is offered for download.
+    Inside the erasure's transaction. The ZIPs are deleted once it commits, a build
+    under way loses its claim (its file is deleted, not recorded), and each pack
+    waits for a fresh build, made from the anonymised rows.
     """
-    packs = list(
-        EvidencePack.objects.filter(session_id__in=session_ids).values_list("pk", flat=True)
-    )
+    packs = dict(EvidencePack.objects.filter(session_id__in=session_ids).values_list("pk", "file"))
     EvidencePack.objects.filter(pk__in=packs).update(
-        status=EvidencePack.Status.PENDING, error="", done=0, finished_at=None, claimed_at=None
+        status=EvidencePack.Status.PENDING,
+        error="",
+        done=0,
+        finished_at=None,
+        claimed_at=None,
+        file="",
+        sha256="",
     )
-    for pk in packs:
+    for pk, name in packs.items():
+        # The ZIP naming the person goes at once, whether or not the new build succeeds.
+        if name:
+            transaction.on_commit(partial(default_storage.delete, name), robust=True)
         transaction.on_commit(partial(enqueue_build, pk))
     return len(packs)
 
@@ -247,9 +254,9 @@ def build_pack(pack_pk: int) -> BuildOutcome:
             _write_zip(pack, spool, progress=lambda count: mine.update(done=count))
             spool.seek(0)
             digest = _sha256(spool)
-            name = pack.file.name or _storage_name(pack)
-            if default_storage.exists(name):
-                default_storage.delete(name)  # the previous build's, replaced under its name
+            # A name of its own: a build that lost its claim meanwhile (a rebuild after
+            # an erasure, a lease run out) never overwrites the file the pack points to.
+            name = _storage_name(pack)
             saved = default_storage.save(name, File(spool, name=name))
     except Exception as error:
         logger.exception("Evidence pack %s failed", pack_pk)
@@ -262,6 +269,7 @@ def build_pack(pack_pk: int) -> BuildOutcome:
         if isinstance(error, OSError):
             raise  # storage or network hiccup: worth the task's bounded retries
         return BuildOutcome.FAILED
+    previous = pack.file.name
     stored = mine.update(
         status=EvidencePack.Status.DONE,
         file=saved,
@@ -271,7 +279,11 @@ def build_pack(pack_pk: int) -> BuildOutcome:
         claimed_at=None,
     )
     if not stored:
-        return BuildOutcome.BUSY  # our lease ran out and another worker took over
+        # Our claim was taken (lease ran out, or reset to build afresh): ours goes.
+        default_storage.delete(saved)
+        return BuildOutcome.BUSY
+    if previous and previous != saved:
+        default_storage.delete(previous)  # the earlier build's, replaced
     logger.info("Evidence pack %s built (%s)", pack_pk, saved)
     return BuildOutcome.BUILT
 

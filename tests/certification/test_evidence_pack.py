@@ -294,18 +294,18 @@ def test_the_readme_lists_the_contents_and_who_lacks_a_certificate(built):
     assert "Camille Martin" not in missing
 
 
-def test_rebuilding_replaces_the_zip_under_the_same_name(
+def test_rebuilding_replaces_the_zip_and_deletes_the_previous_one(
     built, staff, django_capture_on_commit_callbacks, camille, setting
 ):
-    name = built.file.name
     Satisfaction.objects.filter(learner=camille).update(rating=2)
 
     with django_capture_on_commit_callbacks(execute=True):
         evidence.rebuild_pack(built)
     built.refresh_from_db()
 
-    assert (built.status, built.file.name, built.percent) == ("done", name, 100)
-    assert sorted(p.name for p in Path(built.file.path).parent.iterdir()) == [Path(name).name]
+    assert (built.status, built.percent) == ("done", 100)
+    folder = Path(built.file.path).parent
+    assert sorted(p.name for p in folder.iterdir()) == [Path(built.file.name).name]
     rows = csv_rows(open_zip(built), evidence.SATISFACTION_CSV)
     assert rows[0]["note_sur_5"] == "2"
 
@@ -503,7 +503,8 @@ def test_erasing_a_learner_rebuilds_the_pack_that_named_her(
         learners.erase_account(camille)
     built.refresh_from_db()
 
-    assert (built.status, built.file.name) == ("done", name)
+    assert built.status == "done"
+    assert not evidence.default_storage.exists(name)
     archive = open_zip(built)
     # What the platform holds of her goes; the certificates she was issued keep her name
     # for their legal retention period (docs/decisions.md), and so do their PDFs here.
@@ -538,3 +539,22 @@ def test_erasing_a_trainer_rebuilds_the_packs_naming_her_as_who_confirmed_attend
 
     assert built.status == "done"
     assert "Karim" not in open_zip(built).read(evidence.ATTENDANCE_CSV).decode("utf-8-sig")
+
+
+def test_a_build_that_lost_its_claim_meanwhile_leaves_no_file_behind(built, monkeypatch):
+    folder = Path(built.file.path).parent
+    before = sorted(p.name for p in folder.iterdir())
+    evidence.rebuild_pack(built)  # pending again; its build is run by hand below
+    write = evidence._write_zip
+
+    def reset_midway(pack, stream, progress):
+        write(pack, stream, progress)
+        # What an erasure does to a pack while a worker builds it.
+        EvidencePack.objects.filter(pk=pack.pk).update(
+            status=EvidencePack.Status.PENDING, claimed_at=None
+        )
+
+    monkeypatch.setattr(evidence, "_write_zip", reset_midway)
+
+    assert evidence.build_pack(built.pk) == evidence.BuildOutcome.BUSY
+    assert sorted(p.name for p in folder.iterdir()) == before
