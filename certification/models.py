@@ -504,7 +504,7 @@ class EvidencePack(CountsProgress, models.Model):
     """The Qualiopi evidence of one training session, gathered in a ZIP by a task.
 
     `done` counts the files written so far out of `total`, for the progress bar.
-    The ZIP keeps its storage name across rebuilds, so a rebuild replaces it.
+    Each build writes a ZIP of its own and, once recorded, deletes the previous one.
     """
 
     class Status(models.TextChoices):
