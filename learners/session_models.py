@@ -257,9 +257,28 @@ class TrainingSession(models.Model):
         )
         if not filled:
             return {}
-        stored = TrainingSession.objects.filter(pk=self.pk).values_list("extra_days", flat=True)
-        no_longer_added = set(iso_dates(stored.first() or [])) - self.dates_added()
+        stored = (
+            TrainingSession.objects.filter(pk=self.pk)
+            .values_list("starts_on", "ends_on", "extra_days")
+            .first()
+        )
+        if stored is None:
+            return {}
+        stored_start, stored_end, stored_added = stored
+        no_longer_added = set(iso_dates(stored_added or [])) - self.dates_added()
         errors = {}
+        # New dates that leave out a day signed within the stored ones: its half-days
+        # would stay on the sheet, and in the hours certificates state, outside them.
+        was_inside = {day for day in filled if stored_start <= day <= stored_end}
+        for name, days in (
+            ("starts_on", {day for day in was_inside if day < self.starts_on}),
+            ("ends_on", {day for day in was_inside if day > self.ends_on}),
+        ):
+            if days:
+                errors[name] = _(
+                    "%(days)s: the attendance sheet of that day is already filled in; "
+                    "the session's dates must keep it."
+                ) % {"days": _listed(sorted(days))}
         for name, days in (
             ("days_off", filled & self.dates_off()),
             ("extra_days", (filled & no_longer_added) - set(self.calendar_days())),

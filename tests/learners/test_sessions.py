@@ -811,6 +811,28 @@ def test_a_day_whose_sheet_is_filled_in_stays_a_training_day(client, journey, st
     assert session.half_days.count() == 8
 
 
+def test_new_dates_must_keep_the_days_whose_sheet_is_filled_in(client, journey, staff, camille):
+    client.force_login(staff)
+    form = _february_form(journey.track, FRI, days=5)  # Friday to Tuesday
+    friday, tuesday = _day(form, 0), _day(form, 4)
+    client.post(reverse(f"{ADMIN}:add"), form)
+    session = TrainingSession.objects.get()
+    _sign(session, friday, camille)
+    _sign(session, tuesday, camille)
+    edit = reverse(f"{ADMIN}:edit", args=[session.pk])
+
+    later_start = client.post(edit, {**form, "starts_on": _day(form, 3).isoformat()})
+    earlier_end = client.post(edit, {**form, "ends_on": _day(form, 3).isoformat()})
+
+    assert _refused(later_start, "starts_on") == (
+        f"{friday:%d/%m/%Y} : la feuille d'émargement de ce jour est déjà remplie, "
+        "les dates de la session doivent le garder."
+    )
+    assert _refused(earlier_end, "ends_on").startswith(f"{tuesday:%d/%m/%Y} : la feuille")
+    session.refresh_from_db()
+    assert (session.starts_on, session.ends_on) == (friday, tuesday)
+
+
 def test_days_stored_by_other_means_than_the_form_break_no_page(client, journey, staff):
     session = make_session(journey.track, days=3, days_off=["12/05/2027", 20270512, None])
     broken = make_session(journey.track, starts_in=20, extra_days=["2027-5-12"])
