@@ -21,6 +21,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from certification import rendering, tasks
 from certification.eligibility import (
@@ -45,7 +46,7 @@ from learners.models import (
     LedgerEntry,
     User,
 )
-from learners.session_models import Seat, TrainingSession
+from learners.session_models import Attendance, Seat, TrainingSession
 
 logger = logging.getLogger(__name__)
 
@@ -541,6 +542,26 @@ def check_session_fits(
                 "only the half-days signed so far. Issue them once it is over."
             )
             % {"session": session, "end": session.ends_on.strftime("%d/%m/%Y")}
+        )
+    # A personal link's signature on an on-site half-day counts once a trainer confirms
+    # it: issued before, the certificate would leave that half-day out for good.
+    unconfirmed = freezes_attendance and (
+        Attendance.objects.filter(half_day__session=session, status=Attendance.Status.PRESENT)
+        .exclude(pk__in=Attendance.objects.counted().values("pk"))
+        .count()
+    )
+    if unconfirmed:
+        raise BulkRefused(
+            ngettext(
+                "%(count)s signature of the session « %(session)s » awaits a trainer's "
+                "confirmation: the certificates would leave its half-day out. Have it "
+                "confirmed on the session's attendance sheet, then issue them.",
+                "%(count)s signatures of the session « %(session)s » await a trainer's "
+                "confirmation: the certificates would leave their half-days out. Have them "
+                "confirmed on the session's attendance sheet, then issue them.",
+                unconfirmed,
+            )
+            % {"count": unconfirmed, "session": session}
         )
     if not Award.objects.for_track(session.track).filter(pk=award.pk).exists():
         raise BulkRefused(

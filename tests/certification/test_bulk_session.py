@@ -329,3 +329,31 @@ def test_starting_a_session_bulk_reads_as_many_queries_for_5_or_30_seat_holders(
     with django_assert_max_num_queries(6):
         job = services.start_bulk(setting.module_award, staff, BulkIssue.Mode.ISSUE, session)
     assert job.total == len(learners[::2])
+
+
+def test_a_session_whose_link_signatures_await_confirmation_is_refused(setting, people, staff):
+    import datetime
+
+    from django.utils import timezone
+
+    from learners.session_models import Attendance, HalfDay
+    from tests.learners.attendance_helpers import add_half_day
+
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    over = make_session(setting.track, learners=people[:2], starts_on=yesterday)
+    half_day = add_half_day(over, day=yesterday, period=HalfDay.Period.MORNING)
+    signed = Attendance.objects.create(
+        half_day=half_day,
+        learner=people[0],
+        status=Attendance.Status.PRESENT,
+        method=Attendance.Method.LINK,
+        signed_at=timezone.now(),
+    )
+
+    with pytest.raises(services.BulkRefused) as refusal:
+        services.start_bulk(setting.completion_award, staff, BulkIssue.Mode.ISSUE, over)
+
+    assert "1 signature de la session" in str(refusal.value)
+    assert "attend la confirmation" in str(refusal.value)
+    Attendance.objects.filter(pk=signed.pk).update(confirmed_at=timezone.now())
+    services.check_session_fits(setting.completion_award, over, BulkIssue.Mode.ISSUE)
