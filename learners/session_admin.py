@@ -100,8 +100,9 @@ class TrainingSessionForm(WagtailAdminModelForm):
 class SessionSaveMixin:
     def save_instance(self):
         # Inside the view's transaction: the half-days and the promotions commit with the save.
+        before = sessions.details_told(self.form.instance.pk)
         instance = super().save_instance()
-        sessions.session_saved(instance)
+        sessions.session_saved(instance, before)
         return instance
 
 

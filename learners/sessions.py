@@ -45,6 +45,7 @@ class Notice:
     PROMOTED = "promoted"
     CANCELLED = "cancelled"
     REMINDER = "reminder"
+    CHANGED = "changed"
 
 
 NOTICE_SUBJECTS = {
@@ -53,6 +54,7 @@ NOTICE_SUBJECTS = {
     Notice.PROMOTED: gettext_lazy("A place freed up for you: %(session)s"),
     Notice.CANCELLED: gettext_lazy("Your place is cancelled: %(session)s"),
     Notice.REMINDER: gettext_lazy("Reminder: your session starts soon: %(session)s"),
+    Notice.CHANGED: gettext_lazy("Your session has changed: %(session)s"),
 }
 # The notices of a confirmed place: only they carry the online meeting link, which
 # is for those who have a place, not for the waiting list.
@@ -67,6 +69,8 @@ def notice_still_true(seat: Seat, notice: str) -> bool:
         return seat.status == Seat.Status.CONFIRMED
     if notice == Notice.WAITING:
         return seat.status == Seat.Status.WAITING
+    if notice == Notice.CHANGED:
+        return seat.status != Seat.Status.CANCELLED
     return seat.status == Seat.Status.CANCELLED
 
 
@@ -265,10 +269,41 @@ def plan_half_days(session: TrainingSession) -> int:
     return len(missing)
 
 
-def session_saved(session: TrainingSession) -> None:
-    """What follows staff saving a session: its half-days, and places for the waiting list."""
+# What the seat notices tell of a session: a change to any of them is news to its people.
+DETAILS_TOLD = (
+    "starts_on",
+    "ends_on",
+    "days_off",
+    "extra_days",
+    "format",
+    "place_name",
+    "place_address",
+    "online_link",
+)
+
+
+def details_told(session_pk: int | None) -> dict | None:
+    """The session's details as stored (the seat notices' content), None if unsaved."""
+    if session_pk is None:
+        return None
+    return TrainingSession.objects.filter(pk=session_pk).values(*DETAILS_TOLD).first()
+
+
+def session_saved(session: TrainingSession, before: dict | None = None) -> None:
+    """What follows staff saving a session: its half-days, places for the waiting list,
+    and, when what its people were told changed (`before`, as `details_told` read it
+    before the save), a notice to each of them; a new start date is reminded again."""
     plan_half_days(session)
-    fill_from_waiting_list(session)
+    promoted = fill_from_waiting_list(session)
+    after = details_told(session.pk)
+    if before is None or after == before or session.ends_on < timezone.localdate():
+        return
+    seats = Seat.objects.active().filter(session=session)
+    if after["starts_on"] != before["starts_on"]:
+        seats.update(reminder_sent_at=None)
+    # A place given by this very save: its notice tells the session as it is now.
+    for seat in seats.exclude(pk__in=[seat.pk for seat in promoted]):
+        _notify_on_commit(seat, Notice.CHANGED)
 
 
 # --- Mails -----------------------------------------------------------------------
@@ -307,7 +342,7 @@ def send_seat_notice(seat: Seat, notice: str) -> None:
             "dashboard_url": _absolute(reverse("learners:dashboard")),
             "sign_in_url": attendance_link(seat) if notice == Notice.REMINDER else "",
             "online_link": session.online_link
-            if notice in PLACE_NOTICES and seat.status == Seat.Status.CONFIRMED
+            if notice in PLACE_NOTICES | {Notice.CHANGED} and seat.status == Seat.Status.CONFIRMED
             else "",
             # When to come, not only which day: the first day's half-days.
             "first_day": list(session.half_days.filter(date=session.starts_on)),

@@ -859,6 +859,12 @@ def test_staff_raising_the_capacity_promotes_waiting_learners(
     client.force_login(staff)
     form = _admin_form(journey.track, capacity=2)
     form.update(starts_on=session.starts_on.isoformat(), ends_on=session.ends_on.isoformat())
+    # Only the capacity changes: what the learners were told stays as it was.
+    TrainingSession.objects.filter(pk=session.pk).update(
+        place_name=form["place_name"],
+        place_address=form["place_address"],
+        online_link=form["online_link"],
+    )
 
     response = mails.after(client.post, reverse(f"{ADMIN}:edit", args=[session.pk]), form)
 
@@ -1041,3 +1047,36 @@ def test_deleting_a_session_names_who_holds_a_place_since_nobody_tells_them(
     assert "Dominique" not in confirm.text  # her place was cancelled already
     assert client.post(url).status_code == 302
     assert not TrainingSession.objects.filter(pk=session.pk).exists()
+
+
+def test_new_dates_or_place_are_told_to_everyone_holding_or_awaiting_a_place(
+    client, journey, staff, camille, dominique, sophie, mails
+):
+    client.force_login(staff)
+    form = _admin_form(journey.track, capacity=1, days=1)
+    client.post(reverse(f"{ADMIN}:add"), form)
+    session = TrainingSession.objects.get()
+    for person in (camille, dominique):
+        sessions.take_seat(person, session)
+    sessions.cancel_seat(sessions.take_seat(sophie, session))
+    Seat.objects.filter(session=session).update(reminder_sent_at=timezone.now())
+    mails.outbox.clear()
+    later = datetime.date.fromisoformat(form["starts_on"]) + datetime.timedelta(days=7)
+    moved = {**form, "starts_on": later.isoformat(), "ends_on": later.isoformat()}
+
+    response = mails.after(client.post, reverse(f"{ADMIN}:edit", args=[session.pk]), moved)
+
+    assert response.status_code == 302
+    told = {mail.to[0]: mail for mail in mails.outbox}
+    assert set(told) == {camille.email, dominique.email}  # not Sophie, who cancelled
+    session.refresh_from_db()
+    assert told[camille.email].subject.endswith(f"Votre session a changé : {session}")
+    assert f"{later:%-d}" in told[camille.email].body
+    assert "visio.example.org" in told[camille.email].body  # her place is confirmed
+    assert "visio.example.org" not in told[dominique.email].body  # she waits
+    # The reminder follows the new start.
+    assert not Seat.objects.active().filter(session=session, reminder_sent_at__isnull=False)
+
+    mails.outbox.clear()
+    mails.after(client.post, reverse(f"{ADMIN}:edit", args=[session.pk]), {**moved, "capacity": 1})
+    assert mails.outbox == []  # saved unchanged: nothing to tell
