@@ -21,7 +21,7 @@ from courses.models import TrackPage
 from learners.dates import add_months
 from learners.models import TrackCompletion, User
 from learners.quality_models import ColdSurvey
-from learners.session_models import Seat
+from learners.session_models import Attendance, Seat
 
 logger = logging.getLogger(__name__)
 
@@ -48,13 +48,19 @@ def schedule(learner: User, track: TrackPage) -> tuple[ColdSurvey, bool]:
     if existing is not None:
         return existing, False
     completion = TrackCompletion.objects.filter(learner=learner, track=track).first()
-    completed_at = completion.completed_at if completion else timezone.now()
+    ends = [completion.completed_at] if completion else []
     seat = (
         Seat.objects.confirmed()
         .filter(learner=learner, session__track=track)
+        .select_related("session")
         .order_by("-session__starts_on", "-pk")
         .first()
     )
+    if seat is not None:
+        # Three months after the training, online part and session both: a session
+        # still to come is part of what the survey asks about.
+        ends.append(_end_of(seat.session.ends_on))
+    trained_until = max(ends, default=timezone.now())
     try:
         # The unique constraint on (learner, track), not the lookup above, is
         # what keeps two concurrent completions to one survey.
@@ -63,11 +69,45 @@ def schedule(learner: User, track: TrackPage) -> tuple[ColdSurvey, bool]:
                 learner=learner,
                 track=track,
                 session_id=seat.session_id if seat else None,
-                due_at=due_date(completed_at),
+                due_at=due_date(trained_until),
             )
     except IntegrityError:
         return ColdSurvey.objects.get(learner=learner, track=track), False
     return survey, True
+
+
+def _end_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(18, 0)))
+
+
+# A session's attendees are looked for this long after it ended: a daily pass that
+# missed a few days (workers down) still finds them.
+ATTENDEES_LOOKED_FOR = datetime.timedelta(days=30)
+
+
+def schedule_for_attendees(now: datetime.datetime | None = None) -> int:
+    """Surveys for those who attended a session lately over, with none for its track yet.
+
+    Attendance alone earns the certificat de réalisation, without the online track whose
+    completion schedules the survey otherwise: such learners were never asked.
+    """
+    today = timezone.localdate(now)
+    attended = (
+        Attendance.objects.counted()
+        .filter(
+            half_day__session__ends_on__lt=today,
+            half_day__session__ends_on__gte=today - ATTENDEES_LOOKED_FOR,
+        )
+        .values_list("learner_id", "half_day__session__track_id")
+        .distinct()
+    )
+    created = 0
+    for learner_id, track_id in attended:
+        if ColdSurvey.objects.filter(learner_id=learner_id, track_id=track_id).exists():
+            continue
+        learner = User.objects.get(pk=learner_id)
+        created += schedule(learner, TrackPage.objects.get(pk=track_id))[1]
+    return created
 
 
 # --- Sending -------------------------------------------------------------------------

@@ -380,7 +380,11 @@ def send_cold_surveys() -> dict[str, int]:
     """
     from learners import cold_surveys
 
-    return {"sent": cold_surveys.send_due(), "reminded": cold_surveys.send_reminders()}
+    return {
+        "scheduled": cold_surveys.schedule_for_attendees(),
+        "sent": cold_surveys.send_due(),
+        "reminded": cold_surveys.send_reminders(),
+    }
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -94,6 +94,51 @@ def test_a_waiting_seat_does_not_count_as_the_learners_session(
     assert ColdSurvey.objects.get(learner=camille).session is None
 
 
+def test_someone_who_attended_a_session_without_the_online_track_is_asked_too(
+    camille, dominique, journey
+):
+    from learners.session_models import Attendance, HalfDay
+
+    ended = timezone.localdate() - timedelta(days=2)
+    session = make_session(journey.track, starts_on=ended, ends_on=ended)
+    half_day = HalfDay.objects.create(
+        session=session,
+        date=ended,
+        period=HalfDay.Period.MORNING,
+        starts_at=datetime.time(9),
+        ends_at=datetime.time(12, 30),
+    )
+    for person, status in ((camille, "present"), (dominique, "absent")):
+        Seat.objects.create(session=session, learner=person, status=Seat.Status.CONFIRMED)
+        Attendance.objects.create(
+            half_day=half_day, learner=person, status=status, method="code", signed_at=timezone.now()
+        )
+
+    assert send_cold_surveys()["scheduled"] == 1
+    assert send_cold_surveys()["scheduled"] == 0
+
+    survey = ColdSurvey.objects.get()
+    assert (survey.learner, survey.session) == (camille, session)
+    assert survey.due_at == cold_surveys.due_date(
+        timezone.make_aware(datetime.datetime.combine(ended, datetime.time(18)))
+    )
+
+
+def test_finishing_online_before_one_s_session_sets_the_survey_after_the_session(
+    camille, journey, django_capture_on_commit_callbacks
+):
+    coming = timezone.localdate() + timedelta(days=20)
+    session = make_session(journey.track, starts_on=coming, ends_on=coming)
+    Seat.objects.create(session=session, learner=camille, status=Seat.Status.CONFIRMED)
+
+    complete_track(camille, journey, django_capture_on_commit_callbacks)
+
+    survey = ColdSurvey.objects.get(learner=camille)
+    assert timezone.localtime(survey.due_at).date() == cold_surveys.due_date(
+        timezone.make_aware(datetime.datetime.combine(coming, datetime.time(18)))
+    ).date()
+
+
 # --- Sending, with time travel --------------------------------------------------------------
 
 
@@ -198,8 +243,8 @@ def test_the_daily_task_sends_what_is_due_and_the_reminders(completed, dominique
     ColdSurvey.objects.filter(pk=late.pk).update(
         due_at=now - timedelta(days=20), sent_at=now - timedelta(days=15)
     )
-    assert send_cold_surveys() == {"sent": 1, "reminded": 1}
-    assert send_cold_surveys() == {"sent": 0, "reminded": 0}
+    assert send_cold_surveys() == {"scheduled": 0, "sent": 1, "reminded": 1}
+    assert send_cold_surveys() == {"scheduled": 0, "sent": 0, "reminded": 0}
     assert len(mail.outbox) == 2
 
 
