@@ -111,7 +111,11 @@ def test_someone_who_attended_a_session_without_the_online_track_is_asked_too(
     for person, status in ((camille, "present"), (dominique, "absent")):
         Seat.objects.create(session=session, learner=person, status=Seat.Status.CONFIRMED)
         Attendance.objects.create(
-            half_day=half_day, learner=person, status=status, method="code", signed_at=timezone.now()
+            half_day=half_day,
+            learner=person,
+            status=status,
+            method="code",
+            signed_at=timezone.now(),
         )
 
     assert send_cold_surveys()["scheduled"] == 1
@@ -134,9 +138,12 @@ def test_finishing_online_before_one_s_session_sets_the_survey_after_the_session
     complete_track(camille, journey, django_capture_on_commit_callbacks)
 
     survey = ColdSurvey.objects.get(learner=camille)
-    assert timezone.localtime(survey.due_at).date() == cold_surveys.due_date(
-        timezone.make_aware(datetime.datetime.combine(coming, datetime.time(18)))
-    ).date()
+    assert (
+        timezone.localtime(survey.due_at).date()
+        == cold_surveys.due_date(
+            timezone.make_aware(datetime.datetime.combine(coming, datetime.time(18)))
+        ).date()
+    )
 
 
 # --- Sending, with time travel --------------------------------------------------------------
