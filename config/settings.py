@@ -362,6 +362,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "learners.tasks.forget_unused_invitations",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Waiting lists of sessions that started: closed, and their people told.
+    "learners-close-waiting-lists": {
+        "task": "learners.tasks.close_waiting_lists",
+        "schedule": crontab(hour=7, minute=5),
+    },
     # Expired sessions, and sign-in logs after six months (learners/sign_in_records.py).
     "learners-forget-old-sign-in-records": {
         "task": "learners.tasks.forget_old_sign_in_records",

@@ -46,6 +46,7 @@ class Notice:
     CANCELLED = "cancelled"
     REMINDER = "reminder"
     CHANGED = "changed"
+    CLOSED = "closed"
 
 
 NOTICE_SUBJECTS = {
@@ -55,6 +56,7 @@ NOTICE_SUBJECTS = {
     Notice.CANCELLED: gettext_lazy("Your place is cancelled: %(session)s"),
     Notice.REMINDER: gettext_lazy("Reminder: your session starts soon: %(session)s"),
     Notice.CHANGED: gettext_lazy("Your session has changed: %(session)s"),
+    Notice.CLOSED: gettext_lazy("No place freed up for you: %(session)s"),
 }
 # The notices of a confirmed place: only they carry the online meeting link, which
 # is for those who have a place, not for the waiting list.
@@ -369,6 +371,27 @@ def seats_to_remind(now: datetime.datetime | None = None) -> QuerySet:
         session__starts_on__gte=today,
         session__starts_on__lte=today + datetime.timedelta(days=REMINDER_DAYS_AHEAD),
     )
+
+
+def close_waiting_lists(now: datetime.datetime | None = None) -> int:
+    """End the wait of those still waiting for a session that started, and tell them.
+
+    Nobody is promoted into a session under way (`_fill`): without this, they read
+    « n° N sur la liste d'attente » until the session ended. From its second day, so
+    that a place freed on the first morning still goes to them. Returns how many.
+    """
+    today = timezone.localdate(now)
+    waiting = Seat.objects.waiting().filter(session__starts_on__lt=today)
+    closed = 0
+    for pk in list(waiting.values_list("pk", flat=True)):
+        with transaction.atomic():
+            ended = Seat.objects.filter(pk=pk, status=Seat.Status.WAITING).update(
+                status=Seat.Status.CANCELLED, cancelled_at=timezone.now()
+            )
+            if ended:
+                _notify_on_commit(Seat(pk=pk), Notice.CLOSED)
+                closed += ended
+    return closed
 
 
 def send_reminders(now: datetime.datetime | None = None) -> int:

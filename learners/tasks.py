@@ -364,6 +364,14 @@ def notify_seat(seat_pk: int, notice: str) -> bool:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def close_waiting_lists() -> int:
+    """Daily: the waiting lists of sessions that started are closed, their people told."""
+    from learners import sessions
+
+    return sessions.close_waiting_lists()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_session_reminders() -> int:
     """Daily: remind confirmed learners of sessions starting within two days, once per seat."""
     from learners import sessions

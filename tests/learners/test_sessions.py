@@ -1080,3 +1080,36 @@ def test_new_dates_or_place_are_told_to_everyone_holding_or_awaiting_a_place(
     mails.outbox.clear()
     mails.after(client.post, reverse(f"{ADMIN}:edit", args=[session.pk]), {**moved, "capacity": 1})
     assert mails.outbox == []  # saved unchanged: nothing to tell
+
+
+def test_those_still_waiting_once_a_session_started_are_told_their_wait_is_over(
+    journey, camille, dominique, sophie, mails
+):
+    from learners.tasks import close_waiting_lists
+
+    session = make_session(journey.track, capacity=1)
+    for person in (camille, dominique):
+        sessions.take_seat(person, session)
+    first_day = session.starts_on
+    mails.outbox.clear()
+
+    # The first day, a place may still free up for them: nothing closes yet.
+    assert (
+        sessions.close_waiting_lists(
+            now=timezone.make_aware(datetime.datetime.combine(first_day, datetime.time(7, 5)))
+        )
+        == 0
+    )
+    TrainingSession.objects.filter(pk=session.pk).update(
+        starts_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert mails.after(close_waiting_lists) == 1
+    assert close_waiting_lists() == 0
+
+    waited = Seat.objects.get(session=session, learner=dominique)
+    assert waited.status == Seat.Status.CANCELLED
+    assert Seat.objects.get(session=session, learner=camille).status == Seat.Status.CONFIRMED
+    [told] = mails.outbox
+    assert told.to == [dominique.email]
+    assert "Aucune place ne s'est libérée" in told.subject
+    assert "liste d'attente est close" in told.body
