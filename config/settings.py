@@ -93,6 +93,8 @@ MIDDLEWARE = [
     # Django's, taking the account read with the session (one query, not two).
     "learners.account_sessions.AccountSessionAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Below the messages, which tell the reviewer why an approval was refused.
+    "courses.workflows.RefusedApprovalMiddleware",
     # Below CsrfViewMiddleware, which has parsed the form by then, and below the
     # locale, the account and the messages, which the 400 page shows.
     "config.middleware.RefuseNullCharacters",
@@ -408,6 +410,8 @@ WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = int(os.environ.get("WAGTAILIMAGES_MAX_IMAGE_PIXELS", "40000000"))
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# A review approved publishes the page only if it still passes its checks.
+WAGTAIL_FINISH_WORKFLOW_ACTION = "courses.workflows.publish_if_valid"
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 
 # --- Security -------------------------------------------------------------------------

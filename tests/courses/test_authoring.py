@@ -1,5 +1,7 @@
 """Trainers author modules in the Wagtail admin; the operating team reviews and publishes."""
 
+import html
+
 import pytest
 from django.contrib.auth.models import Group
 from django.utils.text import slugify
@@ -16,6 +18,7 @@ from courses.models import CatalogPage, Framework, LessonPage, ModulePage, Track
 from learners.models import User
 from tests.conftest import make_user
 from tests.courses.admin_forms import ADMIN, edit_url, page_form
+from tests.courses.factories import make_framework
 
 
 @pytest.fixture
@@ -303,3 +306,52 @@ def test_the_operating_team_opens_tracks(client, demo, staff):
     client.force_login(staff)
     response = client.get(f"{ADMIN}/pages/add/courses/trackpage/{catalogue.pk}/")
     assert response.status_code == 200
+
+
+def _submitted_then_moved_to_another_framework(client, karims_module, karim, track):
+    client.force_login(karim)
+    submit_for_review(client, karims_module)
+    # While the review waits, the operating team moves the track to another framework:
+    # the module's targets no longer belong to it.
+    TrackPage.objects.filter(pk=track.pk).update(framework=make_framework("RSAUTRE"))
+    return WorkflowState.objects.for_instance(karims_module).get().current_task_state
+
+
+def test_approving_a_module_that_no_longer_passes_its_checks_is_refused_with_the_reason(
+    client, karims_module, karim, track, staff
+):
+    task_state = _submitted_then_moved_to_another_framework(client, karims_module, karim, track)
+
+    client.force_login(staff)
+    url = f"{ADMIN}/pages/workflow/action/{karims_module.pk}/approve/{task_state.pk}/"
+    response = client.post(url, follow=True)
+
+    assert response.redirect_chain[0] == (edit_url(karims_module), 302)
+    page = html.unescape(response.content.decode())
+    assert "« Ouvrir son lieu aux habitants » n'a pas été publié" in page
+    assert "le parcours de ce module suit RSAUTRE 2025" in page
+    karims_module.refresh_from_db()
+    assert not karims_module.live
+    # The whole approval is undone: the review is still waiting for a decision.
+    state = WorkflowState.objects.for_instance(karims_module).get()
+    assert state.status == WorkflowState.STATUS_IN_PROGRESS
+    task_state.refresh_from_db()
+    assert task_state.status == task_state.STATUS_IN_PROGRESS
+
+
+def test_the_approval_modal_is_sent_to_the_editor_when_the_approval_is_refused(
+    client, karims_module, karim, track, staff
+):
+    task_state = _submitted_then_moved_to_another_framework(client, karims_module, karim, track)
+
+    client.force_login(staff)
+    url = f"{ADMIN}/pages/workflow/action/{karims_module.pk}/approve/{task_state.pk}/"
+    response = client.post(
+        url, {"comment": "Parfait."}, headers={"x-requested-with": "XMLHttpRequest"}
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"step": "success", "redirect": edit_url(karims_module)}
+    assert not ModulePage.objects.get(pk=karims_module.pk).live
+    editor = client.get(edit_url(karims_module)).content.decode()
+    assert "n'a pas été publié" in html.unescape(editor)
