@@ -1,7 +1,8 @@
 """The public figures of a track (Qualiopi indicators 2 and 3), computed nightly.
 
 Each figure is one aggregate query per track, whatever the number of learners:
-- people trained: learners who completed the track;
+- people trained: learners who completed the track, or attended a session of it that
+  is over (attendance alone earns the certificat de réalisation);
 - satisfaction rate: share of ratings of 4 or 5 out of 5, among the « à chaud »
   answers about the track's modules and the answered « à froid » surveys of the
   track, counted by whole groups of the publication threshold, oldest first;
@@ -21,6 +22,7 @@ from django.utils import timezone
 from courses.models import ModulePage, TrackPage
 from learners.models import (
     Attempt,
+    Attendance,
     ColdSurvey,
     Enrolment,
     Satisfaction,
@@ -36,6 +38,16 @@ def rate(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(100 * part) / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _people_trained(track: TrackPage, today: datetime.date) -> int:
+    learner = OuterRef("pk")
+    completed = TrackCompletion.objects.filter(learner=learner, track=track)
+    # A session still under way has trained nobody yet; its attendees count once it ends.
+    attended = Attendance.objects.counted().filter(
+        learner=learner, half_day__session__track=track, half_day__session__ends_on__lt=today
+    )
+    return User.objects.filter(Exists(completed) | Exists(attended)).count()
 
 
 def _ratings(queryset) -> tuple[int, int]:
@@ -94,7 +106,7 @@ def compute(track: TrackPage, now: datetime.datetime | None = None) -> TrackIndi
     indicators, _ = TrackIndicators.objects.update_or_create(
         track=track,
         defaults={
-            "people_trained": TrackCompletion.objects.filter(track=track).count(),
+            "people_trained": _people_trained(track, timezone.localdate(now)),
             "satisfaction_rate": rate(satisfied, answers),
             "satisfaction_answers": answers,
             "success_rate": rate(succeeded, assessed),

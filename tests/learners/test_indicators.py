@@ -13,13 +13,16 @@ from django.utils import timezone
 from learners import indicators, services
 from learners.models import (
     Attempt,
+    Attendance,
     ColdSurvey,
     Satisfaction,
     TrackCompletion,
     TrackIndicators,
 )
+from learners.session_models import HalfDay
 from learners.tasks import refresh_indicators
 from tests.conftest import make_user
+from tests.learners.attendance_helpers import DAY, add_half_day, make_session
 
 
 def submitted_quiz(learner, module) -> Attempt:
@@ -68,6 +71,36 @@ def small_world(journey, camille, dominique, sophie, helene, marc):
 
 def test_people_trained_counts_the_learners_who_completed_the_track(small_world):
     assert indicators.compute(small_world.track).people_trained == 2
+
+
+def test_people_trained_also_counts_who_attended_a_session_of_the_track_once_it_is_over(
+    small_world, camille, sophie, marc, helene
+):
+    nadia = make_user("nadia@example.org", "Nadia Session")  # never enrolled online
+    over = make_session(small_world.track, learners=[camille, sophie, marc, nadia])
+    morning = add_half_day(over, DAY)
+    # Camille completed the track as well: she counts once. Marc was absent.
+    for learner, status in ((camille, "present"), (sophie, "present"), (marc, "absent")):
+        Attendance.objects.create(half_day=morning, learner=learner, status=status, method="code")
+    Attendance.objects.create(
+        half_day=add_half_day(over, DAY, HalfDay.Period.AFTERNOON),
+        learner=nadia,
+        status="present",
+        method="trainer",
+    )
+    # A session still under way, and a session of another track, train nobody here yet.
+    ongoing = make_session(small_world.track, learners=[helene], starts_on=timezone.localdate())
+    elsewhere = make_session(small_world.other_track, learners=[marc])
+    for session, learner in ((ongoing, helene), (elsewhere, marc)):
+        Attendance.objects.create(
+            half_day=add_half_day(session, session.starts_on),
+            learner=learner,
+            status="present",
+            method="code",
+        )
+
+    # Camille and Dominique completed the track; Sophie and Nadia attended a session over.
+    assert indicators.compute(small_world.track).people_trained == 4
 
 
 def test_satisfaction_is_the_share_of_4_and_5_among_hot_and_answered_cold_answers(
