@@ -49,6 +49,13 @@ def _offered(request: HttpRequest):
     return Certificate.objects.all() if request.method == "POST" else Certificate.objects.valid()
 
 
+def _holder_removed(certificate: Certificate) -> str:
+    return _(
+        "Certificate %(code)s no longer names its holder, whose account was erased: its "
+        "retention is over, and it has no PDF to render any more."
+    ) % {"code": certificate.code}
+
+
 def _no_longer_valid(certificate: Certificate, regenerating: bool = False) -> str:
     message = (
         _(
@@ -199,12 +206,20 @@ def regenerate_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         with transaction.atomic():
             # Under the row's lock: a revocation or a re-issue meanwhile keeps its PDF.
-            locked = Certificate.objects.select_for_update().filter(pk=pk).valid().first()
+            locked = (
+                Certificate.objects.select_for_update()
+                .filter(pk=pk, holder_removed_at__isnull=True)
+                .valid()
+                .first()
+            )
             if locked is not None:
                 services.regenerate_pdf(locked)
         if locked is None:
             certificate.refresh_from_db()
-            messages.error(request, _no_longer_valid(certificate, regenerating=True))
+            if certificate.holder_removed_at is not None:
+                messages.error(request, _holder_removed(certificate))
+            else:
+                messages.error(request, _no_longer_valid(certificate, regenerating=True))
         else:
             messages.success(request, _("The PDF will be rendered again shortly."))
         return _back_to_certificates()

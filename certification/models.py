@@ -197,7 +197,7 @@ UNSHOWN_FIELDS = frozenset({"render_enqueued_at", "render_claimed_at"})
 PUBLIC_FIELDS = frozenset(
     {"award", "award_id", "context", "code", "issued_at", "expires_at", "status"}
     | {"revoked_at", "revocation_reason", "superseded_by", "superseded_by_id", "pdf_sha256"}
-    | {"earlier_pdf_sha256"}
+    | {"earlier_pdf_sha256", "holder_removed_at"}
 )
 
 
@@ -206,7 +206,7 @@ class CertificateQuerySet(models.QuerySet):
         return self.filter(status=Certificate.Status.VALID)
 
     def awaiting_render(self):
-        return self.filter(pdf="")
+        return self.filter(pdf="", holder_removed_at__isnull=True)
 
     def stale_renders(self, older_than):
         """Valid certificates still without a PDF since before `older_than`."""
@@ -303,6 +303,11 @@ class Certificate(models.Model):
         _("SHA-256 of earlier renderings"), default=list, blank=True, editable=False
     )
     rendered_at = models.DateTimeField(_("PDF produced at"), null=True, blank=True)
+    # Set when the certificate of an erased account stopped naming anyone, once the
+    # legal retention was over (certification/retention.py): nothing renders it again.
+    holder_removed_at = models.DateTimeField(
+        _("holder's name removed at"), null=True, blank=True, editable=False
+    )
     render_enqueued_at = models.DateTimeField(null=True, blank=True)
     # A lease, not a lock: a worker killed mid-render leaves it behind, and the
     # next attempt takes it over once it is older than the render lease.

@@ -230,6 +230,8 @@ class RenderOutcome(Enum):
     RENDERED = "rendered"
     ALREADY_RENDERED = "already_rendered"
     BUSY = "busy"  # another process holds a fresh claim on it
+    # It no longer names its holder (certification/retention.py): nothing to print.
+    HOLDER_REMOVED = "holder_removed"
 
 
 def render_lease() -> datetime.timedelta:
@@ -251,15 +253,19 @@ def render(certificate_pk: int) -> RenderOutcome:
     """
     claimed_at = timezone.now()
     claimed = (
-        Certificate.objects.filter(pk=certificate_pk, pdf="")
+        Certificate.objects.awaiting_render()
+        .filter(pk=certificate_pk)
         .filter(
             Q(render_claimed_at__isnull=True) | Q(render_claimed_at__lt=claimed_at - render_lease())
         )
         .update(render_claimed_at=claimed_at)
     )
     if not claimed:
-        rendered = Certificate.objects.filter(pk=certificate_pk).exclude(pdf="").exists()
-        return RenderOutcome.ALREADY_RENDERED if rendered else RenderOutcome.BUSY
+        found = Certificate.objects.filter(pk=certificate_pk).values("pdf", "holder_removed_at")
+        state = found.first() or {"pdf": "", "holder_removed_at": None}
+        if state["holder_removed_at"] is not None:
+            return RenderOutcome.HOLDER_REMOVED
+        return RenderOutcome.ALREADY_RENDERED if state["pdf"] else RenderOutcome.BUSY
     mine = Certificate.objects.filter(pk=certificate_pk, render_claimed_at=claimed_at)
     try:
         certificate = Certificate.objects.select_related("award").get(pk=certificate_pk)
@@ -340,7 +346,8 @@ def earlier_copy(certificate: Certificate) -> bytes | None:
 
 def _forget_pdf(certificate_pk: int, rendered_before: datetime.datetime | None = None) -> bool:
     # The stored file stays until the new render replaces it under the same name.
-    certificates = Certificate.objects.filter(pk=certificate_pk)
+    # A certificate that no longer names its holder has nothing left to print.
+    certificates = Certificate.objects.filter(pk=certificate_pk, holder_removed_at__isnull=True)
     if rendered_before is not None:
         certificates = certificates.filter(rendered_at__lt=rendered_before)
     found = certificates.values_list("pdf_sha256", "earlier_pdf_sha256").first()

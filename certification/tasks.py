@@ -11,7 +11,7 @@ from celery.exceptions import Retry
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
-from certification import services
+from certification import retention, services
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,12 @@ def render_certificate(self, certificate_pk: int) -> str:
         # Another worker holds a fresh claim: look again once it has had time to finish.
         raise self.retry(countdown=services.render_lease().total_seconds() + 1)
     return outcome.value
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def remove_expired_holders() -> int:
+    """Daily: certificates of erased accounts stop naming them once kept 3 years."""
+    return retention.remove_expired_holders()
 
 
 @shared_task(**RETRYING)

@@ -82,6 +82,8 @@ def public_record(certificate: Certificate) -> dict:
         "code": certificate.code,
         "status": certificate.public_status,
         "holder": certificate.holder_name,
+        # The name went once its retention was over (certification/retention.py).
+        "holder_removed_at": _iso(certificate.holder_removed_at),
         "award": {
             "title": frozen_text(award, "title") or certificate.award.title,
             "kind": kind,
@@ -122,6 +124,7 @@ def build(certificate: Certificate) -> Verification:
             "issued_at": certificate.issued_at,
             "expires_at": certificate.expires_at,
             "revoked_at": certificate.revoked_at,
+            "holder_removed_at": certificate.holder_removed_at,
         },
         successor_code=certificate.superseded_by.code if certificate.superseded_by_id else None,
         stale_at=certificate.expires_at if dated_and_valid else None,

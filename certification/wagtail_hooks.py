@@ -122,8 +122,9 @@ class CertificateIndexView(IndexView):
         actions = []
         if instance.is_downloadable:
             actions.append((_("Download the PDF"), instance.get_pdf_url(), "download"))
-        if instance.status == Certificate.Status.VALID:
-            # A withdrawn certificate keeps its PDF and its hash, and is not re-issued.
+        if instance.status == Certificate.Status.VALID and instance.holder_removed_at is None:
+            # A withdrawn certificate keeps its PDF and its hash, and is not re-issued;
+            # one that no longer names its holder has nothing left to print.
             actions.append(
                 (
                     _("Regenerate the PDF"),

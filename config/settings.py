@@ -364,6 +364,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "learners.tasks.forget_unused_invitations",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Certificates of erased accounts, 3 years after issue: their holder's name goes.
+    "certification-remove-expired-holders": {
+        "task": "certification.tasks.remove_expired_holders",
+        "schedule": crontab(hour=4, minute=10),
+    },
     # Waiting lists of sessions that started: closed, and their people told.
     "learners-close-waiting-lists": {
         "task": "learners.tasks.close_waiting_lists",
