@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -25,7 +26,7 @@ from wagtail.snippets.views.snippets import (
     SnippetViewSet,
 )
 
-from learners import sessions
+from learners import seat_admin, sessions
 from learners.models import User
 from learners.session_models import Attendance, Seat, TrainingSession, iso_dates
 
@@ -129,6 +130,12 @@ class SessionInspectView(InspectView):
             for status, label in Seat.Status.choices
         ]
         context["half_days"] = self.object.half_days.all()
+        # The seat tools, while the session is not over (learners/seat_admin.py).
+        context["seat_tools"] = (
+            seat_admin.can_manage_seats(self.request.user)
+            and self.object.ends_on >= timezone.localdate()
+        )
+        context["give_place_form"] = seat_admin.GivePlaceForm()
         return context
 
 

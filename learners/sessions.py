@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from courses.models.pages import Format
 from learners import accommodations, services
 from learners.models import User
-from learners.session_models import HalfDay, Seat, TrainingSession
+from learners.session_models import Attendance, HalfDay, Seat, TrainingSession
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +209,93 @@ def fill_from_waiting_list(session: TrainingSession) -> list[Seat]:
         return _fill(_lock(session))
 
 
+# --- The training team's seat tools (learners/seat_admin.py) ----------------------
+
+
+def give_place(learner: User, session: TrainingSession) -> Seat:
+    """Staff give `learner` a confirmed place, also once the session has started.
+
+    Learners stop taking places themselves on the first day (`take_seat`): someone
+    who joins late writes to the training team, which gives the place here. Someone
+    on the waiting list is promoted; nobody is put on it. Raises `SeatRefused` when
+    the session is over or full (its capacity is the team's to raise first), the
+    person already holds a place, or their account is closed; and the refusals of
+    `services.enrol`.
+    """
+    if not learner.is_active or learner.erased_at is not None:
+        raise SeatRefused(
+            _("The account of %(name)s is closed: no place can be given to it.")
+            % {"name": learner.display_name}
+        )
+    if session.ends_on < timezone.localdate():
+        raise SeatRefused(_("This session is over."))
+    with transaction.atomic():
+        locked = _lock(session)
+        active = Seat.objects.active().filter(session=locked, learner=learner)
+        seat = active.select_for_update().first()
+        if seat is not None and seat.status == Seat.Status.CONFIRMED:
+            raise SeatRefused(
+                _("%(name)s already holds a place in this session.")
+                % {"name": learner.display_name}
+            )
+        if locked.seats.confirmed().count() >= locked.capacity:
+            raise SeatRefused(
+                _("This session is full: raise its capacity first, then give the place.")
+            )
+        services.enrol(learner, locked.track)
+        now = timezone.now()
+        if seat is None:
+            seat = Seat.objects.create(
+                session=locked,
+                learner=learner,
+                status=Seat.Status.CONFIRMED,
+                requested_at=now,
+                confirmed_at=now,
+            )
+            _notify_on_commit(seat, Notice.CONFIRMED)
+        else:
+            seat.status = Seat.Status.CONFIRMED
+            seat.confirmed_at = now
+            seat.save(update_fields=["status", "confirmed_at"])
+            _notify_on_commit(seat, Notice.PROMOTED)
+    return seat
+
+
+def withdraw_place(seat: Seat) -> Seat | None:
+    """Staff cancel a seat, also once the session has started (someone who never came).
+
+    A seat with a signed half-day stays: the signature is attendance evidence, and the
+    sheet lists those who hold a place. Before the start, the place freed goes to the
+    waiting list as when the learner cancels; returns the seat promoted, if any.
+    """
+    with transaction.atomic():
+        locked = _lock(seat.session)
+        seat = Seat.objects.select_for_update().select_related("learner").get(pk=seat.pk)
+        if seat.status == Seat.Status.CANCELLED:
+            raise SeatRefused(_("This place was already cancelled."))
+        if locked.ends_on < timezone.localdate():
+            raise SeatRefused(_("This session is over."))
+        signed = Attendance.objects.filter(
+            half_day__session=locked, learner=seat.learner, status=Attendance.Status.PRESENT
+        )
+        if signed.exists():
+            raise SeatRefused(
+                _(
+                    "%(name)s signed half-days of this session: the place stays, since "
+                    "the attendance sheet is training evidence. Record the half-days "
+                    "missed as absences instead."
+                )
+                % {"name": seat.learner.display_name}
+            )
+        was_confirmed = seat.status == Seat.Status.CONFIRMED
+        seat.status = Seat.Status.CANCELLED
+        seat.cancelled_at = timezone.now()
+        seat.save(update_fields=["status", "cancelled_at"])
+        _notify_on_commit(seat, Notice.CANCELLED)
+        promoted = _fill(locked) if was_confirmed else []
+    return promoted[0] if promoted else None
+
+
 def _started_message() -> str:
     return _(
         "This session has started: to join it or leave it, write to the training team (%(email)s)."
@@ -342,7 +429,11 @@ def send_seat_notice(seat: Seat, notice: str) -> None:
             "trainers": [t.display_name for t in session.trainers.all()],
             "track_url": _absolute(session.track.url or ""),
             "dashboard_url": _absolute(reverse("learners:dashboard")),
-            "sign_in_url": attendance_link(seat) if notice == Notice.REMINDER else "",
+            # Someone given a place once the session started gets no reminder: the
+            # link comes with the place.
+            "sign_in_url": attendance_link(seat)
+            if notice == Notice.REMINDER or (notice in PLACE_NOTICES and session.has_started)
+            else "",
             "online_link": session.online_link
             if notice in PLACE_NOTICES | {Notice.CHANGED} and seat.status == Seat.Status.CONFIRMED
             else "",

@@ -5,7 +5,7 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
 from courses.models import LessonPage
-from learners import activity, quality_admin, session_admin, wagtail_users
+from learners import activity, quality_admin, seat_admin, session_admin, wagtail_users
 
 # --- Training sessions: learners/session_admin.py ------------------------------------
 
@@ -45,6 +45,7 @@ def register_undelivered_mails():
 
 register_snippet(quality_admin.ImprovementActionViewSet)
 hooks.register("register_admin_urls", quality_admin.admin_urls)
+hooks.register("register_admin_urls", seat_admin.admin_urls)
 hooks.register("register_admin_menu_item", quality_admin.results_menu_item)
 # After Wagtail's own (order 0): same action type, so it replaces the bulk « Delete ».
 hooks.register("register_bulk_action", wagtail_users.EraseUsersBulkAction, order=1)

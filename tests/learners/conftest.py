@@ -74,3 +74,22 @@ def mail_server_down(settings):
     DisconnectedMailServer.tries = 0
     settings.EMAIL_BACKEND = "tests.learners.conftest.DisconnectedMailServer"
     return DisconnectedMailServer
+
+
+@pytest.fixture
+def mails(eager_tasks, django_capture_on_commit_callbacks, mailoutbox):
+    """Run the seat notices enqueued on commit, and return the outbox they fill."""
+
+    class Mails:
+        outbox = mailoutbox
+
+        @staticmethod
+        def after(operation, *args):
+            with django_capture_on_commit_callbacks(execute=True):
+                return operation(*args)
+
+        @staticmethod
+        def to(user):
+            return [mail for mail in mailoutbox if mail.to == [user.email]]
+
+    return Mails

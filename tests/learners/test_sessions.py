@@ -34,25 +34,6 @@ def make_session(track, capacity=2, starts_in=10, days=1, format=Format.ON_SITE,
     )
 
 
-@pytest.fixture
-def mails(eager_tasks, django_capture_on_commit_callbacks, mailoutbox):
-    """Run the seat notices enqueued on commit, and return the outbox they fill."""
-
-    class Mails:
-        outbox = mailoutbox
-
-        @staticmethod
-        def after(operation, *args):
-            with django_capture_on_commit_callbacks(execute=True):
-                return operation(*args)
-
-        @staticmethod
-        def to(user):
-            return [mail for mail in mailoutbox if mail.to == [user.email]]
-
-    return Mails
-
-
 def ranks(session):
     return {
         seat.learner.email: seat.rank
