@@ -419,15 +419,21 @@ def _unique(name: str, used: set[str]) -> str:
 
 
 def _certificates(session: TrainingSession, learners: list[User], kind: str) -> list[Certificate]:
+    # Not those that no longer name their holder (certification/retention.py).
     certificates = Certificate.objects.valid().filter(
-        award__kind=kind, award__track_id=session.track_id, learner__in=learners
+        award__kind=kind,
+        award__track_id=session.track_id,
+        learner__in=learners,
+        holder_removed_at__isnull=True,
     )
     return sorted(certificates.select_related("award"), key=lambda c: (c.holder_name, c.pk))
 
 
 def certificate_pdf(certificate_pk: int) -> bytes:
     """The stored PDF, rendered first if no worker has done it yet."""
-    services.render(certificate_pk)
+    if services.render(certificate_pk) is services.RenderOutcome.HOLDER_REMOVED:
+        # Removed since the pack's list was made: the rebuild it triggered replaces this one.
+        raise services.HolderRemoved(certificate_pk)
     certificate = Certificate.objects.select_related("award").get(pk=certificate_pk)
     if not certificate.pdf:
         # Another worker holds the render: the same frozen context gives the same document.

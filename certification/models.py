@@ -374,7 +374,7 @@ class Certificate(models.Model):
     @property
     def is_rendered_again(self) -> bool:
         """Its PDF is being produced again: the copy it replaces still stands meanwhile."""
-        return not self.pdf and bool(self.earlier_pdf_sha256)
+        return not self.pdf and bool(self.earlier_pdf_sha256) and self.holder_removed_at is None
 
     @property
     def is_downloadable(self) -> bool:

@@ -17,7 +17,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from certification import evidence
 from certification.models import Certificate
+from learners.session_models import TrainingSession
 
 logger = logging.getLogger(__name__)
 
@@ -44,23 +46,40 @@ def remove_holder(certificate_pk: int, now: datetime.datetime) -> bool:
     """Empty the certificate's frozen holder and delete its PDF; False if already done."""
     with transaction.atomic():
         certificate = (
-            Certificate.objects.select_for_update()
+            Certificate.objects.select_for_update(of=("self",))
+            .select_related("award")
             .filter(pk=certificate_pk, holder_removed_at__isnull=True)
-            .only("pk", "context", "pdf")
             .first()
         )
         if certificate is None:
             return False
         context = {**certificate.context, "holder": {}}
-        # update(), which tells the verification cache and dashboards to forget it.
+        # update(), which tells the verification cache and dashboards to forget it. A
+        # render under way loses its claim, and deletes its file (services.render).
         Certificate.objects.filter(pk=certificate.pk).update(
-            context=context, holder_removed_at=now, pdf="", render_claimed_at=None
+            context=context, holder_removed_at=now, pdf="", rendered_at=None, render_claimed_at=None
         )
+        # The session evidence packs holding its PDF are built again without it.
+        evidence.rebuild_without_erased(_sessions_holding(certificate))
         # Inside the transaction: a file that cannot be deleted leaves the row as it
         # was, for the next run to try again, rather than a file nothing points to.
-        if certificate.pdf.name:
-            default_storage.delete(certificate.pdf.name)
+        # The fixed name too: a copy waiting for its regeneration lies there.
+        for name in {certificate.pdf.name, certificate.storage_name} - {""}:
+            default_storage.delete(name)
     return True
+
+
+def _sessions_holding(certificate: Certificate) -> list[int]:
+    """The sessions whose evidence pack lists this certificate (evidence._certificates)."""
+    if certificate.learner_id is None or certificate.award.track_id is None:
+        return []
+    return list(
+        TrainingSession.objects.filter(
+            track_id=certificate.award.track_id, seats__learner_id=certificate.learner_id
+        )
+        .distinct()
+        .values_list("pk", flat=True)
+    )
 
 
 def remove_expired_holders(now: datetime.datetime | None = None) -> int:

@@ -234,6 +234,10 @@ class RenderOutcome(Enum):
     HOLDER_REMOVED = "holder_removed"
 
 
+class HolderRemoved(Exception):
+    """The certificate no longer names its holder: there is nothing to print."""
+
+
 def render_lease() -> datetime.timedelta:
     return datetime.timedelta(seconds=settings.CERTIFICATE_RENDER_LEASE_SECONDS)
 
@@ -281,6 +285,11 @@ def render(certificate_pk: int) -> RenderOutcome:
         render_claimed_at=None,
     )
     if not stored:
+        removed = Certificate.objects.filter(pk=certificate_pk, holder_removed_at__isnull=False)
+        if removed.exists():
+            # Its holder's name was removed meanwhile: the file printing it goes too.
+            default_storage.delete(saved)
+            return RenderOutcome.HOLDER_REMOVED
         # Our lease expired and another worker took over: its file is the one.
         if saved != certificate.storage_name:
             default_storage.delete(saved)

@@ -344,7 +344,7 @@ def openbadges_credential(request: HttpRequest, pk: int) -> HttpResponse:
         "award__framework", "award__block__framework", "learner"
     )
     certificate = get_object_or_404(certificates_for(request.user, certificates), pk=pk)
-    if certificate.status != Certificate.Status.VALID:
+    if certificate.status != Certificate.Status.VALID or certificate.holder_removed_at:
         # Signed on each download, a badge would be a fresh proof of what the
         # platform withdrew: many wallets never read its status.
         return render(

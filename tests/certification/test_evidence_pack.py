@@ -558,3 +558,29 @@ def test_a_build_that_lost_its_claim_meanwhile_leaves_no_file_behind(built, monk
 
     assert evidence.build_pack(built.pk) == evidence.BuildOutcome.BUSY
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_a_certificate_past_its_retention_leaves_the_pack_that_held_it(
+    built, camille, django_capture_on_commit_callbacks
+):
+    from certification import retention
+    from learners import services as learners
+
+    with django_capture_on_commit_callbacks(execute=True):
+        learners.erase_account(camille)
+    built.refresh_from_db()
+    assert "02-certificats-de-realisation/camille-martin.pdf" in open_zip(built).namelist()
+    name = built.file.name
+    later = timezone.now() + datetime.timedelta(days=3 * 366 + 1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retention.remove_expired_holders(later) == 2
+    built.refresh_from_db()
+
+    assert built.status == "done"
+    assert not evidence.default_storage.exists(name)
+    archive = open_zip(built)
+    certificates = [entry for entry in archive.namelist() if entry.endswith(".pdf")]
+    assert not any("camille" in entry or "titulaire" in entry for entry in certificates)
+    assert "02-certificats-de-realisation/dominique-petit.pdf" in certificates
+    assert "Camille" not in archive.read(evidence.README).decode()

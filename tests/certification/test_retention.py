@@ -31,8 +31,8 @@ def empty_cache():
 
 def issued(learner, award, on: datetime.datetime) -> Certificate:
     certificate, _ = services.issue(learner, award)
-    services.render(certificate.pk)  # as the worker does once the issue is committed
     Certificate.objects.filter(pk=certificate.pk).update(issued_at=on)
+    services.render(certificate.pk)  # as the worker does once the issue is committed
     certificate.refresh_from_db()
     assert certificate.is_rendered
     return certificate
@@ -172,3 +172,55 @@ def test_the_beat_removes_expired_holders_every_night(setting, camille):
     issued(camille, setting.module_award, timezone.now() - datetime.timedelta(days=1200))
     erase_account(camille)
     assert remove_expired_holders.delay().get() == 1
+
+
+def test_a_copy_waiting_for_its_regeneration_goes_too_and_is_no_longer_offered(
+    client, staff, setting, camille
+):
+    certificate = issued(camille, setting.module_award, THREE_YEARS_BEFORE - DAY)
+    services.regenerate_pdf(certificate)  # its render is never run here
+    certificate.refresh_from_db()
+    assert certificate.is_rendered_again
+    assert default_storage.exists(certificate.storage_name)
+    erase_account(camille)
+
+    retention.remove_expired_holders(NOW)
+
+    certificate.refresh_from_db()
+    assert not default_storage.exists(certificate.storage_name)
+    assert not certificate.is_downloadable
+    client.force_login(staff)
+    assert client.get(certificate.get_pdf_url()).status_code == 404
+
+
+def test_a_render_under_way_when_the_name_goes_deletes_its_file(setting, camille, monkeypatch):
+    certificate, _ = services.issue(camille, setting.module_award)
+    Certificate.objects.filter(pk=certificate.pk).update(issued_at=THREE_YEARS_BEFORE - DAY)
+    erase_account(camille)
+    real_render = services.rendering.render_pdf
+
+    def render_while_the_name_goes(certificate):
+        data = real_render(certificate)
+        retention.remove_holder(certificate.pk, NOW)
+        return data
+
+    monkeypatch.setattr(services.rendering, "render_pdf", render_while_the_name_goes)
+
+    assert services.render(certificate.pk) is services.RenderOutcome.HOLDER_REMOVED
+    certificate.refresh_from_db()
+    assert not certificate.pdf
+    assert not default_storage.exists(certificate.storage_name)
+
+
+def test_no_open_badge_is_signed_for_a_certificate_that_names_nobody(
+    client, staff, setting, camille
+):
+    certificate = issued(camille, setting.module_award, THREE_YEARS_BEFORE - DAY)
+    erase_account(camille)
+    retention.remove_expired_holders(NOW)
+    client.force_login(staff)
+
+    response = client.get(reverse("certification:openbadges_credential", args=[certificate.pk]))
+
+    assert response.status_code == 410
+    assert 'data-testid="openbadge-holder-removed"' in response.text
