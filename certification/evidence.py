@@ -170,7 +170,8 @@ def rebuild_pack(pack: EvidencePack) -> EvidencePack:
 
 
 def rebuild_without_erased(session_ids: list[int]) -> int:
-    """Build again every pack of these sessions: they name a learner just erased.
+    """Build again every pack of these sessions: they name a learner just erased, or hold
+    a certificate that no longer names its holder (certification/retention.py).
 
     Inside the erasure's transaction. The ZIPs are deleted once it commits, a build
     under way loses its claim (its file is deleted, not recorded), and each pack

@@ -339,6 +339,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "certification.tasks.rerender_stale",
         "schedule": 300.0,
     },
+    # Pages scheduled to go live or to expire (courses/scheduled_publishing.py).
+    "courses-publish-scheduled-pages": {
+        "task": "courses.tasks.publish_scheduled_pages",
+        "schedule": 300.0,
+    },
     # Evidence packs never picked up (broker down at request time) or left by a dead worker.
     "certification-resume-evidence-packs": {
         "task": "certification.tasks.resume_evidence_packs",

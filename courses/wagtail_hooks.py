@@ -12,9 +12,10 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic import DeleteView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import ListingButton
+from wagtail.log_actions import LogFormatter
 from wagtail.models import Page
 
-from courses import admin_views
+from courses import admin_views, scheduled_publishing
 from courses.models import (
     Block,
     Competence,
@@ -402,3 +403,18 @@ def refuse_bulk_publishing_modules_that_do_not_validate(request, action_type, ob
             % {"title": title, "problems": " ".join(problems)},
         )
     return redirect(action.next_url) if refused else None
+
+
+class PublicationRefusedFormatter(LogFormatter):
+    label = _("Scheduled publication refused")
+
+    def format_message(self, log_entry) -> str:
+        return _("Scheduled publication refused: %(reasons)s") % {
+            "reasons": log_entry.data.get("reasons", "")
+        }
+
+
+@hooks.register("register_log_actions")
+def register_refused_publication(actions) -> None:
+    # A revision whose checks refused it at its go-live time says why in the history.
+    actions.register_action(scheduled_publishing.REFUSED_ACTION)(PublicationRefusedFormatter)

@@ -28,11 +28,17 @@ class ApprovalRefused(Exception):
 
 
 def publish_if_valid(workflow_state, user=None) -> None:
-    """WAGTAIL_FINISH_WORKFLOW_ACTION: Wagtail's publication, refused when it fails its checks."""
+    """WAGTAIL_FINISH_WORKFLOW_ACTION: Wagtail's publication, refused when it fails its checks.
+
+    The revision is checked before: a revision scheduled to go live later is only
+    approved, not saved, so publishing it would check nothing now.
+    """
+    page = workflow_state.content_object
     try:
+        page.get_latest_revision().as_object().full_clean()
         publish_workflow_state(workflow_state, user=user)
     except ValidationError as error:
-        raise ApprovalRefused(workflow_state.content_object, error) from error
+        raise ApprovalRefused(page, error) from error
 
 
 class RefusedApprovalMiddleware:

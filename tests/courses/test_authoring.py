@@ -1,9 +1,11 @@
 """Trainers author modules in the Wagtail admin; the operating team reviews and publishes."""
 
 import html
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.models import WorkflowState
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
@@ -355,3 +357,21 @@ def test_the_approval_modal_is_sent_to_the_editor_when_the_approval_is_refused(
     assert not ModulePage.objects.get(pk=karims_module.pk).live
     editor = client.get(edit_url(karims_module)).content.decode()
     assert "n'a pas été publié" in html.unescape(editor)
+
+
+def test_a_revision_scheduled_to_go_live_later_is_checked_when_approved(
+    client, karims_module, karim, track, staff
+):
+    revision = karims_module.get_latest_revision()
+    revision.content["go_live_at"] = (timezone.now() + timedelta(days=7)).isoformat()
+    revision.save(update_fields=["content"])
+    task_state = _submitted_then_moved_to_another_framework(client, karims_module, karim, track)
+
+    client.force_login(staff)
+    url = f"{ADMIN}/pages/workflow/action/{karims_module.pk}/approve/{task_state.pk}/"
+    response = client.post(url, follow=True)
+
+    assert "n'a pas été publié" in html.unescape(response.content.decode())
+    assert not karims_module.revisions.filter(approved_go_live_at__isnull=False).exists()
+    state = WorkflowState.objects.for_instance(karims_module).get()
+    assert state.status == WorkflowState.STATUS_IN_PROGRESS
