@@ -14,8 +14,7 @@ from courses.models import (
     Competence,
     Framework,
 )
-from courses.models.pages import Format
-from learners.activity import session_window
+from learners.activity import attending_ids
 from learners.dates import add_months
 from learners.models import (
     LedgerEntry,
@@ -24,7 +23,7 @@ from learners.models import (
     User,
 )
 from learners.queries import answers_to_rework, block_validated, validated_blocks
-from learners.session_models import ActivityEvent, Attendance, Seat, TrainingSession
+from learners.session_models import Seat, TrainingSession
 
 TRACK_KINDS = (Award.Kind.AWARENESS, Award.Kind.END_OF_TRAINING, Award.Kind.COMPLETION)
 # A certificat de réalisation states what was done (dates, hours, modality), no level
@@ -115,29 +114,6 @@ def session_of(
         .order_by("-ends_on", "-pk")
         .first()
     )
-
-
-def has_online_parts(session: TrainingSession) -> bool:
-    return session.format in (Format.ONLINE, Format.BLENDED)
-
-
-def attending_ids(session: TrainingSession, learner_ids: list[int]) -> set[int]:
-    """Those of `learner_ids` who attended `session` at all: present for a half-day,
-    or active online during its dates when it has online parts. Two queries at most."""
-    attended = set(
-        Attendance.objects.counted()
-        .filter(half_day__session=session, learner_id__in=learner_ids)
-        .values_list("learner_id", flat=True)
-    )
-    rest = [pk for pk in learner_ids if pk not in attended]
-    if rest and has_online_parts(session):
-        start, end = session_window(session)
-        attended |= set(
-            ActivityEvent.objects.filter(learner_id__in=rest, at__gte=start, at__lt=end)
-            .values_list("learner_id", flat=True)
-            .distinct()
-        )
-    return attended
 
 
 def seat_holder_ids(session: TrainingSession):

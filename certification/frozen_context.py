@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.html import strip_tags
 from django.utils.text import normalize_newlines
 
-from certification.eligibility import expiry_for, has_online_parts, iso_date, session_of
+from certification.eligibility import expiry_for, iso_date, session_of
 from certification.models import Award
 from courses.models import (
     Block,
@@ -23,7 +23,7 @@ from courses.models import (
     ModulePage,
     TrackPage,
 )
-from learners.activity import session_window, summarise
+from learners.activity import has_online_parts, session_window, summarise
 from learners.attendance import half_day_hours
 from learners.models import (
     Attempt,

@@ -27,7 +27,6 @@ from certification import rendering, tasks
 from certification.eligibility import (
     LEVEL_FREE_KINDS,
     TRACK_KINDS,
-    attending_ids,
     candidate_learner_ids,
     eligible,
     expiry_for,
@@ -42,6 +41,7 @@ from courses.models import (
     TrackPage,
 )
 from learners import queries as learner_queries
+from learners.activity import attending_ids
 from learners.models import (
     LedgerEntry,
     User,

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from courses.models.pages import Format
 from learners.models import User
-from learners.session_models import ActivityEvent, TrainingSession
+from learners.session_models import ActivityEvent, Attendance, TrainingSession
 
 # Events closer than this belong to one sitting; a longer silence means the
 # learner left, and the silence is not counted as time spent.
@@ -93,6 +94,33 @@ def session_window(session: TrainingSession) -> tuple[datetime.datetime, datetim
         session.ends_on + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
     )
     return start, end
+
+
+def has_online_parts(session: TrainingSession) -> bool:
+    return session.format in (Format.ONLINE, Format.BLENDED)
+
+
+def attending_ids(session: TrainingSession, learner_ids: list[int]) -> set[int]:
+    """Those of `learner_ids` who attended `session` at all: present for a half-day,
+    or active online during its dates when it has online parts. Two queries at most.
+
+    What earns the certificat de réalisation (certification/eligibility.py), and
+    counts someone as trained in a track's public figures (learners/indicators.py).
+    """
+    attended = set(
+        Attendance.objects.counted()
+        .filter(half_day__session=session, learner_id__in=learner_ids)
+        .values_list("learner_id", flat=True)
+    )
+    rest = [pk for pk in learner_ids if pk not in attended]
+    if rest and has_online_parts(session):
+        start, end = session_window(session)
+        attended |= set(
+            ActivityEvent.objects.filter(learner_id__in=rest, at__gte=start, at__lt=end)
+            .values_list("learner_id", flat=True)
+            .distinct()
+        )
+    return attended
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """The public figures of a track (Qualiopi indicators 2 and 3), computed nightly.
 
-Each figure is one aggregate query per track, whatever the number of learners:
+Each figure takes a fixed number of queries per track (and per session over for the
+people trained), whatever the number of learners:
 - people trained: learners who completed the track, or attended a session of it that
-  is over (attendance alone earns the certificat de réalisation);
+  is over (attendance, or online activity during an online session, alone earns the
+  certificat de réalisation);
 - satisfaction rate: share of ratings of 4 or 5 out of 5, among the « à chaud »
   answers about the track's modules and the answered « à froid » surveys of the
   track, counted by whole groups of the publication threshold, oldest first;
@@ -20,9 +22,9 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from courses.models import ModulePage, TrackPage
+from learners import activity
 from learners.models import (
     Attempt,
-    Attendance,
     ColdSurvey,
     Enrolment,
     Satisfaction,
@@ -30,6 +32,7 @@ from learners.models import (
     TrackIndicators,
     User,
 )
+from learners.session_models import Seat, TrainingSession
 
 SATISFIED_FROM = 4  # out of 5
 
@@ -41,13 +44,18 @@ def rate(part: int, whole: int) -> Decimal | None:
 
 
 def _people_trained(track: TrackPage, today: datetime.date) -> int:
-    learner = OuterRef("pk")
-    completed = TrackCompletion.objects.filter(learner=learner, track=track)
-    # A session still under way has trained nobody yet; its attendees count once it ends.
-    attended = Attendance.objects.counted().filter(
-        learner=learner, half_day__session__track=track, half_day__session__ends_on__lt=today
-    )
-    return User.objects.filter(Exists(completed) | Exists(attended)).count()
+    """Completions, plus whoever attended a session of the track that is over as the
+    certificat de réalisation counts it, once each. A few queries per session over:
+    sessions are few, and the learners of a track many."""
+    attendees: set[int] = set()
+    for session in TrainingSession.objects.filter(track=track, ends_on__lt=today):
+        holders = Seat.objects.confirmed().filter(session=session)
+        attendees |= activity.attending_ids(
+            session, list(holders.values_list("learner_id", flat=True))
+        )
+    completed = TrackCompletion.objects.filter(track=track)
+    both = completed.filter(learner_id__in=attendees).count() if attendees else 0
+    return completed.count() + len(attendees) - both
 
 
 def _ratings(queryset) -> tuple[int, int]:
