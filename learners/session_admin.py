@@ -222,6 +222,16 @@ class TrainingSessionViewSet(SnippetViewSet):
                 heading=_("Training days"),
             ),
             MultiFieldPanel(
+                [
+                    FieldPanel("periods"),
+                    FieldRowPanel([FieldPanel("morning_starts_at"), FieldPanel("morning_ends_at")]),
+                    FieldRowPanel(
+                        [FieldPanel("afternoon_starts_at"), FieldPanel("afternoon_ends_at")]
+                    ),
+                ],
+                heading=_("Hours of each training day"),
+            ),
+            MultiFieldPanel(
                 [FieldPanel("place_name"), FieldPanel("place_address"), FieldPanel("online_link")],
                 heading=_("Where"),
             ),

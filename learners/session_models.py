@@ -74,6 +74,22 @@ LAST_YEAR_BACK = 2000
 YEARS_AHEAD = 5
 
 
+class Periods(models.TextChoices):
+    BOTH = "both", _("Morning and afternoon")
+    MORNING = "am", _("Morning only")
+    AFTERNOON = "pm", _("Afternoon only")
+
+
+# The fields that say when a session's half-days run.
+HOURS_FIELDS = (
+    "periods",
+    "morning_starts_at",
+    "morning_ends_at",
+    "afternoon_starts_at",
+    "afternoon_ends_at",
+)
+
+
 class TrainingSession(models.Model):
     """A dated run of a track, on site, online or both."""
 
@@ -128,6 +144,18 @@ class TrainingSession(models.Model):
             "all the same: DD/MM/YYYY, separated by commas."
         ),
     )
+    # Each training day's half-days and their hours, as the attendance sheet shows them
+    # and the certificat de réalisation counts them.
+    periods = models.CharField(
+        _("half-days trained each day"),
+        max_length=4,
+        choices=Periods.choices,
+        default=Periods.BOTH,
+    )
+    morning_starts_at = models.TimeField(_("morning starts at"), default=datetime.time(9, 0))
+    morning_ends_at = models.TimeField(_("morning ends at"), default=datetime.time(12, 30))
+    afternoon_starts_at = models.TimeField(_("afternoon starts at"), default=datetime.time(13, 30))
+    afternoon_ends_at = models.TimeField(_("afternoon ends at"), default=datetime.time(17, 0))
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TrainingSessionQuerySet.as_manager()
@@ -185,6 +213,15 @@ class TrainingSession(models.Model):
         first, last = self.starts_on, self.ends_on
         return [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
 
+    def planned_hours(self) -> dict[str, tuple[datetime.time, datetime.time]]:
+        """Each half-day period a training day has, with its hours."""
+        planned = {}
+        if self.periods in (Periods.BOTH, Periods.MORNING):
+            planned["am"] = (self.morning_starts_at, self.morning_ends_at)
+        if self.periods in (Periods.BOTH, Periods.AFTERNOON):
+            planned["pm"] = (self.afternoon_starts_at, self.afternoon_ends_at)
+        return planned
+
     @property
     def has_started(self) -> bool:
         """From its first day on, places are the training team's to give or take back."""
@@ -212,10 +249,53 @@ class TrainingSession(models.Model):
             ) % {"days": MAX_DAYS}
         if self.format in (Format.ON_SITE, Format.BLENDED) and not self.place_name:
             errors["place_name"] = _("Give the place of an on-site or blended session.")
+        errors.update(self._hours_errors())
         if self.starts_on and self.ends_on and not errors:
             errors.update(self._calendar_errors())
+        if self.pk and not errors:
+            errors.update(self._signed_hours_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _hours_errors(self) -> dict:
+        errors = {}
+        planned = self.planned_hours()
+        for period, (start, end), field in (
+            ("am", planned.get("am", (None, None)), "morning_ends_at"),
+            ("pm", planned.get("pm", (None, None)), "afternoon_ends_at"),
+        ):
+            if period in planned and start and end and end <= start:
+                errors[field] = _("A half-day ends after it starts.")
+        morning, afternoon = planned.get("am"), planned.get("pm")
+        if morning and afternoon and not errors and afternoon[0] < morning[1]:
+            errors["afternoon_starts_at"] = _("The afternoon starts once the morning is over.")
+        return errors
+
+    def _signed_hours_errors(self) -> dict:
+        """A half-day already signed keeps its hours: they are the hours its learners
+        attended. Only what staff change here is checked, as for the days."""
+        stored = TrainingSession.objects.filter(pk=self.pk).values(*HOURS_FIELDS).first()
+        if stored is None or all(getattr(self, name) == stored[name] for name in HOURS_FIELDS):
+            return {}
+        planned = self.planned_hours()
+        changed = sorted(
+            {
+                half_day
+                for half_day in HalfDay.objects.filter(session=self, attendances__isnull=False)
+                if planned.get(half_day.period) != (half_day.starts_at, half_day.ends_at)
+            },
+            key=lambda half_day: (half_day.date, half_day.period),
+        )
+        if not changed:
+            return {}
+        return {
+            "periods": _(
+                "Leave the half-days and their hours as they were: these half-days are "
+                "already signed, and their hours are those their learners attended: "
+                "%(half_days)s."
+            )
+            % {"half_days": ", ".join(str(half_day) for half_day in changed)}
+        }
 
     def _calendar_errors(self) -> dict:
         errors = {}

@@ -24,13 +24,10 @@ from django.utils.translation import gettext_lazy
 from courses.models.pages import Format
 from learners import accommodations, services
 from learners.models import User
-from learners.session_models import Attendance, HalfDay, Seat, TrainingSession
+from learners.session_models import HOURS_FIELDS, Attendance, HalfDay, Seat, TrainingSession
 
 logger = logging.getLogger(__name__)
 
-# The half-days of a French attendance sheet.
-MORNING = (datetime.time(9, 0), datetime.time(12, 30))
-AFTERNOON = (datetime.time(13, 30), datetime.time(17, 0))
 # Reminders go to sessions starting today, tomorrow or the day after.
 REMINDER_DAYS_AHEAD = 2
 
@@ -328,24 +325,26 @@ def _fill(locked: TrainingSession) -> list[Seat]:
 
 @transaction.atomic
 def plan_half_days(session: TrainingSession) -> int:
-    """Create the morning and afternoon of each training day; returns how many it created.
+    """Create the half-days of each training day, at the session's hours; returns how
+    many it created.
 
-    Safe to run after every save: existing half-days keep their sign-in codes,
-    and those left outside new dates go, unless someone already signed them.
+    Safe to run after every save: existing half-days keep their sign-in codes, take
+    new hours unless someone already signed them (the session's form refuses that),
+    and those left outside new dates or periods go, unless someone already signed them.
     """
     online = session.format == Format.ONLINE
+    planned = session.planned_hours()
     wanted = {
-        (day, period): hours
-        for day in session.training_days()
-        for period, hours in (
-            (HalfDay.Period.MORNING, MORNING),
-            (HalfDay.Period.AFTERNOON, AFTERNOON),
-        )
+        (day, period): hours for day in session.training_days() for period, hours in planned.items()
     }
     existing = {(h.date, h.period): h for h in HalfDay.objects.filter(session=session)}
     stale = [h.pk for key, h in existing.items() if key not in wanted]
     if stale:
         HalfDay.objects.filter(pk__in=stale, attendances__isnull=True).delete()
+    for period, (start, end) in planned.items():
+        HalfDay.objects.filter(session=session, period=period, attendances__isnull=True).exclude(
+            starts_at=start, ends_at=end
+        ).update(starts_at=start, ends_at=end)
     HalfDay.objects.filter(session=session).exclude(online=online).update(online=online)
     missing = [
         HalfDay(
@@ -364,6 +363,7 @@ DETAILS_TOLD = (
     "ends_on",
     "days_off",
     "extra_days",
+    *HOURS_FIELDS,
     "format",
     "place_name",
     "place_address",

@@ -292,7 +292,7 @@ def test_half_days_are_planned_once_for_each_day(journey):
     assert sessions.plan_half_days(session) == 0
     assert set(HalfDay.objects.filter(session=session).values_list("code", flat=True)) == codes
     morning = HalfDay.objects.filter(session=session, period=HalfDay.Period.MORNING).first()
-    assert (morning.starts_at, morning.ends_at) == sessions.MORNING
+    assert (morning.starts_at, morning.ends_at) == (datetime.time(9, 0), datetime.time(12, 30))
     assert not HalfDay.objects.filter(session=session, online=True).exists()
 
 
@@ -578,7 +578,7 @@ def test_the_track_page_lists_upcoming_sessions_with_place_and_trainers(
 ADMIN = "wagtailsnippets_learners_trainingsession"
 
 
-def _admin_form(track, trainers=(), capacity=2, days=2):
+def admin_form(track, trainers=(), capacity=2, days=2):
     starts_on = timezone.localdate() + datetime.timedelta(days=14)
     return {
         "track": track.pk,
@@ -591,13 +591,19 @@ def _admin_form(track, trainers=(), capacity=2, days=2):
         "online_link": "https://visio.example.org/test",
         "trainers": [t.pk for t in trainers],
         "capacity": capacity,
+        # What the form shows by default, as a browser sends it back.
+        "periods": "both",
+        "morning_starts_at": "09:00",
+        "morning_ends_at": "12:30",
+        "afternoon_starts_at": "13:30",
+        "afternoon_ends_at": "17:00",
     }
 
 
 def test_staff_create_a_session_and_its_half_days_are_planned(client, journey, staff, karim):
     client.force_login(staff)
 
-    response = client.post(reverse(f"{ADMIN}:add"), _admin_form(journey.track, [karim], days=2))
+    response = client.post(reverse(f"{ADMIN}:add"), admin_form(journey.track, [karim], days=2))
 
     assert response.status_code == 302, response.context["form"].errors
     session = TrainingSession.objects.get()
@@ -608,7 +614,7 @@ def test_staff_create_a_session_and_its_half_days_are_planned(client, journey, s
 def test_only_trainers_can_be_named_trainers_of_a_session(client, journey, staff, camille):
     client.force_login(staff)
 
-    response = client.post(reverse(f"{ADMIN}:add"), _admin_form(journey.track, [camille]))
+    response = client.post(reverse(f"{ADMIN}:add"), admin_form(journey.track, [camille]))
 
     assert response.status_code == 200
     assert "trainers" in response.context["form"].errors
@@ -618,9 +624,7 @@ def test_only_trainers_can_be_named_trainers_of_a_session(client, journey, staff
 def test_an_on_site_session_needs_its_place(client, journey, staff):
     client.force_login(staff)
 
-    response = client.post(
-        reverse(f"{ADMIN}:add"), {**_admin_form(journey.track), "place_name": ""}
-    )
+    response = client.post(reverse(f"{ADMIN}:add"), {**admin_form(journey.track), "place_name": ""})
 
     assert response.status_code == 200
     assert "place_name" in response.context["form"].errors
@@ -629,7 +633,7 @@ def test_an_on_site_session_needs_its_place(client, journey, staff):
 def test_a_session_spanning_more_than_a_year_is_refused_on_its_last_day(client, journey, staff):
     client.force_login(staff)
 
-    response = client.post(reverse(f"{ADMIN}:add"), _admin_form(journey.track, days=400))
+    response = client.post(reverse(f"{ADMIN}:add"), admin_form(journey.track, days=400))
 
     assert response.status_code == 200
     assert "366" in str(response.context["form"].errors["ends_on"])
@@ -643,7 +647,7 @@ def test_a_session_in_a_mistyped_year_is_refused_with_the_years_it_may_take(
     client, journey, staff, starts_on, ends_on
 ):
     client.force_login(staff)
-    form = {**_admin_form(journey.track), "starts_on": starts_on, "ends_on": ends_on}
+    form = {**admin_form(journey.track), "starts_on": starts_on, "ends_on": ends_on}
 
     response = client.post(reverse(f"{ADMIN}:add"), form)
 
@@ -659,7 +663,7 @@ def _february_form(track, weekday: int, days: int) -> dict:
     first = starting_on(track, weekday, days=1).starts_on
     TrainingSession.objects.all().delete()
     last = first + datetime.timedelta(days=days - 1)
-    return {**_admin_form(track), "starts_on": first.isoformat(), "ends_on": last.isoformat()}
+    return {**admin_form(track), "starts_on": first.isoformat(), "ends_on": last.isoformat()}
 
 
 def _day(form, n: int) -> datetime.date:
@@ -838,7 +842,7 @@ def test_staff_raising_the_capacity_promotes_waiting_learners(
         sessions.take_seat(person, session)
     mails.outbox.clear()
     client.force_login(staff)
-    form = _admin_form(journey.track, capacity=2)
+    form = admin_form(journey.track, capacity=2)
     form.update(starts_on=session.starts_on.isoformat(), ends_on=session.ends_on.isoformat())
     # Only the capacity changes: what the learners were told stays as it was.
     TrainingSession.objects.filter(pk=session.pk).update(
@@ -988,7 +992,7 @@ def test_a_track_behind_a_view_restriction_offers_no_place(client, journey, cami
 
 
 def _session_in_two_weeks(client, journey):
-    client.post(reverse(f"{ADMIN}:add"), _admin_form(journey.track, days=1))
+    client.post(reverse(f"{ADMIN}:add"), admin_form(journey.track, days=1))
     return TrainingSession.objects.get()
 
 
@@ -1034,7 +1038,7 @@ def test_new_dates_or_place_are_told_to_everyone_holding_or_awaiting_a_place(
     client, journey, staff, camille, dominique, sophie, mails
 ):
     client.force_login(staff)
-    form = _admin_form(journey.track, capacity=1, days=1)
+    form = admin_form(journey.track, capacity=1, days=1)
     client.post(reverse(f"{ADMIN}:add"), form)
     session = TrainingSession.objects.get()
     for person in (camille, dominique):
