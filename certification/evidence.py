@@ -177,7 +177,15 @@ def rebuild_without_erased(session_ids: list[int]) -> int:
     under way loses its claim (its file is deleted, not recorded), and each pack
     waits for a fresh build, made from the anonymised rows.
     """
-    packs = dict(EvidencePack.objects.filter(session_id__in=session_ids).values_list("pk", "file"))
+    # A pack already waiting for a build nobody started reads the rows as they are when
+    # it starts: asking again (a retention pass removes a cohort's names one by one)
+    # would only queue more builds.
+    waiting = Q(status=EvidencePack.Status.PENDING, claimed_at__isnull=True)
+    packs = dict(
+        EvidencePack.objects.filter(session_id__in=session_ids)
+        .exclude(waiting)
+        .values_list("pk", "file")
+    )
     EvidencePack.objects.filter(pk__in=packs).update(
         status=EvidencePack.Status.PENDING,
         error="",

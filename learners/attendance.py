@@ -118,6 +118,13 @@ def _sign(half_day: HalfDay, learner: User, method: str, at: datetime.datetime) 
     # The unique constraint (half-day, learner) makes a double tap or two
     # devices at once record one signature; the first one stands.
     with transaction.atomic():
+        # Under the seat's lock: staff cancelling the place at the same moment
+        # (sessions.withdraw_place) either sees this signature or is seen by it.
+        seat = Seat.objects.select_for_update().filter(
+            session_id=half_day.session_id, learner=learner, status=Seat.Status.CONFIRMED
+        )
+        if not seat.exists():
+            raise AttendanceRefused(_("You no longer hold a place in this session."))
         return Attendance.objects.get_or_create(
             half_day=half_day,
             learner=learner,

@@ -103,7 +103,7 @@ def give_place(request: HttpRequest, session_pk: int) -> HttpResponse:
 def give_waiting_place(request: HttpRequest, seat_pk: int) -> HttpResponse:
     seat = get_object_or_404(Seat.objects.select_related("learner", "session"), pk=seat_pk)
     try:
-        sessions.give_place(seat.learner, seat.session)
+        sessions.promote_waiting(seat)
     except services.JourneyRefused as error:
         _refused(request, error, seat.learner)
     else:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from courses.models.pages import Format
-from learners import accommodations, services
+from learners import accommodations, activity, services
 from learners.models import User
 from learners.session_models import HOURS_FIELDS, Attendance, HalfDay, Seat, TrainingSession
 
@@ -224,6 +224,12 @@ def give_place(learner: User, session: TrainingSession) -> Seat:
             _("The account of %(name)s is closed: no place can be given to it.")
             % {"name": learner.display_name}
         )
+    if learner.is_staff or learner.role == User.Role.TRAINER:
+        # Their activity is not kept as a learner's (activity.tracked), nor certified.
+        raise SeatRefused(
+            _("%(name)s is a trainer or a member of the team, not a learner: no place is given.")
+            % {"name": learner.display_name}
+        )
     if session.ends_on < timezone.localdate():
         raise SeatRefused(_("This session is over."))
     with transaction.atomic():
@@ -242,13 +248,21 @@ def give_place(learner: User, session: TrainingSession) -> Seat:
         services.enrol(learner, locked.track)
         now = timezone.now()
         if seat is None:
-            seat = Seat.objects.create(
-                session=locked,
-                learner=learner,
-                status=Seat.Status.CONFIRMED,
-                requested_at=now,
-                confirmed_at=now,
-            )
+            try:
+                # Without row locks (SQLite) the partial unique constraint still decides.
+                with transaction.atomic():
+                    seat = Seat.objects.create(
+                        session=locked,
+                        learner=learner,
+                        status=Seat.Status.CONFIRMED,
+                        requested_at=now,
+                        confirmed_at=now,
+                    )
+            except IntegrityError:
+                raise SeatRefused(
+                    _("%(name)s already holds a place in this session.")
+                    % {"name": learner.display_name}
+                ) from None
             _notify_on_commit(seat, Notice.CONFIRMED)
         else:
             seat.status = Seat.Status.CONFIRMED
@@ -256,6 +270,20 @@ def give_place(learner: User, session: TrainingSession) -> Seat:
             seat.save(update_fields=["status", "confirmed_at"])
             _notify_on_commit(seat, Notice.PROMOTED)
     return seat
+
+
+def promote_waiting(seat: Seat) -> Seat:
+    """Staff give the place a waiting seat waits for (`give_place`), unless it waits no
+    more: the learner left the list, or it was closed, since the page was shown."""
+    with transaction.atomic():
+        locked = _lock(seat.session)
+        seat = Seat.objects.select_for_update().select_related("learner").get(pk=seat.pk)
+        if seat.status != Seat.Status.WAITING:
+            raise SeatRefused(
+                _("%(name)s no longer waits for a place in this session.")
+                % {"name": seat.learner.display_name}
+            )
+        return give_place(seat.learner, locked)
 
 
 def withdraw_place(seat: Seat) -> Seat | None:
@@ -275,12 +303,14 @@ def withdraw_place(seat: Seat) -> Seat | None:
         signed = Attendance.objects.filter(
             half_day__session=locked, learner=seat.learner, status=Attendance.Status.PRESENT
         )
-        if signed.exists():
+        # Online activity during an online session earns the certificat de réalisation
+        # as a signature does (activity.attending_ids): it is evidence too.
+        if signed.exists() or activity.attending_ids(locked, [seat.learner_id]):
             raise SeatRefused(
                 _(
-                    "%(name)s signed half-days of this session: the place stays, since "
-                    "the attendance sheet is training evidence. Record the half-days "
-                    "missed as absences instead."
+                    "%(name)s already attended this session (a signed half-day, or online "
+                    "activity during its dates): the place stays, since that is training "
+                    "evidence. Record the half-days missed as absences instead."
                 )
                 % {"name": seat.learner.display_name}
             )

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -584,3 +585,10 @@ def test_a_certificate_past_its_retention_leaves_the_pack_that_held_it(
     assert not any("camille" in entry or "titulaire" in entry for entry in certificates)
     assert "02-certificats-de-realisation/dominique-petit.pdf" in certificates
     assert "Camille" not in archive.read(evidence.README).decode()
+
+
+def test_asking_again_for_a_pack_already_waiting_for_its_build_queues_nothing_more(built):
+    with transaction.atomic():
+        assert evidence.rebuild_without_erased([built.session_id]) == 1
+        # The build queued has not started: it will read the rows as they are then.
+        assert evidence.rebuild_without_erased([built.session_id]) == 0

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from wagtail.models import PageLogEntry
+from wagtail.models import PageLogEntry, Revision
 
 from courses import scheduled_publishing
 from courses.models import ModulePage
@@ -41,7 +41,7 @@ def test_a_revision_due_goes_live_and_one_not_due_waits(track):
 
     counts = scheduled_publishing.publish_due()
 
-    assert counts == {"expired": 0, "published": 1, "refused": 0}
+    assert counts == {"expired": 0, "published": 1, "refused": 0, "failed": 0}
     assert ModulePage.objects.get(pk=due.pk).live
     assert ModulePage.objects.get(pk=due.pk).summary == "Publié à l'heure."
     assert not ModulePage.objects.get(pk=later.pk).live
@@ -56,7 +56,7 @@ def test_a_revision_its_checks_refuse_says_why_and_the_next_ones_still_go_live(t
 
     counts = scheduled_publishing.publish_due()
 
-    assert counts == {"expired": 0, "published": 1, "refused": 1}
+    assert counts == {"expired": 0, "published": 1, "refused": 1, "failed": 0}
     assert ModulePage.objects.get(pk=after.pk).live
     assert ModulePage.objects.get(pk=refused.pk).quiz_max_attempts != 0
     # It waits no more, and its history says why.
@@ -64,7 +64,12 @@ def test_a_revision_its_checks_refuse_says_why_and_the_next_ones_still_go_live(t
     entry = PageLogEntry.objects.get(page=refused, action=scheduled_publishing.REFUSED_ACTION)
     assert "Au moins 1" in entry.data["reasons"]
     assert "Publication programmée refusée" in str(entry.message)
-    assert scheduled_publishing.publish_due() == {"expired": 0, "published": 0, "refused": 0}
+    assert scheduled_publishing.publish_due() == {
+        "expired": 0,
+        "published": 0,
+        "refused": 0,
+        "failed": 0,
+    }
     assert PageLogEntry.objects.filter(action=scheduled_publishing.REFUSED_ACTION).count() == 1
 
 
@@ -88,3 +93,42 @@ def test_the_beat_publishes_due_pages_every_five_minutes(track):
 
     assert publish_scheduled_pages.apply().get()["published"] == 1
     assert ModulePage.objects.get(pk=module.pk).live
+
+
+def test_a_revision_whose_expiry_passed_before_it_went_live_is_refused(track):
+    module = make_module(track, "Accueillir")
+    module.unpublish()
+    scheduled(module, timezone.now() - MINUTE, expire_at=timezone.now() - 2 * MINUTE)
+
+    assert scheduled_publishing.publish_due()["refused"] == 1
+
+    assert not ModulePage.objects.get(pk=module.pk).live
+    entry = PageLogEntry.objects.get(page=module, action=scheduled_publishing.REFUSED_ACTION)
+    assert "date d'expiration" in entry.data["reasons"]
+
+
+def test_a_page_that_fails_otherwise_waits_for_the_next_pass_and_the_others_go_live(
+    track, monkeypatch, caplog
+):
+    broken = make_module(track, "Accueillir")
+    broken.unpublish()
+    after = make_module(track, "Animer")
+    after.unpublish()
+    stuck = scheduled(broken, timezone.now() - 2 * MINUTE)
+    scheduled(after, timezone.now() - MINUTE)
+    real_publish = Revision.publish
+
+    def publish(revision, **kwargs):
+        if revision.pk == stuck.pk:
+            raise OSError("search index unreachable")
+        return real_publish(revision, **kwargs)
+
+    monkeypatch.setattr(Revision, "publish", publish)
+
+    counts = scheduled_publishing.publish_due()
+
+    assert (counts["failed"], counts["published"]) == (1, 1)
+    assert ModulePage.objects.get(pk=after.pk).live
+    stuck.refresh_from_db()
+    assert stuck.approved_go_live_at is not None  # tried again at the next pass
+    assert f"Scheduled revision {stuck.pk} could not be published" in caplog.text

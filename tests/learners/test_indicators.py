@@ -20,7 +20,7 @@ from learners.models import (
     TrackCompletion,
     TrackIndicators,
 )
-from learners.session_models import ActivityEvent, HalfDay
+from learners.session_models import ActivityEvent, HalfDay, Seat
 from learners.tasks import refresh_indicators
 from tests.conftest import make_user
 from tests.learners.attendance_helpers import DAY, add_half_day, at, make_session
@@ -205,7 +205,8 @@ def test_the_command_refreshes_the_indicators(small_world):
     assert TrackIndicators.objects.get(track=small_world.track).people_trained == 2
 
 
-def _learners_with_history(journey, count: int, offset: int) -> None:
+def _learners_with_history(journey, session, count: int, offset: int) -> None:
+    morning = session.half_days.get()
     for number in range(count):
         learner = make_user(f"learner{offset + number}@example.org", f"Apprenant {number}")
         services.enrol(learner, journey.track)
@@ -213,18 +214,30 @@ def _learners_with_history(journey, count: int, offset: int) -> None:
         Satisfaction.objects.create(learner=learner, module=journey.basics, rating=4)
         if number % 2:
             TrackCompletion.objects.create(learner=learner, track=journey.track)
+        # Every third one attended the blended session, completing the track or not.
+        if number % 3 == 0:
+            Seat.objects.create(session=session, learner=learner, status=Seat.Status.CONFIRMED)
+            Attendance.objects.create(
+                half_day=morning, learner=learner, status="present", method="code"
+            )
 
 
 def test_the_refresh_queries_do_not_grow_with_the_number_of_learners(journey):
+    # A blended session over: its attendees count as trained (two queries, or three).
+    session = make_session(journey.track)
+    add_half_day(session, DAY)
     indicators.refresh_all()  # the rows exist from now on: each run below updates them
     counts = []
     for size, offset in ((3, 0), (30, 100)):
-        _learners_with_history(journey, size, offset)
+        _learners_with_history(journey, session, size, offset)
         with CaptureQueriesContext(connection) as queries:
             indicators.refresh_all()
         counts.append(len(queries))
     assert counts[0] == counts[1]
-    assert counts[1] <= 22  # two tracks, no session over
+    assert counts[1] <= 26  # two tracks, one session over
+    # Completions: 1 + 15 (odd numbers); attendees who did not complete: 1 + 5 (even
+    # multiples of 3); the attendees who completed are counted once.
+    assert TrackIndicators.objects.get(track=journey.track).people_trained == 16 + 6
 
 
 def test_online_activity_during_an_online_session_over_counts_as_attending_it(small_world, marc):

@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from learners import sessions
+from courses.models.pages import Format
+from learners import activity, attendance, sessions
 from learners.models import Enrolment
-from learners.session_models import Attendance, HalfDay, Seat
+from learners.session_models import ActivityEvent, Attendance, HalfDay, Seat
 from tests.learners.test_sessions import make_session
 
 INSPECT = "wagtailsnippets_learners_trainingsession:inspect"
@@ -164,7 +165,7 @@ def test_a_place_with_a_signed_half_day_stays(client, staff, started, camille, m
 
     response = mails.after(withdraw, client, seat)
 
-    assert "Camille Martin a signé des demi-journées de cette session" in read(response)
+    assert "Camille Martin a déjà suivi cette session" in read(response)
     seat.refresh_from_db()
     assert seat.status == Seat.Status.CONFIRMED
     assert mails.outbox == []
@@ -206,3 +207,73 @@ def test_trainers_have_no_seat_tools(client, karim, started, sophie):
 
     assert not Seat.objects.filter(learner=sophie).exists()
     assert not Enrolment.objects.filter(learner=sophie).exists()
+
+
+def test_a_waiting_seat_left_since_the_page_was_shown_gets_no_place(
+    client, staff, journey, camille, sophie, mails
+):
+    later = make_session(journey.track, capacity=1, starts_in=10)
+    sessions.take_seat(camille, later)
+    waiting = sessions.take_seat(sophie, later)
+    later.capacity = 2
+    later.save(update_fields=["capacity"])
+    sessions.cancel_seat(waiting)  # Sophie leaves the list while staff read the page
+    client.force_login(staff)
+
+    response = mails.after(
+        lambda: client.post(reverse("learners_seat_give", args=[waiting.pk]), follow=True)
+    )
+
+    assert "Sophie Lefèvre n'attend plus de place dans cette session." in read(response)
+    assert (
+        not Seat.objects.filter(session=later, learner=sophie)
+        .exclude(status=Seat.Status.CANCELLED)
+        .exists()
+    )
+    assert mails.outbox == []
+
+
+def test_a_place_followed_online_during_the_session_stays(client, staff, journey, camille):
+    online = make_session(journey.track, starts_in=-1, days=2, format=Format.ONLINE)
+    seat = confirmed_in(online, camille)
+    activity.record(camille.pk, ActivityEvent.Kind.LESSON_VIEWED)
+    client.force_login(staff)
+
+    response = withdraw(client, seat)
+
+    assert "Camille Martin a déjà suivi cette session" in read(response)
+    seat.refresh_from_db()
+    assert seat.status == Seat.Status.CONFIRMED
+
+
+def test_trainers_and_the_team_are_given_no_place(client, staff, started, karim):
+    client.force_login(staff)
+
+    assert "pas apprenant·e" in read(give(client, started, karim.email))
+    assert "pas apprenant·e" in read(give(client, started, staff.email))
+    assert not started.seats.exists()
+
+
+def test_a_signature_after_the_place_was_cancelled_is_refused(started, camille):
+    seat = confirmed_in(started, camille)
+    half_day = started.half_days.get(date=timezone.localdate(), period=HalfDay.Period.MORNING)
+    sessions.withdraw_place(seat)  # between the link's check and the signature
+
+    with pytest.raises(attendance.AttendanceRefused, match="plus de place"):
+        attendance._sign(half_day, camille, Attendance.Method.LINK, timezone.now())
+    assert not Attendance.objects.filter(learner=camille).exists()
+
+
+def test_a_place_given_before_the_start_comes_without_the_link_to_sign(
+    client, staff, journey, sophie, mails
+):
+    later = make_session(journey.track, starts_in=10)
+    client.force_login(staff)
+
+    mails.after(give, client, later, sophie.email)
+
+    [mail] = mails.to(sophie)
+    assert (
+        reverse("learners:attendance_link", args=[seat_of(sophie, later).attendance_token])
+        not in mail.body
+    )
