@@ -253,48 +253,42 @@ class TrainingSession(models.Model):
         if self.starts_on and self.ends_on and not errors:
             errors.update(self._calendar_errors())
         if self.pk and not errors:
-            errors.update(self._signed_hours_errors())
+            errors.update(self._started_hours_errors())
         if errors:
             raise ValidationError(errors)
 
     def _hours_errors(self) -> dict:
         errors = {}
         planned = self.planned_hours()
-        for period, (start, end), field in (
-            ("am", planned.get("am", (None, None)), "morning_ends_at"),
-            ("pm", planned.get("pm", (None, None)), "afternoon_ends_at"),
-        ):
-            if period in planned and start and end and end <= start:
+        for period, field in (("am", "morning_ends_at"), ("pm", "afternoon_ends_at")):
+            start, end = planned.get(period, (None, None))
+            if start and end and end <= start:
                 errors[field] = _("A half-day ends after it starts.")
         morning, afternoon = planned.get("am"), planned.get("pm")
-        if morning and afternoon and not errors and afternoon[0] < morning[1]:
+        both_set = morning and afternoon and None not in (*morning, *afternoon)
+        if both_set and not errors and afternoon[0] < morning[1]:
             errors["afternoon_starts_at"] = _("The afternoon starts once the morning is over.")
         return errors
 
-    def _signed_hours_errors(self) -> dict:
-        """A half-day already signed keeps its hours: they are the hours its learners
-        attended. Only what staff change here is checked, as for the days."""
-        stored = TrainingSession.objects.filter(pk=self.pk).values(*HOURS_FIELDS).first()
-        if stored is None or all(getattr(self, name) == stored[name] for name in HOURS_FIELDS):
+    def _started_hours_errors(self) -> dict:
+        """Once its first half-day has begun, a session's half-days and their hours are
+        those of its attendance sheet: new ones would be created in the past, and past
+        ones moved or dropped, signed or not yet recorded. Only a change to what the
+        session trains is checked, so that other edits stay possible."""
+        stored = TrainingSession.objects.filter(pk=self.pk).first()
+        if stored is None or stored.planned_hours() == self.planned_hours():
             return {}
-        planned = self.planned_hours()
-        changed = sorted(
-            {
-                half_day
-                for half_day in HalfDay.objects.filter(session=self, attendances__isnull=False)
-                if planned.get(half_day.period) != (half_day.starts_at, half_day.ends_at)
-            },
-            key=lambda half_day: (half_day.date, half_day.period),
+        first = HalfDay.objects.filter(session=self).order_by("date", "starts_at").first()
+        if first is None or first.window()[0] > timezone.now():
+            return {}
+        changed = next(
+            name for name in HOURS_FIELDS if getattr(self, name) != getattr(stored, name)
         )
-        if not changed:
-            return {}
         return {
-            "periods": _(
-                "Leave the half-days and their hours as they were: these half-days are "
-                "already signed, and their hours are those their learners attended: "
-                "%(half_days)s."
+            changed: _(
+                "This session has started: its half-days and their hours stay as they "
+                "were, those of its attendance sheet."
             )
-            % {"half_days": ", ".join(str(half_day) for half_day in changed)}
         }
 
     def _calendar_errors(self) -> dict:

@@ -361,6 +361,7 @@ def plan_half_days(session: TrainingSession) -> int:
     Safe to run after every save: existing half-days keep their sign-in codes, take
     new hours unless someone already signed them (the session's form refuses that),
     and those left outside new dates or periods go, unless someone already signed them.
+    Once the session has started its form keeps its hours (`_started_hours_errors`).
     """
     online = session.format == Format.ONLINE
     planned = session.planned_hours()
@@ -393,7 +394,6 @@ DETAILS_TOLD = (
     "ends_on",
     "days_off",
     "extra_days",
-    *HOURS_FIELDS,
     "format",
     "place_name",
     "place_address",
@@ -405,7 +405,15 @@ def details_told(session_pk: int | None) -> dict | None:
     """The session's details as stored (the seat notices' content), None if unsaved."""
     if session_pk is None:
         return None
-    return TrainingSession.objects.filter(pk=session_pk).values(*DETAILS_TOLD).first()
+    told = TrainingSession.objects.filter(pk=session_pk).values(*DETAILS_TOLD, *HOURS_FIELDS)
+    details = told.first()
+    if details is None:
+        return None
+    # The half-days and hours the session trains, not the fields: the afternoon's hours
+    # of a session of mornings are no news to anyone.
+    hours = {name: details.pop(name) for name in HOURS_FIELDS}
+    details["hours"] = TrainingSession(**hours).planned_hours()
+    return details
 
 
 def session_saved(session: TrainingSession, before: dict | None = None) -> None:

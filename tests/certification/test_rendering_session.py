@@ -1,5 +1,7 @@
 """A session's track documents state the session's dates, modality and the hours attended."""
 
+import datetime
+
 import pytest
 
 from certification import eligibility, services
@@ -237,3 +239,24 @@ def test_a_session_bulk_of_certificats_de_realisation_reads_as_many_queries_for_
     with django_assert_max_num_queries(9):
         job = services.start_bulk(setting.completion_award, staff, BulkIssue.Mode.ISSUE, session)
     assert job.total == len(learners[::2])
+
+
+def test_a_session_of_mornings_plans_and_states_mornings_only(setting, camille):
+    from learners import sessions
+    from learners.session_models import Periods
+
+    mornings = make_session(setting.track, learners=[camille], ends_on=DAY + datetime.timedelta(1))
+    mornings.periods = Periods.MORNING
+    mornings.morning_starts_at, mornings.morning_ends_at = datetime.time(8, 30), datetime.time(12)
+    mornings.save()
+    sessions.plan_half_days(mornings)
+    for half_day in mornings.half_days.all():
+        present(half_day, camille)
+
+    certificate, _ = services.issue(
+        camille, setting.completion_award, session=mornings, render=False
+    )
+
+    facts = certificate.context["training"]["session"]
+    assert (facts["half_days_planned"], facts["planned_hours"]) == (2, "7.0")
+    assert (facts["half_days_attended"], facts["attended_hours"]) == (2, "7.0")

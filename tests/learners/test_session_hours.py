@@ -3,10 +3,9 @@
 import datetime
 
 from django.urls import reverse
-from django.utils import timezone
 
 from learners import sessions
-from learners.session_models import Attendance, HalfDay, Periods, TrainingSession
+from learners.session_models import Periods, Seat, TrainingSession
 from tests.learners.test_sessions import admin_form, make_session
 
 ADD = "wagtailsnippets_learners_trainingsession:add"
@@ -82,34 +81,71 @@ def test_hours_that_end_before_they_start_or_overlap_are_refused(client, journey
     assert mornings.status_code == 302
 
 
-def test_a_signed_half_day_keeps_its_hours(client, journey, staff, camille):
-    session = make_session(journey.track, starts_in=-1, days=2)
-    sessions.plan_half_days(session)
-    signed = session.half_days.get(date=session.starts_on, period=HalfDay.Period.AFTERNOON)
-    Attendance.objects.create(
-        half_day=signed,
-        learner=camille,
-        status=Attendance.Status.PRESENT,
-        method=Attendance.Method.TRAINER,
-        signed_at=timezone.now(),
-    )
-    client.force_login(staff)
-    form = {
-        **admin_form(journey.track),
+def edit_form(session) -> dict:
+    """The session's edit form sent back as it was shown."""
+    return {
+        **admin_form(session.track, capacity=session.capacity),
+        **{
+            name: getattr(session, name)
+            for name in ("title", "format", "place_name", "place_address", "online_link")
+        },
         "starts_on": session.starts_on.isoformat(),
         "ends_on": session.ends_on.isoformat(),
-        "place_name": session.place_name,
+        "periods": session.periods,
     }
 
-    moved = client.post(reverse(EDIT, args=[session.pk]), {**form, "afternoon_ends_at": "16:00"})
-    dropped = client.post(reverse(EDIT, args=[session.pk]), {**form, "periods": Periods.MORNING})
-    other_change = client.post(reverse(EDIT, args=[session.pk]), {**form, "capacity": 5})
 
-    for refused in (moved, dropped):
-        message = " ".join(refused.context["form"].errors["periods"])
-        assert "déjà émargées" in message
-        assert f"{session.starts_on:%d/%m/%Y} Après-midi" in message
+def test_a_session_under_way_keeps_its_half_days_and_their_hours(client, journey, staff):
+    # Nobody signed anything yet: its past half-days are still those of its sheet.
+    session = make_session(journey.track, starts_in=-1, days=3)
+    sessions.plan_half_days(session)
+    planned = hours_of(session)
+    client.force_login(staff)
+    url = reverse(EDIT, args=[session.pk])
+
+    moved = client.post(url, {**edit_form(session), "afternoon_ends_at": "16:00"})
+    dropped = client.post(url, {**edit_form(session), "periods": Periods.MORNING})
+    other_change = client.post(url, {**edit_form(session), "capacity": 5})
+
+    assert moved.context["form"].errors["afternoon_ends_at"] == [
+        "Cette session a commencé : ses demi-journées et leurs horaires restent tels "
+        "qu'ils étaient, ceux de sa feuille d'émargement."
+    ]
+    assert "periods" in dropped.context["form"].errors
     assert other_change.status_code == 302
-    assert (signed.starts_at, signed.ends_at) == (t("13:30"), t("17:00"))
-    signed.refresh_from_db()
-    assert (signed.starts_at, signed.ends_at) == (t("13:30"), t("17:00"))
+    assert hours_of(session) == planned
+
+
+def test_hours_of_a_half_day_it_does_not_train_change_nothing_and_tell_nobody(
+    client, journey, staff, camille, mails
+):
+    session = make_session(journey.track, starts_in=-1, days=2, periods=Periods.MORNING)
+    sessions.plan_half_days(session)
+    Seat.objects.create(session=session, learner=camille, status=Seat.Status.CONFIRMED)
+    planned = hours_of(session)
+    client.force_login(staff)
+
+    response = mails.after(
+        client.post,
+        reverse(EDIT, args=[session.pk]),
+        {**edit_form(session), "afternoon_starts_at": "14:00"},
+    )
+
+    assert response.status_code == 302, response.context["form"].errors
+    assert hours_of(session) == planned
+    assert mails.outbox == []
+
+
+def test_a_session_of_mornings_shows_its_hours_on_the_track_page(client, journey):
+    make_session(
+        journey.track,
+        starts_in=10,
+        periods=Periods.MORNING,
+        morning_starts_at=t("08:30"),
+        morning_ends_at=t("12:00"),
+    )
+
+    page = client.get(journey.track.url).content.decode()
+
+    assert "matin 08:30–12:00" in page
+    assert "après-midi" not in page.split('data-testid="session-hours">')[1].split("</dd>")[0]
