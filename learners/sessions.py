@@ -183,16 +183,22 @@ def cancel_seat(seat: Seat, *, shown: str | None = None) -> Seat | None:
             raise SeatRefused(_("This place was already cancelled."))
         if locked.ends_on < timezone.localdate():
             raise SeatRefused(_("This session is over."))
-        was_confirmed = seat.status == Seat.Status.CONFIRMED
-        if was_confirmed and locked.has_started:
+        if seat.status == Seat.Status.CONFIRMED and locked.has_started:
             # Its signed half-days are attendance evidence, and a place freed now would
             # go to someone who missed the start: the training team decides.
             raise SeatRefused(_started_message())
-        seat.status = Seat.Status.CANCELLED
-        seat.cancelled_at = timezone.now()
-        seat.save(update_fields=["status", "cancelled_at"])
-        _notify_on_commit(seat, Notice.CANCELLED)
-        promoted = _fill(locked) if was_confirmed else []
+        return _cancel(locked, seat)
+
+
+def _cancel(locked: TrainingSession, seat: Seat) -> Seat | None:
+    """Cancel the locked `seat` and tell its learner; returns the seat promoted in its
+    place, if any (none once the session has started: `_fill`)."""
+    was_confirmed = seat.status == Seat.Status.CONFIRMED
+    seat.status = Seat.Status.CANCELLED
+    seat.cancelled_at = timezone.now()
+    seat.save(update_fields=["status", "cancelled_at"])
+    _notify_on_commit(seat, Notice.CANCELLED)
+    promoted = _fill(locked) if was_confirmed else []
     return promoted[0] if promoted else None
 
 
@@ -314,13 +320,7 @@ def withdraw_place(seat: Seat) -> Seat | None:
                 )
                 % {"name": seat.learner.display_name}
             )
-        was_confirmed = seat.status == Seat.Status.CONFIRMED
-        seat.status = Seat.Status.CANCELLED
-        seat.cancelled_at = timezone.now()
-        seat.save(update_fields=["status", "cancelled_at"])
-        _notify_on_commit(seat, Notice.CANCELLED)
-        promoted = _fill(locked) if was_confirmed else []
-    return promoted[0] if promoted else None
+        return _cancel(locked, seat)
 
 
 def _started_message() -> str:
