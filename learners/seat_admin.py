@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,29 +43,55 @@ class GivePlaceForm(forms.Form):
         return learner
 
 
+# What staff typed in « give a place » when it was refused, for the session's page
+# to show again beside the reason: the page is reached by a redirect.
+TYPED_KEY = "learners:give_place:typed"
+
+
 def can_manage_seats(user) -> bool:
     return user.has_perm("learners.change_trainingsession")
 
 
-def seat_tool(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Staff who may change sessions, by POST only (the forms on the session's page)."""
+def seat_tool(
+    view: Callable[..., HttpResponse] | None = None, *, confirmed_by_get: bool = False
+) -> Callable:
+    """Staff who may change sessions; they act by POST (the forms on the session's page).
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not can_manage_seats(request.user):
-            raise PermissionDenied
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        return view(request, *args, **kwargs)
+    `confirmed_by_get`: a GET shows what the action will do and asks to confirm it.
+    """
 
-    return wrapped
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not can_manage_seats(request.user):
+                raise PermissionDenied
+            allowed = ["GET", "POST"] if confirmed_by_get else ["POST"]
+            if request.method not in allowed:
+                return HttpResponseNotAllowed(allowed)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
+
+
+def typed_give_place(request: HttpRequest, session_pk: int) -> dict:
+    """The address refused a moment ago on this session's page, and why; read once."""
+    typed = request.session.pop(TYPED_KEY, None)
+    if not isinstance(typed, dict) or typed.get("session") != session_pk:
+        return {}
+    return typed
+
+
+def _keep_typed(request: HttpRequest, session_pk: int, email: str, error: str) -> None:
+    request.session[TYPED_KEY] = {"session": session_pk, "email": email[:254], "error": error}
 
 
 def _session_page(session_pk: int) -> str:
     return reverse("wagtailsnippets_learners_trainingsession:inspect", args=[session_pk])
 
 
-def _refused(request: HttpRequest, error: services.JourneyRefused, learner: User) -> None:
+def _refused(request: HttpRequest, error: services.JourneyRefused, learner: User) -> str:
     if isinstance(error, services.PrerequisitesMissing):
         # The enrolment's own message speaks to the learner: say whose prerequisites.
         message = _("%(name)s cannot follow this track yet. %(reason)s") % {
@@ -75,21 +101,27 @@ def _refused(request: HttpRequest, error: services.JourneyRefused, learner: User
     else:
         message = str(error)
     messages.error(request, message)
+    return message
 
 
 @seat_tool
 def give_place(request: HttpRequest, session_pk: int) -> HttpResponse:
     session = get_object_or_404(TrainingSession, pk=session_pk)
     form = GivePlaceForm(request.POST)
+    typed = request.POST.get("email", "").strip()
     if not form.is_valid():
+        # Said at the top of the page as every refusal, and beside the field again,
+        # with the address as typed, to correct rather than type again.
         for error in form.errors["email"]:
             messages.error(request, error)
+        _keep_typed(request, session.pk, typed, " ".join(form.errors["email"]))
         return redirect(_session_page(session.pk))
     learner = form.cleaned_data["email"]
     try:
         sessions.give_place(learner, session)
     except services.JourneyRefused as error:
-        _refused(request, error, learner)
+        # A full session, say: once its capacity is raised the same address goes again.
+        _keep_typed(request, session.pk, typed, _refused(request, error, learner))
     else:
         messages.success(
             request,
@@ -115,9 +147,16 @@ def give_waiting_place(request: HttpRequest, seat_pk: int) -> HttpResponse:
     return redirect(_session_page(seat.session_id))
 
 
-@seat_tool
+@seat_tool(confirmed_by_get=True)
 def withdraw_place(request: HttpRequest, seat_pk: int) -> HttpResponse:
-    seat = get_object_or_404(Seat.objects.select_related("learner"), pk=seat_pk)
+    seat = get_object_or_404(Seat.objects.select_related("learner", "session"), pk=seat_pk)
+    if request.method == "GET" and seat.status == Seat.Status.CANCELLED:
+        messages.info(request, _("This place was already cancelled."))
+        return redirect(_session_page(seat.session_id))
+    if request.method == "GET":
+        # The learner is mailed at once and, before the start, the place goes to the
+        # next in line: nothing a click on the wrong row should do.
+        return _confirm_withdrawal(request, seat)
     try:
         promoted = sessions.withdraw_place(seat)
     except sessions.SeatRefused as error:
@@ -132,6 +171,28 @@ def withdraw_place(request: HttpRequest, seat_pk: int) -> HttpResponse:
             }
         messages.success(request, message)
     return redirect(_session_page(seat.session_id))
+
+
+def _confirm_withdrawal(request: HttpRequest, seat: Seat) -> HttpResponse:
+    session = seat.session
+    next_in_line = None
+    frees_a_place = session.seats.confirmed().count() - 1 < session.capacity
+    if seat.status == Seat.Status.CONFIRMED and not session.has_started and frees_a_place:
+        next_in_line = session.seats.promotable().select_related("learner").first()
+    return render(
+        request,
+        "learners/admin/withdraw_place.html",
+        {
+            "seat": seat,
+            "session": session,
+            "next_in_line": next_in_line,
+            "session_url": _session_page(session.pk),
+            "header_title": _("Cancel a place"),
+            "page_title": _("Cancel a place"),
+            "page_subtitle": str(session),
+            "header_icon": "calendar",
+        },
+    )
 
 
 def admin_urls():

@@ -136,6 +136,7 @@ class SessionInspectView(InspectView):
             and self.object.ends_on >= timezone.localdate()
         )
         context["give_place_form"] = seat_admin.GivePlaceForm()
+        context["give_place_typed"] = seat_admin.typed_give_place(self.request, self.object.pk)
         return context
 
 

@@ -122,6 +122,43 @@ def test_an_address_without_account_or_a_place_already_held_is_refused_with_the_
     assert started.seats.count() == 1
 
 
+def test_a_refused_address_comes_back_in_the_field_with_its_reason_beside_it(
+    client, staff, started, camille, dominique, sophie
+):
+    confirmed_in(started, camille)
+    confirmed_in(started, dominique)
+    client.force_login(staff)
+
+    typo = give(client, started, "sophie@exmple")
+    full = give(client, started, sophie.email)
+    page_again = client.get(reverse(INSPECT, args=[started.pk]))
+
+    for response, reason in (
+        (typo, "Saisissez une adresse de courriel valide."),
+        (full, "Cette session est complète : augmentez d'abord sa capacité"),
+    ):
+        field = read(response).split('id="id_give_place_email"', 1)[1].split(">", 1)[0]
+        assert 'aria-invalid="true"' in field
+        assert "id_give_place_email_error" in field
+        error = read(response).split('id="id_give_place_email_error">', 1)[1]
+        assert error.startswith(reason)
+    assert 'value="sophie@exmple"' in read(typo)
+    assert f'value="{sophie.email}"' in read(full)
+    # Shown once: coming back to the page later starts from an empty field.
+    assert 'aria-invalid="true"' not in read(page_again)
+    assert f'value="{sophie.email}"' not in read(page_again)
+
+
+def test_an_address_typed_on_one_session_is_not_offered_on_another(client, staff, journey, started):
+    other = make_session(journey.track, starts_in=5)
+    client.force_login(staff)
+
+    give(client, started, "personne@example.org")
+    elsewhere = client.get(reverse(INSPECT, args=[other.pk]))
+
+    assert "personne@example.org" not in read(elsewhere)
+
+
 def test_a_closed_account_gets_no_place(client, staff, started, sophie):
     sophie.is_active = False
     sophie.save(update_fields=["is_active"])
@@ -150,6 +187,54 @@ def test_staff_cancel_the_place_of_someone_who_never_came(
     # Nobody is promoted into a session under way (sessions._fill).
     assert seat_of(sophie, started).status == Seat.Status.WAITING
     assert [mail.to for mail in mails.outbox] == [[camille.email]]
+
+
+def test_staff_are_asked_to_confirm_before_a_place_is_cancelled(
+    client, staff, started, camille, mails
+):
+    seat = confirmed_in(started, camille)
+    client.force_login(staff)
+
+    page = client.get(reverse(INSPECT, args=[started.pk])).text
+    confirm = mails.after(client.get, reverse("learners_seat_withdraw", args=[seat.pk]))
+
+    # The row offers a link to the question, not a button that cancels at once.
+    assert f'<a href="{reverse("learners_seat_withdraw", args=[seat.pk])}"' in page
+    assert confirm.status_code == 200
+    text = read(confirm)
+    assert f"Annuler la place de Camille Martin ({camille.email})" in text
+    assert "La personne est prévenue par mail aussitôt." in text
+    assert f'action="{reverse("learners_seat_withdraw", args=[seat.pk])}" method="POST"' in text
+    assert f'href="{reverse(INSPECT, args=[started.pk])}"' in text
+    seat.refresh_from_db()
+    assert seat.status == Seat.Status.CONFIRMED
+    assert mails.outbox == []
+
+    sessions.withdraw_place(seat)  # by someone else, while the question was shown
+    again = client.get(reverse("learners_seat_withdraw", args=[seat.pk]), follow=True)
+    assert again.redirect_chain[-1][0] == reverse(INSPECT, args=[started.pk])
+    assert "Cette place était déjà annulée." in read(again)
+
+
+def test_the_question_names_who_gets_the_place_before_the_start(
+    client, staff, journey, camille, dominique, sophie
+):
+    later = make_session(journey.track, capacity=2, starts_in=10)
+    seat = sessions.take_seat(camille, later)
+    sessions.take_seat(dominique, later)
+    later.capacity = 1
+    later.save(update_fields=["capacity"])
+    sessions.take_seat(sophie, later)
+    client.force_login(staff)
+
+    # Lowered below the places held: cancelling one leaves the session full.
+    lowered = read(client.get(reverse("learners_seat_withdraw", args=[seat.pk])))
+    later.capacity = 2
+    later.save(update_fields=["capacity"])
+    raised = read(client.get(reverse("learners_seat_withdraw", args=[seat.pk])))
+
+    assert "Sophie" not in lowered
+    assert "La place revient à Sophie Lefèvre, en tête de la liste d'attente" in raised
 
 
 def test_a_place_with_a_signed_half_day_stays(client, staff, started, camille, mails):

@@ -357,12 +357,13 @@ ROUTES: dict[str, Route] = {
         r("wagtailsnippets_learners_trainingsession:inspect", "@training_session.pk"),
         admin_view(),
     ),
-    # The seat tools on a session's page (learners/seat_admin.py): forms, POST only.
+    # The seat tools on a session's page (learners/seat_admin.py): forms, POST only;
+    # cancelling a place asks first (GET).
     "learners_session_give_place": Route(
         r("learners_session_give_place", "@training_session.pk"), admin_view(staff=405)
     ),
     "learners_seat_give": Route(r("learners_seat_give", "@seat.pk"), admin_view(staff=405)),
-    "learners_seat_withdraw": Route(r("learners_seat_withdraw", "@seat.pk"), admin_view(staff=405)),
+    "learners_seat_withdraw": Route(r("learners_seat_withdraw", "@seat.pk"), admin_view()),
     # Refused once attendance is recorded (learners/session_admin.py): this one has none.
     "wagtailsnippets_learners_trainingsession:delete": Route(
         r("wagtailsnippets_learners_trainingsession:delete", "@training_session.pk"),
