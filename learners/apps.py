@@ -15,7 +15,7 @@ class LearnersConfig(AppConfig):
         # config is no app: its deployment checks register when an app is ready.
         from config import checks  # noqa: F401
         from learners import (
-            activity_receivers,  # noqa: F401 - records logins
+            activity_receivers,  # noqa: F401 - records logins, after organisation_receivers
             page_versions,  # noqa: F401 - moves cached pages on after writes, in every process
             receivers,  # noqa: F401 - connects the receivers
         )

@@ -732,11 +732,15 @@ def accept(token: str) -> User:
         if not user.full_name and invitation.full_name:
             user.full_name = invitation.full_name
             user.save(update_fields=["full_name"])
-    if user.organisation_id != invitation.organisation_id:
-        # Managing belongs to one organisation: joining another ends it.
+    if user.organisation_id != invitation.organisation_id or user.proposed_organisation_id:
+        # Managing belongs to one organisation: joining another ends it. The one a
+        # sign-up named is no question any more: she chose by clicking the link.
         user.organisation = invitation.organisation
+        user.proposed_organisation = None
         user.is_organisation_manager = False
-        user.save(update_fields=["organisation", "is_organisation_manager"])
+        user.save(
+            update_fields=["organisation", "proposed_organisation", "is_organisation_manager"]
+        )
     address = EmailAddress.objects.filter(user=user, email__iexact=invitation.email).first()
     if address is None:
         EmailAddress.objects.create(

@@ -124,6 +124,16 @@ class User(AbstractUser):
         related_name="members",
     )
     is_organisation_manager = models.BooleanField(_("manages their organisation"), default=False)
+    # The organisation an agent's sign-up named, until the person herself says it is
+    # hers: anyone may sign up with someone else's address (learners/organisations.py).
+    proposed_organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation named at sign-up, not confirmed yet"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # Set when the person erased their account (RGPD): the row stays so that
     # anonymised progress and ledger entries keep pointing somewhere.
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("agents/inscription/", views.agent_signup, name="agent_signup"),
     path("agents/invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("moi/organisation/quitter/", views.leave_organisation, name="leave"),
+    path("moi/organisation/proposee/", views.answer_proposal, name="answer_proposal"),
     path("organisation/inviter/", views.invite, name="invite"),
     path(
         "organisation/invitations/en-attente/",

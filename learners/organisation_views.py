@@ -53,6 +53,8 @@ def agent_signup(request: HttpRequest) -> HttpResponse:
         # The same step as allauth's « send me a login code »: typing the code
         # proves the address and logs the agent in, with no password ever set.
         LoginCodeVerificationProcess.initiate(request=request, user=user, email=user.email)
+        # Her code typed here confirms the organisation chosen here too.
+        request.session[organisations.SIGNED_UP_HERE_KEY] = user.pk
         return redirect("account_confirm_login_code")
     return render(request, "learners/organisation/agent_signup.html", {"form": form})
 
@@ -109,6 +111,20 @@ def leave_organisation(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("You left your organisation."))
         return redirect("learners:profile")
     return render(request, "learners/organisation/leave.html")
+
+
+@login_required
+@require_POST
+def answer_proposal(request: HttpRequest) -> HttpResponse:
+    # The buttons on her profile: « yes, it is mine » or « no ».
+    joined = organisations.answer_proposal(request.user, joins=request.POST.get("joins") == "yes")
+    if joined is not None:
+        messages.success(
+            request, _("Welcome! You joined « %(organisation)s ».") % {"organisation": joined}
+        )
+    elif request.POST.get("joins") == "no":
+        messages.success(request, _("Noted: you are not a member of that organisation."))
+    return redirect("learners:profile")
 
 
 # --- Managers ----------------------------------------------------------------------

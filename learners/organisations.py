@@ -52,6 +52,7 @@ def register_agent(
     """Create a public agent's account without a password, in an existing or a new organisation.
 
     The address stays unverified until the person types the login code mailed to it.
+    The organisation is also only proposed until then (`settle_proposed_organisation`).
     `unclaimed`: an earlier sign-up with this address whose code was never typed
     (`unclaimed_signup`); this one replaces what it said (name, organisation), so
     that nobody can place someone else's address in an organisation of their choice.
@@ -66,12 +67,11 @@ def register_agent(
         claimed = User.objects.select_for_update().get(pk=unclaimed.pk)
         if claimed.last_login is not None:
             raise IntegrityError("The account was claimed meanwhile.")
-        claimed.full_name, claimed.job_title, claimed.organisation = (
-            full_name,
-            job_title,
-            organisation,
+        claimed.full_name, claimed.job_title = full_name, job_title
+        claimed.organisation = claimed.proposed_organisation = organisation
+        claimed.save(
+            update_fields=["full_name", "job_title", "organisation", "proposed_organisation"]
         )
-        claimed.save(update_fields=["full_name", "job_title", "organisation"])
         return claimed
     user = User.objects.create_user(
         email=email,
@@ -79,9 +79,70 @@ def register_agent(
         job_title=job_title,
         role=User.Role.PUBLIC_AGENT,
         organisation=organisation,
+        proposed_organisation=organisation,
     )
     EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
     return user
+
+
+# Set in the session of the browser that sent an agent's sign-up, to the account's key.
+SIGNED_UP_HERE_KEY = "learners:agent_signed_up"
+
+
+class Proposal:
+    """What became of the organisation a sign-up named, at the person's first login."""
+
+    CONFIRMED = "confirmed"  # her code, typed where she signed up: she named it
+    ASKED = "asked"  # typed elsewhere: whoever signed up may not be her
+
+
+@transaction.atomic
+def settle_proposed_organisation(user: User, *, signed_up_here: bool) -> str | None:
+    """At a login, settle the organisation a sign-up proposed for this account.
+
+    Typing the sign-up's code in the browser that sent the sign-up proves that the
+    person who chose the organisation owns the address. Any other login (the code
+    asked for later, elsewhere) proves only the address: the sign-up may have been
+    someone else's, naming an organisation whose manager would then follow her
+    training. So she is no member until she answers (`answer_proposal`).
+    Returns what happened, None when nothing was proposed.
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.proposed_organisation_id is None:
+        return None
+    outcome = None
+    if locked.organisation_id != locked.proposed_organisation_id:
+        # The team placed her elsewhere since: their choice stands, nothing to ask.
+        locked.proposed_organisation = None
+    elif signed_up_here:
+        locked.proposed_organisation = None
+        outcome = Proposal.CONFIRMED
+    else:
+        locked.organisation = None
+        locked.is_organisation_manager = False
+        outcome = Proposal.ASKED
+    locked.save(update_fields=["organisation", "proposed_organisation", "is_organisation_manager"])
+    user.organisation_id = locked.organisation_id
+    user.proposed_organisation_id = locked.proposed_organisation_id
+    user.is_organisation_manager = locked.is_organisation_manager
+    return outcome
+
+
+@transaction.atomic
+def answer_proposal(user: User, *, joins: bool) -> Organisation | None:
+    """The person says whether the organisation her sign-up named is hers; returns the
+    organisation joined, None when she declined or nothing was proposed any more."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    proposed = locked.proposed_organisation
+    if proposed is None or locked.organisation_id is not None:
+        return None
+    locked.proposed_organisation = None
+    if joins:
+        locked.organisation = proposed
+    locked.save(update_fields=["organisation", "proposed_organisation"])
+    user.organisation_id = locked.organisation_id
+    user.proposed_organisation_id = None
+    return proposed if joins else None
 
 
 @transaction.atomic

@@ -532,6 +532,7 @@ def erase_account(user: User, by: User | None = None) -> None:
     user.last_name = ""
     user.job_title = ""
     user.organisation = None
+    user.proposed_organisation = None
     user.is_organisation_manager = False
     user.is_active = False
     user.is_staff = False

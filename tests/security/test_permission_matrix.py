@@ -273,6 +273,11 @@ ROUTES: dict[str, Route] = {
     "organisations:leave": Route(
         r("organisations:leave"), members_only(404, sophie=200, managers=200)
     ),
+    "organisations:answer_proposal": Route(
+        r("organisations:answer_proposal"),
+        post_only(),
+        "POST answers only the person's own proposal, and nothing without one",
+    ),
     "organisations:invite": Route(r("organisations:invite"), members_only(404, managers=200)),
     "organisations:batch_progress": Route(
         r("organisations:batch_progress", "@batch.pk"), members_only(404, helene=200)
