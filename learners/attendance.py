@@ -306,6 +306,8 @@ class CellState:
     ABSENT = "absent"
     UNSIGNED = "unsigned"  # the half-day is over and nobody recorded anything
     PENDING = "pending"  # the half-day has not ended yet
+    # Over before the team gave her a place (a late joiner): nothing to sign, no absence.
+    NOT_REGISTERED = "not_registered"
     # Signed by personal link for an on-site half-day: counts once the trainer confirms.
     TO_CONFIRM = "to_confirm"
 
@@ -315,6 +317,7 @@ STATE_LABELS = {
     CellState.ABSENT: gettext_lazy("absent"),
     CellState.UNSIGNED: gettext_lazy("not signed"),
     CellState.PENDING: gettext_lazy("not signed yet"),
+    CellState.NOT_REGISTERED: gettext_lazy("not registered yet"),
     CellState.TO_CONFIRM: gettext_lazy("signed, to be confirmed"),
 }
 METHOD_LABELS = {
@@ -414,10 +417,15 @@ class Sheet:
         ]
 
 
-def _state(half_day: HalfDay, attendance: Attendance | None, at: datetime.datetime) -> str:
+def _state(
+    half_day: HalfDay, attendance: Attendance | None, seat: Seat, at: datetime.datetime
+) -> str:
     if attendance is not None:
         return CellState.TO_CONFIRM if attendance.awaits_confirmation else attendance.status
-    return CellState.UNSIGNED if at > half_day.window()[1] else CellState.PENDING
+    ends = half_day.window()[1]
+    if seat.confirmed_at is not None and seat.confirmed_at >= ends:
+        return CellState.NOT_REGISTERED
+    return CellState.UNSIGNED if at > ends else CellState.PENDING
 
 
 def trainers_sheet(session: TrainingSession, at: datetime.datetime, *, closed: bool) -> Sheet:
@@ -452,7 +460,7 @@ def attendance_sheet(session: TrainingSession, at: datetime.datetime | None = No
         row = Row(learner=seat.learner, seat=seat)
         for column in columns:
             attendance = attendances.get((column.half_day.pk, seat.learner_id))
-            state = _state(column.half_day, attendance, at)
+            state = _state(column.half_day, attendance, seat, at)
             row.cells.append(Cell(column.half_day, attendance, state, column.started))
         rows.append(row)
     return Sheet(session=session, columns=columns, rows=rows)

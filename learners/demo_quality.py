@@ -109,10 +109,14 @@ def _alumnus(track, session, email, name, rating, usefulness, applied, comment) 
     completed_at = timezone.make_aware(
         datetime.datetime.combine(session.ends_on, datetime.time(17))
     )
+    # Booked a fortnight ahead: a place given once half-days were over would leave them
+    # « not registered yet » on the attendance sheet.
+    fortnight_before = session.starts_on - datetime.timedelta(days=14)
+    booked = timezone.make_aware(datetime.datetime.combine(fortnight_before, datetime.time(10)))
     Seat.objects.get_or_create(
         session=session,
         learner=learner,
-        defaults={"status": Seat.Status.CONFIRMED, "confirmed_at": completed_at},
+        defaults={"status": Seat.Status.CONFIRMED, "requested_at": booked, "confirmed_at": booked},
     )
     TrackCompletion.objects.get_or_create(
         learner=learner, track=track, defaults={"completed_at": completed_at}

@@ -257,6 +257,28 @@ def test_the_sheet_says_not_signed_once_the_half_day_is_over_and_counts_hours_pr
     assert rows[camille].hours_attended == 7.0  # 3h30 in the morning, 3h30 in the afternoon
 
 
+def test_a_late_joiner_is_not_registered_yet_for_the_half_days_over_before_her_place(
+    camille, dominique, karim, session, morning
+):
+    afternoon = add_half_day(session, period="pm", hours=AFTERNOON)
+    # The team gives Dominique her place over lunch (learners/seat_admin.py).
+    Seat.objects.filter(session=session, learner=dominique).update(confirmed_at=at(DAY, 12, 45))
+
+    rows = {r.learner: r for r in attendance.attendance_sheet(session, at=at(DAY, 18)).rows}
+
+    assert [c.state for c in rows[dominique].cells] == [
+        CellState.NOT_REGISTERED,
+        CellState.UNSIGNED,
+    ]
+    assert rows[dominique].cells[0].label == "pas encore inscrit·e"
+    assert [c.state for c in rows[camille].cells] == [CellState.UNSIGNED, CellState.UNSIGNED]
+    # Had she come that morning after all, the trainer's word is what the sheet says.
+    attendance.record_by_trainer(morning, dominique, "present", karim, at=at(DAY, 13))
+    rows = {r.learner: r for r in attendance.attendance_sheet(session, at=at(DAY, 18)).rows}
+    assert rows[dominique].cells[0].state == CellState.PRESENT
+    assert afternoon.pk == rows[dominique].cells[1].half_day.pk
+
+
 def test_a_personal_link_counts_an_on_site_half_day_only_once_the_trainer_confirms(
     camille, karim, session, morning
 ):
