@@ -10,6 +10,7 @@ import io
 import logging
 import re
 import smtplib
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import getaddresses
@@ -43,6 +44,7 @@ HEADER_ALIASES = {
     "mail": "email",
     "adresse e-mail": "email",
     "adresse mail": "email",
+    "adresse email": "email",
     "adresse électronique": "email",
     "adresse de courriel": "email",
     "full_name": "full_name",
@@ -94,12 +96,31 @@ class InvitationRefused(Exception):
 # --- Reading a list ------------------------------------------------------------------
 
 
+def clean_address(typed: str) -> str:
+    """An address as pasted, without the invisible characters copied with it from a page
+    or a PDF (soft hyphens, zero-width spaces), which mail servers drop but which would
+    make it another account's address here; lower case."""
+    text = unicodedata.normalize("NFC", typed)
+    return "".join(char for char in text if unicodedata.category(char) != "Cf").strip().lower()
+
+
+def _header_name(title: str) -> str:
+    # A title typed on a Mac may come with its accents apart (« e » + « ́ »).
+    name = unicodedata.normalize("NFC", title).lower()
+    return HEADER_ALIASES.get(name, name)
+
+
 def rows_from_text(text: str) -> list[InviteRow]:
     """Addresses one per line, or several on a line separated by commas or semicolons,
     as pasted from a spreadsheet column or a mail client's recipients
-    (« Jean Dupont <jean.dupont@mairie.fr>; … », whose names are kept)."""
+    (« Jean Dupont <jean.dupont@mairie.fr>; … », whose names are kept). Lines with
+    tabs are rows pasted from a spreadsheet: address, name and job title in any order."""
     rows = []
     for number, raw in enumerate(text.splitlines(), start=1):
+        if "\t" in raw:
+            if row := _pasted_cells(number, raw):
+                rows.append(row)
+            continue
         # Outlook separates recipients with « ; » and writes « Dupont, Jean <…> »: a
         # line with semicolons is split on them first, each piece read on its own.
         for piece in _outside_quotes(raw, ";"):
@@ -109,7 +130,12 @@ def rows_from_text(text: str) -> list[InviteRow]:
             # One « Name <address> »: its name may hold a comma. Otherwise a list.
             named = NAMED_ADDRESS.match(line) if line.count("<") == 1 else None
             parsed = [(named["name"], named["address"])] if named else getaddresses([line])
-            if parsed and all("@" in address for _name, address in parsed):
+            # The parser glues words to an address (« jean@mairie.fr Dupont » reads as
+            # « jean@mairie.frdupont »): an address is only one the line spells out.
+            if parsed and all(
+                "@" in address and address.strip().lower() in line.lower()
+                for _name, address in parsed
+            ):
                 rows.extend(
                     InviteRow(line=number, email=address.strip(), full_name=_unquoted(name))
                     for name, address in parsed
@@ -122,6 +148,30 @@ def rows_from_text(text: str) -> list[InviteRow]:
                     if part.strip()
                 )
     return rows
+
+
+def _pasted_cells(number: int, raw: str) -> InviteRow | None:
+    """One row of cells copied from a spreadsheet: the cell with an « @ » is the
+    address, the others the name then the job title. None for a line of titles."""
+    cells = [cell.strip() for cell in raw.split("\t") if cell.strip()]
+    addresses = [cell for cell in cells if "@" in cell]
+    others = [cell for cell in cells if "@" not in cell]
+    if not addresses and all(_header_name(cell) in HEADER_ALIASES.values() for cell in cells):
+        return None
+    if len(addresses) != 1:
+        problem = _(
+            "Pasted cells: give one email address per row, with the name and the job "
+            "title beside it if you wish (%(count)s addresses found)."
+        ) % {"count": len(addresses)}
+        return InviteRow(line=number, email="", problem=problem)
+    if len(others) > 2:
+        problem = _(
+            "Pasted cells: %(count)s cells besides the address; keep the name and the job "
+            "title only."
+        ) % {"count": len(others)}
+        return InviteRow(line=number, email="", problem=problem)
+    full_name, job_title = (others + ["", ""])[:2]
+    return InviteRow(line=number, email=addresses[0], full_name=full_name, job_title=job_title)
 
 
 def _outside_quotes(text: str, separator: str) -> list[str]:
@@ -202,7 +252,7 @@ def rows_from_csv(data: bytes) -> list[InviteRow]:
             # Spreadsheets export the empty columns after the last title too.
             while written and not written[-1]:
                 written.pop()
-            header = [HEADER_ALIASES.get(name.lower(), name.lower()) for name in written]
+            header = [_header_name(name) for name in written]
             if delimiter == "," and "\t" in first and len(header) == 1:
                 tabs = _("Separate the columns with semicolons or commas, not tabs.")
                 raise InvitationListRefused([LineError(number, tabs)])
@@ -282,7 +332,7 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
         raise InvitationListRefused(
             [LineError(0, _("At most %(max)s invitations at once.") % {"max": MAX_ROWS})]
         )
-    addresses = [row.email.strip().lower() for row in rows]
+    addresses = [clean_address(row.email) for row in rows]
     # Each address's account as accepting its link will find it (`invitee`).
     owners = _invitees(addresses)
     # Members as the manager sees them (organisations.members_of): an account whose
@@ -318,7 +368,7 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
     seen: dict[str, int] = {}
     checked: list[InviteRow] = []
     for row in rows:
-        email = row.email.strip().lower()
+        email = clean_address(row.email)
         if row.problem:
             errors.append(LineError(row.line, row.problem))
             continue
@@ -335,7 +385,9 @@ def check_rows(organisation: Organisation, rows: list[InviteRow]) -> list[Invite
             continue
         try:
             validate_email(email)
-        except ValidationError:
+            # A domain the mail can not be addressed to would fail at sending only.
+            email.rsplit("@", 1)[1].encode("idna")
+        except (ValidationError, UnicodeError):
             errors.append(
                 LineError(row.line, _("Invalid email address: « %(email)s ».") % {"email": email})
             )
@@ -532,12 +584,17 @@ def send_batch(batch_pk: int) -> int:
 
     Each invitation is claimed by a compare-and-swap on `sent_at` before its
     mail goes, so a redelivered task sends no mail twice; a mail that fails
-    releases its claim and the error propagates for the task to retry.
+    releases its claim and the error propagates for the task to retry (after
+    the others, when only its recipient was refused for now).
     """
     InvitationBatch.objects.filter(pk=batch_pk, status=InvitationBatch.Status.PENDING).update(
         status=InvitationBatch.Status.SENDING
     )
     sent = 0
+    # A mailbox refusing for now (full, greylisting: a 4xx for that recipient) holds back
+    # only its own mail: the others go, and its error is raised at the end for the task
+    # to retry. A server that fails as a whole stops the batch at once, as before.
+    postponed: Exception | None = None
     unsent = Invitation.objects.filter(
         batch_id=batch_pk,
         sent_at__isnull=True,
@@ -561,10 +618,16 @@ def send_batch(batch_pk: int) -> int:
                 # Retrying would fail the same way, and first: the others go on.
                 logger.warning("Invitation %s refused for good: %s", invitation.pk, refusal)
                 continue
-            raise
+            if not isinstance(error, smtplib.SMTPRecipientsRefused):
+                raise  # the server itself (down, disconnected): the others would fail too
+            logger.warning("Invitation %s not sent, to retry: %r", invitation.pk, error)
+            postponed = postponed or error
+            continue
         sent += 1
         _recount(batch_pk)
     _recount(batch_pk)
+    if postponed is not None:
+        raise postponed
     InvitationBatch.objects.filter(pk=batch_pk).exclude(status=InvitationBatch.Status.DONE).update(
         status=InvitationBatch.Status.DONE, finished_at=timezone.now()
     )
@@ -573,6 +636,9 @@ def send_batch(batch_pk: int) -> int:
 
 def _refused_for_good(error: Exception) -> str:
     """The mail server's answer when it refused the address itself (a 5xx), else ""."""
+    if isinstance(error, UnicodeError):
+        # Checked when the list was read; an older invitation may still hold one.
+        return _("This address cannot be written in a mail: check it.")
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         answers = [
             f"{code} {message.decode(errors='replace') if isinstance(message, bytes) else message}"
@@ -615,6 +681,14 @@ def usable_invitation(token: str) -> Invitation:
     if invitation.accepted_at is not None:
         raise InvitationRefused(
             _("This invitation has already been used: log in with a code sent to your address.")
+        )
+    if invitation.withdrawn_at is not None and _already_member(invitation):
+        raise InvitationRefused(
+            _(
+                "You are already a member of « %(organisation)s »: log in with a code sent "
+                "to your address."
+            )
+            % {"organisation": invitation.organisation.name}
         )
     if invitation.withdrawn_at is not None:
         raise InvitationRefused(
@@ -664,6 +738,11 @@ def _invitees(addresses: list[str]) -> dict[str, User]:
     ):
         found.setdefault(account.address, account)
     return found
+
+
+def _already_member(invitation: Invitation) -> bool:
+    person = invitee(invitation.email)
+    return person is not None and person.organisation_id == invitation.organisation_id
 
 
 def invitee(email: str) -> User | None:
@@ -755,4 +834,7 @@ def accept(token: str) -> User:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    # An earlier invitation to the same address (sent again when the first seemed lost)
+    # has nothing left to do: it leaves the manager's list of invitations pending.
+    Invitation.objects.withdraw_for(invitation.organisation_id, [invitation.email])
     return user

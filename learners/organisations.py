@@ -117,6 +117,7 @@ def settle_proposed_organisation(user: User, *, signed_up_here: bool) -> str | N
     elif signed_up_here:
         locked.proposed_organisation = None
         outcome = Proposal.CONFIRMED
+        _invitations_answered(locked)
     else:
         locked.organisation = None
         locked.is_organisation_manager = False
@@ -139,10 +140,20 @@ def answer_proposal(user: User, *, joins: bool) -> Organisation | None:
     locked.proposed_organisation = None
     if joins:
         locked.organisation = proposed
+        _invitations_answered(locked)
     locked.save(update_fields=["organisation", "proposed_organisation"])
     user.organisation_id = locked.organisation_id
     user.proposed_organisation_id = None
     return proposed if joins else None
+
+
+def _invitations_answered(member: User) -> None:
+    # Invitations her organisation sent her have nothing left to do once she joined
+    # by signing up: they leave the manager's list of invitations pending.
+    addresses = EmailAddress.objects.filter(user=member, verified=True).values_list(
+        "email", flat=True
+    )
+    Invitation.objects.withdraw_for(member.organisation_id, list(addresses))
 
 
 @transaction.atomic

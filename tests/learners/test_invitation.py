@@ -318,6 +318,113 @@ def test_an_address_refused_for_now_is_retried_not_given_up(helene, monkeypatch)
     assert (invitation.sent_at, invitation.undelivered_at) == (None, None)
 
 
+def test_a_mailbox_refusing_for_now_holds_back_only_its_own_invitation(helene, monkeypatch):
+    import smtplib
+
+    batch = invitations.invite(
+        helene, invitations.rows_from_text("plein@mairie.fr\nanne@example.org\nbob@example.org")
+    )
+    send = invitations._send_one
+
+    def mailbox_full(invitation):
+        if invitation.email == "plein@mairie.fr":
+            raise smtplib.SMTPRecipientsRefused({invitation.email: (452, b"Mailbox full")})
+        return send(invitation)
+
+    monkeypatch.setattr(invitations, "_send_one", mailbox_full)
+
+    # Raised for the task to retry, once the others went.
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        invitations.send_batch(batch.pk)
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["anne@example.org", "bob@example.org"]
+    batch.refresh_from_db()
+    assert (batch.sent, batch.status) == (2, InvitationBatch.Status.SENDING)
+    monkeypatch.undo()
+    assert invitations.send_batch(batch.pk) == 1
+    batch.refresh_from_db()
+    assert (batch.sent, batch.status) == (3, InvitationBatch.Status.DONE)
+
+
+def test_a_mail_server_down_stops_the_batch_at_its_first_mail(helene, monkeypatch):
+    batch = invitations.invite(
+        helene, invitations.rows_from_text("anne@example.org\nbob@example.org")
+    )
+    tried = []
+
+    def down(invitation):
+        tried.append(invitation.email)
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(invitations, "_send_one", down)
+    with pytest.raises(ConnectionRefusedError):
+        invitations.send_batch(batch.pk)
+    # Every other mail would wait for the same timeout: the retry comes later.
+    assert len(tried) == 1
+
+
+def test_rows_pasted_from_a_spreadsheet_keep_their_address_name_and_job_title():
+    pasted = (
+        "Courriel\tNom\tFonction\n"
+        "jean@mairie.fr\tJean-François Lefèvre\tChargée de développement\n"
+        "Anne Durand\tanne@example.org\n"
+        "bob@example.org\t\t\n"
+    )
+
+    rows = invitations.rows_from_text(pasted)
+
+    assert [(r.line, r.email, r.full_name, r.job_title) for r in rows] == [
+        (2, "jean@mairie.fr", "Jean-François Lefèvre", "Chargée de développement"),
+        (3, "anne@example.org", "Anne Durand", ""),
+        (4, "bob@example.org", "", ""),
+    ]
+
+
+def test_pasted_cells_with_two_addresses_or_too_many_cells_are_named(helene):
+    rows = invitations.rows_from_text(
+        "jean@mairie.fr\tanne@example.org\nbob@example.org\tBob\tAgent\tMairie\tGuéret"
+    )
+
+    with pytest.raises(invitations.InvitationListRefused) as refused:
+        invitations.check_rows(helene.organisation, rows)
+
+    messages = {error.line: error.message for error in refused.value.errors}
+    assert "une adresse par ligne" in messages[1] and "2 adresses" in messages[1]
+    assert "4 cellules en plus de l'adresse" in messages[2]
+
+
+def test_words_after_an_address_are_not_glued_to_it(helene):
+    rows = invitations.rows_from_text("jean@mairie.fr Dupont")
+
+    with pytest.raises(invitations.InvitationListRefused) as refused:
+        invitations.check_rows(helene.organisation, rows)
+
+    # Read as it was typed, not as « jean@mairie.frdupont », a valid-looking address.
+    assert all("frdupont" not in error.message for error in refused.value.errors)
+    assert "Adresse e-mail invalide" in refused.value.errors[0].message
+
+
+def test_invisible_characters_pasted_in_an_address_are_dropped(helene, sophie):
+    # A soft hyphen and a zero-width space, as copied from a web page or a PDF.
+    rows = invitations.rows_from_text("ne\u00adw@exa\u200bmple.org\nsoph\u00adie@example.org")
+
+    with pytest.raises(invitations.InvitationListRefused) as refused:
+        invitations.check_rows(helene.organisation, rows)
+
+    # Sophie is recognised as the member she is, not as a new address.
+    [error] = refused.value.errors
+    assert "« sophie@example.org » est déjà membre" in error.message
+    assert invitations.check_rows(helene.organisation, rows[:1])[0].email == "new@example.org"
+
+
+def test_a_csv_header_typed_with_accents_apart_is_understood():
+    decomposed = "Pre\u0301nom;Nom;Adresse email\nAnne;Durand;anne@example.org\n"
+
+    [row] = invitations.rows_from_csv(decomposed.encode())
+
+    assert (row.email, row.full_name) == ("anne@example.org", "Anne Durand")
+
+
 # --- Accepting -------------------------------------------------------------------------
 
 
@@ -827,3 +934,21 @@ def test_an_invitation_nobody_accepted_is_anonymised_a_year_after_its_link_ended
     InvitationBatch.objects.update(created_at=timezone.now() - timedelta(days=390))
     Invitation.objects.update(email="recent@mairie.fr")
     assert invitations.forget_unused() == 0  # within the year after the link ended
+
+
+def test_an_invitation_sent_again_leaves_the_pending_list_once_the_other_is_accepted(
+    client, helene
+):
+    first = invite_and_get_link(helene)
+    InvitationBatch.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    second = invite_and_get_link(helene)  # the first mail seemed lost
+
+    assert client.post(second).status_code == 302
+
+    assert not Invitation.objects.pending().exists()
+    client.logout()
+    again = client.post(first)
+    assert again.status_code == 410
+    assert "Vous êtes déjà membre de « Communauté de communes du Val Test »" in (
+        again.content.decode().replace("&#x27;", "'")
+    )

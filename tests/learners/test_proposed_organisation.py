@@ -41,6 +41,10 @@ def said(response) -> str:
 
 
 def test_her_code_typed_where_she_signed_up_makes_her_a_member(client, organisation, helene):
+    batch = InvitationBatch.objects.create(organisation=organisation, invited_by=helene, total=1)
+    invited = Invitation.objects.create(
+        batch=batch, organisation=organisation, email=NADIA, sent_at=timezone.now()
+    )
     client.post(SIGNUP_URL, signup_data(organisation=organisation.pk))
     nadia = User.objects.get(email=NADIA)
     assert nadia.proposed_organisation == organisation
@@ -53,6 +57,8 @@ def test_her_code_typed_where_she_signed_up_makes_her_a_member(client, organisat
     assert (nadia.organisation, nadia.proposed_organisation) == (organisation, None)
     assert "agent de « Communauté de communes du Val Test »" in said(response)
     assert nadia in organisations.members_of(helene)
+    # The invitation her manager sent her has nothing left to do.
+    assert not Invitation.objects.pending().filter(pk=invited.pk).exists()
 
 
 def test_a_sign_up_made_by_someone_else_names_no_organisation_until_she_answers(
