@@ -381,12 +381,15 @@ def submission_file(request: HttpRequest, submission_id: int) -> FileResponse:
     if not allowed or not submission.file:
         raise Http404
     # Always a download with the checked type: the browser never renders it inline.
-    return FileResponse(
+    response = FileResponse(
         submission.file.open("rb"),
         as_attachment=True,
         filename=f"piece-{submission.pk}.{submission.file.name.rsplit('.', 1)[-1]}",
         content_type=submission.file_type or "application/octet-stream",
     )
+    # A learner's work, opened on a shared computer of a tiers-lieu: kept by no cache.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- Satisfaction and item analysis ----------------------------------------------

@@ -44,10 +44,14 @@ from learners.services import (
 )
 from learners.session_models import ActivityEvent
 from learners.signals import attempt_outcome_recorded, submission_graded
-from learners.uploads import check_upload
+from learners.uploads import UploadRefused, check_upload
 
 # Network latency and a slow click must not cost a learner their attempt.
 LATE_GRACE = timedelta(seconds=30)
+# A file sent over a slow line (1 Mbit/s, a rural uplink) reaches the server long
+# after the click, and a proxy that buffers uploads hands it over only then: the
+# upload's time is not the learner's. 10 MB, the largest file, earns 80 seconds.
+SLOW_UPLOAD_BYTES_PER_SECOND = 125_000
 TIME_UP_EARLY = timedelta(seconds=15)
 ITEM_ANALYSIS_MIN_ANSWERS = 5
 
@@ -290,6 +294,12 @@ def allowed_minutes(module: ModulePage, learner_id: int) -> int | None:
     return math.ceil(limit * (100 + extra) / 100)
 
 
+def upload_allowance(uploads: dict[str, UploadedFile]) -> timedelta:
+    """How long the files sent with answers may have taken to arrive on a slow line."""
+    size = sum(upload.size or 0 for upload in uploads.values())
+    return timedelta(seconds=size / SLOW_UPLOAD_BYTES_PER_SECOND)
+
+
 def expire_if_late(attempt: Attempt, now: datetime) -> Attempt | None:
     """Close an attempt whose time ran out with a zero score; None when it is not late."""
     if attempt.deadline is None or now <= attempt.deadline + LATE_GRACE:
@@ -369,7 +379,7 @@ def answers_from_form(
             if upload is not None and question.get("allow_file"):
                 try:
                     check_upload(upload)
-                except ValueError as refusal:
+                except UploadRefused as refusal:
                     errors[qid] = FileRefusal(refusal)
                 uploads[qid] = upload
             if not answer and not (kind == "open" and upload is not None):
@@ -424,7 +434,7 @@ def submit_attempt(
     with transaction.atomic():
         # The attempt as the caller loaded it: its frozen questions and deadline
         # never change, and its status is checked again by the closing update.
-        expired = expire_if_late(attempt, now) is not None
+        expired = expire_if_late(attempt, now - upload_allowance(uploads)) is not None
         if not expired:
             _score_and_close(attempt, answers, uploads, now)
     if expired:

@@ -74,9 +74,9 @@ def _office_type(upload: UploadedFile) -> CheckedUpload | None:
                 for part, (mime, extension) in OOXML_MAIN_PARTS.items():
                     if part in names:
                         return CheckedUpload(mime, extension)
-    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, zlib.error):
-        # A damaged archive (corrupt or truncated deflate data) is simply not an
-        # office document.
+    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError, zlib.error):
+        # A damaged archive (corrupt or truncated deflate data, a directory offset past
+        # its start: « negative seek value ») is simply not an office document.
         return None
     finally:
         upload.seek(0)

@@ -73,10 +73,11 @@ def pending_submissions(user) -> dict:
     """The learner's work awaiting review, apart from the latest reviews and their comments:
     graded work listed as « pending » misleads, and a request for rework is news."""
     mine = Submission.objects.filter(learner=user).select_related("module", "competence", "level")
-    # A rectified grading says so, when and why: the learner was told something else first.
-    latest_correction = GradingCorrection.objects.filter(submission=OuterRef("pk")).order_by(
-        "-corrected_at", "-pk"
-    )
+    # A rectified grading says so, when and why, if the learner was told something else
+    # first: one corrected before she was told is simply her grading (as the mail says).
+    latest_correction = GradingCorrection.objects.filter(
+        submission=OuterRef("pk"), learner_was_told=True
+    ).order_by("-corrected_at", "-pk")
     # A rework is sent through a new attempt; a later pass settles it (as
     # queries.answers_to_rework), after which the way to it is no longer shown.
     later_pass = Attempt.objects.quizzes().filter(

@@ -2,6 +2,7 @@
 
 import io
 import zipfile
+from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -108,6 +109,8 @@ def test_an_open_answer_waits_in_the_module_owners_queue_only(client, answered, 
     assert client.get(reverse("learners:grading_queue")).status_code == 200
     download = client.get(reverse("learners:submission_file", args=[answered.pk]))
     assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+    # A learner's work, downloaded on a shared computer: no browser cache keeps it.
+    assert download["Cache-Control"] == "private, no-store"
 
 
 def test_validating_writes_the_rubric_level_and_tells_the_learner_once(
@@ -265,6 +268,36 @@ def test_a_file_sent_with_a_form_refused_for_another_answer_is_asked_for_again(
     file_input = page.select_one(f"#q-{open_question['id']}-file")
     assert file_input["aria-describedby"] == note["id"]
     assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("file_size", "accepted"),
+    [(5_000_000, True), (1_000, False)],
+    ids=["a 5 MB photo's upload", "a small file"],
+)
+def test_the_upload_of_a_large_file_does_not_count_against_a_timed_quiz(
+    client, journey, camille, file_size, accepted
+):
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [{**OPEN, "allow_file": True}], time_limit_minutes=10)
+    # Sent by the click 10 s before the end; it arrives 30 s after the grace ran out.
+    began = timezone.now() - timedelta(minutes=11)
+    attempt = assessments.start_attempt(camille, module, now=began)
+    [question] = attempt.questions
+    client.force_login(camille)
+
+    client.post(
+        reverse("learners:quiz_take", args=[attempt.pk]),
+        {
+            f"q-{question['id']}": "Mon lieu.",
+            f"q-{question['id']}-file": upload("photo.pdf", PDF + b"\n" * file_size),
+        },
+    )
+
+    attempt.refresh_from_db()
+    # 5 MB take 40 s at 1 Mbit/s: that time is the line's, not the learner's.
+    assert attempt.status == ("submitted" if accepted else "expired")
+    assert Submission.objects.filter(attempt=attempt).exists() == accepted
 
 
 def test_a_rework_request_gives_back_the_attempt_it_takes_to_send_the_rework(
@@ -500,6 +533,7 @@ def test_the_learner_reads_on_her_dashboard_that_a_review_was_rectified_and_why(
     assert (
         'data-testid="submission-corrected"' not in client.get(reverse("learners:dashboard")).text
     )
+    told_of_the_first(graded)
 
     _rectify(karim, graded, validated=False, level=None, comment="À étayer.", reason="Erreur.")
 
@@ -507,6 +541,21 @@ def test_the_learner_reads_on_her_dashboard_that_a_review_was_rectified_and_why(
     assert 'data-testid="submission-corrected"' in page
     assert "Correction rectifiée le" in page
     assert "Motif : Erreur." in page
+    assert "À étayer." in page
+
+
+def test_a_review_rectified_before_the_learner_was_told_reads_as_her_review(
+    client, answered, karim, camille, journey
+):
+    graded = _graded(answered, karim, journey)
+    # The mail telling her of the first review had not gone yet (a queue running late).
+    Submission.objects.filter(pk=graded.pk).update(learner_notified_at=None)
+
+    _rectify(karim, graded, validated=False, level=None, comment="À étayer.", reason="Erreur.")
+
+    client.force_login(camille)
+    page = client.get(reverse("learners:dashboard")).text
+    assert 'data-testid="submission-corrected"' not in page
     assert "À étayer." in page
 
 
@@ -659,6 +708,8 @@ def test_a_validation_corrected_without_a_level_points_at_the_levels_not_the_rea
     assert first_level["aria-invalid"] == "true"
     assert not page.select_one("#reason").has_attr("aria-invalid")
     assert page.select_one("#reason").text == "Niveau à revoir."
+    # The browser leaves the checks to the page, whose errors are French and linked.
+    assert page.select_one("#correct-form").has_attr("novalidate")
 
 
 def test_the_learners_data_export_holds_the_rectified_grading_and_pairs_the_withdrawal(

@@ -142,6 +142,23 @@ def test_a_damaged_office_archive_is_refused_not_a_server_error():
         check_upload(upload("compte-rendu.odt", bytes(document)))
 
 
+def test_an_archive_whose_directory_points_before_its_start_is_refused_in_french():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", ODT)
+        archive.writestr("content.xml", "<x/>")
+    document = bytearray(buffer.getvalue())
+    # The end record's offset of the central directory, pushed past the file's start:
+    # every entry then lies at a negative position (« negative seek value »).
+    end = document.rindex(b"PK\x05\x06")
+    document[end + 16 : end + 20] = (len(document) + 1000).to_bytes(4, "little")
+
+    with pytest.raises(UploadRefused) as refused:
+        check_upload(upload("compte-rendu.odt", bytes(document)))
+
+    assert "seek" not in str(refused.value)
+
+
 def browser_multipart(texts: dict[str, str], empty_files: list[str]) -> tuple[bytes, str]:
     """A form as a browser sends it: a part for every file field, even one left empty."""
     boundary = "----campusBoundary"
