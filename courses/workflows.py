@@ -53,11 +53,17 @@ class RefusedApprovalMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, ApprovalRefused):
             return None
-        messages.error(
-            request,
-            _("« %(title)s » was not published: %(reasons)s Fix the page, then approve it again.")
-            % {"title": exception.page.title, "reasons": " ".join(exception.reasons)},
-        )
+        message = _(
+            "« %(title)s » was not published: %(reasons)s Fix the page, then approve it again."
+        ) % {"title": exception.page.title, "reasons": " ".join(exception.reasons)}
+        # « Approve with comment »: the comment was undone with the approval. Quoted,
+        # so that the reviewer's words for the author are not lost.
+        comment = request.POST.get("comment", "").strip()
+        if comment:
+            message += " " + _("Your comment, not recorded: « %(comment)s »") % {
+                "comment": comment[:2000]
+            }
+        messages.error(request, message)
         editor = reverse("wagtailadmin_pages:edit", args=[exception.page.pk])
         if request.headers.get("x-requested-with") == "XMLHttpRequest":
             # What Wagtail's approval modal expects once done: where to go next.

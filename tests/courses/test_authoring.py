@@ -355,8 +355,10 @@ def test_the_approval_modal_is_sent_to_the_editor_when_the_approval_is_refused(
     assert response.status_code == 200
     assert response.json() == {"step": "success", "redirect": edit_url(karims_module)}
     assert not ModulePage.objects.get(pk=karims_module.pk).live
-    editor = client.get(edit_url(karims_module)).content.decode()
-    assert "n'a pas été publié" in html.unescape(editor)
+    editor = html.unescape(client.get(edit_url(karims_module)).content.decode())
+    assert "n'a pas été publié" in editor
+    # The comment went with the undone approval: quoted, the reviewer copies it back.
+    assert "Votre commentaire, non enregistré : « Parfait. »" in editor
 
 
 def test_a_revision_scheduled_to_go_live_later_is_checked_when_approved(
