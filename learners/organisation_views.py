@@ -1,6 +1,7 @@
 """Agents' light sign-up, invitation links, and the manager's invitation pages."""
 
 from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -29,11 +30,32 @@ def _manager_or_404(user: User) -> None:
 # --- Agents ------------------------------------------------------------------------
 
 
+def _signup_page(request: HttpRequest, form: AgentSignupForm, status: int = 200) -> HttpResponse:
+    return render(request, "learners/organisation/agent_signup.html", {"form": form}, status=status)
+
+
 def agent_signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("learners:dashboard")
+    # allauth's own limits on sign-ups (per address IP) and on login codes mailed (per
+    # address): this form creates accounts and mails codes as its views do.
+    # The form comes back as typed, with the reason.
     form = AgentSignupForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and not ratelimit.consume(request, action="signup"):
+        form.full_clean()
+        form.add_error(
+            None, _("Many sign-ups came from your connection just now: wait a minute, then send.")
+        )
+        return _signup_page(request, form, status=429)
     if request.method == "POST" and form.is_valid():
+        if not ratelimit.consume(
+            request, action="request_login_code", key=form.cleaned_data["email"]
+        ):
+            form.add_error(
+                "email",
+                _("Several codes were just sent to this address: wait a minute, then try again."),
+            )
+            return _signup_page(request, form, status=429)
         try:
             user = organisations.register_agent(
                 email=form.cleaned_data["email"],
@@ -49,14 +71,14 @@ def agent_signup(request: HttpRequest) -> HttpResponse:
             form.full_clean()
             if not form.errors:
                 form.add_error(None, _("This sign-up could not be recorded: send the form again."))
-            return render(request, "learners/organisation/agent_signup.html", {"form": form})
+            return _signup_page(request, form)
         # The same step as allauth's « send me a login code »: typing the code
         # proves the address and logs the agent in, with no password ever set.
         LoginCodeVerificationProcess.initiate(request=request, user=user, email=user.email)
         # Her code typed here confirms the organisation chosen here too.
         request.session[organisations.SIGNED_UP_HERE_KEY] = user.pk
         return redirect("account_confirm_login_code")
-    return render(request, "learners/organisation/agent_signup.html", {"form": form})
+    return _signup_page(request, form)
 
 
 @never_cache

@@ -1,5 +1,6 @@
 """Public agents sign up without a password and log in with a code mailed to them."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -246,3 +247,34 @@ def test_an_agent_without_a_password_is_offered_to_set_one_not_to_change_it(clie
     page = client.get(reverse("learners:profile")).text
     assert reverse("account_set_password") in page
     assert reverse("account_change_password") not in page
+
+
+def test_sign_ups_are_limited_per_connection_and_codes_per_address_keeping_what_was_typed(
+    client, organisation, settings
+):
+    # Off for the rest of the suite (tests/settings.py): allauth's own limits, low.
+    settings.ACCOUNT_RATE_LIMITS = {"signup": "3/m/ip", "request_login_code": "20/m/ip,1/m/key"}
+    assert client.post(SIGNUP_URL, signup_data(organisation=organisation.pk)).status_code == 302
+    client.logout()
+    # Her code lapsed, she signs up again at once: a second code within the minute.
+    User.objects.filter(email="nadia.agent@mairie-test.fr").update(
+        date_joined=timezone.now() - timedelta(minutes=10)
+    )
+
+    again = client.post(SIGNUP_URL, signup_data(organisation=organisation.pk))
+    other = client.post(
+        SIGNUP_URL, signup_data(organisation=organisation.pk, email="marie@mairie-test.fr")
+    )
+    too_many = client.post(
+        SIGNUP_URL, signup_data(organisation=organisation.pk, email="paul@mairie-test.fr")
+    )
+
+    assert again.status_code == 429
+    assert "Plusieurs codes viennent d'être envoyés à cette adresse" in html.unescape(again.text)
+    assert other.status_code == 302
+    assert too_many.status_code == 429
+    page = html.unescape(too_many.text)
+    assert "Plusieurs inscriptions viennent d'arriver de votre connexion" in page
+    assert 'value="paul@mairie-test.fr"' in page
+    assert not User.objects.filter(email="paul@mairie-test.fr").exists()
+    assert [m.to for m in mail.outbox] == [["nadia.agent@mairie-test.fr"], ["marie@mairie-test.fr"]]

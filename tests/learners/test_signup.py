@@ -120,3 +120,15 @@ def test_password_reset_and_sign_in_by_code_answer_alike_for_unknown_addresses(
         "personne@example.org",
     ]
     assert not User.objects.filter(email="personne@example.org").exists()
+
+
+def test_too_many_sign_ups_from_one_connection_are_answered_in_french(client, db, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"signup": "1/m/ip"}  # off elsewhere in the suite
+    assert client.post(SIGNUP_URL, signup_data()).status_code == 302
+    client.logout()
+
+    response = client.post(SIGNUP_URL, signup_data(email="autre@example.org"))
+
+    assert response.status_code == 429
+    assert "<h1>Trop de demandes</h1>" in response.content.decode()
+    assert not User.objects.filter(email="autre@example.org").exists()
