@@ -24,6 +24,7 @@ class AgentRow:
     name: str
     progress: int  # percent of the awareness track's lessons done
     attestations: list[Certificate] = field(default_factory=list)
+    manages: bool = False  # a fellow manager: staff appoint and remove managers
 
     @property
     def aware(self) -> bool:
@@ -51,14 +52,21 @@ def agents_overview(manager: User, only: list[int] | None = None) -> list[AgentR
     members = organisations.members_of(manager)
     if only is not None:
         members = members.filter(pk__in=only)
-    people = list(members.order_by("full_name", "email").only("pk", "full_name"))
+    people = list(
+        members.order_by("full_name", "email").only("pk", "full_name", "is_organisation_manager")
+    )
     if not people:
         return []
     tracks = awareness_tracks()
     progress = organisations.progress_by_member(members, tracks)
     names = organisations.names_for_manager(manager, people)
     rows = {
-        person.pk: AgentRow(person.pk, names[person.pk], progress.get(person.pk, 0))
+        person.pk: AgentRow(
+            person.pk,
+            names[person.pk],
+            progress.get(person.pk, 0),
+            manages=person.is_organisation_manager,
+        )
         for person in people
     }
     certificates = (

@@ -2,6 +2,7 @@
 
 from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
 from allauth.core import ratelimit
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -298,6 +299,13 @@ def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
     )
     # The name the dashboard shows, never the account's own (perhaps personal) address.
     name = organisations.names_for_manager(request.user, [member])[member.pk]
+    if member.is_organisation_manager:
+        return render(
+            request,
+            "learners/organisation/remove_member.html",
+            {"name": name, "manages": True, "contact": settings.CAMPUS_CONTACT_EMAIL},
+            status=403,
+        )
     if request.method == "POST":
         organisations.remove_member(request.user, member)
         messages.success(

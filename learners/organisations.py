@@ -222,9 +222,14 @@ def names_for_manager(manager: User, people: list[User]) -> dict[int, str]:
 
 
 def remove_member(manager: User, member: User) -> bool:
-    """Remove `member` from the manager's organisation; their account and progress stay."""
+    """Remove `member` from the manager's organisation; their account and progress stay.
+
+    Not a fellow manager: staff appoint managers, and only staff take the role back.
+    """
     if member.pk == manager.pk or not members_of(manager).filter(pk=member.pk).exists():
         raise PermissionError("A manager removes other members of their own organisation only.")
+    if member.is_organisation_manager:
+        raise PermissionError("Staff, not a fellow manager, remove a manager.")
     return leave_organisation(member)
 
 

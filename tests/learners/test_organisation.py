@@ -1,11 +1,13 @@
 """Organisations: INSEE codes from the shipped files, Luhn-checked SIREN, leaving, removal."""
 
+import html
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from learners import insee
+from learners import insee, organisations
 from learners.models import Organisation, User
 from tests.learners.test_invitation import invite_and_get_link
 
@@ -93,6 +95,26 @@ def test_a_manager_removes_an_agent_of_their_organisation_after_confirming(clien
     sophie.refresh_from_db()
     assert sophie.organisation is None
     assert sophie.is_active
+
+
+def test_a_manager_cannot_remove_a_fellow_manager_whom_staff_appointed(client, helene, sophie):
+    User.objects.filter(pk=sophie.pk).update(is_organisation_manager=True)
+    client.force_login(helene)
+    url = reverse("organisations:remove_member", args=[sophie.pk])
+
+    dashboard = client.get(reverse("certification:organisation_dashboard")).text
+    asked = client.get(url)
+    posted = client.post(url)
+
+    row = dashboard.split(f'data-agent="{sophie.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-testid="agent-manages"' in row and "remove-member-link" not in row
+    assert asked.status_code == posted.status_code == 403
+    assert "seule l'équipe lui retire ce rôle" in html.unescape(asked.text)
+    assert 'data-testid="remove-member-form"' not in asked.text
+    sophie.refresh_from_db()
+    assert (sophie.organisation, sophie.is_organisation_manager) == (helene.organisation, True)
+    with pytest.raises(PermissionError):
+        organisations.remove_member(helene, sophie)
 
 
 def test_removing_a_nameless_agent_names_her_by_the_address_she_was_invited_at(client, helene):
