@@ -114,7 +114,8 @@ def readme(others: dict[str, "Section"]) -> str:
             str(
                 _(
                     "Column names stay in English, the same for everyone, so that programs "
-                    "can read them."
+                    "can read them. The CSV files are UTF-8 with a byte order mark, their "
+                    "columns separated by semicolons."
                 )
             ),
             str(_("Generated on %(date)s.") % {"date": generated}),
@@ -501,8 +502,11 @@ def _cell(value: Any) -> Any:
 
 
 def _csv(rows: list[dict[str, Any]], fieldnames: list[str]) -> str:
+    # A byte order mark and semicolons, as the managers' export: a French spreadsheet
+    # opened by a double click then reads accents and columns right.
     buffer = io.StringIO()
-    writer = SpreadsheetDictWriter(buffer, fieldnames=fieldnames)
+    buffer.write("\ufeff")
+    writer = SpreadsheetDictWriter(buffer, fieldnames=fieldnames, delimiter=";")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _cell(v) for k, v in row.items()})

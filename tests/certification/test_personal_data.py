@@ -1,6 +1,5 @@
 """Certificates in the holder's data export: learners builds it, certification fills it in."""
 
-import csv
 import io
 import json
 import zipfile
@@ -10,6 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from certification import services
+from tests.learners.test_personal_data import read_csv
 
 
 def export(client, user) -> zipfile.ZipFile:
@@ -17,10 +17,6 @@ def export(client, user) -> zipfile.ZipFile:
     response = client.get("/moi/donnees/export.zip")
     assert response.status_code == 200
     return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-
-
-def read_csv(archive, name):
-    return list(csv.DictReader(io.StringIO(archive.read(name).decode())))
 
 
 def test_the_export_lists_the_holders_certificates_and_where_to_verify_them(

@@ -551,20 +551,19 @@ def test_the_grid_runs_a_fixed_number_of_queries(
 
 
 def test_the_personal_data_export_holds_attendance_and_activity(camille, morning):
-    import csv
-    import io
     import zipfile
 
     from learners.exports import personal_data_archive
+    from tests.learners.test_personal_data import read_csv
 
     attendance.sign_in_with_code(camille, morning.code, at=at(DAY, 9, 12))
     activity.record(camille.pk, ActivityEvent.Kind.LOGIN, at=at(DAY, 9, 10))
 
     archive = zipfile.ZipFile(personal_data_archive(camille))
 
-    (signed,) = csv.DictReader(io.StringIO(archive.read("attendance.csv").decode()))
+    (signed,) = read_csv(archive, "attendance.csv")
     assert (signed["date"], signed["status"], signed["method"]) == ("2026-03-10", "present", "code")
-    (login,) = csv.DictReader(io.StringIO(archive.read("activity.csv").decode()))
+    (login,) = read_csv(archive, "activity.csv")
     assert login["kind"] == "login"
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from courses.models import Level
 from courses.models.pages import Format
-from learners import assessments, services, sessions
+from learners import assessments, exports, services, sessions
 from learners.models import (
     ColdSurvey,
     Enrolment,
@@ -51,7 +51,8 @@ def download(client, user) -> zipfile.ZipFile:
 
 
 def read_csv(archive, name):
-    return list(csv.DictReader(io.StringIO(archive.read(name).decode())))
+    """A CSV of the archive as a French spreadsheet reads it: BOM, semicolons."""
+    return list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8-sig")), delimiter=";"))
 
 
 def test_the_export_holds_profile_enrolments_progress_and_ledger(
@@ -391,3 +392,14 @@ def test_a_file_whose_name_leaves_nothing_usable_is_exported_under_a_plain_one(
     (row,) = read_csv(archive, "submissions.csv")
     assert row["file"].endswith("-fichier")
     assert archive.read(row["file"]) == PDF
+
+
+def test_the_archives_tables_open_in_a_french_spreadsheet(client, camille, journey):
+    services.enrol(camille, journey.track)
+    archive = zipfile.ZipFile(exports.personal_data_archive(camille))
+
+    raw = archive.read("enrolments.csv")
+
+    # A byte order mark (accents read right) and semicolons (columns read right).
+    assert raw.startswith("\ufeff".encode())
+    assert raw.decode("utf-8-sig").splitlines()[0] == "kind;title;enrolled_at;left_at"
