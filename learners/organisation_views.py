@@ -1,5 +1,7 @@
 """Agents' light sign-up, invitation links, and the manager's invitation pages."""
 
+from urllib.parse import urlencode
+
 from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
 from allauth.core import ratelimit
 from django.conf import settings
@@ -10,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -271,7 +274,7 @@ def withdraw_invitation(request: HttpRequest, pk: int) -> HttpResponse:
             _("The invitation sent to %(email)s is withdrawn: its link no longer works.")
             % {"email": invitation.email},
         )
-        return redirect("organisations:pending_invitations")
+        return _back_to_pending(request)
     invitation.refresh_from_db(fields=["accepted_at"])  # it may have been used meanwhile
     if invitation.accepted_at is not None:
         messages.warning(
@@ -288,7 +291,19 @@ def withdraw_invitation(request: HttpRequest, pk: int) -> HttpResponse:
             _("The invitation sent to %(email)s was already withdrawn.")
             % {"email": invitation.email},
         )
-    return redirect("organisations:pending_invitations")
+    return _back_to_pending(request)
+
+
+def _back_to_pending(request: HttpRequest) -> HttpResponse:
+    # The search and the page the manager withdrew from: one withdrawal after another
+    # in a long list, without typing the search again.
+    query = {}
+    if address := request.POST.get("adresse", "").strip()[:ADDRESS_SEARCH_MAX]:
+        query["adresse"] = address
+    if (page := request.POST.get("page", "")).isdigit() and page != "1":
+        query["page"] = page
+    url = reverse("organisations:pending_invitations")
+    return redirect(f"{url}?{urlencode(query)}" if query else url)
 
 
 @login_required

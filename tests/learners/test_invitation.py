@@ -910,6 +910,26 @@ def test_pending_invitations_are_found_by_part_of_the_address(client, helene):
     assert "Aucune invitation en attente" in response.text
 
 
+def test_withdrawing_from_a_search_comes_back_to_the_same_search_and_page(
+    client, helene, monkeypatch
+):
+    from learners import organisation_views
+
+    monkeypatch.setattr(organisation_views, "INVITATIONS_PER_PAGE", 1)
+    for letter in "abc":
+        invite_and_get_link(helene, email=f"{letter}@mairie-b.fr")
+    client.force_login(helene)
+    page = client.get(PENDING_URL, {"adresse": "mairie-b", "page": 2}).text
+    form = page.split('data-testid="withdraw-invitation-form"', 1)[1].split("</form>", 1)[0]
+    assert 'name="adresse" value="mairie-b"' in form and 'name="page" value="2"' in form
+    action = re.search(r'action="(/organisation/invitations/en-attente/\d+/retirer/)"', page)[1]
+
+    response = client.post(action, {"adresse": "mairie-b", "page": "2"})
+
+    assert response["Location"] == f"{PENDING_URL}?adresse=mairie-b&page=2"
+    assert Invitation.objects.filter(withdrawn_at__isnull=False).count() == 1
+
+
 def test_the_agents_page_leads_to_the_pending_invitations(client, helene):
     invite_and_get_link(helene)
     client.force_login(helene)
