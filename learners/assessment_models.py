@@ -249,6 +249,15 @@ class Submission(models.Model):
     def __str__(self) -> str:
         return f"{self.learner} · {self.module} · {self.get_status_display()}"
 
+    @property
+    def aimed_level_id(self) -> int | None:
+        """The level its author wrote the question for, as the attempt froze it: the
+        grader judges against it, and the rubric says which it is."""
+        if self.attempt is None:
+            return None
+        question = next((q for q in self.attempt.questions if q["id"] == self.question_id), None)
+        return question.get("level_id") if question else None
+
 
 class GradingCorrection(models.Model):
     """A grading as it stood before a trainer corrected it, and why it was corrected.

@@ -226,11 +226,12 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
     _trainer_or_404(request.user)
     submission = get_object_or_404(
         Submission.objects.gradable_by(request.user).select_related(
-            "learner", "module", "competence__block", "graded_by", "level"
+            "learner", "module", "competence__block", "graded_by", "level", "attempt"
         ),
         pk=submission_id,
     )
     levels = list(Level.objects.filter(framework_id=submission.competence.block.framework_id))
+    aimed = next((lv for lv in levels if lv.pk == submission.aimed_level_id), None)
     error = ""
     decision = comment = reason = error_field = None
     level = None
@@ -299,6 +300,7 @@ def grade(request: HttpRequest, submission_id: int) -> HttpResponse:
         {
             "submission": submission,
             "levels": levels,
+            "aimed": aimed,
             "error": error,
             "decision_missing": decision_missing,
             "level_missing": level_missing,

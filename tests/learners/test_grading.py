@@ -113,6 +113,25 @@ def test_an_open_answer_waits_in_the_module_owners_queue_only(client, answered, 
     assert download["Cache-Control"] == "private, no-store"
 
 
+def test_the_grader_sees_the_level_the_question_was_written_for(client, answered, karim, journey):
+    aimed = Level.objects.get(framework=journey.framework, code="appliquer")  # OPEN's level
+    client.force_login(karim)
+
+    page = BeautifulSoup(
+        client.get(reverse("learners:grade", args=[answered.pk])).text, "html.parser"
+    )
+
+    assert page.select_one('[data-testid="aimed-level"]').text == (
+        f"Niveau visé par la question : {aimed.label}."
+    )
+    marked = [
+        label.text for label in page.select("#grade-form label") if "(le niveau visé)" in label.text
+    ]
+    assert len(marked) == 1 and aimed.label in marked[0]
+    # Nothing is ticked for the grader: the level reached is theirs to judge.
+    assert not page.select('#grade-form input[name="level"][checked]')
+
+
 def test_validating_writes_the_rubric_level_and_tells_the_learner_once(
     client, answered, karim, camille, journey, django_capture_on_commit_callbacks, eager_tasks
 ):
