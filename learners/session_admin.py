@@ -182,12 +182,28 @@ class SessionDeleteView(DeleteView):
         return super().form_valid(form)
 
     def _refusal(self) -> str | None:
-        if Attendance.objects.filter(half_day__session=self.object).exists():
-            return _(
-                "This session has attendance recorded: it is training evidence (Qualiopi, "
-                "funders) and the session cannot be deleted."
-            )
+        return deletion_refusal([self.object])
+
+
+def deletion_refusal(sessions: list[TrainingSession]) -> str | None:
+    """Why these sessions cannot be deleted, None when they may: attendance recorded
+    is training evidence (Qualiopi, funders), and deleting a session deletes it."""
+    evidenced = [
+        session
+        for session in sessions
+        if Attendance.objects.filter(half_day__session=session).exists()
+    ]
+    if not evidenced:
         return None
+    if sessions == evidenced and len(sessions) == 1:
+        return _(
+            "This session has attendance recorded: it is training evidence (Qualiopi, "
+            "funders) and the session cannot be deleted."
+        )
+    return _(
+        "Nothing was deleted: these sessions have attendance recorded, which is training "
+        "evidence (Qualiopi, funders): %(sessions)s."
+    ) % {"sessions": ", ".join(str(session) for session in evidenced)}
 
 
 class TrainingSessionViewSet(SnippetViewSet):

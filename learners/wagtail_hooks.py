@@ -1,15 +1,28 @@
 """Wagtail admin of learners: each feature keeps its viewsets in its own module."""
 
+from django.contrib import messages
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
 from courses.models import LessonPage
 from learners import activity, quality_admin, seat_admin, session_admin, wagtail_users
+from learners.session_models import TrainingSession
 
 # --- Training sessions: learners/session_admin.py ------------------------------------
 
 register_snippet(session_admin.TrainingSessionViewSet)
+
+
+@hooks.register("before_delete_snippet")
+def refuse_deleting_sessions_with_attendance(request, instances):
+    # The bulk « Delete » of the sessions' list runs this hook, not SessionDeleteView.
+    sessions = [item for item in instances if isinstance(item, TrainingSession)]
+    if sessions and (refusal := session_admin.deletion_refusal(sessions)):
+        messages.error(request, refusal)
+        return redirect("wagtailsnippets_learners_trainingsession:list")
+    return None
 
 
 @hooks.register("before_serve_page")

@@ -1,6 +1,7 @@
 """Training sessions: places in request order, a waiting list promoted as places free up."""
 
 import datetime
+import html
 import threading
 
 import pytest
@@ -1014,6 +1015,31 @@ def test_a_session_with_attendance_recorded_cannot_be_deleted(client, journey, s
 
     assert TrainingSession.objects.filter(pk=session.pk).exists()
     assert Seat.objects.filter(pk=seat.pk).exists() and Attendance.objects.exists()
+
+
+def test_the_lists_bulk_delete_refuses_sessions_with_attendance_and_deletes_nothing(
+    client, journey, staff, camille
+):
+    client.force_login(staff)
+    evidenced = _session_in_two_weeks(client, journey)
+    empty = make_session(journey.track, starts_in=30)
+    Seat.objects.create(session=evidenced, learner=camille, status=Seat.Status.CONFIRMED)
+    Attendance.objects.create(
+        half_day=evidenced.half_days.first(),
+        learner=camille,
+        status=Attendance.Status.PRESENT,
+        method=Attendance.Method.CODE,
+        signed_at=timezone.now(),
+    )
+    url = reverse("wagtail_bulk_action", args=["learners", "trainingsession", "delete"])
+    url += f"?id={evidenced.pk}&id={empty.pk}&next={reverse(f'{ADMIN}:list')}"
+
+    for response in (client.get(url, follow=True), client.post(url, follow=True)):
+        assert "Rien n'a été supprimé" in html.unescape(response.text)
+        assert str(evidenced) in html.unescape(response.text)
+
+    assert TrainingSession.objects.filter(pk__in=[evidenced.pk, empty.pk]).count() == 2
+    assert Attendance.objects.exists()
 
 
 def test_deleting_a_session_names_who_holds_a_place_since_nobody_tells_them(
