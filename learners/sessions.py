@@ -361,7 +361,8 @@ def plan_half_days(session: TrainingSession) -> int:
     Safe to run after every save: existing half-days keep their sign-in codes, take
     new hours unless someone already signed them (the session's form refuses that),
     and those left outside new dates or periods go, unless someone already signed them.
-    Once the session has started its form keeps its hours (`_started_hours_errors`).
+    Once the session has started its form keeps its hours (`_started_hours_errors`), and
+    a change of format applies to the half-days still to come.
     """
     online = session.format == Format.ONLINE
     planned = session.planned_hours()
@@ -376,7 +377,13 @@ def plan_half_days(session: TrainingSession) -> int:
         HalfDay.objects.filter(session=session, period=period, attendances__isnull=True).exclude(
             starts_at=start, ends_at=end
         ).update(starts_at=start, ends_at=end)
-    HalfDay.objects.filter(session=session).exclude(online=online).update(online=online)
+    # A half-day begun keeps its mode: its signatures were given, and counted, under it
+    # (a personal link counts at once online, on site once the trainer confirms).
+    now = timezone.localtime()
+    to_come = Q(date__gt=now.date()) | Q(date=now.date(), starts_at__gt=now.time())
+    HalfDay.objects.filter(to_come, session=session, attendances__isnull=True).exclude(
+        online=online
+    ).update(online=online)
     missing = [
         HalfDay(
             session=session, date=date, period=period, starts_at=start, ends_at=end, online=online

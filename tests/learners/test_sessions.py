@@ -1124,3 +1124,20 @@ def test_those_still_waiting_once_a_session_started_are_told_their_wait_is_over(
     assert told.to == [dominique.email]
     assert "Aucune place ne s'est libérée" in told.subject
     assert "liste d'attente est close" in told.body
+
+
+def test_a_format_changed_once_the_session_started_applies_to_the_half_days_to_come(journey):
+    session = make_session(journey.track, starts_in=-1, days=3, format=Format.ONLINE)
+    sessions.plan_half_days(session)
+    assert set(session.half_days.values_list("online", flat=True)) == {True}
+
+    session.format = Format.BLENDED  # an on-site day added to a session under way
+    session.place_name, session.place_address = FABRIQUE, ADDRESS
+    session.save()
+    sessions.plan_half_days(session)
+
+    today = timezone.localdate()
+    modes = {(h.date - today).days: h.online for h in session.half_days.filter(period="am")}
+    # Yesterday's signatures by personal link were counted online: they stay so.
+    assert modes[-1] is True
+    assert modes[1] is False
