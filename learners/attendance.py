@@ -260,6 +260,8 @@ def record_by_trainer(
     at = at or timezone.now()
     if status not in Attendance.Status.values:
         raise ValueError(f"Unknown attendance status {status!r}.")
+    if learner.pk == trainer.pk:
+        raise AttendanceRefused(_("Nobody records their own attendance."))
     if not _has_confirmed_seat(learner, half_day.session_id):
         raise AttendanceRefused(_("This person has no confirmed seat in the session."))
     if at < half_day.window()[0]:
@@ -289,13 +291,17 @@ def confirm_all_signed(
 ) -> int:
     """Confirm every signature of `half_day` not confirmed yet; how many were confirmed."""
     _refuse_if_closed(trainer, half_day.session, at or timezone.now())
-    return Attendance.objects.filter(
-        half_day=half_day,
-        status=Attendance.Status.PRESENT,
-        confirmed_by__isnull=True,
-        learner__seats__session_id=half_day.session_id,
-        learner__seats__status=Seat.Status.CONFIRMED,
-    ).update(confirmed_by=trainer, confirmed_at=at or timezone.now())
+    return (
+        Attendance.objects.filter(
+            half_day=half_day,
+            status=Attendance.Status.PRESENT,
+            confirmed_by__isnull=True,
+            learner__seats__session_id=half_day.session_id,
+            learner__seats__status=Seat.Status.CONFIRMED,
+        )
+        .exclude(learner=trainer)  # nobody vouches for themselves
+        .update(confirmed_by=trainer, confirmed_at=at or timezone.now())
+    )
 
 
 # --- The sheet: learners × half-days ------------------------------------------------------

@@ -123,13 +123,23 @@ def _lock(session: TrainingSession) -> TrainingSession:
     return TrainingSession.objects.select_for_update().select_related("track").get(pk=session.pk)
 
 
+def is_learner(user: User) -> bool:
+    """Who may hold a place: not trainers nor the team, whose activity is not kept as a
+    learner's (activity.tracked) nor certified, and who would vouch for themselves."""
+    return not user.is_staff and user.role != User.Role.TRAINER
+
+
 def take_seat(learner: User, session: TrainingSession) -> Seat:
     """Give `learner` a place in `session`, or one on its waiting list when it is full.
 
     Enrols the learner in the session's track if they are not already. Raises
-    `SeatRefused` (a second active seat, a session over) or the refusals of
-    `services.enrol` (prerequisites missing).
+    `SeatRefused` (a second active seat, a session over, a trainer or the team) or the
+    refusals of `services.enrol` (prerequisites missing).
     """
+    if not is_learner(learner):
+        raise SeatRefused(
+            _("Places in sessions are for learners: trainers and the team do not take one.")
+        )
     if session.ends_on < timezone.localdate():
         raise SeatRefused(_("This session is over."))
     if session.has_started:
@@ -230,8 +240,7 @@ def give_place(learner: User, session: TrainingSession) -> Seat:
             _("The account of %(name)s is closed: no place can be given to it.")
             % {"name": learner.display_name}
         )
-    if learner.is_staff or learner.role == User.Role.TRAINER:
-        # Their activity is not kept as a learner's (activity.tracked), nor certified.
+    if not is_learner(learner):
         raise SeatRefused(
             _("%(name)s is a trainer or a member of the team, not a learner: no place is given.")
             % {"name": learner.display_name}

@@ -44,6 +44,8 @@ def track_sessions(context, page) -> dict:
         "sessions": rows,
         "request": context.get("request"),
         "user": user,
+        # Trainers and the team are offered no place (sessions.is_learner).
+        "user_is_learner": user is None or not user.is_authenticated or sessions.is_learner(user),
         "csrf_token": context.get("csrf_token"),
         # The inclusion's context is only this: the team's address is the page's.
         "campus": context.get("campus"),

@@ -1141,3 +1141,26 @@ def test_a_format_changed_once_the_session_started_applies_to_the_half_days_to_c
     # Yesterday's signatures by personal link were counted online: they stay so.
     assert modes[-1] is True
     assert modes[1] is False
+
+
+def test_trainers_and_the_team_take_no_place_nor_vouch_for_themselves(client, journey, karim):
+    from learners import attendance
+
+    session = make_session(journey.track, starts_in=10)
+
+    with pytest.raises(sessions.SeatRefused, match="pour les apprenant·es"):
+        sessions.take_seat(karim, session)
+    assert not session.seats.exists()
+    client.force_login(karim)
+    page = client.get(journey.track.url).text
+    assert f'data-testid="take-seat-{session.pk}"' not in page
+    assert f'data-testid="places-for-learners-{session.pk}"' in page
+
+    # A seat from before this rule: its holder still cannot confirm herself.
+    started = make_session(journey.track, starts_in=0)
+    sessions.plan_half_days(started)
+    Seat.objects.create(session=started, learner=karim, status=Seat.Status.CONFIRMED)
+    started.trainers.add(karim)
+    half_day = started.half_days.first()
+    with pytest.raises(attendance.AttendanceRefused, match="propre présence"):
+        attendance.record_by_trainer(half_day, karim, "present", karim, at=half_day.window()[0])
