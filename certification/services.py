@@ -355,8 +355,11 @@ def earlier_copy(certificate: Certificate) -> bytes | None:
 
 def _forget_pdf(certificate_pk: int, rendered_before: datetime.datetime | None = None) -> bool:
     # The stored file stays until the new render replaces it under the same name.
-    # A certificate that no longer names its holder has nothing left to print.
-    certificates = Certificate.objects.filter(pk=certificate_pk, holder_removed_at__isnull=True)
+    # A certificate that no longer names its holder has nothing left to print, and one
+    # revoked or superseded meanwhile (during a bulk run) keeps the PDF it was issued with.
+    certificates = Certificate.objects.filter(
+        pk=certificate_pk, holder_removed_at__isnull=True, status=Certificate.Status.VALID
+    )
     if rendered_before is not None:
         certificates = certificates.filter(rendered_at__lt=rendered_before)
     found = certificates.values_list("pdf_sha256", "earlier_pdf_sha256").first()

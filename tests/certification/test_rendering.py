@@ -115,6 +115,22 @@ def test_regenerating_renders_the_same_frozen_content_under_the_same_name(
     assert "Camille Martin" in pdf_text(certificate)
 
 
+def test_a_certificate_revoked_meanwhile_keeps_the_pdf_it_was_issued_with(
+    certificate, django_capture_on_commit_callbacks
+):
+    services.render(certificate.pk)
+    certificate.refresh_from_db()
+    issued = certificate.pdf_sha256
+    # Revoked while a bulk « regenerate every PDF » was working through its list.
+    Certificate.objects.filter(pk=certificate.pk).update(status=Certificate.Status.REVOKED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.regenerate_pdf(certificate)
+
+    certificate.refresh_from_db()
+    assert certificate.pdf_sha256 == issued and certificate.pdf.name
+
+
 # --- Nothing is fetched from outside ------------------------------------------------------
 
 

@@ -84,6 +84,11 @@ def test_a_framework_attestation_says_it_is_not_the_certification_and_who_awards
     assert "Certification complète" not in html
     assert 'data-field="certification-note"' in html
     assert "Coopérative des Tiers-Lieux" in html
+    # As the PDF says it: only the certifier validates a block of the RS.
+    assert "Attestation de progression vers la certification" in html
+    assert "validation de bloc" not in html
+    as_json = client.get(verify_url(certificate), HTTP_ACCEPT="application/json").text
+    assert "validation de bloc" not in as_json
     assert "RS5142" in html
     data = client.get(json_url(certificate)).json()
     assert data["award"]["kind"] == "certification"
