@@ -84,11 +84,9 @@ def test_a_framework_attestation_says_it_is_not_the_certification_and_who_awards
     assert "Certification complète" not in html
     assert 'data-field="certification-note"' in html
     assert "Coopérative des Tiers-Lieux" in html
-    # As the PDF says it: only the certifier validates a block of the RS.
-    assert "Attestation de progression vers la certification" in html
-    assert "validation de bloc" not in html
-    as_json = client.get(verify_url(certificate), HTTP_ACCEPT="application/json").text
-    assert "validation de bloc" not in as_json
+    # A machine-readable date HTML accepts (no microseconds), the day printed beside it.
+    issued = timezone.localdate(certificate.issued_at).isoformat()
+    assert f'<time datetime="{issued}">' in html
     assert "RS5142" in html
     data = client.get(json_url(certificate)).json()
     assert data["award"]["kind"] == "certification"
@@ -109,6 +107,11 @@ def test_a_block_attestation_says_it_records_progress_toward_the_certification(c
     html = client.get(verify_url(certificate)).content.decode()
     assert 'data-field="certification-note"' in html
     assert "Coopérative des Tiers-Lieux" in html
+    # As the PDF says it: only the certifier validates a block of the RS.
+    assert "Attestation de progression vers la certification" in html
+    assert "validation de bloc" not in html
+    as_json = client.get(verify_url(certificate), HTTP_ACCEPT="application/json").text
+    assert "validation de bloc" not in as_json
 
 
 def test_the_verification_page_asks_robots_not_to_index_it(client, camille):
