@@ -23,7 +23,7 @@ from learners.models import (
     User,
 )
 from learners.queries import answers_to_rework, block_validated, validated_blocks
-from learners.session_models import Seat, TrainingSession
+from learners.session_models import Attendance, Seat, TrainingSession
 
 TRACK_KINDS = (Award.Kind.AWARENESS, Award.Kind.END_OF_TRAINING, Award.Kind.COMPLETION)
 # A certificat de réalisation states what was done (dates, hours, modality), no level
@@ -81,7 +81,8 @@ def eligible(learner: User, award: Award, session: TrainingSession | None = None
             and _seats(learner, award).filter(session__ends_on__gte=timezone.localdate()).exists()
         ):
             return False
-        return completed.exists()
+        sessions = [session.pk] if session else _seats(learner, award).values("session_id")
+        return completed.exists() and not _awaits_confirmation(learner, sessions)
     session = session_of(learner, award, session)
     if session is None:
         # Self-paced: the whole track is what was done. A session not over yet: the
@@ -89,7 +90,22 @@ def eligible(learner: User, award: Award, session: TrainingSession | None = None
         return completed.exists() and not _seats(learner, award).exists()
     # A session attended states the hours attended, whole or not (funders pay those):
     # it needs no completion of the online track around it.
-    return learner.pk in attending_ids(session, [learner.pk])
+    return learner.pk in attending_ids(session, [learner.pk]) and not _awaits_confirmation(
+        learner, [session.pk]
+    )
+
+
+def _awaits_confirmation(learner: User, sessions) -> bool:
+    """A personal link's signature of hers on an on-site half-day counts once a trainer
+    confirms it: a document frozen before would leave that half-day out for good. Every
+    path that issues waits for it, not only the session's bulk (`check_session_fits`)."""
+    return (
+        Attendance.objects.filter(
+            learner=learner, half_day__session__in=sessions, status=Attendance.Status.PRESENT
+        )
+        .exclude(pk__in=Attendance.objects.counted().values("pk"))
+        .exists()
+    )
 
 
 def _seats(learner: User, award: Award):

@@ -357,3 +357,34 @@ def test_a_session_whose_link_signatures_await_confirmation_is_refused(setting, 
     assert "attend la confirmation" in str(refusal.value)
     Attendance.objects.filter(pk=signed.pk).update(confirmed_at=timezone.now())
     services.check_session_fits(setting.completion_award, over, BulkIssue.Mode.ISSUE)
+
+
+def test_a_learners_own_certificate_waits_for_her_link_signature_to_be_confirmed(setting, people):
+    import datetime
+
+    from django.utils import timezone
+
+    from certification.eligibility import eligible
+    from learners.session_models import Attendance, HalfDay
+    from tests.learners.attendance_helpers import add_half_day
+
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    over = make_session(setting.track, learners=people[:1], starts_on=yesterday)
+    morning = add_half_day(over, day=yesterday, period=HalfDay.Period.MORNING)
+    afternoon = add_half_day(over, day=yesterday, period=HalfDay.Period.AFTERNOON)
+    for half_day, method in (
+        (morning, Attendance.Method.CODE),
+        (afternoon, Attendance.Method.LINK),
+    ):
+        Attendance.objects.create(
+            half_day=half_day,
+            learner=people[0],
+            status=Attendance.Status.PRESENT,
+            method=method,
+            signed_at=timezone.now(),
+        )
+
+    # Not only the session's bulk: her completion, her name given, an award's bulk.
+    assert not eligible(people[0], setting.completion_award)
+    Attendance.objects.filter(half_day=afternoon).update(confirmed_at=timezone.now())
+    assert eligible(people[0], setting.completion_award)
