@@ -100,10 +100,8 @@ def _awaits_confirmation(learner: User, sessions) -> bool:
     confirms it: a document frozen before would leave that half-day out for good. Every
     path that issues waits for it, not only the session's bulk (`check_session_fits`)."""
     return (
-        Attendance.objects.filter(
-            learner=learner, half_day__session__in=sessions, status=Attendance.Status.PRESENT
-        )
-        .exclude(pk__in=Attendance.objects.counted().values("pk"))
+        Attendance.objects.awaiting_confirmation()
+        .filter(learner=learner, half_day__session__in=sessions)
         .exists()
     )
 

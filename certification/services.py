@@ -565,9 +565,7 @@ def check_session_fits(
     # A personal link's signature on an on-site half-day counts once a trainer confirms
     # it: issued before, the certificate would leave that half-day out for good.
     unconfirmed = freezes_attendance and (
-        Attendance.objects.filter(half_day__session=session, status=Attendance.Status.PRESENT)
-        .exclude(pk__in=Attendance.objects.counted().values("pk"))
-        .count()
+        Attendance.objects.awaiting_confirmation().filter(half_day__session=session).count()
     )
     if unconfirmed:
         raise BulkRefused(

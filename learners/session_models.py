@@ -501,6 +501,16 @@ class AttendanceQuerySet(models.QuerySet):
             method=Attendance.Method.LINK, half_day__online=False, confirmed_at__isnull=True
         )
 
+    def awaiting_confirmation(self):
+        """Presences not counted yet: personal-link signatures of on-site half-days that no
+        trainer confirmed (`counted`'s other side)."""
+        return self.filter(
+            status=Attendance.Status.PRESENT,
+            method=Attendance.Method.LINK,
+            half_day__online=False,
+            confirmed_at__isnull=True,
+        )
+
 
 class Attendance(models.Model):
     """One learner's presence or absence for one half-day."""
