@@ -41,7 +41,7 @@ def _signup_page(request: HttpRequest, form: AgentSignupForm, status: int = 200)
 def agent_signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("learners:dashboard")
-    # allauth's own limits on sign-ups (per address IP) and on login codes mailed (per
+    # allauth's own limits on sign-ups (per IP address) and on login codes mailed (per
     # address): this form creates accounts and mails codes as its views do.
     # The form comes back as typed, with the reason.
     form = AgentSignupForm(request.POST if request.method == "POST" else None)
