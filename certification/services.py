@@ -43,7 +43,6 @@ from courses.models import (
 from learners import queries as learner_queries
 from learners.activity import attending_ids
 from learners.models import (
-    LedgerEntry,
     User,
 )
 from learners.session_models import Attendance, Seat, TrainingSession
@@ -174,9 +173,12 @@ def issue_what_was_earned(learner: User) -> list[Certificate]:
     for module in completed:
         if not learner_queries.evidence_pending(learner, [module]):
             created += evaluate_module(learner, module)
-    for competence in Competence.objects.filter(
-        pk__in=LedgerEntry.objects.filter(learner=learner).values("competence_id")
-    ).select_related("block"):
+    # Derived ranks, not the ledger's own rows: evidence on an older framework version
+    # earns the newer version's blocks through its crosswalks, as it does when recorded.
+    # One competence per block is enough, each evaluates its whole block and framework.
+    held = Competence.objects.filter(pk__in=learner_queries.derived_ranks(learner))
+    one_per_block = {c.block_id: c for c in held.select_related("block").order_by("-pk")}
+    for competence in one_per_block.values():
         created += evaluate_competence(learner, competence)
     for track in TrackPage.objects.filter(completions__learner=learner):
         pending = learner_queries.evidence_pending(learner, ModulePage.objects.child_of(track))

@@ -133,3 +133,28 @@ def test_a_name_held_in_memory_but_not_stored_issues_nothing(setting, nameless, 
     run_on_commit(account.save, update_fields=["job_title"])
 
     assert not Certificate.objects.filter(learner=nameless).exists()
+
+
+def test_giving_a_name_issues_a_newer_framework_block_earned_through_its_crosswalks(
+    setting, nameless, run_on_commit
+):
+    from certification.models import Award
+    from courses.services import new_version
+
+    newer = new_version(setting.framework, "2026")
+    newer_block = Award.objects.create(
+        kind=Award.Kind.BLOCK,
+        title="Bloc B1 validé (2026)",
+        criteria="Chaque compétence du bloc au niveau Appliquer.",
+        block=newer.blocks.get(code="B1"),
+    )
+    run_on_commit(reach, nameless, setting.framework, "B1.1", 2)
+    run_on_commit(reach, nameless, setting.framework, "B1.2", 2)
+    assert not Certificate.objects.exists()
+
+    account = User.objects.get(pk=nameless.pk)
+    account.full_name = "Nadia Benali"
+    run_on_commit(account.save)
+
+    awarded = {c.award for c in Certificate.objects.filter(learner=nameless)}
+    assert awarded == {setting.block_award, newer_block}
