@@ -408,6 +408,12 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 WAGTAIL_SITE_NAME = "Campus Tiers-Lieux"
 WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAIL_I18N_ENABLED = False
+# The platform keeps one calendar: an admin page runs in the staff member's own time
+# zone, and what staff do there freezes dates (a certificate's issue and expiry, a
+# session « over » or not). From Papeete, a reissue at 21:00 would be dated the day
+# before a learner's own reissue at the same moment. One zone offered, the account
+# page asks for none (learners migration 0024 forgets any chosen before).
+WAGTAIL_USER_TIME_ZONES = [TIME_ZONE]
 # On PostgreSQL the database backend uses full-text search; French stemming makes
 # « tiers-lieux » find « tiers-lieu ». SQLite ignores the option.
 WAGTAILSEARCH_BACKENDS = {

@@ -1,6 +1,6 @@
 """Staff manage awards and certificates in the Wagtail admin; trainers do not."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -432,3 +432,60 @@ def test_an_older_revocation_is_not_undone_over_a_later_one(client, staff, setti
     assert f"/certificates/{second.pk}/restore/" in listing
     assert "plus récent" in response.text
     assert not Certificate.objects.valid().filter(learner=camille).exists()
+
+
+def _choose_time_zone(client, zone: str) -> None:
+    """Post the account page as a staff member would, choosing `zone` if she can."""
+    page = BeautifulSoup(client.get(reverse("wagtailadmin_account")).content, "html.parser")
+    form = page.select_one("form[method=post]")
+    data = {}
+    for field in form.select("input[name], select[name], textarea[name]"):
+        if field.name == "select":
+            chosen = field.select_one("option[selected]") or field.select_one("option")
+            data[field["name"]] = chosen["value"] if chosen else ""
+        elif field.get("type") not in ("checkbox", "radio") or field.has_attr("checked"):
+            data[field["name"]] = field.get("value", field.get_text())
+    data.update({"name_email-first_name": "Sam", "name_email-last_name": "Équipe"})
+    data["locale-current_time_zone"] = zone
+    assert client.post(reverse("wagtailadmin_account"), data).status_code == 302
+
+
+def test_a_reissue_from_far_away_is_dated_by_the_platform_calendar(
+    client, staff, camille, certificate, monkeypatch, django_capture_on_commit_callbacks
+):
+    client.force_login(staff)
+    _choose_time_zone(client, "Pacific/Tahiti")
+    # 07:00 UTC: the 25th in Paris, still the 24th in Papeete.
+    moment = datetime(2026, 11, 25, 7, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    camille.full_name = "Camille Martin-Durand"
+    camille.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/cms-admin/certificates/{certificate.pk}/reissue/")
+
+    certificate.refresh_from_db()
+    assert certificate.superseded_by.context["issued_on"] == "2026-11-25"
+
+
+def test_staff_are_offered_no_time_zone_of_their_own(client, staff):
+    client.force_login(staff)
+    page = client.get(reverse("wagtailadmin_account"))
+    assert page.status_code == 200
+    assert 'name="locale-current_time_zone"' not in page.content.decode()
+
+
+def test_a_time_zone_chosen_before_is_forgotten(staff):
+    from importlib import import_module
+
+    from django.apps import apps
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(staff)
+    profile.current_time_zone = "Pacific/Tahiti"
+    profile.save()
+    migration = import_module("learners.migrations.0024_staff_share_the_platform_time_zone")
+
+    migration.forget_time_zones(apps, None)
+
+    assert UserProfile.get_for_user(staff).get_current_time_zone() == "Europe/Paris"
