@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -223,7 +224,8 @@ class CertificateQuerySet(models.QuerySet):
         return self.filter(learner=user)
 
     def evidence_withdrawn_since_issued(self):
-        """Valid certificates whose holder had evidence retracted after their issue.
+        """Valid certificates whose holder had evidence retracted after they froze it
+        (their issue, or a re-issued certificate's first issue).
 
         A certificate is frozen: a corrected grading does not change it. These are
         the ones staff read again, to revoke those that no longer stand.
@@ -233,7 +235,7 @@ class CertificateQuerySet(models.QuerySet):
                 LedgerEntry.objects.filter(
                     learner=OuterRef("learner"),
                     source=LedgerEntry.Source.RETRACTION,
-                    recorded_at__gt=OuterRef("issued_at"),
+                    recorded_at__gt=Coalesce(OuterRef("awarded_at"), OuterRef("issued_at")),
                 )
             )
         )
@@ -281,6 +283,10 @@ class Certificate(models.Model):
     # profile, the award or the framework never change an issued certificate.
     context = models.JSONField(_("frozen content"))
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    # A re-issue (a corrected name) states what was earned at the first issue, with the
+    # levels and results of then: evidence retracted since then concerns it too.
+    # Empty: earned when issued.
+    awarded_at = models.DateTimeField(_("earned at"), null=True, blank=True, editable=False)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.VALID

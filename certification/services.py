@@ -460,7 +460,8 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
     context["holder"]["name"] = holder_name(old.learner)
     # When the award was earned stays the first issue's (Open Badges' awardedDate
     # keeps the original date); the copy's own issue is its validFrom.
-    context.setdefault("awarded_at", old.issued_at.isoformat())
+    awarded_at = old.awarded_at or old.issued_at
+    context.setdefault("awarded_at", awarded_at.isoformat())
     context["issued_on"] = iso_date(issued_at)
     context["expires_on"] = iso_date(old.expires_at)
     new = Certificate.objects.create(
@@ -468,6 +469,7 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
         award=old.award,
         context=context,
         issued_at=issued_at,
+        awarded_at=awarded_at,
         expires_at=old.expires_at,
         issued_by=by,
     )

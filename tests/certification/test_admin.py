@@ -111,6 +111,22 @@ def test_staff_find_the_certificates_issued_before_evidence_of_their_holder_was_
     assert certificate.code not in content and untouched.code in content
 
 
+def test_a_certificate_re_issued_after_a_withdrawal_is_still_found_with_what_it_froze(
+    karim, certificate, setting
+):
+    camille = certificate.learner
+    entry = reach(camille, setting.framework, "B1.1", 2)
+    learners.retract_evidence(entry, karim, "Notation corrigée.")
+    camille.full_name = "Camille Martin-Durand"
+    camille.save()
+
+    # The copy states the levels frozen at the first issue, before the withdrawal.
+    copy = services.reissue(certificate, by=None)
+
+    assert copy.issued_at > entry.recorded_at and copy.awarded_at == certificate.issued_at
+    assert list(Certificate.objects.evidence_withdrawn_since_issued()) == [copy]
+
+
 def test_the_list_says_expired_as_the_verification_page_does_and_offers_only_what_applies(
     client, staff, certificate, setting, dominique
 ):
