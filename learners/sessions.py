@@ -8,7 +8,6 @@ A session's row is the lock: every operation that counts confirmed seats
 import datetime
 import logging
 from functools import partial
-from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -64,6 +63,9 @@ def notice_still_true(seat: Seat, notice: str) -> bool:
     """Whether the seat is still what the notice says: one queued before a later change
     (a place taken then cancelled, a wait ended by a promotion) is left unsent, as the
     change queued its own."""
+    if notice == Notice.REMINDER:
+        # Retried for hours, or resent by staff: not once the session is over.
+        return seat.status == Seat.Status.CONFIRMED and seat.session.ends_on >= timezone.localdate()
     if notice in PLACE_NOTICES:
         return seat.status == Seat.Status.CONFIRMED
     if notice == Notice.WAITING:
@@ -453,9 +455,13 @@ def session_saved(session: TrainingSession, before: dict | None = None) -> None:
 
 
 def _notify_on_commit(seat: Seat, notice: str) -> None:
+    transaction.on_commit(partial(_queue_notice, seat.pk, notice))
+
+
+def _queue_notice(seat_pk: int, notice: str) -> None:
     from learners import tasks
 
-    transaction.on_commit(partial(tasks.enqueue, tasks.notify_seat, seat.pk, notice))
+    tasks.enqueue(tasks.notify_seat, seat_pk, notice)
 
 
 def _absolute(path: str) -> str:
@@ -540,24 +546,20 @@ def close_waiting_lists(now: datetime.datetime | None = None) -> int:
 
 
 def send_reminders(now: datetime.datetime | None = None) -> int:
-    """Remind confirmed learners of sessions starting soon, once per seat; returns how many.
+    """Remind confirmed learners of sessions starting soon, once per seat; returns how
+    many reminders were queued.
 
-    Each seat is claimed (and the claim committed) before its mail goes: a crash
-    after sending never sends it twice. A mail that fails releases its claim,
-    so the next run tries again.
+    Each seat is claimed (and the claim committed) before its mail is queued: a crash
+    after queueing never queues it twice. The mail then goes as every seat notice
+    does (`tasks.notify_seat`): retried for hours if the mail server fails, then
+    listed for staff as undelivered and sent again by the beat.
     """
     now = now or timezone.now()
-    sent = 0
+    queued = 0
     for pk in list(seats_to_remind(now).order_by("pk").values_list("pk", flat=True)):
-        claimed = seats_to_remind(now).filter(pk=pk).update(reminder_sent_at=timezone.now())
-        if not claimed:
-            continue  # another worker took it
-        seat = Seat.objects.select_related("learner", "session", "session__track").get(pk=pk)
-        try:
-            send_seat_notice(seat, Notice.REMINDER)
-        except (OSError, SMTPException):
-            Seat.objects.filter(pk=pk).update(reminder_sent_at=None)
-            logger.exception("Could not send the session reminder of seat %s", pk)
-            continue
-        sent += 1
-    return sent
+        with transaction.atomic():
+            if not seats_to_remind(now).filter(pk=pk).update(reminder_sent_at=timezone.now()):
+                continue  # another worker took it
+            transaction.on_commit(partial(_queue_notice, pk, Notice.REMINDER))
+        queued += 1
+    return queued

@@ -64,8 +64,9 @@ def test_a_grading_notice_is_mailed_once_to_an_active_learner(journey, camille, 
     assert [m.to for m in mailoutbox] == [[camille.email]]
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_a_deactivated_learner_gets_no_reminder_and_no_sign_in_link(
-    journey, camille, dominique, mailoutbox
+    journey, camille, dominique, mailoutbox, django_capture_on_commit_callbacks
 ):
     session = make_session(journey.track, starts_in=1)
     sessions.take_seat(camille, session)
@@ -74,7 +75,8 @@ def test_a_deactivated_learner_gets_no_reminder_and_no_sign_in_link(
     camille.save()
     mailoutbox.clear()
 
-    assert sessions.send_reminders() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sessions.send_reminders() == 1
 
     assert [m.to for m in mailoutbox] == [[dominique.email]]
     assert not sessions.seats_to_remind().filter(learner=camille).exists()

@@ -1,4 +1,5 @@
-"""Session reminders: once per confirmed seat, for sessions starting within two days."""
+"""Session reminders: once per confirmed seat, for sessions starting within two days,
+queued as every seat notice is (retried, then listed for staff if the mail fails)."""
 
 import datetime
 
@@ -9,8 +10,22 @@ from django.utils import timezone
 
 from courses.models.pages import Format
 from learners import sessions, tasks
-from learners.session_models import Seat
+from learners.models import UndeliveredMail
+from learners.session_models import Seat, TrainingSession
 from tests.learners.test_sessions import ADDRESS, FABRIQUE, make_session
+
+pytestmark = pytest.mark.usefixtures("eager_tasks")
+
+
+@pytest.fixture
+def remind(django_capture_on_commit_callbacks):
+    """Run the daily reminders, their mails sent once each claim is committed."""
+
+    def run(**kwargs) -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return sessions.send_reminders(**kwargs)
+
+    return run
 
 
 def _days(n: int) -> datetime.datetime:
@@ -22,7 +37,7 @@ def _recipients(mailoutbox) -> list[str]:
 
 
 def test_confirmed_learners_of_sessions_starting_soon_are_reminded_once(
-    journey, camille, dominique, sophie, mailoutbox
+    journey, camille, dominique, sophie, mailoutbox, remind
 ):
     soon = make_session(journey.track, capacity=1, starts_in=1)
     later = make_session(journey.track, starts_in=5)
@@ -31,8 +46,8 @@ def test_confirmed_learners_of_sessions_starting_soon_are_reminded_once(
     sessions.take_seat(sophie, later)  # too early yet
     mailoutbox.clear()
 
-    assert sessions.send_reminders() == 1
-    assert sessions.send_reminders() == 0
+    assert remind() == 1
+    assert remind() == 0
 
     assert _recipients(mailoutbox) == [camille.email]
     (reminder,) = mailoutbox
@@ -41,16 +56,18 @@ def test_confirmed_learners_of_sessions_starting_soon_are_reminded_once(
     assert Seat.objects.get(learner=dominique).reminder_sent_at is None
 
 
-def test_a_session_entering_the_window_is_reminded_when_the_day_comes(journey, camille, mailoutbox):
+def test_a_session_entering_the_window_is_reminded_when_the_day_comes(
+    journey, camille, mailoutbox, remind
+):
     session = make_session(journey.track, starts_in=5, format=Format.ONLINE)
     session.online_link = "https://visio.example.org/rappel"
     session.save()
     sessions.take_seat(camille, session)
     mailoutbox.clear()
 
-    assert sessions.send_reminders(now=_days(2)) == 0
-    assert sessions.send_reminders(now=_days(3)) == 1
-    assert sessions.send_reminders(now=_days(4)) == 0
+    assert remind(now=_days(2)) == 0
+    assert remind(now=_days(3)) == 1
+    assert remind(now=_days(4)) == 0
 
     (reminder,) = mailoutbox
     assert "https://visio.example.org/rappel" in reminder.body
@@ -59,7 +76,7 @@ def test_a_session_entering_the_window_is_reminded_when_the_day_comes(journey, c
 
 
 def test_sessions_already_started_and_cancelled_places_are_not_reminded(
-    journey, camille, dominique, mailoutbox
+    journey, camille, dominique, mailoutbox, remind
 ):
     started = make_session(journey.track, starts_in=0, days=3)
     seat = sessions.take_seat(camille, make_session(journey.track, starts_in=1))
@@ -74,17 +91,17 @@ def test_sessions_already_started_and_cancelled_places_are_not_reminded(
     )
     mailoutbox.clear()
 
-    assert sessions.send_reminders(now=_days(1)) == 0
+    assert remind(now=_days(1)) == 0
     assert mailoutbox == []
 
 
 def test_the_reminder_carries_the_personal_sign_in_link_when_attendance_exists(
-    journey, camille, mailoutbox
+    journey, camille, mailoutbox, remind
 ):
     seat = sessions.take_seat(camille, make_session(journey.track, starts_in=1))
     mailoutbox.clear()
 
-    sessions.send_reminders()
+    remind()
 
     try:
         path = reverse("learners:attendance_link", args=[seat.attendance_token])
@@ -94,8 +111,10 @@ def test_the_reminder_carries_the_personal_sign_in_link_when_attendance_exists(
         assert path in mailoutbox[0].body
 
 
-def test_a_failed_mail_is_tried_again_on_the_next_run(journey, camille, monkeypatch, mailoutbox):
-    sessions.take_seat(camille, make_session(journey.track, starts_in=1))
+def test_a_failed_reminder_is_listed_for_staff_and_sent_again_but_never_twice(
+    journey, camille, monkeypatch, mailoutbox, remind
+):
+    seat = sessions.take_seat(camille, make_session(journey.track, starts_in=1))
     mailoutbox.clear()
 
     def mail_server_down(seat, notice):
@@ -103,28 +122,50 @@ def test_a_failed_mail_is_tried_again_on_the_next_run(journey, camille, monkeypa
 
     with monkeypatch.context() as patched:
         patched.setattr(sessions, "send_seat_notice", mail_server_down)
-        assert sessions.send_reminders() == 0
-    assert Seat.objects.get(learner=camille).reminder_sent_at is None
+        assert remind() == 1
+    (undelivered,) = UndeliveredMail.objects.all()
+    assert (undelivered.recipient, undelivered.args) == (camille.email, [seat.pk, "reminder"])
+    assert remind() == 0  # the seat was claimed: the next run queues nothing more
 
-    assert sessions.send_reminders() == 1
+    assert tasks.resend_undelivered(undelivered.pk)
     assert _recipients(mailoutbox) == [camille.email]
+    assert not UndeliveredMail.objects.exists()
 
 
-def test_a_seat_claimed_by_another_worker_is_not_reminded_again(journey, camille, mailoutbox):
+def test_a_reminder_still_waiting_when_the_session_is_over_is_not_sent(
+    journey, camille, mailoutbox
+):
+    seat = sessions.take_seat(camille, make_session(journey.track, starts_in=1))
+    mailoutbox.clear()
+    Seat.objects.filter(pk=seat.pk).update(reminder_sent_at=timezone.now())
+    TrainingSession.objects.filter(pk=seat.session_id).update(
+        starts_on=timezone.localdate() - datetime.timedelta(days=3),
+        ends_on=timezone.localdate() - datetime.timedelta(days=2),
+    )
+
+    assert tasks.notify_seat(seat.pk, sessions.Notice.REMINDER) is False
+    assert mailoutbox == []
+
+
+def test_a_seat_claimed_by_another_worker_is_not_reminded_again(
+    journey, camille, mailoutbox, remind
+):
     seat = sessions.take_seat(camille, make_session(journey.track, starts_in=1))
     Seat.objects.filter(pk=seat.pk).update(reminder_sent_at=timezone.now())
     mailoutbox.clear()
 
-    assert sessions.send_reminders() == 0
+    assert remind() == 0
     assert mailoutbox == []
 
 
-@pytest.mark.usefixtures("eager_tasks")
-def test_the_daily_task_sends_the_reminders(journey, camille, mailoutbox):
+def test_the_daily_task_sends_the_reminders(
+    journey, camille, mailoutbox, django_capture_on_commit_callbacks
+):
     sessions.take_seat(camille, make_session(journey.track, starts_in=2))
     mailoutbox.clear()
 
-    assert tasks.send_session_reminders.delay().get() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.send_session_reminders.delay().get() == 1
     assert _recipients(mailoutbox) == [camille.email]
 
 
