@@ -9,6 +9,7 @@ decides, so the sheet never claims an absence nobody recorded.
 
 import datetime
 import logging
+import math
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -197,6 +198,20 @@ def current_or_next_half_day(
         if half_day.window()[1] >= at:
             return half_day
     return None
+
+
+def seconds_until_the_code_changes(
+    half_day: HalfDay | None, at: datetime.datetime | None = None
+) -> int | None:
+    """How long the projected code stays as shown: until its half-day opens, or, open,
+    until it closes and the next one's code takes its place. None: nothing left to sign.
+    One second past the moment, as a window includes its last second."""
+    if half_day is None:
+        return None
+    at = at or timezone.now()
+    opens, closes = half_day.window()
+    change = opens if at < opens else closes
+    return max(1, math.ceil((change - at).total_seconds()) + 1)
 
 
 def sign_in_with_link(token: str, at: datetime.datetime | None = None) -> Attendance:

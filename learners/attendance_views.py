@@ -162,6 +162,8 @@ def session_attendance(request: HttpRequest, session_id: int) -> HttpResponse:
             "sheet": attendance_ops.trainers_sheet(session, now, closed=closed),
             "current": current,
             "current_open": current is not None and current.is_open(now),
+            # The page stays projected for hours: its script asks for the code again then.
+            "code_changes_in": attendance_ops.seconds_until_the_code_changes(current, now),
             "sign_url": request.build_absolute_uri(reverse("learners:attendance_sign")),
             "form": form,
             "activity": activity.session_activity(session) if online else None,

@@ -15,10 +15,10 @@ MORNING = (datetime.time(9, 0), datetime.time(12, 30))
 AFTERNOON = (datetime.time(13, 30), datetime.time(17, 0))
 
 
-def at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+def at(day: datetime.date, hour: int, minute: int = 0, second: int = 0) -> datetime.datetime:
     """A moment of `day`, local time (Europe/Paris), as the half-days' windows are."""
     return datetime.datetime.combine(
-        day, datetime.time(hour, minute), tzinfo=timezone.get_current_timezone()
+        day, datetime.time(hour, minute, second), tzinfo=timezone.get_current_timezone()
     )
 
 

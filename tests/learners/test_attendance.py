@@ -10,7 +10,7 @@ from django.utils import timezone
 from courses.models.pages import Format
 from learners import activity, attendance
 from learners.attendance import AttendanceRefused, CellState
-from learners.session_models import ActivityEvent, Attendance, Seat
+from learners.session_models import ActivityEvent, Attendance, HalfDay, Seat
 from tests.learners.attendance_helpers import (
     AFTERNOON,
     DAY,
@@ -447,6 +447,45 @@ def test_the_trainer_sees_the_grid_and_the_current_code(client, karim, camille, 
     rows = {r.learner: r for r in response.context["sheet"].rows}
     assert rows[camille].cells[0].state == CellState.PRESENT
     assert camille.full_name in response.text
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "changes_in"),
+    [
+        (8, 0, 3601),  # before the morning opens: until 9:00
+        (10, 0, 2 * 3600 + 30 * 60 + 1),  # open: until it closes at 12:30
+        (12, 45, 45 * 60 + 1),  # between the two: until the afternoon opens at 13:30
+    ],
+)
+def test_the_projected_code_knows_when_it_changes_next(session, morning, hour, minute, changes_in):
+    add_half_day(session, period=HalfDay.Period.AFTERNOON)
+    moment = at(DAY, hour, minute)
+    shown = attendance.current_or_next_half_day(session, moment)
+
+    assert attendance.seconds_until_the_code_changes(shown, moment) == changes_in
+
+
+def test_nothing_left_to_sign_means_no_change_to_wait_for(session, morning):
+    moment = at(DAY, 18)
+    assert attendance.current_or_next_half_day(session, moment) is None
+    assert attendance.seconds_until_the_code_changes(None, moment) is None
+
+
+def test_the_trainer_page_tells_its_script_when_to_ask_for_the_code_again(
+    client, karim, session, morning, monkeypatch
+):
+    client.force_login(karim)
+    moment = at(DAY, 12, 29, 30)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    response = client.get(_grid_url(session))
+
+    assert response.context["current"] == morning
+    assert 'data-code-changes-in="31"' in response.text
+    assert "js/attendance-projection" in response.text
+    monkeypatch.setattr(timezone, "now", lambda: at(DAY, 18))
+    after = client.get(_grid_url(session)).text
+    assert 'data-code-changes-in=""' in after and 'data-testid="attendance-nothing-left"' in after
 
 
 def test_the_trainer_marks_an_absence_from_the_grid(client, karim, dominique, session, today):

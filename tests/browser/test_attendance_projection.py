@@ -1,0 +1,65 @@
+"""The attendance page a trainer projects in the room changes its code by itself: when
+the half-day opens, and when it closes and the next one's code takes its place."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import TrackPage
+from courses.models.pages import Format
+from learners.models import User
+from learners.session_models import HalfDay, TrainingSession
+
+DEMO_PASSWORD = "campus-demo"
+TRAINER = "formateur@example.org"
+
+
+def test_the_projected_code_opens_then_gives_way_to_the_next_half_days(demo, page, log_in):
+    now = timezone.localtime()
+    opens = now + datetime.timedelta(seconds=5)
+    closes = opens + datetime.timedelta(seconds=5)
+    later = closes + datetime.timedelta(minutes=30)
+    if later.date() != now.date():
+        pytest.skip("the half-days would cross midnight")
+    session = TrainingSession.objects.create(
+        track=TrackPage.objects.get(slug="piloter-un-tiers-lieu"),
+        format=Format.ON_SITE,
+        starts_on=now.date(),
+        ends_on=now.date(),
+        place_name="Fabrique de territoire de Die",
+        place_address="2 rue du Test, 26150 Die",
+        capacity=12,
+    )
+    session.trainers.set([User.objects.get(email=TRAINER)])
+    first = HalfDay.objects.create(
+        session=session,
+        date=now.date(),
+        period=HalfDay.Period.MORNING,
+        starts_at=opens.time().replace(microsecond=0),
+        ends_at=closes.time().replace(microsecond=0),
+    )
+    second = HalfDay.objects.create(
+        session=session,
+        date=now.date(),
+        period=HalfDay.Period.AFTERNOON,
+        starts_at=later.time().replace(microsecond=0),
+        ends_at=(later + datetime.timedelta(hours=1)).time().replace(microsecond=0),
+    )
+    log_in(page, TRAINER, DEMO_PASSWORD)
+    page.goto(reverse("learners:session_attendance", args=[session.pk]))
+    code = page.locator("[data-testid=attendance-code]")
+    state = page.locator("[data-testid=attendance-code-state]")
+    assert (code.inner_text(), state.inner_text()) == (first.code, "Pas encore ouvert.")
+    assert page.locator("[data-attendance-projection] [data-field=updating]").is_visible()
+
+    page.wait_for_selector("[data-testid=attendance-code-state][data-open=yes]", timeout=15_000)
+    assert (code.inner_text(), state.inner_text()) == (first.code, "Ouvert en ce moment.")
+    announcement = page.locator("[data-attendance-announcement]").inner_text()
+    assert first.code in announcement and "Ouvert en ce moment." in announcement
+
+    page.wait_for_selector(
+        f"[data-testid=attendance-projection][data-half-day='{second.pk}']", timeout=15_000
+    )
+    assert (code.inner_text(), state.inner_text()) == (second.code, "Pas encore ouvert.")
