@@ -38,6 +38,12 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
 
+class OrganisationQuerySet(models.QuerySet):
+    def listed(self):
+        """The organisations agents choose from when they sign up."""
+        return self.filter(listed=True)
+
+
 class Organisation(models.Model):
     class Kind(models.TextChoices):
         COMMUNE = "commune", _("Municipality (commune)")
@@ -71,7 +77,21 @@ class Organisation(models.Model):
         validators=[validate_region],
         help_text=_("Filled from the département when left empty."),
     )
+    # Anyone may name a new organisation at sign-up, and the sign-up page is public:
+    # what they typed is offered to everyone only once the team has read it. Agents
+    # who type its name meanwhile join it all the same (AgentSignupForm).
+    listed = models.BooleanField(
+        _("offered at sign-up"),
+        default=True,
+        help_text=_(
+            "Agents who sign up choose it from the list. An organisation named at sign-up "
+            "waits for the team to check its name; agents who type that name meanwhile "
+            "join it all the same."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -28,7 +28,7 @@ class AgentSignupForm(forms.Form):
     )
     organisation = forms.ModelChoiceField(
         label=_("Your organisation"),
-        queryset=Organisation.objects.all(),
+        queryset=Organisation.objects.listed(),
         # Required unless named below (see clean()): no `required` attribute, the help says it.
         required=False,
         empty_label=_("— not in the list: name it below —"),
@@ -109,12 +109,18 @@ class AgentSignupForm(forms.Form):
                 .filter(folded=Folded(Value(name)))
                 .first()
             )
-            if existing is not None:
+            if existing is not None and existing.listed:
                 self.add_error(
                     "new_organisation_name",
                     _("« %(name)s » already exists: choose it in the list.")
                     % {"name": existing.name},
                 )
+            elif existing is not None:
+                # Named by an earlier sign-up, not offered in the list yet: a colleague
+                # who types its name joins it rather than making a second one.
+                cleaned["organisation"] = existing
+                cleaned["new_organisation_name"] = ""
+                return cleaned
             if not cleaned.get("new_organisation_kind"):
                 self.add_error("new_organisation_kind", _("Give the type of your organisation."))
             if not cleaned.get("new_organisation_departement"):

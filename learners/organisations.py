@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from courses.models import LessonPage, TrackPage
+from learners import page_versions
 from learners.models import Invitation, LessonProgress, Organisation, User
 
 
@@ -60,7 +61,8 @@ def register_agent(
     if organisation is None:
         if not new_organisation:
             raise ValueError("An organisation, existing or new, is required.")
-        organisation = Organisation(**new_organisation)
+        # Offered to other agents once the team has read the name (Organisation.listed).
+        organisation = Organisation(**new_organisation, listed=False)
         organisation.full_clean()
         organisation.save()
     if unclaimed is not None:
@@ -176,22 +178,47 @@ def leave_organisation(user: User) -> bool:
     return True
 
 
-def members_of(manager: User) -> QuerySet[User]:
-    """The people a manager follows: active members of their organisation, none otherwise.
+def confirmed_members(organisation_id: int) -> QuerySet[User]:
+    """Active members of the organisation whose address is confirmed.
 
-    Only once their address is confirmed: anyone may name an organisation when
-    signing up, with any address, and is nobody's agent until the code mailed to
-    that address was typed (an invitation's link confirms it too).
+    Anyone may name an organisation when signing up, with any address, and is
+    nobody's agent until the code mailed to that address was typed (an
+    invitation's link confirms it too).
     """
-    if not manager.is_organisation_manager or manager.organisation_id is None:
-        return User.objects.none()
     confirmed = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
     return User.objects.filter(
         Exists(confirmed),
-        organisation_id=manager.organisation_id,
+        organisation_id=organisation_id,
         is_active=True,
         erased_at__isnull=True,
     )
+
+
+def members_of(manager: User) -> QuerySet[User]:
+    """The people a manager follows: the confirmed members of their organisation, none
+    otherwise."""
+    if not manager.is_organisation_manager or manager.organisation_id is None:
+        return User.objects.none()
+    return confirmed_members(manager.organisation_id)
+
+
+@transaction.atomic
+def appoint_managers(organisation: Organisation, managers: list[User]) -> None:
+    """Make exactly `managers` the organisation's managers (référent·e·s): the team's
+    decision, as a manager only invites and removes agents. Only confirmed members
+    can be appointed; the others named are ignored."""
+    chosen = [user.pk for user in managers]
+    former = User.objects.filter(organisation=organisation, is_organisation_manager=True)
+    dropped = list(former.exclude(pk__in=chosen).values_list("pk", flat=True))
+    User.objects.filter(pk__in=dropped).update(is_organisation_manager=False)
+    appointed = list(
+        confirmed_members(organisation.pk)
+        .filter(pk__in=chosen, is_organisation_manager=False)
+        .values_list("pk", flat=True)
+    )
+    User.objects.filter(pk__in=appointed).update(is_organisation_manager=True)
+    # Their pages show (or stop showing) the organisation's: kept pages must go.
+    page_versions.touch(dropped + appointed)
 
 
 def names_for_manager(manager: User, people: list[User]) -> dict[int, str]:

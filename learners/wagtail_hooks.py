@@ -7,7 +7,15 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
 from courses.models import LessonPage
-from learners import activity, quality_admin, seat_admin, session_admin, wagtail_users
+from learners import (
+    activity,
+    organisation_admin,
+    quality_admin,
+    seat_admin,
+    session_admin,
+    wagtail_users,
+)
+from learners.models import Organisation
 from learners.session_models import TrainingSession
 
 # --- Training sessions: learners/session_admin.py ------------------------------------
@@ -32,6 +40,24 @@ def record_lesson_opened(page, request, serve_args, serve_kwargs):
     # so a refused view must not count.
     if isinstance(page, LessonPage) and activity.tracked(request.user):
         request.learner_lesson_viewed = page.pk
+
+
+# --- Organisations: learners/organisation_admin.py ------------------------------------
+
+register_snippet(organisation_admin.OrganisationViewSet)
+
+
+@hooks.register("before_delete_snippet")
+def refuse_deleting_organisations_with_members(request, instances):
+    # Its members would silently lose their manager and their manager her agents:
+    # only an organisation nobody belongs to (a name typed in error) goes.
+    refusal = organisation_admin.deletion_refusal(
+        [item for item in instances if isinstance(item, Organisation)]
+    )
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("wagtailsnippets_learners_organisation:list")
+    return None
 
 
 # --- Accommodation requests (Qualiopi 26): learners/accommodation_admin.py ---------------
