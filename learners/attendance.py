@@ -425,6 +425,10 @@ class Sheet:
     rows: list[Row]
 
     @property
+    def has_accommodation_notes(self) -> bool:
+        return any(row.accommodation_notes for row in self.rows)
+
+    @property
     def planned_hours_label(self) -> str:
         """The session's planned duration, every half-day counted: what funders compare
         each learner's hours attended with."""
