@@ -271,32 +271,39 @@ def _submission_recipient(submission_pk: int) -> str:
 )
 def notify_submission_graded(submission_pk: int) -> bool:
     """Tell the learner their submission was graded; False when already told (redelivery)
-    or when the account was erased or deactivated since."""
-    claimed = (
-        Submission.objects.filter(
-            pk=submission_pk,
-            learner_notified_at__isnull=True,
-            learner__is_active=True,
-            learner__erased_at__isnull=True,
+    or when the account was erased or deactivated since.
+
+    The row stays locked while the mail goes, and is marked told in the same
+    transaction: a worker killed mid-send rolls the mark back with it, so the
+    redelivered task sends the mail instead of finding it « sent ». A second copy
+    of the task waits for the lock, then finds the learner told.
+    """
+    with transaction.atomic():
+        submission = (
+            Submission.objects.select_for_update(of=("self",))
+            .select_related("learner", "module")
+            .filter(
+                pk=submission_pk,
+                learner_notified_at__isnull=True,
+                learner__is_active=True,
+                learner__erased_at__isnull=True,
+            )
+            .exclude(status=Submission.Status.PENDING)
+            .first()
         )
-        .exclude(status=Submission.Status.PENDING)
-        .update(learner_notified_at=timezone.now())
-    )
-    if not claimed:
-        return False
-    submission = Submission.objects.select_related("learner", "module").get(pk=submission_pk)
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {
-            "submission": submission,
-            # Rectified only if she was told of a grading before: the first mail may
-            # still have been waiting when the trainer corrected it.
-            "corrected": submission.corrections.filter(learner_was_told=True).exists(),
-            "dashboard_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-            + reverse("learners:dashboard"),
-            "quiz_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-            + reverse("learners:quiz_start", args=[submission.module_id]),
-        }
-        try:
+        if submission is None:
+            return False
+        with translation.override(settings.LANGUAGE_CODE):
+            context = {
+                "submission": submission,
+                # Rectified only if she was told of a grading before: the first mail may
+                # still have been waiting when the trainer corrected it.
+                "corrected": submission.corrections.filter(learner_was_told=True).exists(),
+                "dashboard_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+                + reverse("learners:dashboard"),
+                "quiz_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+                + reverse("learners:quiz_start", args=[submission.module_id]),
+            }
             send_mail(
                 settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
                 + render_to_string("learners/email/submission_graded_subject.txt", context).strip(),
@@ -304,11 +311,7 @@ def notify_submission_graded(submission_pk: int) -> bool:
                 None,
                 [submission.learner.email],
             )
-        except Exception:
-            # Release the claim so that a retry or a resend sends it: a lost mail
-            # is worse than a late one.
-            Submission.objects.filter(pk=submission_pk).update(learner_notified_at=None)
-            raise
+        Submission.objects.filter(pk=submission_pk).update(learner_notified_at=timezone.now())
     return True
 
 

@@ -64,6 +64,26 @@ def test_a_grading_notice_is_mailed_once_to_an_active_learner(journey, camille, 
     assert [m.to for m in mailoutbox] == [[camille.email]]
 
 
+def test_a_grading_notice_cut_off_mid_send_is_sent_by_the_redelivered_task(
+    journey, camille, mailoutbox, monkeypatch
+):
+    submission = graded_submission(journey, camille)
+
+    def worker_stopped_mid_send(*args, **kwargs):
+        # What no `except Exception` catches, as a killed worker never gets to one.
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks, "send_mail", worker_stopped_mid_send)
+        with pytest.raises(KeyboardInterrupt):
+            tasks.notify_submission_graded(submission.pk)
+    submission.refresh_from_db()
+    assert submission.learner_notified_at is None
+
+    assert tasks.notify_submission_graded(submission.pk) is True
+    assert [m.to for m in mailoutbox] == [[camille.email]]
+
+
 @pytest.mark.usefixtures("eager_tasks")
 def test_a_deactivated_learner_gets_no_reminder_and_no_sign_in_link(
     journey, camille, dominique, mailoutbox, django_capture_on_commit_callbacks
