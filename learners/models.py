@@ -39,12 +39,17 @@ class UserManager(BaseUserManager):
 
 
 class OrganisationQuerySet(models.QuerySet):
-    def listed(self):
+    def offered(self):
         """The organisations agents choose from when they sign up."""
-        return self.filter(listed=True)
+        return self.filter(listing=Organisation.Listing.OFFERED)
 
 
 class Organisation(models.Model):
+    class Listing(models.TextChoices):
+        OFFERED = "offered", _("Offered in the list")
+        TO_CHECK = "to_check", _("Named at sign-up, to check")
+        WITHDRAWN = "withdrawn", _("Withdrawn from sign-up")
+
     class Kind(models.TextChoices):
         COMMUNE = "commune", _("Municipality (commune)")
         EPCI = "epci", _("Inter-municipal body (EPCI)")
@@ -79,14 +84,17 @@ class Organisation(models.Model):
     )
     # Anyone may name a new organisation at sign-up, and the sign-up page is public:
     # what they typed is offered to everyone only once the team has read it. Agents
-    # who type its name meanwhile join it all the same (AgentSignupForm).
-    listed = models.BooleanField(
-        _("offered at sign-up"),
-        default=True,
+    # who type its name meanwhile join it all the same (AgentSignupForm); once the
+    # team withdraws it, nobody joins it by name any more.
+    listing = models.CharField(
+        _("at sign-up"),
+        max_length=12,
+        choices=Listing.choices,
+        default=Listing.OFFERED,
         help_text=_(
-            "Agents who sign up choose it from the list. An organisation named at sign-up "
-            "waits for the team to check its name; agents who type that name meanwhile "
-            "join it all the same."
+            "An organisation named at sign-up waits for the team to check its name; agents "
+            "who type that name meanwhile join it. Withdrawn: nobody chooses it or joins it "
+            "by its name any more; its members stay."
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)

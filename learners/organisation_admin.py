@@ -7,11 +7,17 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.ui.tables import Column
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from learners import organisations
 from learners.models import Organisation, User
+from learners.quality_admin import StaffPermissionPolicy
+
+# The team's page, as the quality log is: it shows members' addresses and hands out
+# the managers' view of the agents' training.
+register_permission_policy(Organisation, StaffPermissionPolicy(Organisation), exact_class=True)
 
 
 class ManagerChoiceField(forms.ModelMultipleChoiceField):
@@ -88,7 +94,7 @@ def deletion_refusal(organisations: list[Organisation]) -> str:
     return _(
         "Nothing was deleted: these organisations still have members, whose manager "
         "would lose sight of them without a word: %(names)s. To stop offering one at "
-        "sign-up, untick « Offered at sign-up » instead."
+        "sign-up, withdraw it from sign-up instead."
     ) % {"names": ", ".join(o.name for o in kept)}
 
 
@@ -108,17 +114,17 @@ class OrganisationViewSet(SnippetViewSet):
         "name",
         "kind",
         "departement",
-        BooleanColumn("listed", label=_("Offered at sign-up")),
+        "listing",
         Column("members", label=_("Members"), accessor=_members),
     ]
-    list_filter = ["listed", "kind"]
+    list_filter = ["listing", "kind"]
     search_fields = ["name"]
     edit_handler = ObjectList(
         [
             FieldPanel("name"),
             FieldRowPanel([FieldPanel("kind"), FieldPanel("siren")]),
             FieldRowPanel([FieldPanel("departement"), FieldPanel("region")]),
-            FieldPanel("listed"),
+            FieldPanel("listing", widget=forms.RadioSelect),
             MultiFieldPanel(
                 [FieldPanel("managers"), FieldPanel("new_manager")],
                 heading=_("Managers"),
@@ -126,6 +132,12 @@ class OrganisationViewSet(SnippetViewSet):
         ],
         base_form_class=OrganisationForm,
     )
+
+    def register_chooser_viewset(self):
+        # Nothing in the admin points to an organisation, and Wagtail's snippet
+        # chooser asks only for admin access: trainers would list every organisation,
+        # the names waiting for the team's check included.
+        pass
 
     def get_queryset(self, request):
         return Organisation.objects.annotate(

@@ -28,7 +28,7 @@ class AgentSignupForm(forms.Form):
     )
     organisation = forms.ModelChoiceField(
         label=_("Your organisation"),
-        queryset=Organisation.objects.listed(),
+        queryset=Organisation.objects.offered(),
         # Required unless named below (see clean()): no `required` attribute, the help says it.
         required=False,
         empty_label=_("— not in the list: name it below —"),
@@ -109,22 +109,32 @@ class AgentSignupForm(forms.Form):
                 .filter(folded=Folded(Value(name)))
                 .first()
             )
-            if existing is not None and existing.listed:
+            if existing is not None and existing.listing == Organisation.Listing.OFFERED:
                 self.add_error(
                     "new_organisation_name",
                     _("« %(name)s » already exists: choose it in the list.")
                     % {"name": existing.name},
                 )
-            elif existing is not None:
-                # Named by an earlier sign-up, not offered in the list yet: a colleague
-                # who types its name joins it rather than making a second one.
-                cleaned["organisation"] = existing
-                cleaned["new_organisation_name"] = ""
-                return cleaned
+            elif existing is not None and existing.listing == Organisation.Listing.WITHDRAWN:
+                self.add_error(
+                    "new_organisation_name",
+                    _(
+                        "« %(name)s » can no longer be chosen at sign-up: choose your "
+                        "organisation in the list, or write to the training team."
+                    )
+                    % {"name": existing.name},
+                )
+            # Asked whatever the name matches: the answer must not tell which names
+            # wait for the team's check.
             if not cleaned.get("new_organisation_kind"):
                 self.add_error("new_organisation_kind", _("Give the type of your organisation."))
             if not cleaned.get("new_organisation_departement"):
                 self.add_error("new_organisation_departement", _("Give its département."))
+            if existing is not None and not self.errors:
+                # Named by an earlier sign-up, not checked yet: a colleague who types
+                # its name joins it rather than making a second one.
+                cleaned["organisation"] = existing
+                cleaned["new_organisation_name"] = ""
         return cleaned
 
     def new_organisation(self) -> dict | None:

@@ -61,8 +61,8 @@ def register_agent(
     if organisation is None:
         if not new_organisation:
             raise ValueError("An organisation, existing or new, is required.")
-        # Offered to other agents once the team has read the name (Organisation.listed).
-        organisation = Organisation(**new_organisation, listed=False)
+        # Offered to other agents once the team has read the name (Organisation.listing).
+        organisation = Organisation(**new_organisation, listing=Organisation.Listing.TO_CHECK)
         organisation.full_clean()
         organisation.save()
     if unclaimed is not None:
@@ -206,17 +206,20 @@ def members_of(manager: User) -> QuerySet[User]:
 def appoint_managers(organisation: Organisation, managers: list[User]) -> None:
     """Make exactly `managers` the organisation's managers (référent·e·s): the team's
     decision, as a manager only invites and removes agents. Only confirmed members
-    can be appointed; the others named are ignored."""
+    can be appointed; the others named are ignored.
+
+    Each update checks the organisation again in its own WHERE: someone who joined
+    another organisation meanwhile (an invitation accepted) is not made its manager.
+    """
     chosen = [user.pk for user in managers]
     former = User.objects.filter(organisation=organisation, is_organisation_manager=True)
     dropped = list(former.exclude(pk__in=chosen).values_list("pk", flat=True))
-    User.objects.filter(pk__in=dropped).update(is_organisation_manager=False)
-    appointed = list(
-        confirmed_members(organisation.pk)
-        .filter(pk__in=chosen, is_organisation_manager=False)
-        .values_list("pk", flat=True)
+    former.filter(pk__in=dropped).update(is_organisation_manager=False)
+    candidates = confirmed_members(organisation.pk).filter(
+        pk__in=chosen, is_organisation_manager=False
     )
-    User.objects.filter(pk__in=appointed).update(is_organisation_manager=True)
+    appointed = list(candidates.values_list("pk", flat=True))
+    candidates.filter(pk__in=appointed).update(is_organisation_manager=True)
     # Their pages show (or stop showing) the organisation's: kept pages must go.
     page_versions.touch(dropped + appointed)
 

@@ -32,10 +32,9 @@ def _form_data(organisation: Organisation, **changes) -> dict:
         "siren": organisation.siren,
         "departement": organisation.departement,
         "region": organisation.region,
+        "listing": organisation.listing,
         "new_manager": "",
     }
-    if organisation.listed:
-        data["listed"] = "on"
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
 
@@ -44,7 +43,7 @@ def test_a_name_typed_at_sign_up_is_not_offered_to_the_next_agents(client, organ
     client.post(SIGNUP_URL, signup_data(**NEW_ORGANISATION))
 
     named = Organisation.objects.get(name="Mairie de Guéret")
-    assert not named.listed
+    assert named.listing == Organisation.Listing.TO_CHECK
     assert _offered(Client()) == [organisation.name]
 
 
@@ -54,7 +53,10 @@ def test_a_colleague_typing_a_name_not_offered_yet_joins_that_organisation(clien
 
     response = Client().post(
         SIGNUP_URL,
-        signup_data(email="collegue@mairie-test.fr", new_organisation_name="mairie de gueret"),
+        signup_data(
+            **{**NEW_ORGANISATION, "new_organisation_name": "mairie de gueret"},
+            email="collegue@mairie-test.fr",
+        ),
     )
 
     assert response.status_code == 302
@@ -77,10 +79,10 @@ def test_staff_find_the_names_waiting_and_offer_one(client, staff, organisation)
     named = Organisation.objects.get(name="Mairie de Guéret")
     client.force_login(staff)
 
-    waiting = client.get(LIST_URL, {"listed": "false"}).text
+    waiting = client.get(LIST_URL, {"listing": "to_check"}).text
     assert "Mairie de Guéret" in waiting and organisation.name not in waiting
 
-    response = client.post(_edit_url(named), _form_data(named, listed="on"))
+    response = client.post(_edit_url(named), _form_data(named, listing="offered"))
 
     assert response.status_code == 302
     assert _offered(Client()) == [organisation.name, "Mairie de Guéret"]
@@ -137,7 +139,9 @@ def test_staff_take_the_role_back_by_unticking_a_manager(client, staff, organisa
 
 
 def test_an_organisation_with_members_is_not_deleted(client, staff, organisation, sophie):
-    empty = Organisation.objects.create(name="Nom tapé par erreur", listed=False)
+    empty = Organisation.objects.create(
+        name="Nom tapé par erreur", listing=Organisation.Listing.TO_CHECK
+    )
     client.force_login(staff)
 
     kept = client.post(
@@ -147,14 +151,55 @@ def test_an_organisation_with_members_is_not_deleted(client, staff, organisation
     client.post(reverse("wagtailsnippets_learners_organisation:delete", args=[empty.pk]))
 
     assert "ont encore des membres" in html.unescape(kept.content.decode())
+    assert "retirez-la plutôt de l'inscription" in html.unescape(kept.content.decode())
     assert list(Organisation.objects.all()) == [organisation]
 
 
-def test_trainers_do_not_manage_organisations(client, karim, organisation):
+def test_only_the_team_manages_organisations_and_no_chooser_lists_them(
+    client, karim, staff, organisation
+):
+    from django.contrib.auth.models import Group, Permission
+
+    from courses.authoring import TRAINERS_GROUP, ensure_authoring_setup
+
+    ensure_authoring_setup()  # trainers have admin access, as in production
+    # A trainer the admin is open to, even given the model's permissions by mistake.
+    karim.groups.add(Group.objects.get(name=TRAINERS_GROUP))
+    karim.user_permissions.add(*Permission.objects.filter(codename__endswith="_organisation"))
     client.force_login(karim)
     response = client.get(LIST_URL)
     assert response.status_code in (302, 403)
     assert organisation.name not in response.text
+    client.force_login(staff)
+    assert client.get(LIST_URL).status_code == 200
+    assert client.get("/cms-admin/snippets/choose/learners/organisation/").status_code == 404
+
+
+def test_a_name_the_team_withdrew_is_neither_offered_nor_joined_by_typing_it(client, db):
+    withdrawn = Organisation.objects.create(
+        name="Mairie de Guéret", listing=Organisation.Listing.WITHDRAWN
+    )
+
+    response = client.post(SIGNUP_URL, signup_data(**NEW_ORGANISATION))
+
+    assert response.status_code == 200
+    assert "ne peut plus être choisie à l'inscription" in html.unescape(response.text)
+    assert not User.objects.filter(email="nadia.agent@mairie-test.fr").exists()
+    assert withdrawn.name not in _offered(Client())
+
+
+def test_a_name_waiting_for_the_check_asks_what_any_new_name_asks(client, db):
+    Organisation.objects.create(name="Mairie de Guéret", listing=Organisation.Listing.TO_CHECK)
+
+    waiting = client.post(SIGNUP_URL, signup_data(new_organisation_name="Mairie de Guéret"))
+    unknown = client.post(SIGNUP_URL, signup_data(new_organisation_name="Mairie de Nulle Part"))
+
+    def errors(response):
+        page = BeautifulSoup(response.content, "html.parser")
+        return [error.get_text(" ", strip=True) for error in page.select(".error-summary li")]
+
+    assert waiting.status_code == unknown.status_code == 200
+    assert errors(waiting) == errors(unknown) != []
 
 
 def test_names_only_a_waiting_sign_up_gave_are_held_back_at_the_upgrade(
@@ -177,10 +222,23 @@ def test_names_only_a_waiting_sign_up_gave_are_held_back_at_the_upgrade(
 
     migration.hold_back_what_only_a_sign_up_named(apps, None)
 
-    assert set(Organisation.objects.listed()) == {organisation}
+    assert set(Organisation.objects.offered()) == {organisation}
 
 
 def test_staff_search_organisations_by_name(client, staff, organisation, other_organisation):
     client.force_login(staff)
     found = client.get(LIST_URL, {"q": "Testville"}).text
     assert other_organisation.name in found and organisation.name not in found
+
+
+def test_someone_of_another_organisation_is_never_made_its_manager(
+    organisation, other_organisation
+):
+    from learners import organisations
+
+    moved = make_user("partie@example.org", "Partie Ailleurs", organisation=other_organisation)
+
+    organisations.appoint_managers(organisation, [moved])
+
+    moved.refresh_from_db()
+    assert not moved.is_organisation_manager
