@@ -152,19 +152,25 @@ def session_attendance(request: HttpRequest, session_id: int) -> HttpResponse:
             return redirect("learners:session_attendance", session_id=session.pk)
     now = timezone.now()
     current = attendance_ops.current_or_next_half_day(session, now)
+    projection = {
+        "current": current,
+        "current_open": current is not None and current.is_open(now),
+        "sign_url": request.build_absolute_uri(reverse("learners:attendance_sign")),
+        # The page stays projected for hours: its script asks for the code again then.
+        "code_changes_in": attendance_ops.seconds_until_the_code_changes(current, now),
+    }
+    if request.method == "GET" and request.GET.get("part") == "projection":
+        # The code alone: no sheet to compute, and no flash message read meanwhile.
+        return render(request, "learners/attendance/projection.html", projection)
     online = session.format != Format.ON_SITE
     closed = attendance_ops.closed_for(request.user, session, now)
     return render(
         request,
         "learners/attendance/session.html",
         {
+            **projection,
             "session": session,
             "sheet": attendance_ops.trainers_sheet(session, now, closed=closed),
-            "current": current,
-            "current_open": current is not None and current.is_open(now),
-            # The page stays projected for hours: its script asks for the code again then.
-            "code_changes_in": attendance_ops.seconds_until_the_code_changes(current, now),
-            "sign_url": request.build_absolute_uri(reverse("learners:attendance_sign")),
             "form": form,
             "activity": activity.session_activity(session) if online else None,
             "closed": closed,

@@ -64,8 +64,9 @@ def notice_still_true(seat: Seat, notice: str) -> bool:
     (a place taken then cancelled, a wait ended by a promotion) is left unsent, as the
     change queued its own."""
     if notice == Notice.REMINDER:
-        # Retried for hours, or resent by staff: not once the session is over.
-        return seat.status == Seat.Status.CONFIRMED and seat.session.ends_on >= timezone.localdate()
+        # Retried for hours, or resent by staff: « starts soon » is not sent once it started.
+        today = timezone.localdate()
+        return seat.status == Seat.Status.CONFIRMED and seat.session.starts_on >= today
     if notice in PLACE_NOTICES:
         return seat.status == Seat.Status.CONFIRMED
     if notice == Notice.WAITING:

@@ -17,8 +17,10 @@ TRAINER = "formateur@example.org"
 
 
 def test_the_projected_code_opens_then_gives_way_to_the_next_half_days(demo, page, log_in):
+    log_in(page, TRAINER, DEMO_PASSWORD)
+    # The times are taken once signed in, with room for a slow machine to load the page.
     now = timezone.localtime()
-    opens = now + datetime.timedelta(seconds=5)
+    opens = now + datetime.timedelta(seconds=10)
     closes = opens + datetime.timedelta(seconds=5)
     later = closes + datetime.timedelta(minutes=30)
     if later.date() != now.date():
@@ -47,14 +49,13 @@ def test_the_projected_code_opens_then_gives_way_to_the_next_half_days(demo, pag
         starts_at=later.time().replace(microsecond=0),
         ends_at=(later + datetime.timedelta(hours=1)).time().replace(microsecond=0),
     )
-    log_in(page, TRAINER, DEMO_PASSWORD)
     page.goto(reverse("learners:session_attendance", args=[session.pk]))
     code = page.locator("[data-testid=attendance-code]")
     state = page.locator("[data-testid=attendance-code-state]")
     assert (code.inner_text(), state.inner_text()) == (first.code, "Pas encore ouvert.")
     assert page.locator("[data-attendance-projection] [data-field=updating]").is_visible()
 
-    page.wait_for_selector("[data-testid=attendance-code-state][data-open=yes]", timeout=15_000)
+    page.wait_for_selector("[data-testid=attendance-code-state][data-open=yes]", timeout=20_000)
     assert (code.inner_text(), state.inner_text()) == (first.code, "Ouvert en ce moment.")
     announcement = page.locator("[data-attendance-announcement]").inner_text()
     assert first.code in announcement and "Ouvert en ce moment." in announcement

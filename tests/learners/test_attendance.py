@@ -488,6 +488,23 @@ def test_the_trainer_page_tells_its_script_when_to_ask_for_the_code_again(
     assert 'data-code-changes-in=""' in after and 'data-testid="attendance-nothing-left"' in after
 
 
+def test_the_projection_alone_is_served_to_the_script_and_reads_no_waiting_message(
+    client, karim, dominique, session, today
+):
+    client.force_login(karim)
+    client.post(
+        _grid_url(session),
+        {"action": "record", "half_day": today.pk, "learner": dominique.pk, "status": "absent"},
+    )
+
+    part = client.get(_grid_url(session), {"part": "projection"}).text
+
+    assert part.lstrip().startswith("<div data-attendance-projection")
+    assert f'translate="no">{today.code}<' in part and "<html" not in part
+    page = client.get(_grid_url(session)).text
+    assert f"Émargement de {dominique.full_name} enregistré." in page
+
+
 def test_the_trainer_marks_an_absence_from_the_grid(client, karim, dominique, session, today):
     client.force_login(karim)
 

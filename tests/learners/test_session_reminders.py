@@ -132,15 +132,15 @@ def test_a_failed_reminder_is_listed_for_staff_and_sent_again_but_never_twice(
     assert not UndeliveredMail.objects.exists()
 
 
-def test_a_reminder_still_waiting_when_the_session_is_over_is_not_sent(
+def test_a_reminder_still_waiting_when_the_session_has_started_is_not_sent(
     journey, camille, mailoutbox
 ):
     seat = sessions.take_seat(camille, make_session(journey.track, starts_in=1))
     mailoutbox.clear()
     Seat.objects.filter(pk=seat.pk).update(reminder_sent_at=timezone.now())
     TrainingSession.objects.filter(pk=seat.session_id).update(
-        starts_on=timezone.localdate() - datetime.timedelta(days=3),
-        ends_on=timezone.localdate() - datetime.timedelta(days=2),
+        starts_on=timezone.localdate() - datetime.timedelta(days=1),
+        ends_on=timezone.localdate() + datetime.timedelta(days=1),
     )
 
     assert tasks.notify_seat(seat.pk, sessions.Notice.REMINDER) is False
