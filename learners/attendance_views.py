@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from courses.models.pages import Format
-from learners import activity
+from learners import activity, feedback
 from learners import attendance as attendance_ops
 from learners.attendance import AttendanceRefused
 from learners.attendance_forms import AttendanceCodeForm, ConfirmAllForm, TrainerRecordForm
@@ -89,10 +89,20 @@ def trainer_sessions(request: HttpRequest) -> HttpResponse:
     if not _is_trainer(request.user):
         raise Http404  # a learner has no business knowing this page exists
     sessions = with_places(attendance_ops.sessions_run_by(request.user))
+    # The sessions she leads that started: her appraisal of them is asked for (Qualiopi 30).
+    appraisable = set(
+        TrainingSession.objects.filter(
+            trainers=request.user, starts_on__lte=timezone.localdate()
+        ).values_list("pk", flat=True)
+    )
     return render(
         request,
         "learners/attendance/trainer_sessions.html",
-        {"sessions": sessions, "every_session": attendance_ops.records_every_session(request.user)},
+        {
+            "sessions": sessions,
+            "every_session": attendance_ops.records_every_session(request.user),
+            "appraisable": appraisable,
+        },
     )
 
 
@@ -175,6 +185,8 @@ def session_attendance(request: HttpRequest, session_id: int) -> HttpResponse:
             "activity": activity.session_activity(session) if online else None,
             "closed": closed,
             "closes_on": attendance_ops.closes_on(session),
+            "asks_feedback": session.has_started
+            and feedback.may_give_trainer_feedback(request.user, session),
         },
         status=400 if form is not None else 200,
     )

@@ -4,6 +4,7 @@ The « à froid » survey and the funder's form need no login: their link is the
 capability. A session someone may not give feedback on is a 404, never a 403.
 """
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -132,6 +133,9 @@ def results(request: HttpRequest) -> HttpResponse:
         item.add_action_url = _add_action_url(item.track.pk)
         for session_results in item.sessions:
             session_results.funder_url = feedback.funder_url(session_results.session)
+            session_results.trainer_url = settings.SITE_URL + reverse(
+                "learners:trainer_feedback", args=[session_results.session.pk]
+            )
             session_results.add_action_url = _add_action_url(
                 item.track.pk, session_results.session.pk
             )

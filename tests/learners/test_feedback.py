@@ -1,5 +1,7 @@
 """Trainers and funders appraise a session: trainers logged in, funders through a signed link."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -43,6 +45,32 @@ def test_a_trainer_of_the_session_records_feedback_under_their_name(client, sess
         karim.display_name,
     )
     assert (row.track_id, row.session, row.rating) == (session.track_id, session, 4)
+
+
+def test_a_trainer_finds_the_feedback_form_from_her_sessions_once_they_started(
+    client, journey, session, karim
+):
+    later = make_session(journey.track, karim)
+    later.starts_on = later.ends_on = timezone.localdate() + datetime.timedelta(days=7)
+    later.save()
+    client.force_login(karim)
+    url = reverse("learners:trainer_feedback", args=[session.pk])
+
+    sessions = client.get(reverse("learners:trainer_sessions")).text
+    grid = client.get(reverse("learners:session_attendance", args=[session.pk])).text
+    coming = client.get(reverse("learners:session_attendance", args=[later.pk])).text
+
+    assert sessions.count('data-testid="trainer-feedback-link"') == 1
+    assert f'href="{url}" data-testid="trainer-feedback-link"' in sessions
+    assert f'href="{url}" data-testid="trainer-feedback-link"' in grid
+    assert 'data-testid="trainer-feedback-link"' not in coming
+
+
+def test_staff_find_the_trainers_link_beside_the_funders_on_the_results(client, session, staff):
+    client.force_login(staff)
+    page = client.get(reverse("learners_quality_results")).text
+    assert f'data-trainer-link="{session.pk}"' in page
+    assert reverse("learners:trainer_feedback", args=[session.pk]) in page
 
 
 def test_the_author_of_a_module_of_the_track_may_give_feedback_too(client, session, lea):
