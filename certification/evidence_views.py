@@ -1,8 +1,9 @@
 """Qualiopi evidence packs of training sessions: staff request one, follow it, download it.
 
 The request and the list of sessions live in the Wagtail admin; the progress
-page and the download sit beside bulk issuance's. Anyone but staff who manage
-certificates gets a 404: a pack holds every learner's results.
+page and the download sit beside bulk issuance's. A pack holds every learner's
+results, the session's attendance and online activity and the satisfaction answers:
+anyone but staff granted each of the permissions that open those gets a 404.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -19,13 +20,21 @@ from django.views.decorators.http import require_http_methods, require_POST
 from certification import evidence
 from certification.admin_views import can_manage_certificates
 from certification.models import EvidencePack
+from learners.attendance import records_every_session
+from learners.quality_views import can_see_results
 from learners.session_models import TrainingSession
 
 SESSIONS_SHOWN = 100
 
 
+def can_build_packs(user) -> bool:
+    """Managing certificates is not enough: the team keeps every session's attendance
+    and the quality results behind permissions of their own, and a pack holds both."""
+    return can_manage_certificates(user) and records_every_session(user) and can_see_results(user)
+
+
 def _staff_pack(request: HttpRequest, pk: int) -> EvidencePack:
-    if not can_manage_certificates(request.user):
+    if not can_build_packs(request.user):
         raise Http404
     return get_object_or_404(
         EvidencePack.objects.select_related("session__track", "requested_by"), pk=pk
@@ -36,7 +45,7 @@ def _staff_pack(request: HttpRequest, pk: int) -> EvidencePack:
 
 
 def sessions_view(request: HttpRequest) -> HttpResponse:
-    if not can_manage_certificates(request.user):
+    if not can_build_packs(request.user):
         raise PermissionDenied
     latest = EvidencePack.objects.filter(session=OuterRef("pk")).order_by("-created_at", "-pk")
     sessions = (
@@ -56,7 +65,7 @@ def sessions_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def request_view(request: HttpRequest, pk: int) -> HttpResponse:
-    if not can_manage_certificates(request.user):
+    if not can_build_packs(request.user):
         raise PermissionDenied
     session = get_object_or_404(TrainingSession.objects.select_related("track"), pk=pk)
     if request.method == "POST":

@@ -307,7 +307,7 @@ def register_certification_admin_urls():
 
 class EvidencePacksMenuItem(AdminMenuItem):
     def is_shown(self, request):
-        return admin_views.can_manage_certificates(request.user)
+        return evidence_views.can_build_packs(request.user)
 
 
 @hooks.register("register_admin_menu_item")
@@ -323,7 +323,7 @@ def register_evidence_packs_menu_item():
 @hooks.register("register_snippet_listing_buttons")
 def evidence_pack_button(snippet, user, next_url=None):
     # Sessions are registered by learners, which cannot know about certification.
-    if not isinstance(snippet, TrainingSession) or not admin_views.can_manage_certificates(user):
+    if not isinstance(snippet, TrainingSession) or not evidence_views.can_build_packs(user):
         return []
     return [
         MenuItem(

@@ -403,6 +403,29 @@ def test_only_staff_see_or_download_a_pack(built, client, persona, request):
     assert EvidencePack.objects.get(pk=built.pk).status == EvidencePack.Status.DONE
 
 
+def test_staff_who_only_manage_certificates_neither_build_nor_read_a_pack(built, client, session):
+    from django.contrib.auth.models import Permission
+
+    certificates_only = make_user("certificats@example.org", "Gestion Certificats", is_staff=True)
+    certificates_only.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="certification", codename__endswith="_certificate"
+        ),
+        Permission.objects.get(codename="access_admin"),
+    )
+    client.force_login(certificates_only)
+
+    for name in ("evidence_download", "evidence_progress", "evidence_progress_json"):
+        assert client.get(reverse(f"certification:{name}", args=[built.pk])).status_code == 404
+    # The admin answers a refusal with its dashboard.
+    refused = client.get(reverse("certification_evidence_packs"))
+    assert (refused.status_code, refused["Location"]) == (302, "/cms-admin/")
+    refused = client.post(reverse("certification_evidence_request", args=[session.pk]))
+    assert (refused.status_code, refused["Location"]) == (302, "/cms-admin/")
+    assert evidence_pack_button(session, certificates_only, "/") == []
+    assert EvidencePack.objects.count() == 1
+
+
 def test_the_session_listing_offers_the_pack_to_staff_only(session, staff, karim):
     button = evidence_pack_button(session, staff, "/")
     assert [item.url for item in button] == [
