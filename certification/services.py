@@ -118,14 +118,20 @@ def issue(
         return revoked, False
     if not holder_name(learner):
         raise HolderNameMissing(learner)
-    issued_at = timezone.now()
-    context = freeze_context(learner, award, issued_at, session)
-    if expires_at is AWARD_PERIOD:
-        expires_at = expiry_for(award, issued_at)
-    else:
-        context["expires_on"] = iso_date(expires_at)
     try:
         with transaction.atomic():
+            # The account read again, locked: one erased since it was loaded (a bulk
+            # chunk's learners, a signal's) earns nothing, and the name frozen is the
+            # one the profile holds now. erase_account takes the same lock.
+            learner = User.objects.select_for_update().get(pk=learner.pk)
+            if learner.erased_at is not None or not holder_name(learner):
+                raise HolderNameMissing(learner)
+            issued_at = timezone.now()
+            context = freeze_context(learner, award, issued_at, session)
+            if expires_at is AWARD_PERIOD:
+                expires_at = expiry_for(award, issued_at)
+            else:
+                context["expires_on"] = iso_date(expires_at)
             certificate = Certificate.objects.create(
                 learner=learner,
                 award=award,

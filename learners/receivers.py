@@ -22,7 +22,8 @@ def sync_trainer_group(sender, instance: User, created: bool, update_fields, raw
     # bookkeeping. Membership follows the role, so a demoted trainer loses access.
     if raw or (update_fields is not None and "role" not in update_fields):
         return  # fixtures, or a save that cannot have changed the role (e.g. last_login)
-    if instance.role == User.Role.TRAINER:
+    if instance.role == User.Role.TRAINER and instance.erased_at is None:
+        # An erased trainer's groups were cleared with the rest: none comes back.
         group, _ = Group.objects.get_or_create(name=TRAINERS_GROUP)
         instance.groups.add(group)
     elif not created:

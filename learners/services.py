@@ -449,7 +449,11 @@ def erase_account(user: User, by: User | None = None) -> None:
     from learners.quality_models import new_survey_token
     from learners.session_models import Attendance, new_attendance_token
 
-    if user.erased_at is not None:
+    # Locked, and read again under the lock: two confirmations (a double click, the
+    # person and the team at once) erase once, and nothing saved from a copy loaded
+    # before writes the account back meanwhile.
+    locked = User.objects.select_for_update().filter(pk=user.pk).first()
+    if locked is None or locked.erased_at is not None:
         return  # done already: its date stays the day the request was carried out
     old_email = user.email
     # Verified addresses only: anyone may add someone else's address, unverified, and

@@ -39,7 +39,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()  # a first name given issues what waited for it (User.save)
+        # Only the form's fields: a copy of the account loaded before an erasure by the
+        # team must not write its address, password or active flag back.
+        form.instance.save(update_fields=["full_name", "job_title"])
+        # (A first name given issues what waited for it: User.save.)
         messages.success(request, _("Your profile has been saved."))
         return redirect("learners:profile")
     return render(request, "learners/profile.html", {"form": form})

@@ -158,3 +158,15 @@ def test_giving_a_name_issues_a_newer_framework_block_earned_through_its_crosswa
 
     awarded = {c.award for c in Certificate.objects.filter(learner=nameless)}
     assert awarded == {setting.block_award, newer_block}
+
+
+def test_a_learner_erased_after_being_loaded_is_issued_nothing(setting, camille, run_on_commit):
+    from learners import services as learners_services
+
+    loaded_by_a_bulk_chunk = User.objects.get(pk=camille.pk)
+    run_on_commit(learners_services.erase_account, User.objects.get(pk=camille.pk))
+
+    with pytest.raises(services.HolderNameMissing):
+        services.issue(loaded_by_a_bulk_chunk, setting.module_award, render=False)
+
+    assert not Certificate.objects.filter(learner=camille).exists()

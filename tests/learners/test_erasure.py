@@ -532,3 +532,48 @@ def test_who_erased_an_account_and_when_stays_in_the_history_and_a_second_erasur
     services.erase_account(User.objects.get(pk=camille.pk), by=staff)
     assert User.objects.get(pk=camille.pk).erased_at == erased_at
     assert ModelLogEntry.objects.filter(action="learners.erase").count() == 1
+
+
+# --- Copies of the account loaded before the erasure ---------------------------------------
+
+
+def test_a_copy_loaded_before_the_erasure_does_not_erase_twice(
+    camille, django_capture_on_commit_callbacks
+):
+    from wagtail.models import ModelLogEntry
+
+    loaded_before = User.objects.get(pk=camille.pk)
+    erased = erase(camille, django_capture_on_commit_callbacks)
+
+    services.erase_account(loaded_before)
+
+    assert User.objects.get(pk=camille.pk).erased_at == erased.erased_at
+    assert ModelLogEntry.objects.filter(action="learners.erase").count() == 1
+
+
+def test_a_profile_saved_from_a_copy_loaded_before_the_erasure_brings_nothing_back(
+    client, camille, monkeypatch, django_capture_on_commit_callbacks
+):
+    from learners.forms import ProfileForm
+
+    client.force_login(camille)
+    checked = ProfileForm.is_valid
+
+    def erased_by_the_team_meanwhile(form):
+        erase(User.objects.get(pk=camille.pk), django_capture_on_commit_callbacks)
+        return checked(form)
+
+    monkeypatch.setattr(ProfileForm, "is_valid", erased_by_the_team_meanwhile)
+    client.post(reverse("learners:profile"), {"full_name": "Camille", "job_title": ""})
+
+    account = User.objects.get(pk=camille.pk)
+    assert account.erased_at is not None and not account.is_active
+    assert account.email != camille.email and not account.has_usable_password()
+
+
+def test_an_erased_trainer_gets_no_authoring_group_back(karim, django_capture_on_commit_callbacks):
+    assert karim.groups.exists()
+
+    erased = erase(karim, django_capture_on_commit_callbacks)
+
+    assert not erased.groups.exists()
