@@ -105,7 +105,7 @@ class EraseAccountForm(forms.Form):
     confirmation = forms.CharField(
         label=_("Type your email address to confirm"),
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"autocomplete": "email"}),
     )
 
     def __init__(self, *args, user: User, **kwargs):
@@ -123,6 +123,10 @@ class EraseAccountForm(forms.Form):
             self.fields["confirmation"].error_messages["required"] = _(
                 "Type your email address to confirm."
             )
+            # In the help, the field's description: a screen reader reads it on the field.
+            self.fields["confirmation"].help_text = _("Type %(email)s exactly.") % {
+                "email": user.email
+            }
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.utils import user_can_delete_user
+from wagtail.users.views.bulk_actions import set_active_state
 from wagtail.users.views.bulk_actions.user_bulk_action import UserBulkAction
 from wagtail.users.views.users import CreateView, DeleteView, EditView, UserViewSet
 
@@ -82,6 +83,11 @@ class TeamUserCreateView(CreateView):
 
 class TeamUserEditView(EditView):
     def dispatch(self, request, *args, **kwargs):
+        # An erased account stays erased: an address, a password or « active » given
+        # back would tie its anonymised results to a person again, and let her in.
+        if self.model.objects.filter(pk=kwargs.get("pk"), erased_at__isnull=False).exists():
+            messages.info(request, _("This account was erased: it can no longer be changed."))
+            return redirect("wagtailusers_users:index")
         # An administrator's account (its password, its address) is an administrator's
         # to change: a user manager could otherwise take it over.
         target = self.model.objects.filter(pk=kwargs.get("pk"), is_superuser=True)
@@ -113,6 +119,13 @@ class EraseUserView(DeleteView):
             "The account of %(name)s was erased: personal data removed, account closed. "
             "Results and attendance stay, anonymised."
         ) % {"name": self.erased_name}
+
+
+class SetActiveStateBulkAction(set_active_state.SetActiveStateBulkAction):
+    """Wagtail's « Set active state », for every account but an erased one."""
+
+    def check_perm(self, obj):
+        return obj.erased_at is None and super().check_perm(obj)
 
 
 class EraseUsersBulkAction(UserBulkAction):

@@ -372,6 +372,30 @@ def test_the_erase_page_says_what_is_kept_and_what_goes(client, camille):
     html = client.get("/moi/donnees/supprimer/").content.decode()
     assert 'data-testid="written-content-erased"' in html
     assert 'data-testid="sessions-cancelled"' in html
+    # Pseudonymised, not anonymous, while certificates keep her name: it says so.
+    assert "l'équipe de formation peut encore savoir" in html.replace("&#x27;", "'")
+
+
+def test_the_address_to_type_is_read_with_the_field_that_asks_for_it(client, db):
+    from bs4 import BeautifulSoup
+
+    agent = User.objects.create_user(email="agent@mairie-test.fr", full_name="Agent Sans Mot")
+    client.force_login(agent)
+    page = BeautifulSoup(client.get("/moi/donnees/supprimer/").content, "html.parser")
+
+    field = page.select_one("input[name=confirmation]")
+    described = " ".join(
+        page.select_one(f"#{ref}").get_text(" ", strip=True)
+        for ref in field["aria-describedby"].split()
+    )
+    assert "agent@mairie-test.fr" in described
+    assert field["autocomplete"] == "email"
+
+
+def test_the_profile_leads_to_my_data_as_the_privacy_page_says(client, camille):
+    client.force_login(camille)
+    profile = client.get(reverse("learners:profile")).text
+    assert f'href="{reverse("learners:my_data")}" data-testid="my-data-link"' in profile
 
 
 def test_mails_waiting_to_be_resent_to_the_person_are_dropped(
@@ -577,3 +601,22 @@ def test_an_erased_trainer_gets_no_authoring_group_back(karim, django_capture_on
     erased = erase(karim, django_capture_on_commit_callbacks)
 
     assert not erased.groups.exists()
+
+
+def test_the_team_can_neither_edit_nor_reactivate_an_erased_account(
+    client, staff, camille, dominique, django_capture_on_commit_callbacks
+):
+    erase(camille, django_capture_on_commit_callbacks)
+    User.objects.filter(pk=dominique.pk).update(is_active=False)
+    client.force_login(staff)
+
+    edit = reverse("wagtailusers_users:edit", args=[camille.pk])
+    refused = client.post(edit, {"email": "camille@example.org", "is_active": "on"}, follow=True)
+    assert "Ce compte a été effacé : il ne peut plus être modifié." in refused.text
+    url = reverse("wagtail_bulk_action", args=["learners", "user", "set_active_state"])
+    url += f"?id={camille.pk}&id={dominique.pk}&next=/cms-admin/users/"
+    client.post(url, {"mark_as_active": "True"})
+
+    account = User.objects.get(pk=camille.pk)
+    assert not account.is_active and account.email != "camille@example.org"
+    assert User.objects.get(pk=dominique.pk).is_active  # reactivated, as asked
