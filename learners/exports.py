@@ -174,18 +174,27 @@ def completions(user: User) -> list[dict[str, Any]]:
     return modules + tracks
 
 
+def _name_of(person: User | None) -> str:
+    """Someone named in the archive: their name, never their address, which display_name
+    falls back to (an account with no name yet). The archive is its holder's to take
+    away; another person's address is not hers to take (RGPD art. 15(4))."""
+    if person is None:
+        return ""
+    return person.full_name.strip() or str(_("account no. %(id)s") % {"id": person.pk})
+
+
 def _ledger_rows(entries) -> list[dict[str, Any]]:
     return [
         {
             "id": e.pk,
-            "learner": e.learner.display_name,
+            "learner": _name_of(e.learner),
             "framework": e.competence.block.framework.code,
             "competence": e.competence.code,
             "competence_title": e.competence.title,
             "level": e.level.label,
             "level_rank": e.level.rank,
             "source": e.source,
-            "validated_by": e.validated_by.display_name if e.validated_by else "",
+            "validated_by": _name_of(e.validated_by),
             "source_reference": e.source_reference,
             "comment": e.comment,
             "recorded_at": e.recorded_at,
@@ -341,7 +350,7 @@ def submissions(user: User) -> list[dict[str, Any]]:
             "file_type": s.file_type,
             "status": s.status,
             "submitted_at": s.submitted_at,
-            "graded_by": s.graded_by.display_name if s.graded_by else "",
+            "graded_by": _name_of(s.graded_by),
             "graded_at": s.graded_at,
             "level": s.level.label if s.level else "",
             "trainer_comment": s.comment,
@@ -358,13 +367,13 @@ def grading_corrections(user: User) -> list[dict[str, Any]]:
         {
             "module": c.submission.module.title,
             "competence": c.submission.competence.code,
-            "corrected_by": c.corrected_by.display_name,
+            "corrected_by": _name_of(c.corrected_by),
             "corrected_at": c.corrected_at,
             "reason": c.reason,
             "previous_status": c.previous_status,
             "previous_level": c.previous_level.label if c.previous_level else "",
             "previous_comment": c.previous_comment,
-            "previous_graded_by": c.previous_graded_by.display_name if c.previous_graded_by else "",
+            "previous_graded_by": _name_of(c.previous_graded_by),
             "previous_graded_at": c.previous_graded_at,
         }
         for c in GradingCorrection.objects.filter(submission__learner=user).select_related(

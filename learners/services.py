@@ -436,6 +436,7 @@ def erase_account(user: User, by: User | None = None) -> None:
     from learners import sessions  # sessions imports this module
     from learners.models import (
         AccountSession,
+        Attempt,
         AttemptAnswer,
         ColdSurvey,
         Feedback,
@@ -455,15 +456,16 @@ def erase_account(user: User, by: User | None = None) -> None:
     locked = User.objects.select_for_update().filter(pk=user.pk).first()
     if locked is None or locked.erased_at is not None:
         return  # done already: its date stays the day the request was carried out
-    old_email = user.email
-    # Verified addresses only: anyone may add someone else's address, unverified, and
-    # must not erase that person's invitations with their own account.
-    addresses = {old_email.lower()} | {
-        email.lower()
-        for email in EmailAddress.objects.filter(user=user, verified=True).values_list(
-            "email", flat=True
-        )
+    # Verified addresses only: anyone may add someone else's address, unverified, or
+    # sign up with it and never type its code, and must not erase that person's
+    # invitations and records with their own account. An account with no address
+    # rows at all (made by the team) has only its own.
+    known = EmailAddress.objects.filter(user=user)
+    addresses = {
+        email.lower() for email in known.filter(verified=True).values_list("email", flat=True)
     }
+    if not known.exists():
+        addresses.add(user.email.lower())
     # First, while the account is still whole: a place freed promotes the next
     # person waiting, and a waiting seat must never be promoted into a dead account.
     # Sessions under way keep the seat: its signed half-days are attendance evidence.
@@ -496,6 +498,11 @@ def erase_account(user: User, by: User | None = None) -> None:
     submissions.filter(status=Submission.Status.PENDING).delete()
     submissions.update(text="", file="", file_name="", file_type="")
     AttemptAnswer.objects.filter(attempt__learner=user, score__isnull=True).update(answer=None)
+    # A short answer is text she typed too (a name, a place): it goes, its score stays.
+    for attempt in Attempt.objects.filter(learner=user).only("pk", "questions"):
+        typed = [q["id"] for q in attempt.questions or [] if q.get("type") == "short_answer"]
+        if typed:
+            AttemptAnswer.objects.filter(attempt=attempt, question_id__in=typed).update(answer=None)
     Satisfaction.objects.filter(learner=user).update(comment="")
     ColdSurvey.objects.filter(learner=user).update(comment="")
     Feedback.objects.filter(author=user).update(author_name="")

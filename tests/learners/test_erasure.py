@@ -246,6 +246,23 @@ def test_someone_else_s_address_added_unverified_keeps_its_invitation(
     assert (anne.email, anne.full_name) == ("anne@example.org", "Anne Durand")
 
 
+def test_an_account_signed_up_with_someone_else_s_address_and_never_confirmed_spares_hers(
+    db, helene, organisation, django_capture_on_commit_callbacks
+):
+    # Someone signed up with Anne's address and never typed the code; the team erases it.
+    squatter = User.objects.create_user(email="anne@example.org", full_name="Pas Anne")
+    EmailAddress.objects.create(user=squatter, email="anne@example.org", verified=False)
+    batch = InvitationBatch.objects.create(organisation=organisation, invited_by=helene, total=1)
+    anne = Invitation.objects.create(
+        batch=batch, organisation=organisation, email="anne@example.org", full_name="Anne Durand"
+    )
+
+    erase(squatter, django_capture_on_commit_callbacks)
+
+    anne.refresh_from_db()
+    assert (anne.email, anne.full_name) == ("anne@example.org", "Anne Durand")
+
+
 # --- What the person wrote ------------------------------------------------------------
 
 
@@ -305,6 +322,32 @@ def test_open_answers_and_uploaded_files_go_and_the_grade_stays(
     (answer,) = AttemptAnswer.objects.filter(attempt__learner=camille)
     assert answer.answer is None
     assert answer.attempt.score is not None
+
+
+def test_a_typed_short_answer_goes_and_its_score_stays(
+    journey, camille, submit, django_capture_on_commit_callbacks
+):
+    services.enrol(camille, journey.track)
+    module = set_quiz(
+        journey.basics,
+        [
+            {
+                "type": "short_answer",
+                "competence": "B1.1",
+                "level": "decouvrir",
+                "text": "Où se trouve votre tiers-lieu ?",
+                "accepted_answers": ["Die"],
+            }
+        ],
+    )
+    attempt = assessments.start_attempt(camille, module)
+    (question,) = attempt.questions
+    submit(attempt, {question["id"]: "Die"})
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    (answer,) = AttemptAnswer.objects.filter(attempt=attempt)
+    assert (answer.answer, answer.score) == (None, 1)
 
 
 def test_a_failed_erasure_keeps_the_uploaded_file(graded, camille, monkeypatch):

@@ -104,6 +104,18 @@ def test_a_trainers_export_lists_the_validations_they_gave(client, camille_with_
     assert given["competence"] == "B1.1"
 
 
+def test_a_trainers_export_never_holds_the_address_of_a_learner_with_no_name(
+    client, camille_with_history, karim
+):
+    User.objects.filter(pk=camille_with_history.pk).update(full_name="")
+
+    archive = download(client, karim)
+
+    (given,) = read_csv(archive, "validations_given.csv")
+    assert given["learner"] == f"compte n° {camille_with_history.pk}"
+    assert b"camille@" not in b"".join(archive.read(name) for name in archive.namelist())
+
+
 def test_the_confirmation_screen_says_what_is_kept(client, camille):
     client.force_login(camille)
     response = client.get("/moi/donnees/supprimer/")
