@@ -18,10 +18,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from courses.models import TrackPage
+from courses.models.pages import Format
 from learners.dates import add_months
 from learners.models import TrackCompletion, User
 from learners.quality_models import ColdSurvey
-from learners.session_models import Attendance, Seat
+from learners.session_models import Attendance, Seat, TrainingSession
 
 logger = logging.getLogger(__name__)
 
@@ -89,24 +90,35 @@ def schedule_for_attendees(now: datetime.datetime | None = None) -> int:
     """Surveys for those who attended a session lately over, with none for its track yet.
 
     Attendance alone earns the certificat de réalisation, without the online track whose
-    completion schedules the survey otherwise: such learners were never asked.
+    completion schedules the survey otherwise: such learners were never asked. Attended
+    as the certificat de réalisation counts it: a signed half-day, or online activity
+    during an online or blended session (`activity.attending_ids`).
     """
+    from learners import activity
+
     today = timezone.localdate(now)
-    attended = (
-        Attendance.objects.counted()
-        .filter(
-            half_day__session__ends_on__lt=today,
-            half_day__session__ends_on__gte=today - ATTENDEES_LOOKED_FOR,
-        )
-        .values_list("learner_id", "half_day__session__track_id")
-        .distinct()
+    over = TrainingSession.objects.filter(
+        ends_on__lt=today, ends_on__gte=today - ATTENDEES_LOOKED_FOR
     )
+    attended = set(
+        Attendance.objects.counted()
+        .filter(half_day__session__in=over)
+        .values_list("learner_id", "half_day__session__track_id")
+    )
+    for session in over.filter(format__in=[Format.ONLINE, Format.BLENDED]):
+        holders = list(session.seats.confirmed().values_list("learner_id", flat=True))
+        attended |= {
+            (learner_id, session.track_id)
+            for learner_id in activity.attending_ids(session, holders)
+        }
     created = 0
-    for learner_id, track_id in attended:
+    for learner_id, track_id in sorted(attended):
         if ColdSurvey.objects.filter(learner_id=learner_id, track_id=track_id).exists():
             continue
-        learner = User.objects.get(pk=learner_id)
-        created += schedule(learner, TrackPage.objects.get(pk=track_id))[1]
+        # An erased or closed account is asked nothing, and counts in no « scheduled ».
+        learner = User.objects.filter(pk=learner_id, erased_at__isnull=True, is_active=True).first()
+        if learner is not None:
+            created += schedule(learner, TrackPage.objects.get(pk=track_id))[1]
     return created
 
 
@@ -177,7 +189,10 @@ def _send_each(pending: QuerySet, stamp: str, now: datetime.datetime, *, reminde
 def send_due(now: datetime.datetime | None = None) -> int:
     """Mail every survey that fell due and was not sent yet; returns how many went."""
     now = now or timezone.now()
-    pending = _reachable(ColdSurvey.objects.filter(sent_at__isnull=True, due_at__lte=now))
+    # Answered already: a mail that went but whose stamp was lost must not go again.
+    pending = _reachable(
+        ColdSurvey.objects.filter(sent_at__isnull=True, answered_at__isnull=True, due_at__lte=now)
+    )
     return _send_each(pending.order_by("due_at", "pk"), "sent_at", now, reminder=False)
 
 

@@ -8,6 +8,7 @@ track (indicators 2 and 3) and accommodation requests (indicator 26).
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -203,6 +204,20 @@ class ImprovementAction(models.Model):
 
     def __str__(self) -> str:
         return self.finding[:80]
+
+    def clean(self) -> None:
+        # What an auditor reads: an action « done » says when, one still to do says nothing.
+        if self.status == self.Status.DONE and not self.done_at:
+            raise ValidationError({"done_at": _("Give the date the action was done.")})
+        if self.status != self.Status.DONE and self.done_at:
+            raise ValidationError(
+                {
+                    "done_at": _(
+                        "An action not done yet has no date of completion: mark it done, "
+                        "or empty the date."
+                    )
+                }
+            )
 
 
 class TrackIndicators(models.Model):

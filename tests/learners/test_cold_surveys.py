@@ -205,6 +205,56 @@ def test_no_reminder_for_a_survey_never_sent(completed):
     assert mail.outbox == []
 
 
+def test_someone_who_followed_an_online_session_without_signing_is_asked_too(
+    camille, dominique, sophie, journey
+):
+    from courses.models.pages import Format
+    from learners.activity import session_window
+    from learners.session_models import ActivityEvent
+
+    ended = timezone.localdate() - timedelta(days=2)
+    session = make_session(journey.track, starts_on=ended, ends_on=ended)
+    TrainingSession.objects.filter(pk=session.pk).update(format=Format.ONLINE)
+    for person in (camille, dominique, sophie):
+        Seat.objects.create(session=session, learner=person, status=Seat.Status.CONFIRMED)
+    start, _end = session_window(session)
+    ActivityEvent.objects.create(
+        learner=camille, kind=ActivityEvent.Kind.LESSON_DONE, at=start + timedelta(hours=10)
+    )
+    ActivityEvent.objects.create(
+        learner=sophie, kind=ActivityEvent.Kind.LESSON_DONE, at=start + timedelta(hours=11)
+    )
+    sophie.erased_at = timezone.now()  # asked nothing, counted in nothing
+    sophie.save(update_fields=["erased_at"])
+
+    assert send_cold_surveys()["scheduled"] == 1
+
+    survey = ColdSurvey.objects.get()
+    assert (survey.learner, survey.session) == (camille, session)
+
+
+def test_a_survey_answered_is_never_mailed_even_if_its_stamp_was_lost(completed):
+    _, survey = completed
+    ColdSurvey.objects.filter(pk=survey.pk).update(answered_at=timezone.now())
+
+    assert cold_surveys.send_due(now=survey.due_at) == 0
+    assert mail.outbox == []
+
+
+def test_a_track_title_cannot_break_the_mail_s_html(completed, journey):
+    _, survey = completed
+    journey.track.title = "Ateliers & </title><script>x</script>"
+    journey.track.save()
+
+    cold_surveys.send_due(now=survey.due_at)
+
+    (sent,) = mail.outbox
+    html, _ = sent.alternatives[0]
+    assert "<script>" not in html
+    assert "Ateliers &amp; &lt;/title&gt;" in html
+    assert "Il y a trois mois, vous suiviez la formation" in sent.body
+
+
 def test_an_erased_or_deactivated_account_gets_nothing(completed, camille):
     _, survey = completed
     camille.erased_at = timezone.now()

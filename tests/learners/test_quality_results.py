@@ -2,6 +2,8 @@
 (indicator 32), in the Wagtail admin for staff only."""
 
 import csv
+import datetime
+import html
 import io
 import re
 from datetime import timedelta
@@ -324,6 +326,28 @@ def test_an_action_on_a_session_of_another_track_is_refused(client, staff, story
     assert response.status_code == 200
     assert "session" in response.context["form"].errors
     assert not ImprovementAction.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "done_at", "refusal"),
+    [
+        ("done", "", "Indiquez la date à laquelle l'action a été réalisée."),
+        ("planned", "2026-11-02", "Une action pas encore terminée n'a pas de date de réalisation"),
+    ],
+)
+def test_an_action_done_says_when_and_one_to_do_says_nothing(
+    client, staff, story, status, done_at, refusal
+):
+    track, _, _ = story
+    client.force_login(staff)
+    data = {"track": track.pk, "source": "other", "finding": "Constat", "action": "Action"}
+    response = client.post(reverse(ADD_ACTION), {**data, "status": status, "done_at": done_at})
+
+    assert response.status_code == 200
+    assert refusal in html.unescape(response.text)
+    assert not ImprovementAction.objects.exists()
+    client.post(reverse(ADD_ACTION), {**data, "status": "done", "done_at": "2026-11-02"})
+    assert ImprovementAction.objects.get().done_at == datetime.date(2026, 11, 2)
 
 
 # --- Demo ---------------------------------------------------------------------------------
