@@ -16,6 +16,7 @@ COLUMNS = [
     "code",
     "award",
     "holder_name",
+    "holder_organisation",
     "issued_at",
     "expires_at",
     "status",
@@ -32,6 +33,8 @@ def certificates(user) -> list[dict]:
             # As issued: the award may have been renamed since.
             "award": c.context.get("award", {}).get("title") or c.award.title,
             "holder_name": c.holder_name,
+            # The employer a certificat de réalisation names, as frozen at its issue.
+            "holder_organisation": (c.context.get("holder") or {}).get("organisation", ""),
             "issued_at": c.issued_at,
             "expires_at": c.expires_at,
             # What a verifier is told, « expired » included.

@@ -96,6 +96,10 @@ FILES = [
     ("cold_surveys.csv", _("your satisfaction surveys three months after a track")),
     ("invitations.csv", _("invitations to join an organisation sent to your address")),
     ("feedback_given.csv", _("appraisals of sessions you wrote as a trainer (if any)")),
+    (
+        "sign_in_records.csv",
+        _("sign-ins and failed sign-ins with your addresses: when, IP address, browser"),
+    ),
 ]
 
 
@@ -133,6 +137,9 @@ def profile(user: User) -> dict[str, Any]:
         "role": user.role,
         "job_title": user.job_title,
         "organisation": user.organisation.name if user.organisation else None,
+        "organisation_named_at_sign_up": (
+            user.proposed_organisation.name if user.proposed_organisation else None
+        ),
         "is_organisation_manager": user.is_organisation_manager,
         "date_joined": user.date_joined,
         "last_login": user.last_login,
@@ -248,9 +255,47 @@ def attendance(user: User) -> list[dict[str, Any]]:
 
 def activity(user: User) -> list[dict[str, Any]]:
     return [
-        {"kind": e.kind, "page_id": e.page_id, "at": e.at}
-        for e in ActivityEvent.objects.filter(learner=user)
+        {"kind": e.kind, "page": _title(e.page), "page_id": e.page_id, "at": e.at}
+        for e in ActivityEvent.objects.filter(learner=user).select_related("page")
     ]
+
+
+def sign_in_records(user: User) -> list[dict[str, Any]]:
+    """What django-axes logged of sign-ins with her addresses (kept 6 months,
+    learners/sign_in_records.py): the privacy page lists them among her data."""
+    from axes.models import AccessFailureLog, AccessLog
+
+    addresses = {user.email.lower()} | {
+        a.lower()
+        for a in EmailAddress.objects.filter(user=user, verified=True).values_list(
+            "email", flat=True
+        )
+    }
+    typed = Q()
+    for address in addresses:
+        typed |= Q(username__iexact=address)
+    rows = [
+        {
+            "kind": "sign_in",
+            "address_typed": log.username,
+            "ip_address": log.ip_address,
+            "browser": log.user_agent,
+            "at": log.attempt_time,
+            "signed_out_at": log.logout_time,
+        }
+        for log in AccessLog.objects.filter(typed)
+    ] + [
+        {
+            "kind": "failed_sign_in",
+            "address_typed": log.username,
+            "ip_address": log.ip_address,
+            "browser": log.user_agent,
+            "at": log.attempt_time,
+            "signed_out_at": None,
+        }
+        for log in AccessFailureLog.objects.filter(typed)
+    ]
+    return sorted(rows, key=lambda row: row["at"])
 
 
 def _title(page) -> str:
@@ -495,6 +540,7 @@ def collect(user: User, others: dict[str, Section] | None = None) -> dict[str, A
         "cold_surveys": cold_surveys(user),
         "invitations": invitations(user),
         "feedback_given": feedback_given(user),
+        "sign_in_records": sign_in_records(user),
     } | {name: section.rows for name, section in others.items()}
 
 
@@ -560,7 +606,7 @@ CSV_COLUMNS = {
         "signed_at",
         "confirmed_at",
     ],
-    "activity": ["kind", "page_id", "at"],
+    "activity": ["kind", "page", "page_id", "at"],
     "quiz_attempts": [
         "kind",
         "title",
@@ -653,6 +699,7 @@ CSV_COLUMNS = {
         "improvements",
         "created_at",
     ],
+    "sign_in_records": ["kind", "address_typed", "ip_address", "browser", "at", "signed_out_at"],
 }
 
 

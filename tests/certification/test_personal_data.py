@@ -39,6 +39,18 @@ def test_the_export_lists_the_holders_certificates_and_where_to_verify_them(
     assert "certificates.csv" in archive.read("README.txt").decode()
 
 
+def test_the_export_gives_the_employer_a_certificate_froze(client, camille, setting, organisation):
+    from learners.models import User
+
+    User.objects.filter(pk=camille.pk).update(organisation=organisation)
+    camille.refresh_from_db()
+    services.issue(camille, setting.completion_award, render=False)
+
+    (row,) = read_csv(export(client, camille), "certificates.csv")
+
+    assert row["holder_organisation"] == organisation.name
+
+
 def test_a_revoked_certificate_says_so_and_another_holders_is_absent(
     client, camille, dominique, staff, setting
 ):
@@ -72,7 +84,7 @@ def test_certificates_cost_one_query_whatever_their_number(
         services.issue(camille, award, render=False)
     client.force_login(camille)
 
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(28):
         response = client.get("/moi/donnees/export.zip")
 
     rows = json.loads(

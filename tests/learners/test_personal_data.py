@@ -354,8 +354,8 @@ def test_the_export_costs_the_same_queries_whatever_the_history(
     give_a_history(camille, karim, journey, submit, size=size)
     client.force_login(camille)
 
-    # 22 today: each table one or two queries, plus the request's session and account.
-    with django_assert_max_num_queries(25):
+    # 25 today: each table one or two queries, plus the request's session and account.
+    with django_assert_max_num_queries(28):
         response = client.get("/moi/donnees/export.zip")
 
     assert response.status_code == 200
@@ -415,3 +415,50 @@ def test_the_archives_tables_open_in_a_french_spreadsheet(client, camille, journ
     # A byte order mark (accents read right) and semicolons (columns read right).
     assert raw.startswith("\ufeff".encode())
     assert raw.decode("utf-8-sig").splitlines()[0] == "kind;title;enrolled_at;left_at"
+
+
+def test_the_export_holds_the_sign_in_records_the_privacy_page_lists(client, camille, dominique):
+    from axes.models import AccessFailureLog, AccessLog
+
+    AccessLog.objects.create(
+        username="Camille@Example.org", ip_address="192.0.2.7", user_agent="Firefox"
+    )
+    AccessFailureLog.objects.create(
+        username="camille@example.org",
+        ip_address="198.51.100.4",
+        user_agent="Curl",
+        locked_out=False,
+    )
+    AccessLog.objects.create(username="dominique@example.org", ip_address="192.0.2.9")
+
+    archive = download(client, camille)
+
+    rows = read_csv(archive, "sign_in_records.csv")
+    typed_here = {"192.0.2.7", "198.51.100.4"}  # the test client's own sign-in aside
+    assert [
+        (r["kind"], r["ip_address"], r["browser"]) for r in rows if r["ip_address"] in typed_here
+    ] == [
+        ("sign_in", "192.0.2.7", "Firefox"),
+        ("failed_sign_in", "198.51.100.4", "Curl"),
+    ]
+    assert "192.0.2.9" not in archive.read("sign_in_records.csv").decode()
+    assert "sign_in_records.csv" in archive.read("README.txt").decode()
+
+
+def test_the_export_names_the_organisation_a_sign_up_proposed_and_the_pages_visited(
+    client, camille, organisation, journey
+):
+    from learners.session_models import ActivityEvent
+
+    User.objects.filter(pk=camille.pk).update(proposed_organisation=organisation)
+    lesson = journey.basics.lessons().first()
+    ActivityEvent.objects.create(
+        learner=camille, kind=ActivityEvent.Kind.LESSON_VIEWED, page=lesson
+    )
+
+    archive = download(client, camille)
+
+    profile = json.loads(archive.read("profile.json"))
+    assert profile["organisation_named_at_sign_up"] == organisation.name
+    (event,) = [r for r in read_csv(archive, "activity.csv") if r["kind"] == "lesson_viewed"]
+    assert event["page"] == lesson.title
