@@ -38,7 +38,7 @@ from courses.models import ModulePage
 from courses.models.pages import Format
 from learners.activity import session_activity
 from learners.models import Attempt, Satisfaction, User
-from learners.quality_models import ColdSurvey, Feedback
+from learners.quality_models import ColdSurvey, Feedback, ImprovementAction
 from learners.session_models import Attendance, HalfDay, Seat, TrainingSession
 from learners.spreadsheets import SpreadsheetWriter
 
@@ -59,7 +59,17 @@ RESULTS_CSV = "04-positionnement-et-evaluations/resultats.csv"
 RESULTS_PDF = "04-positionnement-et-evaluations/resultats.pdf"
 SATISFACTION_CSV = "05-satisfaction/satisfaction.csv"
 SATISFACTION_PDF = "05-satisfaction/satisfaction.pdf"
+IMPROVEMENT_CSV = "06-amelioration/actions.csv"
 README = "LISEZMOI.txt"
+IMPROVEMENT_COLUMNS = [
+    "constat",
+    "action_decidee",
+    "origine",
+    "statut",
+    "portee",
+    "enregistree_le",
+    "realisee_le",
+]
 
 ATTENDANCE_COLUMNS = [
     "apprenant",
@@ -403,8 +413,39 @@ def plan(session: TrainingSession) -> list[Entry]:
             partial(satisfaction_pdf, session, learners),
             "synthèse de la satisfaction",
         ),
+        Entry(
+            IMPROVEMENT_CSV,
+            partial(improvement_csv, session),
+            "actions d'amélioration décidées pour cette session et pour son parcours "
+            "(indicateur 32, tableur)",
+        ),
     ]
     return entries
+
+
+def improvement_rows(session: TrainingSession) -> list[dict]:
+    """What was decided after the appraisals (Qualiopi 32): the session's actions, and
+    those of its track that name no session."""
+    actions = ImprovementAction.objects.filter(
+        Q(session=session) | Q(track=session.track_id, session__isnull=True)
+    ).order_by("recorded_at", "pk")
+    with translation.override("fr"):  # the pack is French, whoever asked for it
+        return [
+            {
+                "constat": action.finding,
+                "action_decidee": action.action,
+                "origine": action.get_source_display(),
+                "statut": action.get_status_display(),
+                "portee": "session" if action.session_id else "parcours",
+                "enregistree_le": _local(action.recorded_at, "%d/%m/%Y"),
+                "realisee_le": action.done_at.strftime("%d/%m/%Y") if action.done_at else "",
+            }
+            for action in actions
+        ]
+
+
+def improvement_csv(session: TrainingSession) -> bytes:
+    return _csv(IMPROVEMENT_COLUMNS, improvement_rows(session))
 
 
 def _attendance_sheet_renderer() -> Callable[[TrainingSession], bytes] | None:

@@ -19,7 +19,7 @@ from certification.wagtail_hooks import evidence_pack_button
 from courses.models.pages import Format
 from learners.activity import session_window
 from learners.models import Attempt, Satisfaction
-from learners.quality_models import ColdSurvey, Feedback
+from learners.quality_models import ColdSurvey, Feedback, ImprovementAction
 from learners.session_models import ActivityEvent, Attendance, HalfDay, Seat, TrainingSession
 from tests.conftest import make_user
 
@@ -185,6 +185,7 @@ def test_the_pack_holds_each_kind_of_evidence_in_its_numbered_folder(built):
         evidence.RESULTS_PDF,
         evidence.SATISFACTION_CSV,
         evidence.SATISFACTION_PDF,
+        evidence.IMPROVEMENT_CSV,
         evidence.README,
     }
     if SHEET_SHIPPED:
@@ -193,6 +194,43 @@ def test_the_pack_holds_each_kind_of_evidence_in_its_numbered_folder(built):
     if SHEET_SHIPPED:
         assert "Camille Martin" in pdf_text_of(open_zip(built).read(evidence.ATTENDANCE_SHEET))
     assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in open_zip(built).infolist())
+
+
+def test_the_pack_holds_the_actions_decided_for_the_session_and_its_track(
+    session, setting, staff, django_capture_on_commit_callbacks
+):
+    other = TrainingSession.objects.create(
+        track=session.track,
+        format=Format.ONLINE,
+        starts_on=session.starts_on,
+        ends_on=session.ends_on,
+        capacity=5,
+    )
+    common = {"source": ImprovementAction.Source.SATISFACTION, "recorded_by": staff}
+    ImprovementAction.objects.create(
+        track=session.track,
+        session=session,
+        finding="Salle trop petite",
+        action="Réserver la grande salle",
+        status="done",
+        done_at=datetime.date(2026, 3, 20),
+        **common,
+    )
+    ImprovementAction.objects.create(
+        track=session.track, finding="Module 2 trop long", action="Le scinder", **common
+    )
+    ImprovementAction.objects.create(
+        track=session.track, session=other, finding="Autre session", action="—", **common
+    )
+
+    pack = build(session, staff, django_capture_on_commit_callbacks)
+
+    rows = csv_rows(open_zip(pack), evidence.IMPROVEMENT_CSV)
+    assert [(r["constat"], r["portee"], r["statut"], r["realisee_le"]) for r in rows] == [
+        ("Salle trop petite", "session", "Terminé", "20/03/2026"),
+        ("Module 2 trop long", "parcours", "Prévu", ""),
+    ]
+    assert "06-amelioration/actions.csv" in open_zip(pack).read(evidence.README).decode()
 
 
 def test_progress_counts_every_file_and_reaches_100_percent(built, client, staff):
