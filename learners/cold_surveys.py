@@ -48,11 +48,30 @@ def schedule(learner: User, track: TrackPage) -> tuple[ColdSurvey, bool]:
     existing = ColdSurvey.objects.filter(learner=learner, track=track).first()
     if existing is not None:
         return existing, False
-    completion = TrackCompletion.objects.filter(learner=learner, track=track).first()
+    session_id, trained_until = _training_of(learner.pk, track.pk)
+    try:
+        # The unique constraint on (learner, track), not the lookup above, is
+        # what keeps two concurrent completions to one survey.
+        with transaction.atomic():
+            survey = ColdSurvey.objects.create(
+                learner=learner,
+                track=track,
+                session_id=session_id,
+                due_at=due_date(trained_until or timezone.now()),
+            )
+    except IntegrityError:
+        return ColdSurvey.objects.get(learner=learner, track=track), False
+    return survey, True
+
+
+def _training_of(learner_id: int, track_id: int) -> tuple[int | None, datetime.datetime | None]:
+    """The session the survey is about (her latest confirmed place) and when her training
+    ends: the online part's completion, or that session's end if later. None: neither."""
+    completion = TrackCompletion.objects.filter(learner_id=learner_id, track_id=track_id).first()
     ends = [completion.completed_at] if completion else []
     seat = (
         Seat.objects.confirmed()
-        .filter(learner=learner, session__track=track)
+        .filter(learner_id=learner_id, session__track_id=track_id)
         .select_related("session")
         .order_by("-session__starts_on", "-pk")
         .first()
@@ -61,20 +80,29 @@ def schedule(learner: User, track: TrackPage) -> tuple[ColdSurvey, bool]:
         # Three months after the training, online part and session both: a session
         # still to come is part of what the survey asks about.
         ends.append(_end_of(seat.session.ends_on))
-    trained_until = max(ends, default=timezone.now())
-    try:
-        # The unique constraint on (learner, track), not the lookup above, is
-        # what keeps two concurrent completions to one survey.
-        with transaction.atomic():
-            survey = ColdSurvey.objects.create(
-                learner=learner,
-                track=track,
-                session_id=seat.session_id if seat else None,
-                due_at=due_date(trained_until),
-            )
-    except IntegrityError:
-        return ColdSurvey.objects.get(learner=learner, track=track), False
-    return survey, True
+    return (seat.session_id if seat else None), max(ends, default=None)
+
+
+def _follow_the_training(survey: ColdSurvey) -> datetime.datetime:
+    """Until its first mail, a survey follows her places as they are now: a place
+    cancelled, or one taken since it was scheduled, changes the session it is about and
+    when it falls due. Returns when it falls due."""
+    session_id, trained_until = _training_of(survey.learner_id, survey.track_id)
+    if session_id == survey.session_id:
+        return survey.due_at
+    due_at = due_date(trained_until) if trained_until else survey.due_at
+    ColdSurvey.objects.filter(pk=survey.pk).update(session_id=session_id, due_at=due_at)
+    return due_at
+
+
+def follow_places(learner_id: int, track_id: int) -> None:
+    """A confirmed place of hers was cancelled: her survey not sent yet, if any, follows.
+    (A place taken is caught before the mail goes, which it can only postpone.)"""
+    survey = ColdSurvey.objects.filter(
+        learner_id=learner_id, track_id=track_id, sent_at__isnull=True
+    ).first()
+    if survey is not None:
+        _follow_the_training(survey)
 
 
 def _end_of(day: datetime.date) -> datetime.datetime:
@@ -176,6 +204,8 @@ def _send_each(pending: QuerySet, stamp: str, now: datetime.datetime, *, reminde
                 )
                 if survey is None:
                     continue  # taken by a concurrent run, or no longer due
+                if not reminder and _follow_the_training(survey) > now:
+                    continue  # a place taken since: due after that session
                 _mail(survey, reminder=reminder)
                 ColdSurvey.objects.filter(pk=pk).update(**{stamp: now})
         except Exception:

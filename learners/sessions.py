@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from courses.models.pages import Format
-from learners import accommodations, activity, services
+from learners import accommodations, activity, cold_surveys, services
 from learners.models import User
 from learners.session_models import HOURS_FIELDS, Attendance, HalfDay, Seat, TrainingSession
 
@@ -211,6 +211,9 @@ def _cancel(locked: TrainingSession, seat: Seat) -> Seat | None:
     seat.cancelled_at = timezone.now()
     seat.save(update_fields=["status", "cancelled_at"])
     _notify_on_commit(seat, Notice.CANCELLED)
+    if was_confirmed:
+        # Her « à froid » survey was about this session: it follows her other places.
+        transaction.on_commit(partial(cold_surveys.follow_places, seat.learner_id, locked.track_id))
     promoted = _fill(locked) if was_confirmed else []
     return promoted[0] if promoted else None
 

@@ -255,6 +255,53 @@ def test_a_track_title_cannot_break_the_mail_s_html(completed, journey):
     assert "Il y a trois mois, vous suiviez la formation" in sent.body
 
 
+def test_a_place_cancelled_then_another_taken_moves_the_survey_to_that_session(
+    camille, journey, django_capture_on_commit_callbacks
+):
+    from learners import sessions
+
+    today = timezone.localdate()
+    first = make_session(
+        journey.track, starts_on=today + timedelta(days=5), ends_on=today + timedelta(days=5)
+    )
+    seat = sessions.take_seat(camille, first)
+    completion = complete_track(camille, journey, django_capture_on_commit_callbacks)
+    survey = ColdSurvey.objects.get(learner=camille)
+    assert survey.session == first
+    sessions.cancel_seat(seat)
+    later = today + timedelta(days=200)
+    second = make_session(journey.track, starts_on=later, ends_on=later)
+    sessions.take_seat(camille, second)
+
+    # When the first session's survey would have gone: it waits for the second one.
+    assert cold_surveys.send_due(now=survey.due_at) == 0
+
+    survey.refresh_from_db()
+    assert survey.session == second and survey.sent_at is None
+    ended = timezone.make_aware(datetime.datetime.combine(later, datetime.time(18)))
+    assert survey.due_at == cold_surveys.due_date(ended)
+    assert cold_surveys.send_due(now=survey.due_at) == 1
+    assert completion.completed_at < survey.due_at
+
+
+def test_a_place_cancelled_with_none_taken_since_leaves_the_online_part_s_date(
+    camille, journey, django_capture_on_commit_callbacks
+):
+    from learners import sessions
+
+    later = timezone.localdate() + timedelta(days=200)
+    seat = sessions.take_seat(camille, make_session(journey.track, starts_on=later, ends_on=later))
+    completion = complete_track(camille, journey, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        sessions.cancel_seat(seat)
+    online_due = cold_surveys.due_date(completion.completed_at)
+
+    assert cold_surveys.send_due(now=online_due) == 1
+
+    survey = ColdSurvey.objects.get(learner=camille)
+    assert (survey.session, survey.due_at) == (None, online_due)
+
+
 def test_an_erased_or_deactivated_account_gets_nothing(completed, camille):
     _, survey = completed
     camille.erased_at = timezone.now()
