@@ -13,6 +13,7 @@ import logging
 import secrets
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -503,6 +504,22 @@ def _csv(columns: list[str], rows) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def learner_labels(learners: list[User]) -> dict[int, str]:
+    """How each learner is named across the pack's files: two people with the same name,
+    or erased accounts (« Compte supprimé », all alike), are numbered in the session's
+    order, so that no table merges them into one person."""
+    names = Counter(learner.display_name for learner in learners)
+    numbered: Counter = Counter()
+    labels = {}
+    for learner in learners:
+        name = learner.display_name
+        if names[name] > 1:
+            numbered[name] += 1
+            name = f"{name} ({numbered[name]})"
+        labels[learner.pk] = name
+    return labels
+
+
 def attendance_rows(session: TrainingSession, learners: list[User]) -> list[dict]:
     half_days = list(session.half_days.order_by("date", "period"))
     signed = {
@@ -511,13 +528,14 @@ def attendance_rows(session: TrainingSession, learners: list[User]) -> list[dict
             "confirmed_by", "half_day"
         )
     }
+    labels = learner_labels(learners)
     rows = []
     for learner in learners:
         for half_day in half_days:
             attendance = signed.get((half_day.pk, learner.pk))
             rows.append(
                 {
-                    "apprenant": learner.display_name,
+                    "apprenant": labels[learner.pk],
                     "date": half_day.date.strftime("%d/%m/%Y"),
                     "demi_journee": PERIODS[half_day.period],
                     "horaires": f"{half_day.starts_at:%H:%M}-{half_day.ends_at:%H:%M}",
@@ -540,9 +558,10 @@ def attendance_csv(session: TrainingSession, learners: list[User]) -> bytes:
 
 
 def activity_rows(session: TrainingSession) -> list[dict]:
+    labels = learner_labels(session_learners(session))
     return [
         {
-            "apprenant": row.learner.display_name,
+            "apprenant": labels.get(row.learner.pk, row.learner.display_name),
             "temps_passe_minutes": row.summary.minutes,
             "lecons_terminees": row.summary.lessons_done,
             "evaluations_soumises": row.summary.quizzes_submitted,
@@ -568,9 +587,10 @@ def result_rows(session: TrainingSession, learners: list[User]) -> list[dict]:
         .select_related("learner", "module", "track")
         .order_by("learner__full_name", "learner_id", "kind", "module__path", "number")
     )
+    labels = learner_labels(learners)
     return [
         {
-            "apprenant": attempt.learner.display_name,
+            "apprenant": labels[attempt.learner_id],
             "type": ATTEMPT_KINDS[attempt.kind],
             "module_ou_parcours": (attempt.module or attempt.track).title,
             "tentative": attempt.number,

@@ -233,6 +233,24 @@ def test_the_pack_holds_the_actions_decided_for_the_session_and_its_track(
     assert "06-amelioration/actions.csv" in open_zip(pack).read(evidence.README).decode()
 
 
+def test_two_learners_of_the_same_name_stay_two_people_in_every_file(
+    session, dominique, staff, django_capture_on_commit_callbacks
+):
+    from learners.models import User
+
+    User.objects.filter(pk=dominique.pk).update(full_name="Camille Martin")
+
+    pack = build(session, staff, django_capture_on_commit_callbacks)
+
+    archive = open_zip(pack)
+    named = {row["apprenant"] for row in csv_rows(archive, evidence.ATTENDANCE_CSV)}
+    assert named == {"Camille Martin (1)", "Camille Martin (2)", "Sophie Lefèvre"}
+    results = {row["apprenant"] for row in csv_rows(archive, evidence.RESULTS_CSV)}
+    assert {"Camille Martin (1)", "Camille Martin (2)"} <= results
+    summary = pdf_text_of(archive.read(evidence.RESULTS_PDF))
+    assert "Camille Martin (1)" in summary and "Camille Martin (2)" in summary
+
+
 def test_progress_counts_every_file_and_reaches_100_percent(built, client, staff):
     assert (built.done, built.total, built.percent) == (
         built.total,
