@@ -105,18 +105,22 @@ def compute(track: TrackPage, now: datetime.datetime | None = None) -> TrackIndi
     # A trainer who knows who answered last would read that rating off the rate's move
     # from one night to the next: the newest answers wait until they make a whole group
     # (as on the trainers' own summary), so each move mixes several people's answers.
+    received = answers
     waiting = answers % max(1, settings.PUBLIC_INDICATORS_MIN_ANSWERS)
     if waiting:
         newest = _newest_ratings(hot, cold, waiting)
         satisfied -= sum(1 for rating in newest if rating >= SATISFIED_FROM)
         answers -= waiting
+    # Too few for a rate: the page gives how many came in (it reveals no rating), not
+    # the whole groups' count, which would read « 0 réponse » after four.
+    shown_answers = answers if answers else received
     succeeded, assessed = _success(track, modules)
     indicators, _ = TrackIndicators.objects.update_or_create(
         track=track,
         defaults={
             "people_trained": _people_trained(track, timezone.localdate(now)),
             "satisfaction_rate": rate(satisfied, answers),
-            "satisfaction_answers": answers,
+            "satisfaction_answers": shown_answers,
             "success_rate": rate(succeeded, assessed),
             "success_base": assessed,
             "computed_at": now or timezone.now(),

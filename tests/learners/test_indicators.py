@@ -128,6 +128,16 @@ def test_the_satisfaction_rate_moves_only_by_whole_groups_of_answers(small_world
     assert (figures.satisfaction_answers, figures.satisfaction_rate) == (6, Decimal("50.0"))
 
 
+def test_answers_too_few_for_a_rate_are_counted_as_they_came_in(small_world, settings, client):
+    settings.PUBLIC_INDICATORS_MIN_ANSWERS = 5  # four answers: no whole group yet
+
+    figures = indicators.compute(small_world.track)
+
+    assert (figures.satisfaction_answers, figures.satisfaction_rate) == (4, None)
+    page = client.get(small_world.track.url).text
+    assert "4 réponses : trop peu de réponses pour publier un taux." in page
+
+
 def small_world_learner(name: str):
     return make_user(f"{name}@example.org", f"Apprenant {name.upper()}")
 
