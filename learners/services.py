@@ -417,6 +417,16 @@ def _forget_in_admin_history(model, objects, label: str) -> None:
     ).update(label=label)
 
 
+def _forget_address_in_admin_history(model, address: str, label: str) -> None:
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import ModelLogEntry
+
+    ModelLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
+        label__icontains=address,
+    ).update(label=label)
+
+
 @transaction.atomic
 def erase_account(user: User, by: User | None = None) -> None:
     """Erase the person's personal data and deactivate the account.
@@ -516,6 +526,9 @@ def erase_account(user: User, by: User | None = None) -> None:
     # their verified addresses: they may sign in with each.
     for address in addresses:
         UndeliveredMail.objects.filter(recipient__iexact=address).delete()
+        # The admin's history labels a mail by its recipient, the mails staff deleted
+        # before too (their rows are gone: found by the label).
+        _forget_address_in_admin_history(UndeliveredMail, address, _("Undelivered email"))
     EmailAddress.objects.filter(user=user).delete()
     # Login throttling keeps the address typed at login: it is personal data too.
     for model in (AccessAttempt, AccessFailureLog, AccessLog):

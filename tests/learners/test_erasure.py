@@ -456,6 +456,26 @@ def test_mails_waiting_to_be_resent_to_the_person_are_dropped(
     assert list(UndeliveredMail.objects.values_list("recipient", flat=True)) == [dominique.email]
 
 
+def test_the_admin_s_history_of_mails_staff_deleted_no_longer_names_her_address(
+    camille, dominique, staff, django_capture_on_commit_callbacks
+):
+    from wagtail.log_actions import log
+    from wagtail.models import ModelLogEntry
+
+    for person in (camille, dominique):
+        UndeliveredMail.objects.record(
+            "learners.tasks.notify_seat", [1, "confirmed"], recipient=person.email, error="SMTP"
+        )
+        mail = UndeliveredMail.objects.get(recipient=person.email)
+        log(instance=mail, action="wagtail.delete", user=staff)
+        mail.delete()
+
+    erase(camille, django_capture_on_commit_callbacks)
+
+    labels = " ".join(ModelLogEntry.objects.values_list("label", flat=True))
+    assert camille.email not in labels and dominique.email in labels
+
+
 def test_every_verified_address_leaves_the_login_logs_and_the_mails_waiting(
     camille, django_capture_on_commit_callbacks
 ):
