@@ -7,6 +7,7 @@ receivers only evaluate awards and issue, the PDF follows in a task.
 from django.dispatch import receiver
 
 from certification import evidence, services
+from certification.models import EvidencePack
 from courses.models import ModulePage, TrackPage
 from learners import queries
 from learners.signals import (
@@ -64,7 +65,11 @@ def issue_awards_the_grading_completes(sender, learner, submission, **kwargs) ->
 
 @receiver(account_erased, dispatch_uid="certification.account_erased")
 def rebuild_evidence_without_the_erased(sender, learner, session_ids, **kwargs) -> None:
-    evidence.rebuild_without_erased(session_ids)
+    # A pack names who asked for it, too.
+    requested = EvidencePack.objects.filter(requested_by=learner).values_list(
+        "session_id", flat=True
+    )
+    evidence.rebuild_without_erased(sorted(set(session_ids) | set(requested)))
 
 
 @receiver(learner_named, dispatch_uid="certification.learner_named")

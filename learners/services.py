@@ -458,7 +458,7 @@ def erase_account(user: User, by: User | None = None) -> None:
         erased_address,
     )
     from learners.quality_models import new_survey_token
-    from learners.session_models import Attendance, new_attendance_token
+    from learners.session_models import Attendance, TrainingSession, new_attendance_token
 
     # Locked, and read again under the lock: two confirmations (a double click, the
     # person and the team at once) erase once, and nothing saved from a copy loaded
@@ -564,10 +564,12 @@ def erase_account(user: User, by: User | None = None) -> None:
     user.erased_at = timezone.now()
     user.set_unusable_password()
     user.save()
-    # Where the person appears in a session's evidence: as a learner, or as the
-    # trainer who confirmed half-days or wrote feedback.
+    # Where the person appears in a session's evidence: as a learner, or as a trainer
+    # of the session (the sheet and the pack's LISEZMOI name them), one who confirmed
+    # half-days or wrote feedback.
     session_ids = (
         set(Seat.objects.filter(learner=user).values_list("session_id", flat=True))
+        | set(TrainingSession.objects.filter(trainers=user).values_list("pk", flat=True))
         | set(
             Attendance.objects.filter(confirmed_by=user).values_list(
                 "half_day__session_id", flat=True

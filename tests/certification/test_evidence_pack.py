@@ -621,6 +621,25 @@ def test_erasing_a_trainer_rebuilds_the_packs_naming_her_as_who_confirmed_attend
     assert "Karim" not in open_zip(built).read(evidence.ATTENDANCE_CSV).decode("utf-8-sig")
 
 
+def test_erasing_a_trainer_of_the_session_or_who_asked_for_its_pack_rebuilds_it(
+    session, lea, staff, django_capture_on_commit_callbacks
+):
+    from learners import services as learners
+
+    session.trainers.add(lea)
+    requester = make_user("demandeuse@example.org", "Irène Demandeuse", is_staff=True)
+    pack = build(session, requester, django_capture_on_commit_callbacks)
+    readme = open_zip(pack).read(evidence.README).decode()
+    assert "Léa Rousseau" in readme and "Irène Demandeuse" in readme
+
+    for person, name in ((lea, "Léa Rousseau"), (requester, "Irène Demandeuse")):
+        with django_capture_on_commit_callbacks(execute=True):
+            learners.erase_account(person)
+        pack.refresh_from_db()
+        assert pack.status == "done"
+        assert name not in open_zip(pack).read(evidence.README).decode()
+
+
 def test_a_build_that_lost_its_claim_meanwhile_leaves_no_file_behind(built, monkeypatch):
     folder = Path(built.file.path).parent
     before = sorted(p.name for p in folder.iterdir())
