@@ -482,6 +482,13 @@ LOGGING = {
 CAMPUS_PROVIDER_NAME = os.environ.get("CAMPUS_PROVIDER_NAME", "Campus Tiers-Lieux")
 CAMPUS_CONTACT_EMAIL = os.environ.get("CAMPUS_CONTACT_EMAIL", "contact@example.org")
 CAMPUS_ACCESSIBILITY_EMAIL = os.environ.get("CAMPUS_ACCESSIBILITY_EMAIL", CAMPUS_CONTACT_EMAIL)
+# The privacy page: whom to write to about personal data (the DPO when there is one),
+# and the processors the operator contracts with, « name (what for, where) » separated
+# by semicolons; when none is given the page says the list is sent on request.
+CAMPUS_PRIVACY_EMAIL = os.environ.get("CAMPUS_PRIVACY_EMAIL", CAMPUS_CONTACT_EMAIL)
+CAMPUS_PROCESSORS = [
+    name.strip() for name in os.environ.get("CAMPUS_PROCESSORS", "").split(";") if name.strip()
+]
 # The provider as the ministry's certificat de réalisation names it: activity declaration
 # number (NDA), SIRET, and the city of « Fait à … ». Each is printed only when set, and
 # frozen into a certificate when it is issued.

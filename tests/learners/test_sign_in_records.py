@@ -48,3 +48,19 @@ def test_expired_sessions_go_and_open_ones_stay(camille, dominique):
 
 def test_the_privacy_page_says_how_long_sign_ins_are_kept(client, db):
     assert "6 mois" in client.get("/confidentialite/").text
+
+
+def test_the_privacy_page_names_the_rights_whom_to_write_to_and_the_processors(
+    client, db, settings
+):
+    import html
+
+    settings.CAMPUS_PRIVACY_EMAIL = "dpo@exemple.fr"
+    page = html.unescape(client.get("/confidentialite/").text)
+    assert "vous opposer à un traitement" in page and "limiter" in page
+    assert 'href="mailto:dpo@exemple.fr"' in page
+    assert "leur liste est envoyée sur demande" in page.lower()
+
+    settings.CAMPUS_PROCESSORS = ["Hébergeur Exemple (hébergement, France)"]
+    page = client.get("/confidentialite/").text
+    assert "<li>Hébergeur Exemple (hébergement, France)</li>" in page
