@@ -70,6 +70,14 @@ def holder_name(learner: User) -> str:
     return (learner.full_name or "").strip()
 
 
+class HolderErased(ReissueRefused):
+    """The account was erased since it was loaded: it earns nothing more."""
+
+    def __init__(self, learner: User):
+        super().__init__(_("The holder closed or erased their account: nothing was issued."))
+        self.learner = learner
+
+
 class HolderNameMissing(ReissueRefused):
     """The learner has no name on her profile: a certificate names its holder."""
 
@@ -123,8 +131,14 @@ def issue(
             # The account read again, locked: one erased since it was loaded (a bulk
             # chunk's learners, a signal's) earns nothing, and the name frozen is the
             # one the profile holds now. erase_account takes the same lock.
-            learner = User.objects.select_for_update().get(pk=learner.pk)
-            if learner.erased_at is not None or not holder_name(learner):
+            learner = (
+                User.objects.select_for_update(of=("self",))
+                .select_related("organisation")
+                .get(pk=learner.pk)
+            )
+            if learner.erased_at is not None:
+                raise HolderErased(learner)
+            if not holder_name(learner):
                 raise HolderNameMissing(learner)
             issued_at = timezone.now()
             context = freeze_context(learner, award, issued_at, session)
@@ -163,6 +177,8 @@ def issue_if_eligible(learner: User, awards) -> list[Certificate]:
             except HolderNameMissing:
                 logger.info("Award %s waits for user %s to give a name", award.pk, learner.pk)
                 continue
+            except HolderErased:
+                return created  # erased since the signal was sent: nothing more
             if was_created:
                 created.append(certificate)
     return created
@@ -685,7 +701,12 @@ def process_bulk_chunk(chunk_pk: int) -> bool:
                 continue
             with _one_item(job, "learner", learner.pk) as outcome:
                 if eligible(learner, award, job.session):
-                    certificate, _created = issue(learner, award, render=False, session=job.session)
+                    try:
+                        certificate, _created = issue(
+                            learner, award, render=False, session=job.session
+                        )
+                    except HolderErased:
+                        continue  # erased since the chunk loaded her: as if erased then
                     # A revoked one comes back from issue(): it keeps the PDF it had.
                     if certificate.status == Certificate.Status.VALID:
                         render_or_defer(certificate.pk)

@@ -91,7 +91,10 @@ def _follow_the_training(survey: ColdSurvey) -> datetime.datetime:
     if session_id == survey.session_id:
         return survey.due_at
     due_at = due_date(trained_until) if trained_until else survey.due_at
-    ColdSurvey.objects.filter(pk=survey.pk).update(session_id=session_id, due_at=due_at)
+    # Not once mailed (a concurrent run): its session is then the one it asked about.
+    ColdSurvey.objects.filter(pk=survey.pk, sent_at__isnull=True).update(
+        session_id=session_id, due_at=due_at
+    )
     return due_at
 
 

@@ -423,7 +423,7 @@ def _forget_address_in_admin_history(model, address: str, label: str) -> None:
 
     ModelLogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
-        label__icontains=address,
+        label__iendswith=f"→ {address}",
     ).update(label=label)
 
 
@@ -460,11 +460,7 @@ def erase_account(user: User, by: User | None = None) -> None:
     from learners.quality_models import new_survey_token
     from learners.session_models import Attendance, TrainingSession, new_attendance_token
 
-    # Locked, and read again under the lock: two confirmations (a double click, the
-    # person and the team at once) erase once, and nothing saved from a copy loaded
-    # before writes the account back meanwhile.
-    locked = User.objects.select_for_update().filter(pk=user.pk).first()
-    if locked is None or locked.erased_at is not None:
+    if user.erased_at is not None:
         return  # done already: its date stays the day the request was carried out
     # Verified addresses only: anyone may add someone else's address, unverified, or
     # sign up with it and never type its code, and must not erase that person's
@@ -474,7 +470,8 @@ def erase_account(user: User, by: User | None = None) -> None:
     addresses = {
         email.lower() for email in known.filter(verified=True).values_list("email", flat=True)
     }
-    if not known.exists():
+    if user.last_login is not None or not known.exists():
+        # Hers too once she signed in with it (or an account the team made has no rows).
         addresses.add(user.email.lower())
     # First, while the account is still whole: a place freed promotes the next
     # person waiting, and a waiting seat must never be promoted into a dead account.
@@ -550,6 +547,16 @@ def erase_account(user: User, by: User | None = None) -> None:
     user.groups.clear()
     user.user_permissions.clear()
 
+    # The account's row is locked last, as grading and accepting an invitation lock it
+    # after their own rows (a submission, an invitation): locked first, it would wait for
+    # theirs while they wait for it. Read again under the lock: a second confirmation
+    # (a double click, the person and the team at once) undoes its own work and leaves
+    # the first one's, and a certificate being issued (issue() takes the same lock)
+    # either went before, or sees the erasure.
+    locked = User.objects.select_for_update().filter(pk=user.pk).first()
+    if locked is None or locked.erased_at is not None:
+        transaction.set_rollback(True)
+        return
     user.email = erased_address()
     user.full_name = ""
     user.first_name = ""

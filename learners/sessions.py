@@ -213,7 +213,9 @@ def _cancel(locked: TrainingSession, seat: Seat) -> Seat | None:
     _notify_on_commit(seat, Notice.CANCELLED)
     if was_confirmed:
         # Her « à froid » survey was about this session: it follows her other places.
-        transaction.on_commit(partial(cold_surveys.follow_places, seat.learner_id, locked.track_id))
+        transaction.on_commit(
+            partial(cold_surveys.follow_places, seat.learner_id, locked.track_id), robust=True
+        )
     promoted = _fill(locked) if was_confirmed else []
     return promoted[0] if promoted else None
 

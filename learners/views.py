@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -39,10 +40,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        # Only the form's fields: a copy of the account loaded before an erasure by the
-        # team must not write its address, password or active flag back.
-        form.instance.save(update_fields=["full_name", "job_title"])
-        # (A first name given issues what waited for it: User.save.)
+        # The account as it is now, locked: one the team erased while this request ran
+        # gets nothing written back, not even the name. Only the form's two fields.
+        with transaction.atomic():
+            account = User.objects.select_for_update().get(pk=request.user.pk)
+            if account.erased_at is not None:
+                return redirect("learners:dashboard")  # signed out: the login page
+            account.full_name = form.cleaned_data["full_name"]
+            account.job_title = form.cleaned_data["job_title"]
+            # A first name given issues what waited for it (User.save).
+            account.save(update_fields=["full_name", "job_title"])
         messages.success(request, _("Your profile has been saved."))
         return redirect("learners:profile")
     return render(request, "learners/profile.html", {"form": form})

@@ -85,7 +85,11 @@ class TeamUserEditView(EditView):
     def dispatch(self, request, *args, **kwargs):
         # An erased account stays erased: an address, a password or « active » given
         # back would tie its anonymised results to a person again, and let her in.
-        if self.model.objects.filter(pk=kwargs.get("pk"), erased_at__isnull=False).exists():
+        # (Said only to whoever may edit accounts: others learn nothing of which were erased.)
+        if (
+            self.permission_policy.user_has_permission(request.user, "change")
+            and self.model.objects.filter(pk=kwargs.get("pk"), erased_at__isnull=False).exists()
+        ):
             messages.info(request, _("This account was erased: it can no longer be changed."))
             return redirect("wagtailusers_users:index")
         # An administrator's account (its password, its address) is an administrator's

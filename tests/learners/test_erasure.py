@@ -656,6 +656,7 @@ def test_a_profile_saved_from_a_copy_loaded_before_the_erasure_brings_nothing_ba
     account = User.objects.get(pk=camille.pk)
     assert account.erased_at is not None and not account.is_active
     assert account.email != camille.email and not account.has_usable_password()
+    assert (account.full_name, account.job_title) == ("", "")
 
 
 def test_an_erased_trainer_gets_no_authoring_group_back(karim, django_capture_on_commit_callbacks):
