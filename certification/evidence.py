@@ -750,6 +750,7 @@ def _readme(pack: EvidencePack, entries: list[Entry], generated_at: datetime.dat
                     t.display_name for t in session.trainers.order_by("full_name")
                 ),
                 "learners": learners,
+                "learner_names": list(learner_labels(learners).values()),
                 "entries": [entry for entry in entries if entry.name != README],
                 "sheet_missing": not any(entry.name == ATTENDANCE_SHEET for entry in entries),
                 "missing": _missing_certificates(session, learners),
@@ -771,7 +772,8 @@ def _missing_certificates(session: TrainingSession, learners: list[User]) -> lis
             .filter(award__kind=kind, award__track_id=session.track_id, learner__in=learners)
             .values_list("learner_id", flat=True)
         )
-        names = [learner.display_name for learner in learners if learner.pk not in holders]
+        labels = learner_labels(learners)
+        names = [labels[learner.pk] for learner in learners if learner.pk not in holders]
         if names:
             missing.append({"kind": KIND_HEADINGS[kind], "names": names})
     return missing

@@ -249,6 +249,8 @@ def test_two_learners_of_the_same_name_stay_two_people_in_every_file(
     assert {"Camille Martin (1)", "Camille Martin (2)"} <= results
     summary = pdf_text_of(archive.read(evidence.RESULTS_PDF))
     assert "Camille Martin (1)" in summary and "Camille Martin (2)" in summary
+    readme = archive.read(evidence.README).decode()
+    assert "Camille Martin (1), Camille Martin (2), Sophie Lefèvre" in readme
 
 
 def test_progress_counts_every_file_and_reaches_100_percent(built, client, staff):
