@@ -89,6 +89,7 @@ hooks.register("register_admin_menu_item", quality_admin.results_menu_item)
 # After Wagtail's own (order 0): same action type, so it replaces the bulk « Delete ».
 hooks.register("register_bulk_action", wagtail_users.EraseUsersBulkAction, order=1)
 hooks.register("register_bulk_action", wagtail_users.SetActiveStateBulkAction, order=1)
+hooks.register("register_bulk_action", wagtail_users.AssignRoleBulkAction, order=1)
 
 
 @hooks.register("register_log_actions")

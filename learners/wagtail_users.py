@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.utils import user_can_delete_user
-from wagtail.users.views.bulk_actions import set_active_state
+from wagtail.users.views.bulk_actions import assign_role, set_active_state
 from wagtail.users.views.bulk_actions.user_bulk_action import UserBulkAction
 from wagtail.users.views.users import CreateView, DeleteView, EditView, UserViewSet
 
@@ -127,6 +127,14 @@ class EraseUserView(DeleteView):
 
 class SetActiveStateBulkAction(set_active_state.SetActiveStateBulkAction):
     """Wagtail's « Set active state », for every account but an erased one."""
+
+    def check_perm(self, obj):
+        return obj.erased_at is None and super().check_perm(obj)
+
+
+class AssignRoleBulkAction(assign_role.AssignRoleBulkAction):
+    """Wagtail's « Assign role », for every account but an erased one: its groups were
+    cleared with the rest, and a role given back would open pages to it if reactivated."""
 
     def check_perm(self, obj):
         return obj.erased_at is None and super().check_perm(obj)

@@ -681,6 +681,15 @@ def test_the_team_can_neither_edit_nor_reactivate_an_erased_account(
     url += f"?id={camille.pk}&id={dominique.pk}&next=/cms-admin/users/"
     client.post(url, {"mark_as_active": "True"})
 
+    from django.contrib.auth.models import Group
+
+    role = Group.objects.create(name="Équipe pédagogique")
+    url = reverse("wagtail_bulk_action", args=["learners", "user", "assign_role"])
+    url += f"?id={camille.pk}&id={dominique.pk}&next=/cms-admin/users/"
+    client.post(url, {"role": role.pk})
+
     account = User.objects.get(pk=camille.pk)
     assert not account.is_active and account.email != "camille@example.org"
+    assert not account.groups.exists()
     assert User.objects.get(pk=dominique.pk).is_active  # reactivated, as asked
+    assert User.objects.get(pk=dominique.pk).groups.filter(pk=role.pk).exists()
