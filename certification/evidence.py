@@ -375,7 +375,7 @@ def plan(session: TrainingSession) -> list[Entry]:
         entries.append(
             Entry(
                 ACTIVITY_CSV,
-                partial(activity_csv, session),
+                partial(activity_csv, session, learners),
                 "activité en ligne de chaque apprenant pendant la session : temps passé, "
                 "leçons terminées, évaluations soumises, connexions (tableur)",
             )
@@ -557,8 +557,8 @@ def attendance_csv(session: TrainingSession, learners: list[User]) -> bytes:
     return _csv(ATTENDANCE_COLUMNS, attendance_rows(session, learners))
 
 
-def activity_rows(session: TrainingSession) -> list[dict]:
-    labels = learner_labels(session_learners(session))
+def activity_rows(session: TrainingSession, learners: list[User]) -> list[dict]:
+    labels = learner_labels(learners)
     return [
         {
             "apprenant": labels.get(row.learner.pk, row.learner.display_name),
@@ -572,8 +572,8 @@ def activity_rows(session: TrainingSession) -> list[dict]:
     ]
 
 
-def activity_csv(session: TrainingSession) -> bytes:
-    return _csv(ACTIVITY_COLUMNS, activity_rows(session))
+def activity_csv(session: TrainingSession, learners: list[User]) -> bytes:
+    return _csv(ACTIVITY_COLUMNS, activity_rows(session, learners))
 
 
 def result_rows(session: TrainingSession, learners: list[User]) -> list[dict]:
@@ -766,13 +766,13 @@ def _readme(pack: EvidencePack, entries: list[Entry], generated_at: datetime.dat
 def _missing_certificates(session: TrainingSession, learners: list[User]) -> list[dict]:
     """Learners without a certificate of each kind: an auditor asks before we are told."""
     missing = []
+    labels = learner_labels(learners)
     for kind in FOLDER_OF_KIND:
         holders = set(
             Certificate.objects.valid()
             .filter(award__kind=kind, award__track_id=session.track_id, learner__in=learners)
             .values_list("learner_id", flat=True)
         )
-        labels = learner_labels(learners)
         names = [labels[learner.pk] for learner in learners if learner.pk not in holders]
         if names:
             missing.append({"kind": KIND_HEADINGS[kind], "names": names})

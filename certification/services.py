@@ -124,8 +124,6 @@ def issue(
     )
     if revoked is not None and not despite_revocation:
         return revoked, False
-    if not holder_name(learner):
-        raise HolderNameMissing(learner)
     try:
         with transaction.atomic():
             # The account read again, locked: one erased since it was loaded (a bulk
@@ -199,7 +197,7 @@ def issue_what_was_earned(learner: User) -> list[Certificate]:
     # earns the newer version's blocks through its crosswalks, as it does when recorded.
     # One competence per block is enough, each evaluates its whole block and framework.
     held = Competence.objects.filter(pk__in=learner_queries.derived_ranks(learner))
-    one_per_block = {c.block_id: c for c in held.select_related("block").order_by("-pk")}
+    one_per_block = {c.block_id: c for c in held.select_related("block")}
     for competence in one_per_block.values():
         created += evaluate_competence(learner, competence)
     for track in TrackPage.objects.filter(completions__learner=learner):
@@ -685,7 +683,7 @@ def process_bulk_chunk(chunk_pk: int) -> bool:
     job, award = chunk.job, chunk.job.award
     failed = deferred = 0
     if job.mode == BulkIssue.Mode.ISSUE:
-        for learner in User.objects.filter(pk__in=chunk.item_ids).select_related("organisation"):
+        for learner in User.objects.filter(pk__in=chunk.item_ids):
             if learner.erased_at is not None:
                 continue
             # A quiz whose evidence is still being written would be frozen as « — »:

@@ -96,8 +96,12 @@ def session_window(session: TrainingSession) -> tuple[datetime.datetime, datetim
     return start, end
 
 
+# Sessions whose online activity counts as attending them.
+ONLINE_FORMATS = (Format.ONLINE, Format.BLENDED)
+
+
 def has_online_parts(session: TrainingSession) -> bool:
-    return session.format in (Format.ONLINE, Format.BLENDED)
+    return session.format in ONLINE_FORMATS
 
 
 def attending_ids(session: TrainingSession, learner_ids: list[int]) -> set[int]:

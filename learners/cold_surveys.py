@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from courses.models import TrackPage
-from courses.models.pages import Format
+from learners import activity
 from learners.dates import add_months
 from learners.models import TrackCompletion, User
 from learners.quality_models import ColdSurvey
@@ -125,8 +125,6 @@ def schedule_for_attendees(now: datetime.datetime | None = None) -> int:
     as the certificat de réalisation counts it: a signed half-day, or online activity
     during an online or blended session (`activity.attending_ids`).
     """
-    from learners import activity
-
     today = timezone.localdate(now)
     over = TrainingSession.objects.filter(
         ends_on__lt=today, ends_on__gte=today - ATTENDEES_LOOKED_FOR
@@ -136,7 +134,7 @@ def schedule_for_attendees(now: datetime.datetime | None = None) -> int:
         .filter(half_day__session__in=over)
         .values_list("learner_id", "half_day__session__track_id")
     )
-    for session in over.filter(format__in=[Format.ONLINE, Format.BLENDED]):
+    for session in over.filter(format__in=activity.ONLINE_FORMATS):
         holders = list(session.seats.confirmed().values_list("learner_id", flat=True))
         attended |= {
             (learner_id, session.track_id)

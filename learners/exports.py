@@ -46,6 +46,7 @@ from learners.models import (
     User,
 )
 from learners.session_models import ActivityEvent, Attendance, Seat
+from learners.sign_in_records import typed_with
 from learners.spreadsheets import SpreadsheetDictWriter
 
 logger = logging.getLogger(__name__)
@@ -263,17 +264,7 @@ def activity(user: User) -> list[dict[str, Any]]:
 def sign_in_records(user: User) -> list[dict[str, Any]]:
     """What django-axes logged of sign-ins with her addresses (kept 6 months,
     learners/sign_in_records.py): the privacy page lists them among her data."""
-    from axes.models import AccessFailureLog, AccessLog
-
-    addresses = {user.email.lower()} | {
-        a.lower()
-        for a in EmailAddress.objects.filter(user=user, verified=True).values_list(
-            "email", flat=True
-        )
-    }
-    typed = Q()
-    for address in addresses:
-        typed |= Q(username__iexact=address)
+    records = typed_with(user.own_addresses())
     rows = [
         {
             "kind": "sign_in",
@@ -283,7 +274,7 @@ def sign_in_records(user: User) -> list[dict[str, Any]]:
             "at": log.attempt_time,
             "signed_out_at": log.logout_time,
         }
-        for log in AccessLog.objects.filter(typed)
+        for log in records["logs"]
     ] + [
         {
             "kind": "failed_sign_in",
@@ -293,7 +284,7 @@ def sign_in_records(user: User) -> list[dict[str, Any]]:
             "at": log.attempt_time,
             "signed_out_at": None,
         }
-        for log in AccessFailureLog.objects.filter(typed)
+        for log in records["failures"]
     ]
     return sorted(rows, key=lambda row: row["at"])
 
@@ -474,11 +465,9 @@ def cold_surveys(user: User) -> list[dict[str, Any]]:
 
 
 def invitations(user: User) -> list[dict[str, Any]]:
-    addressed = Q(accepted_by=user) | Q(email__iexact=user.email)
-    # Verified addresses only: anyone may add someone else's address, unverified.
-    verified = EmailAddress.objects.filter(user=user, verified=True)
-    for email in verified.values_list("email", flat=True):
-        addressed |= Q(email__iexact=email)
+    addressed = Q(accepted_by=user)
+    for address in user.own_addresses():
+        addressed |= Q(email__iexact=address)
     return [
         {
             "organisation": i.organisation.name,

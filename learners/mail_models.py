@@ -101,7 +101,13 @@ class UndeliveredMail(models.Model):
         indexes = [models.Index(fields=["failed_at"], name="learners_undelivered_failed")]
 
     def __str__(self) -> str:
-        return f"{self.label} → {self.recipient or '?'}"
+        # The admin's history keeps this as each entry's label: an erasure finds the
+        # entries about a person's mails by its end (labelled_for).
+        return f"{self.label}{self.labelled_for(self.recipient or '?')}"
+
+    @staticmethod
+    def labelled_for(recipient: str) -> str:
+        return f" → {recipient}"
 
     @property
     def label(self) -> str:

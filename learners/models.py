@@ -185,6 +185,21 @@ class User(AbstractUser):
             return gettext("Deleted account")
         return self.full_name or self.email
 
+    def own_addresses(self) -> set[str]:
+        """The addresses that are hers, lower-cased: the verified ones, and the account's
+        own once she signed in with it (or when the team made the account, which has no
+        address rows). Anyone may add someone else's address, or sign up with it, and
+        never confirm it: what is kept or erased under it is not theirs."""
+        from allauth.account.models import EmailAddress
+
+        known = EmailAddress.objects.filter(user=self)
+        addresses = {
+            email.lower() for email in known.filter(verified=True).values_list("email", flat=True)
+        }
+        if self.last_login is not None or not known.exists():
+            addresses.add(self.email.lower())
+        return addresses
+
     @classmethod
     def from_db(cls, db, field_names, values):
         user = super().from_db(db, field_names, values)

@@ -98,10 +98,6 @@ def deletion_refusal(organisations: list[Organisation]) -> str:
     ) % {"names": ", ".join(o.name for o in kept)}
 
 
-def _members(organisation: Organisation) -> int:
-    return organisation.member_count
-
-
 class OrganisationViewSet(SnippetViewSet):
     pk_path_converter = "pk"  # ids past 64 bits: a 404, not a 500 (config/converters.py)
     model = Organisation
@@ -115,7 +111,7 @@ class OrganisationViewSet(SnippetViewSet):
         "kind",
         "departement",
         "listing",
-        Column("members", label=_("Members"), accessor=_members),
+        Column("members", label=_("Members"), accessor="member_count"),
     ]
     list_filter = ["listing", "kind"]
     search_fields = ["name"]

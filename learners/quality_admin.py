@@ -49,7 +49,8 @@ MAX_ID = 2**63 - 1  # a bigint, as ids are in PostgreSQL and SQLite
 
 
 class StaffPermissionPolicy(ModelPermissionPolicy):
-    """The log is the operating team's: model permissions, and being staff."""
+    """The team's pages (the improvement log, organisations): model permissions, and
+    being staff."""
 
     def user_has_permission(self, user, action):
         return user.is_active and user.is_staff and super().user_has_permission(user, action)

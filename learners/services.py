@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from wagtail.models import Page, PageViewRestriction
 
 from courses.models import Competence, LessonPage, Level, ModulePage, TrackPage
-from learners import activity
+from learners import activity, sign_in_records
 from learners.models import (
     AccommodationRequest,
     Attempt,
@@ -407,24 +407,20 @@ def record_observation(
 # --- RGPD ------------------------------------------------------------------------
 
 
-def _forget_in_admin_history(model, objects, label: str) -> None:
+def _forget_in_admin_history(model, label: str, **entries) -> None:
+    """Relabel the admin history's entries about `model` that `entries` finds (by object
+    id, or by the label they were logged with)."""
     from django.contrib.contenttypes.models import ContentType
     from wagtail.models import ModelLogEntry
 
     ModelLogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
-        object_id__in=[str(pk) for pk in objects.values_list("pk", flat=True)],
+        **entries,
     ).update(label=label)
 
 
-def _forget_address_in_admin_history(model, address: str, label: str) -> None:
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import ModelLogEntry
-
-    ModelLogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
-        label__iendswith=f"→ {address}",
-    ).update(label=label)
+def _ids(objects) -> list[str]:
+    return [str(pk) for pk in objects.values_list("pk", flat=True)]
 
 
 @transaction.atomic
@@ -439,7 +435,6 @@ def erase_account(user: User, by: User | None = None) -> None:
     the name they were issued to for the legal retention period: certification
     owns them and does not react here.
     """
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.db.models import Q
     from wagtail.users.models import UserProfile
 
@@ -462,17 +457,7 @@ def erase_account(user: User, by: User | None = None) -> None:
 
     if user.erased_at is not None:
         return  # done already: its date stays the day the request was carried out
-    # Verified addresses only: anyone may add someone else's address, unverified, or
-    # sign up with it and never type its code, and must not erase that person's
-    # invitations and records with their own account. An account with no address
-    # rows at all (made by the team) has only its own.
-    known = EmailAddress.objects.filter(user=user)
-    addresses = {
-        email.lower() for email in known.filter(verified=True).values_list("email", flat=True)
-    }
-    if user.last_login is not None or not known.exists():
-        # Hers too once she signed in with it (or an account the team made has no rows).
-        addresses.add(user.email.lower())
+    addresses = user.own_addresses()
     # First, while the account is still whole: a place freed promotes the next
     # person waiting, and a waiting seat must never be promoted into a dead account.
     # Sessions under way keep the seat: its signed half-days are attendance evidence.
@@ -520,17 +505,20 @@ def erase_account(user: User, by: User | None = None) -> None:
         transaction.on_commit(partial(storage.delete, name), robust=True)
 
     # Mails waiting to be resent to the person: they asked to hear nothing more. Any of
-    # their verified addresses: they may sign in with each.
+    # her addresses: she may sign in with each.
     for address in addresses:
         UndeliveredMail.objects.filter(recipient__iexact=address).delete()
         # The admin's history labels a mail by its recipient, the mails staff deleted
         # before too (their rows are gone: found by the label).
-        _forget_address_in_admin_history(UndeliveredMail, address, _("Undelivered email"))
+        _forget_in_admin_history(
+            UndeliveredMail,
+            _("Undelivered email"),
+            label__iendswith=UndeliveredMail.labelled_for(address),
+        )
     EmailAddress.objects.filter(user=user).delete()
     # Login throttling keeps the address typed at login: it is personal data too.
-    for model in (AccessAttempt, AccessFailureLog, AccessLog):
-        for address in addresses:
-            model.objects.filter(username__iexact=address).delete()
+    for records in sign_in_records.typed_with(addresses).values():
+        records.delete()
     # A team member's photo, uploaded in the admin's account settings.
     for profile in UserProfile.objects.filter(user=user).exclude(avatar=""):
         transaction.on_commit(
@@ -539,10 +527,12 @@ def erase_account(user: User, by: User | None = None) -> None:
     UserProfile.objects.filter(user=user).delete()
     # Health data, useless once the person is gone: statistics do not need it.
     requests = AccommodationRequest.objects.filter(learner=user)
-    _forget_in_admin_history(AccommodationRequest, requests, _("Accommodation request"))
+    _forget_in_admin_history(
+        AccommodationRequest, _("Accommodation request"), object_id__in=_ids(requests)
+    )
     requests.delete()
     # Wagtail's history labels each entry with the object's name when it was logged.
-    _forget_in_admin_history(User, User.objects.filter(pk=user.pk), _("Deleted account"))
+    _forget_in_admin_history(User, _("Deleted account"), object_id__in=[str(user.pk)])
     Enrolment.objects.active().filter(learner=user).update(left_at=timezone.now())
     user.groups.clear()
     user.user_permissions.clear()

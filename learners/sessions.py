@@ -64,7 +64,7 @@ def notice_still_true(seat: Seat, notice: str) -> bool:
     (a place taken then cancelled, a wait ended by a promotion) is left unsent, as the
     change queued its own."""
     if notice == Notice.REMINDER:
-        # Retried for hours, or resent by staff: « starts soon » is not sent once it started.
+        # Retried for hours, or resent by staff: « starts soon » goes no later than its first day.
         today = timezone.localdate()
         return seat.status == Seat.Status.CONFIRMED and seat.session.starts_on >= today
     if notice in PLACE_NOTICES:

@@ -11,11 +11,25 @@ itself), the logs after `LOG_KEPT`, as the privacy page says.
 from datetime import datetime, timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.db.models import Q
 from django.utils import timezone
 
 from learners.account_sessions import AccountSession
 
 LOG_KEPT = timedelta(days=183)
+
+
+def typed_with(addresses: set[str]) -> dict:
+    """Each kind of sign-in record left by these addresses, as querysets: sign-ins,
+    failures, and the throttling counters (all keep the address typed)."""
+    typed = Q(pk__in=[])
+    for address in addresses:
+        typed |= Q(username__iexact=address)
+    return {
+        "logs": AccessLog.objects.filter(typed),
+        "failures": AccessFailureLog.objects.filter(typed),
+        "attempts": AccessAttempt.objects.filter(typed),
+    }
 
 
 def forget_old(now: datetime | None = None) -> dict[str, int]:

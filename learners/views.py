@@ -41,15 +41,16 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         # The account as it is now, locked: one the team erased while this request ran
-        # gets nothing written back, not even the name. Only the form's two fields.
+        # gets nothing written back, not even the name. Only the form's own fields.
         with transaction.atomic():
             account = User.objects.select_for_update().get(pk=request.user.pk)
             if account.erased_at is not None:
                 return redirect("learners:dashboard")  # signed out: the login page
-            account.full_name = form.cleaned_data["full_name"]
-            account.job_title = form.cleaned_data["job_title"]
+            fields = ProfileForm.Meta.fields
+            for name in fields:
+                setattr(account, name, form.cleaned_data[name])
             # A first name given issues what waited for it (User.save).
-            account.save(update_fields=["full_name", "job_title"])
+            account.save(update_fields=fields)
         messages.success(request, _("Your profile has been saved."))
         return redirect("learners:profile")
     return render(request, "learners/profile.html", {"form": form})

@@ -1,9 +1,10 @@
 // The attendance page stays projected in the room for hours, and its code changes twice
-// a half-day: when the half-day opens (« Not open yet. » becomes « Open now. ») and when
-// it closes (the next half-day's code takes its place). The server says in how many
-// seconds the next change comes (data-code-changes-in); the projection block alone is
-// then asked for (?part=projection) and put in place of the old one, so a trainer
-// filling in the grid below loses nothing, nor a message waiting for her next page. The clock is read every second rather than trusted to one long timer,
+// a half-day: when the half-day opens (« Not open yet. » becomes « Open now. ») and
+// when it closes (the next half-day's code takes its place). The server says in how
+// many seconds the next change comes (data-code-changes-in); the projection block
+// alone is then asked for (?part=projection) and put in place of the old one, so a
+// trainer filling in the grid below loses nothing, nor a message waiting for her next
+// page. The clock is read every second rather than trusted to one long timer,
 // which a laptop's sleep would stretch. A failed request (network, signed out) tries
 // again in 30 seconds; until then the code shown stays as it was. The polite status
 // says the new code once. Without JavaScript the sentence saying that the code changes
