@@ -2,8 +2,8 @@
 the half-day opens, and when it closes and the next one's code takes its place."""
 
 import datetime
+import time
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,16 +20,17 @@ def test_the_projected_code_opens_then_gives_way_to_the_next_half_days(demo, pag
     log_in(page, TRAINER, DEMO_PASSWORD)
     # The times are taken once signed in, with room for a slow machine to load the page.
     now = timezone.localtime()
+    if (now + datetime.timedelta(seconds=20)).date() != now.date():
+        time.sleep(21)  # the first half-day must not run past midnight: start tomorrow
+        now = timezone.localtime()
     opens = now + datetime.timedelta(seconds=10)
     closes = opens + datetime.timedelta(seconds=5)
-    later = closes + datetime.timedelta(minutes=30)
-    if later.date() != now.date():
-        pytest.skip("the half-days would cross midnight")
+    tomorrow = now.date() + datetime.timedelta(days=1)
     session = TrainingSession.objects.create(
         track=TrackPage.objects.get(slug="piloter-un-tiers-lieu"),
         format=Format.ON_SITE,
         starts_on=now.date(),
-        ends_on=now.date(),
+        ends_on=tomorrow,
         place_name="Fabrique de territoire de Die",
         place_address="2 rue du Test, 26150 Die",
         capacity=12,
@@ -42,12 +43,13 @@ def test_the_projected_code_opens_then_gives_way_to_the_next_half_days(demo, pag
         starts_at=opens.time().replace(microsecond=0),
         ends_at=closes.time().replace(microsecond=0),
     )
+    # The next half-day to sign, once the first closes: tomorrow morning's.
     second = HalfDay.objects.create(
         session=session,
-        date=now.date(),
-        period=HalfDay.Period.AFTERNOON,
-        starts_at=later.time().replace(microsecond=0),
-        ends_at=(later + datetime.timedelta(hours=1)).time().replace(microsecond=0),
+        date=tomorrow,
+        period=HalfDay.Period.MORNING,
+        starts_at=datetime.time(9),
+        ends_at=datetime.time(12, 30),
     )
     page.goto(reverse("learners:session_attendance", args=[session.pk]))
     code = page.locator("[data-testid=attendance-code]")
