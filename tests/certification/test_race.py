@@ -7,6 +7,7 @@ from django.db import connection
 
 from certification import services
 from certification.models import Certificate
+from learners.models import User
 from tests.postgres import ONLY_ON_POSTGRES
 
 pytestmark = ONLY_ON_POSTGRES
@@ -16,15 +17,15 @@ pytestmark = ONLY_ON_POSTGRES
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_it_issues_one_certificate_when_two_workers_race(setting, camille, monkeypatch):
     both_checked = threading.Barrier(2, timeout=10)
-    real_freeze = services.freeze_context
+    real_lock = User.objects.select_for_update
 
-    def freeze_then_wait(*args, **kwargs):
-        # Both threads have looked for an existing certificate and found none.
-        context = real_freeze(*args, **kwargs)
+    def wait_then_lock(*args, **kwargs):
+        # Both threads have looked for an existing certificate and found none; the
+        # holder's row lock then lets one through, and the other finds the constraint.
         both_checked.wait()
-        return context
+        return real_lock(*args, **kwargs)
 
-    monkeypatch.setattr(services, "freeze_context", freeze_then_wait)
+    monkeypatch.setattr(User.objects, "select_for_update", wait_then_lock)
     results, errors = [], []
 
     def worker():
