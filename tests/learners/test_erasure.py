@@ -229,21 +229,30 @@ def test_invitations_keep_their_row_but_not_who_they_were_for(
     assert (other.email, other.full_name) == ("anne@example.org", "Anne Durand")
 
 
+def assert_anne_s_invitation_survives_erasing(account, helene, organisation, capture) -> None:
+    """Anne is invited at her address; erasing `account`, which holds it unverified,
+    leaves her invitation as it was."""
+    batch = InvitationBatch.objects.create(organisation=organisation, invited_by=helene, total=1)
+    anne = Invitation.objects.create(
+        batch=batch, organisation=organisation, email="anne@example.org", full_name="Anne Durand"
+    )
+
+    erase(account, capture)
+
+    anne.refresh_from_db()
+    assert (anne.email, anne.full_name) == ("anne@example.org", "Anne Durand")
+
+
 def test_someone_else_s_address_added_unverified_keeps_its_invitation(
     camille, helene, organisation, django_capture_on_commit_callbacks
 ):
     # Anyone may add any address to their account, unverified (allauth does not tell
     # who owns it): erasing the account must not erase the owner's invitation.
     EmailAddress.objects.create(user=camille, email="anne@example.org", verified=False)
-    batch = InvitationBatch.objects.create(organisation=organisation, invited_by=helene, total=1)
-    anne = Invitation.objects.create(
-        batch=batch, organisation=organisation, email="anne@example.org", full_name="Anne Durand"
+
+    assert_anne_s_invitation_survives_erasing(
+        camille, helene, organisation, django_capture_on_commit_callbacks
     )
-
-    erase(camille, django_capture_on_commit_callbacks)
-
-    anne.refresh_from_db()
-    assert (anne.email, anne.full_name) == ("anne@example.org", "Anne Durand")
 
 
 def test_an_account_signed_up_with_someone_else_s_address_and_never_confirmed_spares_hers(
@@ -252,15 +261,10 @@ def test_an_account_signed_up_with_someone_else_s_address_and_never_confirmed_sp
     # Someone signed up with Anne's address and never typed the code; the team erases it.
     squatter = User.objects.create_user(email="anne@example.org", full_name="Pas Anne")
     EmailAddress.objects.create(user=squatter, email="anne@example.org", verified=False)
-    batch = InvitationBatch.objects.create(organisation=organisation, invited_by=helene, total=1)
-    anne = Invitation.objects.create(
-        batch=batch, organisation=organisation, email="anne@example.org", full_name="Anne Durand"
+
+    assert_anne_s_invitation_survives_erasing(
+        squatter, helene, organisation, django_capture_on_commit_callbacks
     )
-
-    erase(squatter, django_capture_on_commit_callbacks)
-
-    anne.refresh_from_db()
-    assert (anne.email, anne.full_name) == ("anne@example.org", "Anne Durand")
 
 
 # --- What the person wrote ------------------------------------------------------------
