@@ -5,14 +5,15 @@ from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page
 
 from courses.models import Competence, LessonPage, Level, ModulePage, TrackPage
 from learners import activity, sign_in_records
+from learners.lessons_left import lessons_left
 from learners.models import (
     AccommodationRequest,
     Attempt,
@@ -116,38 +117,18 @@ def assessment_passed(learner: User, module: ModulePage) -> bool | None:
     return Attempt.objects.quizzes().filter(learner=learner, module=module, passed=True).exists()
 
 
-def _lessons_open_to(learner: User, module: ModulePage):
-    """The module's live lessons, less those a view restriction keeps from the learner:
-    a lesson for one group counts for that group's learners only, and one behind a
-    password for nobody (who unlocked it is known to a browser session, not here).
-
-    A subquery, not a query of its own: submitting a quiz asks this too. Lessons have
-    no children, so a restriction that hides one is on the lesson itself.
-    """
-    hiding = (
-        PageViewRestriction.objects.filter(page_id=OuterRef("pk"))
-        .exclude(restriction_type=PageViewRestriction.LOGIN)
-        .exclude(
-            restriction_type=PageViewRestriction.GROUPS,
-            groups__in=learner.groups.values("pk"),
-        )
-    )
-    return module.lessons().exclude(Exists(hiding))
-
-
 def module_requirements_met(learner: User, module: ModulePage, quiz_passed: bool = False) -> bool:
     """Every live lesson done and, if the module has an assessment, the assessment passed.
 
     `quiz_passed`: the caller has just seen the learner pass the quiz (no need to look).
     """
     passed = True if quiz_passed else assessment_passed(learner, module)
-    lessons = _lessons_open_to(learner, module)
-    if passed is None and not lessons.exists():
-        return False  # an empty module has nothing to complete yet
     if passed is False:
         return False
-    done = LessonProgress.objects.filter(learner=learner).values("lesson_id")
-    return not lessons.exclude(pk__in=done).exists()
+    left = lessons_left(learner, module)
+    if passed is None and not left.any_open:
+        return False  # an empty module has nothing to complete yet
+    return not left.any_to_do
 
 
 @transaction.atomic
