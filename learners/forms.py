@@ -1,4 +1,6 @@
 from django import forms
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Competence, Level
@@ -108,9 +110,10 @@ class EraseAccountForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "email"}),
     )
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, request: HttpRequest, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
         if user.has_usable_password():
             del self.fields["confirmation"]
             self.fields["password"].required = True
@@ -130,7 +133,11 @@ class EraseAccountForm(forms.Form):
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        # Through the authentication backends, as the login form does: axes counts a
+        # wrong password here against the same address, so a browser left signed in
+        # cannot be used to guess it, and a lockout answers this form too.
+        checked = authenticate(self.request, email=self.user.email, password=password)
+        if checked is None or checked.pk != self.user.pk:
             raise forms.ValidationError(_("This password is not correct."))
         return password
 

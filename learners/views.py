@@ -248,7 +248,9 @@ def export_data(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def erase_account(request: HttpRequest) -> HttpResponse:
-    form = EraseAccountForm(request.POST if request.method == "POST" else None, user=request.user)
+    form = EraseAccountForm(
+        request.POST if request.method == "POST" else None, user=request.user, request=request
+    )
     if request.method == "POST" and form.is_valid():
         services.erase_account(request.user)
         logout(request)

@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Level
@@ -131,6 +132,25 @@ def test_a_wrong_password_erases_nothing(client, camille):
     assert response.context["form"].errors["password"]
     camille.refresh_from_db()
     assert camille.is_active and camille.email == "camille@example.org"
+
+
+def test_wrong_passwords_on_the_erasure_form_lock_it_as_the_login_form(client, camille, settings):
+    client.force_login(camille)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/moi/donnees/supprimer/", {"password": "not-my-password"})
+
+    response = client.post("/moi/donnees/supprimer/", {"password": "campus-test-password"})
+
+    assert response.status_code == 429
+    assert "account/lockout.html" in [t.name for t in response.templates]
+    camille.refresh_from_db()
+    assert camille.is_active and camille.email == "camille@example.org"
+    # The same address is locked at the login form: guessing here spends its attempts.
+    client.logout()
+    login = client.post(
+        reverse("account_login"), {"login": camille.email, "password": "campus-test-password"}
+    )
+    assert login.status_code == 429
 
 
 def test_an_empty_confirmation_is_answered_with_a_message(client, camille):
