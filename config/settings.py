@@ -384,6 +384,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "learners.tasks.forget_old_sign_in_records",
         "schedule": crontab(hour=3, minute=45),
     },
+    # Accounts unused for three years: a notice, then the erasure a month later
+    # (learners/inactive_accounts.py), in office hours so a question finds someone.
+    "learners-erase-unused-accounts": {
+        "task": "learners.tasks.erase_unused_accounts",
+        "schedule": crontab(hour=10, minute=20),
+    },
     # « À froid » satisfaction surveys and their reminder, once a day in office hours.
     "learners-send-cold-surveys": {
         "task": "learners.tasks.send_cold_surveys",

@@ -144,6 +144,7 @@ def profile(user: User) -> dict[str, Any]:
         "is_organisation_manager": user.is_organisation_manager,
         "date_joined": user.date_joined,
         "last_login": user.last_login,
+        "inactivity_notice_at": user.inactivity_notice_at,
         "email_addresses": [
             {"email": a.email, "verified": a.verified, "primary": a.primary}
             for a in EmailAddress.objects.filter(user=user).order_by("email")

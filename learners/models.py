@@ -165,6 +165,11 @@ class User(AbstractUser):
     # Set when the person erased their account (RGPD): the row stays so that
     # anonymised progress and ledger entries keep pointing somewhere.
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
+    # When the person was told that her unused account would be erased
+    # (learners/inactive_accounts.py); a sign-in since makes it void.
+    inactivity_notice_at = models.DateTimeField(
+        _("told of erasure for inactivity at"), null=True, blank=True, editable=False
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -405,8 +405,12 @@ def _ids(objects) -> list[str]:
 
 
 @transaction.atomic
-def erase_account(user: User, by: User | None = None) -> None:
-    """Erase the person's personal data and deactivate the account.
+def erase_account(user: User, by: User | None = None, *, for_inactivity: bool = False) -> bool:
+    """Erase the person's personal data and deactivate the account; True if it did.
+
+    `for_inactivity`: the platform erases an account unused for its retention
+    period (learners/inactive_accounts.py), and gives up if she signed in since
+    `user` was read.
 
     Progress, ledger entries, quiz scores, grades and satisfaction ratings stay,
     attached to the anonymised row, so that statistics, Qualiopi evidence and the
@@ -437,7 +441,7 @@ def erase_account(user: User, by: User | None = None) -> None:
     from learners.session_models import Attendance, TrainingSession, new_attendance_token
 
     if user.erased_at is not None:
-        return  # done already: its date stays the day the request was carried out
+        return False  # done already: its date stays the day the request was carried out
     addresses = user.own_addresses()
     # First, while the account is still whole: a place freed promotes the next
     # person waiting, and a waiting seat must never be promoted into a dead account.
@@ -525,9 +529,13 @@ def erase_account(user: User, by: User | None = None) -> None:
     # the first one's, and a certificate being issued (issue() takes the same lock)
     # either went before, or sees the erasure.
     locked = User.objects.select_for_update().filter(pk=user.pk).first()
-    if locked is None or locked.erased_at is not None:
+    if (
+        locked is None
+        or locked.erased_at is not None
+        or (for_inactivity and locked.last_login != user.last_login)
+    ):
         transaction.set_rollback(True)
-        return
+        return False
     user.email = erased_address()
     user.full_name = ""
     user.first_name = ""
@@ -563,4 +571,8 @@ def erase_account(user: User, by: User | None = None) -> None:
     # Who carried the request out, and when: the person themselves, or the team.
     from wagtail.log_actions import log
 
-    log(instance=user, action="learners.erase", user=by or user, title=_("Deleted account"))
+    if for_inactivity:
+        log(instance=user, action="learners.erase_unused", user=None, title=_("Deleted account"))
+    else:
+        log(instance=user, action="learners.erase", user=by or user, title=_("Deleted account"))
+    return True

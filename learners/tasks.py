@@ -454,6 +454,17 @@ def forget_old_sign_in_records() -> dict[str, int]:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def erase_unused_accounts() -> dict[str, int]:
+    """Daily: accounts unused for three years are told, then erased a month later."""
+    from learners import inactive_accounts
+
+    return {
+        "told": inactive_accounts.send_notices(),
+        "erased": inactive_accounts.erase_due(),
+    }
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def resume_stale_invitations() -> int:
     """Beat safety net: send the invitation batches whose sending task was lost."""
     from learners import invitations

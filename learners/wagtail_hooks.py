@@ -97,3 +97,8 @@ def register_erasure(actions) -> None:
     # Who erased an account, and when, stays in the site history (the account's own
     # earlier entries lose its name: services.erase_account).
     actions.register_action("learners.erase", _("Erase"), _("Account erased"))
+    actions.register_action(
+        "learners.erase_unused",
+        _("Erase after three years unused"),
+        _("Account erased after three years unused"),
+    )
