@@ -148,3 +148,49 @@ class EraseAccountForm(forms.Form):
                 _("This is not your email address: type it exactly as shown.")
             )
         return typed
+
+
+class ConfirmIdentityForm(forms.Form):
+    """The password for accounts that have one, else the code mailed to the address."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Enter your password.")},
+    )
+    code = forms.CharField(
+        label=_("Code received by email"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
+        ),
+        error_messages={"required": _("Enter the code you received.")},
+    )
+
+    def __init__(self, *args, user: User, request: HttpRequest, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.request = request
+        if user.has_usable_password():
+            del self.fields["code"]
+        else:
+            del self.fields["password"]
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        # As at the login form: axes counts each wrong password against the address.
+        checked = authenticate(self.request, email=self.user.email, password=password)
+        if checked is None or checked.pk != self.user.pk:
+            raise forms.ValidationError(_("This password is not correct."))
+        return password
+
+    def clean_code(self) -> str:
+        from learners import identity_checks
+
+        code = self.cleaned_data["code"]
+        try:
+            identity_checks.check_code(self.request, code)
+        except identity_checks.CodeRefused as refusal:
+            raise forms.ValidationError(str(refusal)) from refusal
+        return code

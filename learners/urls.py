@@ -22,6 +22,7 @@ urlpatterns = [
     path("donnees/", views.my_data, name="my_data"),
     path("donnees/export.zip", views.export_data, name="export_data"),
     path("donnees/supprimer/", views.erase_account, name="erase_account"),
+    path("donnees/confirmer/", views.confirm_identity, name="confirm_identity"),
     # Assessments (learners/assessment_views.py)
     path("modules/<pk:module_id>/quiz/", assessment_views.quiz_start, name="quiz_start"),
     path("quiz/<pk:attempt_id>/", assessment_views.quiz_take, name="quiz_take"),

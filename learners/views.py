@@ -7,15 +7,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from wagtail.models import Page
 
 from courses.models import LessonPage, ModulePage, TrackPage
-from learners import accommodation_views, accommodations, exports, page_cache, queries, services
+from learners import (
+    accommodation_views,
+    accommodations,
+    exports,
+    identity_checks,
+    page_cache,
+    queries,
+    services,
+)
 from learners.accommodation_forms import EnrolmentNeedForm
-from learners.forms import EraseAccountForm, ObservationForm, ProfileForm
+from learners.forms import ConfirmIdentityForm, EraseAccountForm, ObservationForm, ProfileForm
+from learners.identity_checks import identity_confirmed
 from learners.models import LedgerEntry, User
 from learners.session_models import Seat, TrainingSession
 
@@ -231,11 +241,46 @@ def learner_file(request: HttpRequest, learner_id: int) -> HttpResponse:
 
 @login_required
 def my_data(request: HttpRequest) -> HttpResponse:
-    return render(request, "learners/my_data.html")
+    # The download link says `download`: it must not lead to a page to confirm first.
+    confirmed = identity_checks.confirmed_recently(request)
+    return render(request, "learners/my_data.html", {"identity_confirmed": confirmed})
 
 
 @never_cache
 @login_required
+def confirm_identity(request: HttpRequest) -> HttpResponse:
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("learners:my_data")
+    if request.method == "POST" and request.POST.get("action") == "send_code":
+        if not request.user.has_usable_password():
+            try:
+                if identity_checks.send_code(request):
+                    messages.success(
+                        request, _("A code was sent to %(email)s.") % {"email": request.user.email}
+                    )
+            except identity_checks.CodeRefused as refusal:
+                messages.error(request, str(refusal))
+        return redirect(f"{reverse('learners:confirm_identity')}?{urlencode({'next': back})}")
+    form = ConfirmIdentityForm(
+        request.POST if request.method == "POST" else None, user=request.user, request=request
+    )
+    if request.method == "POST" and form.is_valid():
+        identity_checks.mark_confirmed(request)
+        messages.success(request, _("Thank you: your identity is confirmed for ten minutes."))
+        return redirect(back)
+    return render(
+        request,
+        "learners/confirm_identity.html",
+        {"form": form, "next": back, "code_sent": identity_checks.code_sent(request)},
+    )
+
+
+@never_cache
+@login_required
+@identity_confirmed(back_to="learners:my_data")
 def export_data(request: HttpRequest) -> HttpResponse:
     # Streamed from a temporary file past a few megabytes: not held whole in memory.
     return FileResponse(
@@ -247,6 +292,7 @@ def export_data(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@identity_confirmed(unless_password=True)
 def erase_account(request: HttpRequest) -> HttpResponse:
     form = EraseAccountForm(
         request.POST if request.method == "POST" else None, user=request.user, request=request

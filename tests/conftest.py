@@ -22,6 +22,19 @@ def make_user(email: str, full_name: str, **extra) -> User:
     return user
 
 
+def signed_in_just_now(client, user: User) -> None:
+    """As a sign-in through the form a moment ago: the data export and the erasure
+    ask for no confirmation of identity (learners/identity_checks.py)."""
+    import time
+
+    from learners.identity_checks import CONFIRMED_KEY
+
+    client.force_login(user)
+    session = client.session
+    session[CONFIRMED_KEY] = time.time()
+    session.save()
+
+
 @pytest.fixture
 def organisation(db) -> Organisation:
     return Organisation.objects.create(

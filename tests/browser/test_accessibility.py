@@ -101,7 +101,13 @@ def public_urls() -> list[str | tuple[str, int]]:
 
 
 def learner_urls() -> list[str]:
-    return ["/moi/parcours/", "/moi/profil/", "/moi/donnees/", "/moi/donnees/supprimer/"]
+    return [
+        "/moi/parcours/",
+        "/moi/profil/",
+        "/moi/donnees/",
+        "/moi/donnees/confirmer/",
+        "/moi/donnees/supprimer/",
+    ]
 
 
 def facilitator_urls() -> list[str]:

@@ -9,11 +9,12 @@ from django.conf import settings
 from django.urls import reverse
 
 from certification import services
+from tests.conftest import signed_in_just_now
 from tests.learners.test_personal_data import read_csv
 
 
 def export(client, user) -> zipfile.ZipFile:
-    client.force_login(user)
+    signed_in_just_now(client, user)
     response = client.get("/moi/donnees/export.zip")
     assert response.status_code == 200
     return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
@@ -82,7 +83,7 @@ def test_certificates_cost_one_query_whatever_their_number(
         setting.completion_award,
     ][:awards]:
         services.issue(camille, award, render=False)
-    client.force_login(camille)
+    signed_in_just_now(client, camille)
 
     with django_assert_max_num_queries(28):
         response = client.get("/moi/donnees/export.zip")

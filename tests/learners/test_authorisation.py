@@ -6,7 +6,7 @@ from courses.models import ModulePage
 from learners import services
 from learners.feedback import may_give_trainer_feedback
 from learners.models import User
-from tests.conftest import make_user
+from tests.conftest import make_user, signed_in_just_now
 from tests.learners.test_feedback import make_session
 
 
@@ -21,6 +21,7 @@ LEARNER_PAGES = [
     "/moi/donnees/",
     "/moi/donnees/export.zip",
     "/moi/donnees/supprimer/",
+    "/moi/donnees/confirmer/",
 ]
 
 
@@ -34,7 +35,7 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client, db, url):
 @pytest.mark.parametrize("persona", ["camille", "dominique", "karim", "lea", "staff"])
 @pytest.mark.parametrize("url", LEARNER_PAGES)
 def test_every_persona_reaches_their_own_pages(client, request, journey, persona, url):
-    client.force_login(request.getfixturevalue(persona))
+    signed_in_just_now(client, request.getfixturevalue(persona))
     assert client.get(url).status_code == 200
 
 

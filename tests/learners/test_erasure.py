@@ -31,6 +31,7 @@ from learners.models import (
     UndeliveredMail,
     User,
 )
+from tests.conftest import signed_in_just_now
 from tests.learners.attendance_helpers import add_half_day_open_all_day
 from tests.learners.quiz_helpers import right_answers, set_quiz
 
@@ -427,7 +428,7 @@ def test_the_address_to_type_is_read_with_the_field_that_asks_for_it(client, db)
     from bs4 import BeautifulSoup
 
     agent = User.objects.create_user(email="agent@mairie-test.fr", full_name="Agent Sans Mot")
-    client.force_login(agent)
+    signed_in_just_now(client, agent)
     page = BeautifulSoup(client.get("/moi/donnees/supprimer/").content, "html.parser")
 
     field = page.select_one("input[name=confirmation]")

@@ -28,6 +28,7 @@ from learners.models import (
     TrainingSession,
     User,
 )
+from tests.conftest import signed_in_just_now
 from tests.learners.factories import competence, level
 from tests.learners.quiz_helpers import right_answers, set_quiz, single
 
@@ -43,7 +44,7 @@ def camille_with_history(camille, karim, journey):
 
 
 def download(client, user) -> zipfile.ZipFile:
-    client.force_login(user)
+    signed_in_just_now(client, user)
     response = client.get("/moi/donnees/export.zip")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
@@ -202,7 +203,7 @@ def test_the_address_is_free_again_after_erasure(client, camille, db):
 def test_an_account_without_password_confirms_by_typing_its_address(client, camille):
     camille.set_unusable_password()
     camille.save()
-    client.force_login(camille)
+    signed_in_just_now(client, camille)
     response = client.post("/moi/donnees/supprimer/", {"confirmation": "autre@example.org"})
     assert response.context["form"].errors["confirmation"]
     response = client.post("/moi/donnees/supprimer/", {"confirmation": " Camille@Example.org "})
@@ -372,7 +373,7 @@ def test_the_export_costs_the_same_queries_whatever_the_history(
 ):
     settings.MEDIA_ROOT = tmp_path
     give_a_history(camille, karim, journey, submit, size=size)
-    client.force_login(camille)
+    signed_in_just_now(client, camille)
 
     # 25 today: each table one or two queries, plus the request's session and account.
     with django_assert_max_num_queries(28):

@@ -48,6 +48,7 @@ LOGIN = "/comptes/login/"
 ADMIN_LOGIN = "/cms-admin/login/"
 ADMIN_REFUSED = "/cms-admin/"
 DASHBOARD = "/moi/parcours/"
+CONFIRM_IDENTITY = "/moi/donnees/confirmer/"
 
 PROJECT_APPS = {"config", "courses", "learners", "certification"}
 
@@ -216,7 +217,9 @@ ROUTES: dict[str, Route] = {
     "learners:dashboard": Route(r("learners:dashboard"), members_only()),
     "learners:profile": Route(r("learners:profile"), members_only()),
     "learners:my_data": Route(r("learners:my_data"), members_only()),
-    "learners:export_data": Route(r("learners:export_data"), members_only(), "one's own data"),
+    # A sign-in of long ago (force_login) confirms its identity first: one's own data.
+    "learners:export_data": Route(r("learners:export_data"), members_only(CONFIRM_IDENTITY)),
+    "learners:confirm_identity": Route(r("learners:confirm_identity"), members_only()),
     "learners:erase_account": Route(r("learners:erase_account"), members_only()),
     "learners:enrol": Route(r("learners:enrol", "@track.pk"), post_only()),
     "learners:leave": Route(r("learners:leave", "@track.pk"), post_only()),
