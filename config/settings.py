@@ -182,7 +182,10 @@ ACCOUNT_UNIQUE_EMAIL = True
 # mail the address what happened; sign-up alone says plainly that an address is
 # taken (people otherwise wait for a mail that never comes): its own form.
 ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_FORMS = {"signup": "learners.signup_forms.SignupForm"}
+ACCOUNT_FORMS = {
+    "signup": "learners.signup_forms.SignupForm",
+    "change_password": "learners.password_forms.ChangePasswordForm",
+}
 ACCOUNT_SIGNUP_FORM_CLASS = "learners.forms.SignupProfileForm"
 ACCOUNT_ADAPTER = "learners.account_adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Campus Tiers-Lieux] "

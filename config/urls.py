@@ -16,6 +16,8 @@ urlpatterns = [
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("mentions-legales/", views.legal_notice, name="legal_notice"),
     path("confidentialite/", views.privacy, name="privacy"),
+    # Before allauth's own: the same names, behind « confirm it's you ».
+    path("comptes/", include("learners.guarded_account_urls")),
     path("comptes/", include("allauth.urls")),
     path("", include("courses.urls")),
     path("", include("certification.urls")),

@@ -1,8 +1,10 @@
-"""« Confirm it's you » before a person's whole data leaves or her account goes.
+"""« Confirm it's you » before a person's whole data leaves, her account goes, or the
+way she signs in changes.
 
 A browser left signed in (a shared office computer, a tiers-lieu's kiosk) must
-not let the next person download someone's data or erase her account. Both ask
-for a recent proof of identity: a sign-in within the last ten minutes, or a
+not let the next person download someone's data, erase her account, or take it
+over by adding an address or setting a password (learners/guarded_account_urls.py).
+These ask for a recent proof of identity: a sign-in within the last ten minutes, or a
 confirmation on `learners:confirm_identity` — the password for accounts that
 have one (through the authentication backends, so axes counts wrong ones), a
 code mailed to her address for public agents, who sign in without a password.
@@ -81,7 +83,9 @@ class CodeRefused(Exception):
 
 
 def _digest(code: str) -> str:
-    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+    # As allauth reads a sign-in code: « abcd efgh » and « ABCD-EFGH » are the same.
+    letters = "".join(character for character in code.upper() if character.isalnum())
+    return hashlib.sha256(letters.encode()).hexdigest()
 
 
 def code_sent(request: HttpRequest) -> bool:

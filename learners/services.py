@@ -1,5 +1,6 @@
 """Operations on a learner's journey: enrol, progress, competence ledger, erasure."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
@@ -405,12 +406,14 @@ def _ids(objects) -> list[str]:
 
 
 @transaction.atomic
-def erase_account(user: User, by: User | None = None, *, for_inactivity: bool = False) -> bool:
+def erase_account(
+    user: User, by: User | None = None, *, still_due: Callable[[], bool] | None = None
+) -> bool:
     """Erase the person's personal data and deactivate the account; True if it did.
 
-    `for_inactivity`: the platform erases an account unused for its retention
-    period (learners/inactive_accounts.py), and gives up if she signed in since
-    `user` was read.
+    `still_due`: the platform erases an account unused for its retention period
+    (learners/inactive_accounts.py); asked again under the account's lock, it
+    gives up if the account is no longer due (signed in since it was read).
 
     Progress, ledger entries, quiz scores, grades and satisfaction ratings stay,
     attached to the anonymised row, so that statistics, Qualiopi evidence and the
@@ -532,7 +535,7 @@ def erase_account(user: User, by: User | None = None, *, for_inactivity: bool = 
     if (
         locked is None
         or locked.erased_at is not None
-        or (for_inactivity and locked.last_login != user.last_login)
+        or (still_due is not None and not still_due())
     ):
         transaction.set_rollback(True)
         return False
@@ -571,7 +574,7 @@ def erase_account(user: User, by: User | None = None, *, for_inactivity: bool = 
     # Who carried the request out, and when: the person themselves, or the team.
     from wagtail.log_actions import log
 
-    if for_inactivity:
+    if still_due is not None:
         log(instance=user, action="learners.erase_unused", user=None, title=_("Deleted account"))
     else:
         log(instance=user, action="learners.erase", user=by or user, title=_("Deleted account"))

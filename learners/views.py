@@ -239,9 +239,9 @@ def learner_file(request: HttpRequest, learner_id: int) -> HttpResponse:
 # --- RGPD ------------------------------------------------------------------------
 
 
+@never_cache
 @login_required
 def my_data(request: HttpRequest) -> HttpResponse:
-    # The download link says `download`: it must not lead to a page to confirm first.
     confirmed = identity_checks.confirmed_recently(request)
     return render(request, "learners/my_data.html", {"identity_confirmed": confirmed})
 
@@ -253,7 +253,7 @@ def confirm_identity(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        back = reverse("learners:my_data")
+        back = reverse("learners:profile")
     if request.method == "POST" and request.POST.get("action") == "send_code":
         if not request.user.has_usable_password():
             try:

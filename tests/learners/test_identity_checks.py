@@ -1,5 +1,6 @@
 """« Confirm it's you » before the data export and, without a password, the erasure."""
 
+import html
 import re
 import time
 
@@ -7,6 +8,7 @@ from django.urls import reverse
 
 from learners import identity_checks
 from learners.models import User
+from tests.html_checks import soup_of
 
 EXPORT = "/moi/donnees/export.zip"
 ERASE = "/moi/donnees/supprimer/"
@@ -38,8 +40,11 @@ def test_the_export_asks_a_browser_signed_in_long_ago_to_confirm_first(client, c
 
     assert response.status_code == 302
     assert response["Location"] == f"{CONFIRM}?next=%2Fmoi%2Fdonnees%2F"
-    page = client.get(reverse("learners:my_data")).text
-    assert f'href="{CONFIRM}?next=/moi/donnees/"' in page and " download>" not in page
+    response = client.get(reverse("learners:my_data"))
+    assert "il vous sera demandé de confirmer votre identité" in html.unescape(response.text)
+    # No `download` attribute: a link meeting the confirmation would save it as the file.
+    link = soup_of(response).select_one("[data-testid=download-my-data]")
+    assert link["href"] == EXPORT and not link.has_attr("download")
 
 
 def test_the_password_confirms_and_the_data_downloads_for_ten_minutes(client, camille):
@@ -48,7 +53,7 @@ def test_the_password_confirms_and_the_data_downloads_for_ten_minutes(client, ca
     response = client.post(CONFIRM, {"password": PASSWORD, "next": "/moi/donnees/"})
 
     assert response.status_code == 302 and response["Location"] == "/moi/donnees/"
-    assert "download>" in client.get("/moi/donnees/").text
+    assert "il vous sera demandé" not in html.unescape(client.get("/moi/donnees/").text)
     download = client.get(EXPORT)
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
 
@@ -82,7 +87,7 @@ def test_a_next_address_elsewhere_is_not_followed(client, camille):
 
     response = client.post(CONFIRM, {"password": PASSWORD, "next": "https://evil.example/"})
 
-    assert response["Location"] == "/moi/donnees/"
+    assert response["Location"] == "/moi/profil/"
 
 
 def test_an_account_without_password_confirms_with_a_mailed_code(client, sophie, mailoutbox):
@@ -96,7 +101,9 @@ def test_an_account_without_password_confirms_with_a_mailed_code(client, sophie,
     assert mail.to == [sophie.email] and "10 minutes" in mail.body
     assert f"Un code a été envoyé à {sophie.email}." in sent.text
     assert 'name="code"' in sent.text
-    response = client.post(CONFIRM, {"code": code_in(mail).lower(), "next": ERASE})
+    # Typed as people type it: lower case, the dash left out or a space instead.
+    typed = code_in(mail).lower().replace("-", " ")
+    response = client.post(CONFIRM, {"code": typed, "next": ERASE})
     assert response["Location"] == ERASE
     assert client.get(ERASE).status_code == 200
 
@@ -183,3 +190,53 @@ def test_a_failing_mail_server_is_told_and_nothing_is_confirmed(client, sophie, 
     assert "n'a pas pu être envoyé" in page.replace("&#x27;", "'")
     assert "Un code a été envoyé" not in page
     assert client.get(EXPORT).status_code == 302
+
+
+# --- Adding an address or a password: a way to take the account over --------------------
+
+
+def test_adding_an_address_asks_to_confirm_first(client, camille):
+    signed_in_long_ago(client, camille)
+
+    response = client.get("/comptes/email/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{CONFIRM}?next=%2Fcomptes%2Femail%2F"
+    client.post("/comptes/email/", {"action_add": "", "email": "intrus@example.org"})
+    assert not camille.emailaddress_set.filter(email="intrus@example.org").exists()
+
+    client.post(CONFIRM, {"password": PASSWORD, "next": "/comptes/email/"})
+    assert client.get("/comptes/email/").status_code == 200
+
+
+def test_setting_a_password_on_a_passwordless_account_asks_for_the_code(client, sophie):
+    signed_in_long_ago(client, without_password(sophie))
+
+    response = client.post(
+        "/comptes/password/set/", {"password1": "Un-mot-2-passe!", "password2": "Un-mot-2-passe!"}
+    )
+
+    assert response.status_code == 302 and response["Location"].startswith(CONFIRM)
+    assert not User.objects.get(pk=sophie.pk).has_usable_password()
+
+
+def test_wrong_current_passwords_when_changing_it_are_counted_as_at_login(
+    client, camille, settings
+):
+    signed_in_long_ago(client, camille)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            "/comptes/password/change/",
+            {
+                "oldpassword": "guess",
+                "password1": "Nouveau-2-passe!",
+                "password2": "Nouveau-2-passe!",
+            },
+        )
+
+    response = client.post(
+        "/comptes/password/change/",
+        {"oldpassword": PASSWORD, "password1": "Nouveau-2-passe!", "password2": "Nouveau-2-passe!"},
+    )
+
+    assert response.status_code == 429
+    assert User.objects.get(pk=camille.pk).check_password(PASSWORD)

@@ -3,9 +3,10 @@
 import datetime
 import html
 import logging
+from functools import partial
 from smtplib import SMTPRecipientsRefused
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from wagtail.models import ModelLogEntry
 
 from courses.models.pages import Format
@@ -87,8 +88,10 @@ def test_a_sign_in_between_the_list_and_the_erasure_keeps_the_account(camille, m
     listed = inactive_accounts.to_erase().get(pk=camille.pk)
     User.objects.filter(pk=camille.pk).update(last_login=timezone.now())
 
-    assert services.erase_account(listed, for_inactivity=True) is False
+    still_due = partial(inactive_accounts._still_due, camille.pk, timezone.now())
+    assert services.erase_account(listed, still_due=still_due) is False
     assert not erased(camille)
+    assert erase_due() == 0
 
 
 def test_accounts_used_within_three_years_are_left_alone(camille, dominique, mailoutbox):
@@ -125,6 +128,51 @@ def test_a_place_in_a_session_within_the_period_counts_as_use(camille, journey, 
     # Three years after that session, she is told (the trainers of the fixture too).
     send_notices(timezone.now() + UNUSED_KEPT)
     assert told_at(camille) is not None
+
+
+def test_a_place_given_after_the_notice_makes_it_void(camille, journey, mailoutbox):
+    last_used(camille, UNUSED_KEPT - NOTICE_BEFORE + DAY)
+    send_notices()
+    day = timezone.localdate() + datetime.timedelta(days=10)
+    session = TrainingSession.objects.create(
+        track=journey.track, format=Format.ONLINE, starts_on=day, ends_on=day, capacity=5
+    )
+    Seat.objects.create(session=session, learner=camille, status=Seat.Status.CONFIRMED)
+
+    assert erase_due(timezone.now() + NOTICE_BEFORE + DAY) == 0
+    # Three years after that session, the old notice is void: not erased on it, but
+    # told again, with the session's day as her last use.
+    later = timezone.now() + UNUSED_KEPT + 15 * DAY
+    erase_due(later)
+    assert not erased(camille)
+    send_notices(later)
+    assert told_at(camille) > timezone.now()
+    mail = [mail for mail in mailoutbox if mail.to == [camille.email]][-1]
+    assert f"depuis le {formats.date_format(day, 'DATE_FORMAT')}." in mail.body
+
+
+def test_a_trainer_of_a_session_to_come_is_using_the_account(karim, journey, mailoutbox):
+    last_used(karim, UNUSED_KEPT + NOTICE_BEFORE)
+    day = timezone.localdate() + datetime.timedelta(days=10)
+    session = TrainingSession.objects.create(
+        track=journey.track, format=Format.ONLINE, starts_on=day, ends_on=day, capacity=5
+    )
+    session.trainers.add(karim)
+
+    send_notices()
+    assert told_at(karim) is None
+
+
+def test_nothing_is_told_nor_erased_when_mails_go_nowhere(camille, settings, caplog):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    last_used(camille, UNUSED_KEPT + NOTICE_BEFORE)
+    User.objects.filter(pk=camille.pk).update(is_active=False)
+
+    with caplog.at_level(logging.ERROR, logger="learners.inactive_accounts"):
+        assert send_notices() == 0
+        assert erase_due() == 0
+
+    assert not erased(camille) and "no mail server is configured" in caplog.text
 
 
 def test_the_operating_team_is_left_to_the_team(staff, mailoutbox):

@@ -133,13 +133,15 @@ ROUTES: dict[str, Route] = {
     "account_inactive": Route(r("account_inactive"), public()),
     "account_signup": Route(r("account_signup"), expect(DASHBOARD, anonymous=200)),
     "account_reauthenticate": Route(r("account_reauthenticate"), members_only()),
-    "account_email": Route(r("account_email"), members_only()),
+    # Behind « confirm it's you » (learners/guarded_account_urls.py): force_login is
+    # a sign-in of long ago.
+    "account_email": Route(r("account_email"), members_only(CONFIRM_IDENTITY)),
     "account_email_verification_sent": Route(r("account_email_verification_sent"), public()),
     "account_change_password": Route(r("account_change_password"), members_only()),
     "account_set_password": Route(
         r("account_set_password"),
-        members_only("/comptes/password/change/"),
-        "everyone here has a password already",
+        members_only(CONFIRM_IDENTITY),
+        "confirmed first, then sent to change it: everyone here has a password already",
     ),
     "account_reset_password": Route(r("account_reset_password"), public()),
     "account_confirm_login_code": Route(
