@@ -169,21 +169,28 @@ def session_attendance(request: HttpRequest, session_id: int) -> HttpResponse:
         # The page stays projected for hours: its script asks for the code again then.
         "code_changes_in": attendance_ops.seconds_until_the_code_changes(current, now),
     }
-    if request.method == "GET" and request.GET.get("part") == "projection":
+    part = request.GET.get("part") if request.method == "GET" else None
+    if part == "projection":
         # The code alone: no sheet to compute, and no flash message read meanwhile.
         return render(request, "learners/attendance/projection.html", projection)
     online = session.format != Format.ON_SITE
     closed = attendance_ops.closed_for(request.user, session, now)
+    grid = {
+        "session": session,
+        "sheet": attendance_ops.trainers_sheet(session, now, closed=closed),
+        "closed": closed,
+    }
+    if part == "grid":
+        # The grid alone, as the page would show it now: signatures, buttons.
+        return render(request, "learners/attendance/grid.html", grid)
     return render(
         request,
         "learners/attendance/session.html",
         {
             **projection,
-            "session": session,
-            "sheet": attendance_ops.trainers_sheet(session, now, closed=closed),
+            **grid,
             "form": form,
             "activity": activity.session_activity(session) if online else None,
-            "closed": closed,
             "closes_on": attendance_ops.closes_on(session),
             "asks_feedback": session.has_started
             and feedback.may_give_trainer_feedback(request.user, session),

@@ -9,11 +9,50 @@
 // again in 30 seconds; until then the code shown stays as it was. The polite status
 // says the new code once. Without JavaScript the sentence saying that the code changes
 // by itself stays hidden, and reloading the page shows the current code.
+//
+// The grid below (?part=grid) is asked for again too: after each change of the code (a
+// half-day that opens brings its buttons) and every data-refresh-seconds (new
+// signatures to confirm). Never while the focus is inside it: a trainer at work there
+// (or a screen reader's cursor on a button) keeps her place; the next round catches up.
+// The grid's horizontal scroll is kept.
 (function () {
   var area = document.querySelector("[data-attendance-projection]");
   if (!area) return;
   var status = document.querySelector("[data-attendance-announcement]");
+  var grid = document.querySelector("[data-attendance-grid]");
   var deadline = null;
+  var gridEvery = grid ? Number(grid.dataset.refreshSeconds) * 1000 : 0;
+  var gridDue = gridEvery > 0 ? Date.now() + gridEvery : null;
+
+  function fragment(part, selector) {
+    return fetch(window.location.pathname + "?part=" + part, {
+      credentials: "same-origin",
+      headers: { Accept: "text/html" },
+    })
+      .then(function (response) {
+        if (!response.ok || response.redirected) throw new Error(response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector(selector);
+        if (!fresh) throw new Error("no " + part);
+        return fresh;
+      });
+  }
+
+  function refreshGrid() {
+    if (!grid || grid.contains(document.activeElement)) return;
+    fragment("grid", "[data-attendance-grid]")
+      .then(function (fresh) {
+        if (grid.contains(document.activeElement)) return;
+        var scroller = grid.querySelector(".table-scroll");
+        var left = scroller ? scroller.scrollLeft : 0;
+        grid.innerHTML = fresh.innerHTML;
+        scroller = grid.querySelector(".table-scroll");
+        if (scroller) scroller.scrollLeft = left;
+      })
+      .catch(function () {});
+  }
 
   function schedule(seconds) {
     var wait = Number(seconds);
@@ -35,21 +74,12 @@
   }
 
   function refresh() {
-    fetch(window.location.pathname + "?part=projection", {
-      credentials: "same-origin",
-      headers: { Accept: "text/html" },
-    })
-      .then(function (response) {
-        if (!response.ok || response.redirected) throw new Error(response.status);
-        return response.text();
-      })
-      .then(function (html) {
-        var page = new DOMParser().parseFromString(html, "text/html");
-        var fresh = page.querySelector("[data-attendance-projection]");
-        if (!fresh) throw new Error("no projection");
+    fragment("projection", "[data-attendance-projection]")
+      .then(function (fresh) {
         area.innerHTML = fresh.innerHTML;
         announce(area);
         schedule(fresh.dataset.codeChangesIn || "");
+        refreshGrid();
       })
       .catch(function () {
         schedule(30);
@@ -61,6 +91,10 @@
     if (deadline !== null && Date.now() >= deadline) {
       deadline = null;
       refresh();
+    }
+    if (gridDue !== null && Date.now() >= gridDue) {
+      gridDue = Date.now() + gridEvery;
+      refreshGrid();
     }
   }, 1000);
 })();

@@ -1,5 +1,6 @@
 """The attendance page a trainer projects in the room changes its code by itself: when
-the half-day opens, and when it closes and the next one's code takes its place."""
+the half-day opens, and when it closes and the next one's code takes its place. Its grid
+follows: the opened half-day's buttons, the signatures to confirm."""
 
 import datetime
 import time
@@ -9,11 +10,13 @@ from django.utils import timezone
 
 from courses.models import TrackPage
 from courses.models.pages import Format
+from learners import attendance
 from learners.models import User
-from learners.session_models import HalfDay, TrainingSession
+from learners.session_models import HalfDay, Seat, TrainingSession
 
 DEMO_PASSWORD = "campus-demo"
 TRAINER = "formateur@example.org"
+LEARNER = "facilitatrice@example.org"
 
 
 def test_the_projected_code_opens_then_gives_way_to_the_next_half_days(demo, page, log_in):
@@ -36,6 +39,10 @@ def test_the_projected_code_opens_then_gives_way_to_the_next_half_days(demo, pag
         capacity=12,
     )
     session.trainers.set([User.objects.get(email=TRAINER)])
+    learner = User.objects.get(email=LEARNER)
+    Seat.objects.create(
+        session=session, learner=learner, status=Seat.Status.CONFIRMED, confirmed_at=now
+    )
     first = HalfDay.objects.create(
         session=session,
         date=now.date(),
@@ -57,8 +64,14 @@ def test_the_projected_code_opens_then_gives_way_to_the_next_half_days(demo, pag
     assert (code.inner_text(), state.inner_text()) == (first.code, "Pas encore ouvert.")
     assert page.locator("[data-attendance-projection] [data-field=updating]").is_visible()
 
+    confirm_all = page.locator(f"[data-testid=confirm-all-{first.pk}]")
+    assert confirm_all.count() == 0  # not open yet: nothing to confirm
+
     page.wait_for_selector("[data-testid=attendance-code-state][data-open=yes]", timeout=20_000)
     assert (code.inner_text(), state.inner_text()) == (first.code, "Ouvert en ce moment.")
+    # The grid followed: the opened half-day has its « confirm all » button.
+    confirm_all.wait_for(timeout=5_000)
+    attendance.sign_in_with_code(learner, first.code)
     announcement = page.locator("[data-attendance-announcement]").inner_text()
     assert first.code in announcement and "Ouvert en ce moment." in announcement
 
@@ -66,3 +79,9 @@ def test_the_projected_code_opens_then_gives_way_to_the_next_half_days(demo, pag
         f"[data-testid=attendance-projection][data-half-day='{second.pk}']", timeout=15_000
     )
     assert (code.inner_text(), state.inner_text()) == (second.code, "Pas encore ouvert.")
+    # Her signature shows in the grid, to confirm, without a reload.
+    signed = page.locator(
+        f"tr[data-learner='{learner.pk}'] td[data-half-day='{first.pk}'][data-state=present]"
+    )
+    signed.wait_for(timeout=5_000)
+    assert signed.get_attribute("data-confirmed") == "no"

@@ -11,6 +11,7 @@ from courses.models.pages import Format
 from learners import activity, attendance
 from learners.attendance import AttendanceRefused, CellState
 from learners.session_models import ActivityEvent, Attendance, HalfDay, Seat
+from tests.html_checks import soup_of
 from tests.learners.attendance_helpers import (
     AFTERNOON,
     DAY,
@@ -501,6 +502,31 @@ def test_the_projection_alone_is_served_to_the_script_and_reads_no_waiting_messa
 
     assert part.lstrip().startswith("<div data-attendance-projection")
     assert f'translate="no">{today.code}<' in part and "<html" not in part
+    page = client.get(_grid_url(session)).text
+    assert f"Émargement de {dominique.full_name} enregistré." in page
+
+
+def test_the_grid_alone_is_served_to_the_script_with_new_signatures_and_no_message(
+    client, karim, camille, dominique, session, today
+):
+    client.force_login(karim)
+    client.post(
+        _grid_url(session),
+        {"action": "record", "half_day": today.pk, "learner": dominique.pk, "status": "absent"},
+    )
+    attendance.sign_in_with_code(camille, today.code)
+
+    response = client.get(_grid_url(session), {"part": "grid"})
+
+    part = response.text
+    assert part.lstrip().startswith("<div data-attendance-grid")
+    assert "<html" not in part and 'name="csrfmiddlewaretoken"' in part
+    cell = soup_of(response).select_one(
+        f"tr[data-learner='{camille.pk}'] td[data-half-day='{today.pk}']"
+    )
+    assert (cell["data-state"], cell["data-confirmed"]) == ("present", "no")
+    assert soup_of(response).select_one(f"[data-testid=confirm-all-{today.pk}]") is not None
+    # The waiting message is left for the next page, as with the projection.
     page = client.get(_grid_url(session)).text
     assert f"Émargement de {dominique.full_name} enregistré." in page
 
