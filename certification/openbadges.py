@@ -299,13 +299,15 @@ def credential(certificate: Certificate) -> dict:
 
 
 def sign(document: dict, key: ECKey) -> str:
-    """Wrap `document` as a VC-JWT per OB 3.0 (iss, jti, sub, nbf, exp, vc)."""
+    """Sign `document` as a VC-JWT per OB 3.0: the payload is the credential itself,
+    with the claims iss, jti, sub, nbf (and exp) beside its properties. (A `vc`
+    claim wrapping it is VC data model 1.1's layout, for issuanceDate credentials.)"""
     claims = {
+        **document,
         "iss": document["issuer"]["id"],
         "jti": document["id"],
         "sub": document["credentialSubject"]["id"],
         "nbf": int(datetime.fromisoformat(document["validFrom"]).timestamp()),
-        "vc": document,
     }
     if "validUntil" in document:
         claims["exp"] = int(datetime.fromisoformat(document["validUntil"]).timestamp())

@@ -167,7 +167,9 @@ def test_a_certificate_superseded_twice_points_to_the_badge_that_stands(client, 
 
 def test_the_credential_validates_against_the_ob_3_0_schema(client, camille):
     certificate = make_certificate(camille, expires_at=timezone.now() + timedelta(days=365))
-    vc = decode_segment(segments(download(client, certificate, camille))[1])["vc"]
+    # The payload is the credential itself (OB 3.0 « JWT Payload Format »), no `vc` claim.
+    vc = decode_segment(segments(download(client, certificate, camille))[1])
+    assert "vc" not in vc
     validator_class = jsonschema.validators.validator_for(SCHEMA)
     validator_class.check_schema(SCHEMA)
     validator_class(SCHEMA).validate(vc)
@@ -262,7 +264,7 @@ def test_the_holders_email_is_only_there_salted_and_hashed(client, camille):
     token = download(client, certificate, camille)
     payload = base64.urlsafe_b64decode(segments(token)[1] + "==").decode()
     assert "camille@example.org" not in payload
-    identifiers = json.loads(payload)["vc"]["credentialSubject"]["identifier"]
+    identifiers = json.loads(payload)["credentialSubject"]["identifier"]
     email = next(i for i in identifiers if i["identityType"] == "emailAddress")
     assert email["hashed"] is True
     expected = hashlib.sha256(f"camille@example.org{email['salt']}".encode()).hexdigest()
@@ -296,7 +298,7 @@ def test_the_credential_verifies_with_the_published_jwks_and_its_claims_match(cl
     decoded = jwt.decode(token, published_keys(client), algorithms=["ES256"])
     assert decoded.header["alg"] == "ES256"
     assert decoded.header["typ"] == "JWT"
-    vc, claims = decoded.claims["vc"], decoded.claims
+    vc = claims = decoded.claims
     assert claims["iss"] == vc["issuer"]["id"]
     assert claims["jti"] == vc["id"]
     assert claims["sub"] == vc["credentialSubject"]["id"]
@@ -369,7 +371,7 @@ def test_after_rotation_old_and_new_credentials_both_verify(client, camille, dom
     key_set = published_keys(client)
     assert len(key_set.keys) == 2
     for token in (old, new):
-        assert jwt.decode(token, key_set, algorithms=["ES256"]).claims["vc"]
+        assert jwt.decode(token, key_set, algorithms=["ES256"]).claims["credentialSubject"]
 
 
 def test_a_forced_replacement_stops_publishing_the_old_key(client, camille):
