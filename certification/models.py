@@ -253,7 +253,9 @@ class CertificateQuerySet(models.QuerySet):
             from learners import page_versions
 
             if PUBLIC_FIELDS.intersection(kwargs):
-                verification_cache.forget(*(code for code, _learner in rows))
+                # Earlier copies name what replaced them, and its status.
+                codes = [code for code, _learner in rows]
+                verification_cache.forget(*codes, *verification_cache.predecessors_of(codes))
             page_versions.touch(learner for _code, learner in rows)
         return updated
 
@@ -389,6 +391,16 @@ class Certificate(models.Model):
 
     def get_pdf_url(self) -> str:
         return reverse("certification:certificate_pdf", args=[self.pk])
+
+    def last_replacement(self) -> "Certificate | None":
+        """The certificate at the end of this one's replacements, whatever its status
+        (None when nothing replaced it): the one a verifier is sent to."""
+        seen = {self.pk}
+        last = self.superseded_by if self.superseded_by_id else None
+        while last is not None and last.superseded_by_id and last.superseded_by_id not in seen:
+            seen.add(last.pk)
+            last = last.superseded_by
+        return last
 
     def current_successor(self) -> "Certificate | None":
         """The valid certificate at the end of this one's supersessions, if any: a

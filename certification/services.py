@@ -537,6 +537,10 @@ def restore(certificate: Certificate, by: User | None) -> Certificate:
             _("%(name)s holds « %(award)s » already (certificate %(code)s).")
             % {"name": learner.display_name, "award": award.title, "code": new.code}
         )
+    # The revoked copy stays revoked (its reason was true when given) and names the new
+    # one: every link already shared leads to the certificate that stands.
+    Certificate.objects.filter(pk=certificate.pk).update(superseded_by=new)
+    certificate.refresh_from_db()
     return new
 
 

@@ -72,12 +72,16 @@ def _iso(moment) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def public_record(certificate: Certificate) -> dict:
-    """What anyone holding the code may learn, for the page and for machines."""
+def public_record(certificate: Certificate, last: Certificate | None = None) -> dict:
+    """What anyone holding the code may learn, for the page and for machines; `last`:
+    its last replacement, if the caller has it already."""
     context = certificate.context
     award = context.get("award", {})
     kind = frozen_text(award, "kind") or certificate.award.kind
     successor = certificate.superseded_by if certificate.superseded_by_id else None
+    # Where a verifier is sent: the end of the replacements, which may have been revoked
+    # or have expired since (then this page says so rather than « replaced »).
+    last = last or certificate.last_replacement()
     return {
         "code": certificate.code,
         "status": certificate.public_status,
@@ -105,6 +109,14 @@ def public_record(certificate: Certificate) -> dict:
         "revoked_at": _iso(certificate.revoked_at),
         "reason": certificate.revocation_reason or None,
         "superseded_by": openbadges.verification_url(successor) if successor else None,
+        "replaced_by": {
+            "url": openbadges.verification_url(last),
+            "status": last.public_status,
+            "status_label": str(last.get_public_status_display()),
+            "issued_at": _iso(last.issued_at),
+        }
+        if last
+        else None,
         "sha256": certificate.pdf_sha256 or None,
         # Renderings of the same content before a regeneration: copies already shared.
         # A render of unchanged content gives the same bytes: that one is not « earlier ».
@@ -116,7 +128,8 @@ def public_record(certificate: Certificate) -> dict:
 
 
 def build(certificate: Certificate) -> Verification:
-    record = public_record(certificate)
+    last = certificate.last_replacement()
+    record = public_record(certificate, last)
     dated_and_valid = record["status"] == Certificate.Status.VALID and certificate.expires_at
     return Verification(
         record=record,
@@ -125,8 +138,9 @@ def build(certificate: Certificate) -> Verification:
             "expires_at": certificate.expires_at,
             "revoked_at": certificate.revoked_at,
             "holder_removed_at": certificate.holder_removed_at,
+            "replaced_at": last.issued_at if last else None,
         },
-        successor_code=certificate.superseded_by.code if certificate.superseded_by_id else None,
+        successor_code=last.code if last else None,
         stale_at=certificate.expires_at if dated_and_valid else None,
     )
 
@@ -209,6 +223,23 @@ def forget(*codes: str) -> None:
     transaction.on_commit(move_on)
 
 
+def predecessors_of(codes: list[str]) -> list[str]:
+    """The codes of the certificates these ones replaced, and of those before them."""
+    found: list[str] = []
+    seen = set(codes)
+    frontier = list(codes)
+    while frontier:
+        earlier = list(
+            Certificate.objects.filter(superseded_by__code__in=frontier).values_list(
+                "code", flat=True
+            )
+        )
+        frontier = [code for code in earlier if code not in seen]
+        seen.update(frontier)
+        found.extend(frontier)
+    return found
+
+
 @receiver([post_save, post_delete], sender=Certificate, dispatch_uid="certification.verify_cache")
 def forget_changed_certificate(sender, instance: Certificate, **kwargs) -> None:
-    forget(instance.code)
+    forget(instance.code, *predecessors_of([instance.code]))

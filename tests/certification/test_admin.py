@@ -389,6 +389,25 @@ def test_staff_give_back_an_award_revoked_in_error_from_the_admin(client, staff,
     assert revoked.status == Certificate.Status.REVOKED
 
 
+def test_a_revocation_withdrawn_leads_the_revoked_copy_to_the_new_certificate(
+    client, staff, setting, camille
+):
+    from learners.models import ModuleCompletion
+
+    ModuleCompletion.objects.create(learner=camille, module=setting.basics)
+    revoked, _ = services.issue(camille, setting.module_award, render=False)
+    services.revoke(revoked, "Erreur de manipulation", by=staff)
+
+    new = services.restore(revoked, by=staff)
+
+    revoked.refresh_from_db()
+    assert revoked.status == Certificate.Status.REVOKED  # its reason was true when given
+    assert revoked.superseded_by == new and revoked.current_successor() == new
+    page = client.get(reverse("certification:verify", kwargs={"code": revoked.code})).text
+    assert "Cette révocation a été levée" in page
+    assert reverse("certification:verify", kwargs={"code": new.code}) in page
+
+
 def test_an_award_given_back_ends_when_the_revoked_certificate_would_have(
     client, staff, setting, camille
 ):

@@ -1,6 +1,7 @@
 """Public verification: /verify/<code>/, its JSON, the PDF check and the rate limit."""
 
 import hashlib
+import html
 import re
 from datetime import timedelta
 from types import SimpleNamespace
@@ -21,6 +22,7 @@ from tests.certification.verification_data import (
     revoke,
     supersede,
 )
+from tests.html_checks import soup_of
 
 
 @pytest.fixture(autouse=True)
@@ -174,6 +176,43 @@ def test_a_superseded_certificate_links_to_the_one_that_replaces_it(client, cami
     assert client.get(json_url(successor)).json()["status"] == "valid"
 
 
+def test_a_copy_whose_replacement_was_revoked_since_says_so_and_not_replaced(client, camille):
+    certificate = make_certificate(camille)
+    successor = supersede(certificate)
+    assert (
+        "Un certificat plus récent remplace celui-ci." in client.get(verify_url(certificate)).text
+    )
+
+    # The newer copy is revoked: the older page, already cached, must not vouch for it.
+    Certificate.objects.filter(pk=successor.pk).update(
+        status=Certificate.Status.REVOKED, revoked_at=timezone.now(), revocation_reason="Fraude"
+    )
+
+    page = html.unescape(client.get(verify_url(certificate)).text)
+    assert "Un certificat plus récent remplace celui-ci." not in page
+    assert "et il n'est plus valide non plus : révoqué." in page
+    assert f'href="{verify_url(successor)}"' in page
+    data = client.get(json_url(certificate)).json()
+    assert data["status"] == "superseded"
+    assert (data["replaced_by"]["status"], data["replaced_by"]["url"]) == (
+        "revoked",
+        f"https://campus.example.org{verify_url(successor)}",
+    )
+
+
+def test_a_chain_of_replacements_leads_to_its_last_certificate(client, camille):
+    first = make_certificate(camille)
+    second = supersede(first)
+    third = supersede(second)
+
+    data = client.get(json_url(first)).json()
+
+    assert data["superseded_by"] == f"https://campus.example.org{verify_url(second)}"
+    assert data["replaced_by"]["url"] == f"https://campus.example.org{verify_url(third)}"
+    assert data["replaced_by"]["status"] == "valid"
+    assert f'href="{verify_url(third)}"' in client.get(verify_url(first)).text
+
+
 def test_the_json_gives_machines_every_field_also_with_format_json(client, camille):
     pdf = pdf_bytes()
     certificate = make_certificate(camille, pdf=pdf)
@@ -187,7 +226,7 @@ def test_the_json_gives_machines_every_field_also_with_format_json(client, camil
     assert data["expires_at"] is None
     assert data["revoked_at"] is None
     assert data["reason"] is None
-    assert data["superseded_by"] is None
+    assert data["superseded_by"] is None and data["replaced_by"] is None
     assert data["sha256"] == hashlib.sha256(pdf).hexdigest()
     assert data["verification_url"] == f"https://campus.example.org{verify_url(certificate)}"
 
@@ -321,6 +360,27 @@ def test_the_issued_pdf_is_recognised_as_authentic(client, camille):
     assert response.status_code == 200
     assert response.context["pdf_check"] == "authentic"
     assert 'data-pdf-check="authentic"' in response.content.decode()
+
+
+def test_an_authentic_file_of_a_revoked_certificate_says_it_is_revoked_in_the_answer(
+    client, camille
+):
+    pdf = pdf_bytes()
+    certificate = make_certificate(camille, pdf=pdf)
+    revoke(certificate)
+
+    response = upload(client, certificate, pdf)
+
+    answer = soup_of(response).select_one("[data-pdf-check=authentic]").get_text(" ", strip=True)
+    assert answer.startswith("Authentique")
+    assert "Mais ce certificat a été révoqué le" in answer
+    valid = make_certificate(camille, pdf=pdf_bytes("Autre"))
+    assert (
+        "Mais"
+        not in soup_of(upload(client, valid, pdf_bytes("Autre")))
+        .select_one("[data-pdf-check=authentic]")
+        .get_text()
+    )
 
 
 def test_a_copy_of_a_pdf_rendered_before_a_regeneration_still_checks_as_authentic(client, camille):
