@@ -39,7 +39,10 @@ def expiry_for(award: Award, issued_at: datetime.datetime) -> datetime.datetime 
     # still 28 February in UTC, and a month after that would end on 28 March.
     if not award.validity_months:
         return None
-    return add_months(timezone.localtime(issued_at), award.validity_months)
+    last_day = add_months(timezone.localtime(issued_at), award.validity_months).date()
+    # « Valable jusqu'au 1 mars 2026 » reads as the whole of that day, in Paris: the
+    # certificate must not turn « expired » at the hour it happened to be issued.
+    return timezone.make_aware(datetime.datetime.combine(last_day, datetime.time(23, 59, 59)))
 
 
 def iso_date(moment: datetime.datetime | None) -> str | None:

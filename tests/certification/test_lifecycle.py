@@ -126,11 +126,14 @@ def test_expiry_adds_calendar_months_and_clamps_to_the_months_end():
 @pytest.mark.parametrize(
     ("issued_utc", "months", "expires_in_paris"),
     [
-        # 00:30 on 1 March in Paris is 23:30 on 28 February in UTC.
-        (datetime(2025, 2, 28, 23, 30, tzinfo=dt.UTC), 1, datetime(2025, 4, 1, 0, 30)),
-        (datetime(2025, 3, 30, 22, 30, tzinfo=dt.UTC), 1, datetime(2025, 4, 30, 0, 30)),
+        # 00:30 on 1 March in Paris is 23:30 on 28 February in UTC. Valid through the
+        # whole of the last day, as « valable jusqu'au 1 avril » reads.
+        (datetime(2025, 2, 28, 23, 30, tzinfo=dt.UTC), 1, datetime(2025, 4, 1, 23, 59, 59)),
+        (datetime(2025, 3, 30, 22, 30, tzinfo=dt.UTC), 1, datetime(2025, 4, 30, 23, 59, 59)),
         # Summer time: 01:00 on 1 May in Paris is 23:00 on 30 April in UTC.
-        (datetime(2025, 4, 30, 23, 0, tzinfo=dt.UTC), 1, datetime(2025, 6, 1, 1, 0)),
+        (datetime(2025, 4, 30, 23, 0, tzinfo=dt.UTC), 1, datetime(2025, 6, 1, 23, 59, 59)),
+        # Issued in the afternoon: still valid that evening a year later.
+        (datetime(2025, 3, 1, 14, 0, tzinfo=dt.UTC), 12, datetime(2026, 3, 1, 23, 59, 59)),
     ],
 )
 def test_validity_counts_the_holders_calendar_months_not_utcs(
