@@ -245,6 +245,53 @@ def evaluate_track(
     return issue_if_eligible(learner, awards)
 
 
+# Days looked back past the close of attendance: a beat missed for a few days still
+# issues what it would have.
+CLOSED_SESSIONS_LOOKBACK = 7
+
+
+def issue_after_attendance_closes(today: datetime.date | None = None) -> int:
+    """Daily: the track documents of the sessions whose attendance just closed, to each
+    confirmed seat holder who earned them; returns how many were issued.
+
+    A session's documents freeze its hours attended, so they wait for its end (the
+    receivers refuse them while it runs) and for its attendance to be final: until
+    then trainers may still confirm a signature or mark an absence. Staff may have
+    issued them already with a session bulk; issuing is idempotent. One learner's
+    failure is logged and does not hold the others back.
+    """
+    from learners.attendance import AMEND_DAYS
+
+    today = today or timezone.localdate()
+    last_end = today - datetime.timedelta(days=AMEND_DAYS + 1)
+    sessions = TrainingSession.objects.filter(
+        ends_on__lte=last_end,
+        ends_on__gt=last_end - datetime.timedelta(days=CLOSED_SESSIONS_LOOKBACK),
+    ).select_related("track")
+    issued = 0
+    for session in sessions:
+        awards = list(Award.objects.active().of_kind(*TRACK_KINDS).filter(track=session.track))
+        seats = Seat.objects.confirmed().filter(session=session, learner__erased_at__isnull=True)
+        for seat in seats.select_related("learner"):
+            for award in awards:
+                learner = seat.learner
+                try:
+                    if _waits_for_evidence(learner, award) or not eligible(
+                        learner, award, session=session
+                    ):
+                        continue
+                    _certificate, created = issue(learner, award, session=session)
+                except (HolderNameMissing, HolderErased):
+                    continue  # issued when she gives a name; an erased account earns nothing
+                except Exception:
+                    logger.exception(
+                        "Session %s: award %s for user %s failed", session.pk, award.pk, learner.pk
+                    )
+                    continue
+                issued += created
+    return issued
+
+
 # --- Rendering ------------------------------------------------------------------------
 
 

@@ -61,6 +61,14 @@ def remove_expired_holders() -> int:
     return retention.remove_expired_holders()
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def issue_after_attendance_closes() -> int:
+    """Daily: the documents of the sessions whose attendance closed (services say why)."""
+    from certification import services
+
+    return services.issue_after_attendance_closes()
+
+
 @shared_task(**RETRYING)
 def rerender_stale() -> int:
     return services.rerender_stale() + services.resume_stale_bulk()

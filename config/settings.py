@@ -372,6 +372,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "learners.tasks.forget_unused_invitations",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Track documents of the sessions whose attendance closed (certification/services.py).
+    "certification-issue-after-attendance-closes": {
+        "task": "certification.tasks.issue_after_attendance_closes",
+        "schedule": crontab(hour=6, minute=30),
+    },
     # Certificates of erased accounts, 3 years after issue: their holder's name goes.
     "certification-remove-expired-holders": {
         "task": "certification.tasks.remove_expired_holders",

@@ -260,3 +260,46 @@ def test_a_session_of_mornings_plans_and_states_mornings_only(setting, camille):
     facts = certificate.context["training"]["session"]
     assert (facts["half_days_planned"], facts["planned_hours"]) == (2, "7.0")
     assert (facts["half_days_attended"], facts["attended_hours"]) == (2, "7.0")
+
+
+# --- Issued by themselves once attendance is final -------------------------------------------
+
+
+def test_the_sessions_documents_are_issued_once_its_attendance_closes(
+    setting, camille, dominique, session
+):
+    from learners.attendance import AMEND_DAYS
+    from learners.session_models import Seat
+
+    graduate(setting, camille)
+    Seat.objects.create(session=session, learner=dominique, status=Seat.Status.CONFIRMED)
+    present(session.half_days.get(period=HalfDay.Period.MORNING), camille)
+    closes = session.ends_on + datetime.timedelta(days=AMEND_DAYS)
+
+    # Trainers may still amend the attendance: nothing frozen yet.
+    assert services.issue_after_attendance_closes(closes) == 0
+    assert not Certificate.objects.exists()
+
+    issued = services.issue_after_attendance_closes(closes + datetime.timedelta(days=1))
+
+    awards = set(Certificate.objects.filter(learner=camille).values_list("award", flat=True))
+    assert setting.completion_award.pk in awards and issued == len(awards)
+    realisation = Certificate.objects.get(award=setting.completion_award)
+    facts = realisation.context["training"]["session"]
+    assert (facts["half_days_attended"], facts["attended_hours"]) == (1, "3.5")
+    # Dominique came to none of it; running again issues nothing twice.
+    assert not Certificate.objects.filter(learner=dominique).exists()
+    assert services.issue_after_attendance_closes(closes + datetime.timedelta(days=2)) == 0
+
+
+def test_a_session_closed_long_ago_is_left_to_the_staff(setting, camille, session):
+    graduate(setting, camille)
+    present(session.half_days.get(period=HalfDay.Period.MORNING), camille)
+    long_after = session.ends_on + datetime.timedelta(days=60)
+
+    assert services.issue_after_attendance_closes(long_after) == 0
+
+
+def test_the_beat_issues_them_every_morning(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["certification-issue-after-attendance-closes"]
+    assert entry["task"] == "certification.tasks.issue_after_attendance_closes"
