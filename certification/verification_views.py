@@ -7,6 +7,7 @@ sweep codes quickly (lookups are rate-limited per client address).
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -52,6 +53,20 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def rate_limited_as(address: str) -> str:
+    """Whom a lookup is counted against: the address, or for IPv6 its /64 network,
+    which one subscriber holds whole (2^64 addresses would be as many counters)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
 def _lookup_allowed(
     request: HttpRequest, reads: list[str], bucket: str = "verify"
 ) -> tuple[bool, int, dict | None]:
@@ -59,7 +74,7 @@ def _lookup_allowed(
     (allowed, seconds until the window resets, what was read or None if not read)."""
     now = time.time()
     window = int(now // RATE_WINDOW_SECONDS)
-    address = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+    address = hashlib.sha256(rate_limited_as(client_ip(request)).encode()).hexdigest()[:32]
     key = f"{bucket}-lookups:{address}:{window}"
     retry_after = int(RATE_WINDOW_SECONDS - now % RATE_WINDOW_SECONDS) + 1
     found = None
@@ -115,23 +130,27 @@ def rate_limited(
             if reads:
                 kwargs["prefetched"] = found
             return view(request, *args, **kwargs)
-        if _wants_json(request, kwargs):
-            response = JsonResponse({"error": "rate_limited", "retry_after": retry_after})
-            response.status_code = 429
-            # Verifiers in a browser, on other origins, must be able to read it.
-            response["Access-Control-Allow-Origin"] = "*"
-        else:
-            response = render(
-                request,
-                "certification/verify_rate_limited.html",
-                {"retry_after": retry_after, "limit": settings.VERIFY_LOOKUPS_PER_MINUTE},
-                status=429,
-            )
-        response["Retry-After"] = str(retry_after)
-        response["X-Robots-Tag"] = "noindex"
-        return response
+        return _too_many(request, kwargs, retry_after)
 
     return wrapper
+
+
+def _too_many(request: HttpRequest, kwargs: dict, retry_after: int) -> HttpResponse:
+    if _wants_json(request, kwargs):
+        response = JsonResponse({"error": "rate_limited", "retry_after": retry_after})
+        response.status_code = 429
+        # Verifiers in a browser, on other origins, must be able to read it.
+        response["Access-Control-Allow-Origin"] = "*"
+    else:
+        response = render(
+            request,
+            "certification/verify_rate_limited.html",
+            {"retry_after": retry_after, "limit": settings.VERIFY_LOOKUPS_PER_MINUTE},
+            status=429,
+        )
+    response["Retry-After"] = str(retry_after)
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 # --- Verification ----------------------------------------------------------------------
@@ -385,9 +404,16 @@ def openbadges_key(request: HttpRequest, kid: str) -> JsonResponse:
 @require_safe
 @rate_limited(bucket="status")
 def openbadges_status(request: HttpRequest, code: str) -> JsonResponse:
-    certificate = get_object_or_404(
-        Certificate.objects.select_related("superseded_by"), code=normalise_code(code)
-    )
+    certificate = (
+        Certificate.objects.select_related("superseded_by").filter(code=normalise_code(code))
+    ).first()
+    if certificate is None:
+        # A miss counts against the people's budget too: the verifiers' larger one must
+        # not make this a cheaper way to sweep codes.
+        allowed, retry_after, _found = _lookup_allowed(request, [], "verify")
+        if not allowed:
+            return _too_many(request, {"format": "json"}, retry_after)
+        raise Http404
     response = _public_json(openbadges.revocation_list(certificate))
     # A revocation must reach verifiers at once: no caching of the status.
     response["Cache-Control"] = "no-cache"

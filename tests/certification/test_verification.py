@@ -507,6 +507,29 @@ def test_open_badges_status_checks_have_their_own_budget_and_their_429_is_json(
     assert int(refused["Retry-After"]) > 0
 
 
+def test_unknown_codes_at_the_status_endpoint_spend_the_peoples_budget(client, db, settings):
+    settings.VERIFY_LOOKUPS_PER_MINUTE = 2
+    settings.OPENBADGES_STATUS_LOOKUPS_PER_MINUTE = 100
+
+    def status(code):
+        return client.get(reverse("certification:openbadges_status", kwargs={"code": code}))
+
+    assert status(new_verification_code()).status_code == 404
+    assert status(new_verification_code()).status_code == 404
+    refused = status(new_verification_code())
+    assert refused.status_code == 429 and refused.json()["error"] == "rate_limited"
+
+
+def test_an_ipv6_network_counts_as_one_visitor(client, camille, settings):
+    settings.VERIFY_LOOKUPS_PER_MINUTE = 2
+    certificate = make_certificate(camille)
+    for host in ("2001:db8:1:2::1", "2001:db8:1:2::ffff"):
+        assert client.get(verify_url(certificate), REMOTE_ADDR=host).status_code == 200
+    # Another address of the same /64 is the same subscriber; another network is not.
+    assert client.get(verify_url(certificate), REMOTE_ADDR="2001:db8:1:2:a::9").status_code == 429
+    assert client.get(verify_url(certificate), REMOTE_ADDR="2001:db8:1:3::1").status_code == 200
+
+
 def test_a_code_typed_in_another_form_redirects_machines_readably_across_origins(client, camille):
     certificate = make_certificate(camille)
     typed = reverse("certification:verify_json", kwargs={"code": certificate.code.lower()})
