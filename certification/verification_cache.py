@@ -26,6 +26,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -84,6 +85,9 @@ def public_record(certificate: Certificate, last: Certificate | None = None) -> 
     last = last or certificate.last_replacement()
     return {
         "code": certificate.code,
+        # The frozen wording's language (the award, criteria, competences, reason): a
+        # page in another language marks it so that a screen reader reads it right.
+        "language": context.get("language") or settings.LANGUAGE_CODE,
         "status": certificate.public_status,
         "holder": certificate.holder_name,
         # The name went once its retention was over (certification/retention.py).

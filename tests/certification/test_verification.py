@@ -582,3 +582,37 @@ def test_the_verification_page_stays_within_five_queries(
         assert client.get(verify_url(old)).status_code == 200
     with django_assert_max_num_queries(5):
         assert client.get(json_url(old)).status_code == 200
+
+
+# --- Reading the page in another language, and certificates without a PDF -----------------
+
+
+def test_in_english_the_frozen_french_wording_is_marked_as_french(client, camille, settings):
+    context = frozen_context(camille, make_award())
+    context["competences"][0]["level"] = None  # a competence whose level was not reached
+    certificate = make_certificate(camille, context=context)
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get(verify_url(certificate))
+    soup = soup_of(response)
+
+    assert soup.html["lang"] == "en"
+    award = soup.select_one("[data-field=award] span[lang]")
+    assert (award["lang"], award.get_text()) == ("fr", "Facilitateur·rice de tiers-lieux")
+    first = soup.select("tr[data-competence] td")
+    assert first[1]["lang"] == "fr" and first[2].get_text() == "not reached"
+    # In French, nothing needs marking.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    french = soup_of(client.get(verify_url(certificate)))
+    assert french.select_one("[data-field=award] span[lang]") is None
+    assert french.select("tr[data-competence] td")[2].get_text() == "non atteint"
+
+
+def test_a_certificate_withdrawn_before_its_pdf_says_none_was_produced(client, camille):
+    certificate = make_certificate(camille)
+    revoke(certificate)
+
+    page = html.unescape(client.get(verify_url(certificate)).text)
+
+    assert "Aucun PDF n'a été produit pour ce certificat avant son retrait." in page
+    assert "est en cours de préparation" not in page
