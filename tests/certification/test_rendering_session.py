@@ -137,6 +137,9 @@ def test_a_session_certificat_de_realisation_states_the_sessions_dates_modality_
     assert "Durée réalisée : 3,5 heures en présence (1 demi-journée émargée sur 2)" in text
     assert "Activité en ligne mesurée : 25 min" in text
     assert "10 heures" not in text  # the track's planned hours are not what was done
+    # The ministry's model: the provider keeps the supporting documents three years.
+    assert "s'engage à conserver l'ensemble des pièces justificatives" in text
+    assert "pendant une durée de 3 ans à compter de la fin de l'année du dernier paiement" in text
 
 
 def test_an_on_site_session_counts_no_online_activity_as_attendance(setting, camille, staff):
