@@ -383,6 +383,23 @@ def test_a_forced_replacement_stops_publishing_the_old_key(client, camille):
         jwt.decode(old, key_set, algorithms=["ES256"])
 
 
+def test_a_retired_key_exposed_since_can_be_withdrawn(client, camille, dominique):
+    old = download(client, make_certificate(camille), camille)
+    old_kid = decode_segment(segments(old)[0])["kid"]  # the URL, as the JWKS names it
+    call_command("generate_issuer_key", "--rotate", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    new = download(client, make_certificate(dominique), dominique)
+
+    call_command("generate_issuer_key", "--withdraw", old_kid, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+    key_set = published_keys(client)
+    assert len(key_set.keys) == 1
+    with pytest.raises(InvalidKeyIdError):
+        jwt.decode(old, key_set, algorithms=["ES256"])
+    assert jwt.decode(new, key_set, algorithms=["ES256"]).claims["credentialSubject"]
+    with pytest.raises(CommandError):
+        call_command("generate_issuer_key", "--withdraw", "inconnue")
+
+
 def test_in_development_a_missing_key_is_created_on_first_use(client, camille, settings, tmp_path):
     settings.DEBUG = True
     settings.OPENBADGES_KEY_PATH = tmp_path / "dev" / "openbadges-issuer.jwk"

@@ -24,7 +24,27 @@ class Command(BaseCommand):
             "credentials signed with it no longer verify.",
         )
 
-    def handle(self, *args, rotate: bool = False, force: bool = False, **options) -> None:
+        group.add_argument(
+            "--withdraw",
+            metavar="KID",
+            help="Stop publishing a retired key (its id as in the JWKS): credentials "
+            "signed with it no longer verify. The active key is not touched.",
+        )
+
+    def handle(
+        self, *args, rotate: bool = False, force: bool = False, withdraw: str = "", **options
+    ) -> None:
+        if withdraw:
+            # The thumbprint, or the JWKS's `kid` URL that ends with it.
+            withdraw = withdraw.rstrip("/").rsplit("/", 1)[-1]
+            if not keys.withdraw(withdraw):
+                raise CommandError(f"No retired key {withdraw} in {keys.retired_keys_path()}.")
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Key {withdraw} withdrawn: credentials signed with it no longer verify."
+                )
+            )
+            return
         try:
             key = keys.generate(rotate=rotate, force=force)
         except FileExistsError:
