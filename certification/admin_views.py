@@ -133,7 +133,11 @@ def reissue_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "kept and marked superseded."
             ),
             "submit": _("Re-issue"),
-            "blocked": services.same_name_refusal(certificate) if unchanged else "",
+            "blocked": services.expired_refusal(certificate)
+            if certificate.is_expired
+            else services.same_name_refusal(certificate)
+            if unchanged
+            else "",
         },
     )
 

@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -479,6 +479,16 @@ def revoke(certificate: Certificate, reason: str, by: User | None) -> bool:
     return bool(revoked)
 
 
+def expired_refusal(certificate: Certificate) -> str:
+    return _(
+        "Certificate %(code)s expired on %(date)s: a name correction does not renew it, and "
+        "a new copy would be issued today already expired."
+    ) % {
+        "code": certificate.code,
+        "date": formats.date_format(timezone.localtime(certificate.expires_at), "DATE_FORMAT"),
+    }
+
+
 def same_name_refusal(certificate: Certificate) -> str:
     return _(
         "Certificate %(code)s already names its holder as their profile does (« %(name)s »): "
@@ -512,6 +522,8 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
             _("The holder of %(code)s closed or erased their account: it cannot be re-issued.")
             % {"code": old.code}
         )
+    if old.is_expired:
+        raise ReissueRefused(expired_refusal(old))
     if not holder_name(old.learner):
         raise HolderNameMissing(old.learner)
     if holder_name(old.learner) == old.holder_name:

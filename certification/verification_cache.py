@@ -109,6 +109,8 @@ def public_record(certificate: Certificate, last: Certificate | None = None) -> 
         "issuer": openbadges.issuer_name(certificate),
         "signatory": frozen_text(context.get("signatory"), "name"),
         "issued_at": _iso(certificate.issued_at),
+        # A copy re-issued for a corrected name keeps when the award was earned.
+        "awarded_at": context.get("awarded_at") or _iso(certificate.issued_at),
         "expires_at": _iso(certificate.expires_at),
         "revoked_at": _iso(certificate.revoked_at),
         "reason": certificate.revocation_reason or None,
@@ -143,6 +145,7 @@ def build(certificate: Certificate) -> Verification:
             "revoked_at": certificate.revoked_at,
             "holder_removed_at": certificate.holder_removed_at,
             "replaced_at": last.issued_at if last else None,
+            "awarded_at": certificate.awarded_at or certificate.issued_at,
         },
         successor_code=last.code if last else None,
         stale_at=certificate.expires_at if dated_and_valid else None,

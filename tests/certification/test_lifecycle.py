@@ -108,6 +108,49 @@ def test_a_certificate_already_naming_its_holder_as_the_profile_does_is_not_reis
     assert 'type="submit"' not in page.split('data-testid="confirm-blocked"')[1]
 
 
+def test_a_copy_reissued_for_a_name_says_when_the_award_was_earned(
+    client, certificate, camille, staff
+):
+    from django.urls import reverse
+
+    a_year_ago = timezone.now() - dt.timedelta(days=365)
+    Certificate.objects.filter(pk=certificate.pk).update(issued_at=a_year_ago, awarded_at=None)
+    certificate.refresh_from_db()
+    camille.full_name = "Camille Martin-Durand"
+    camille.save()
+    new = services.reissue(certificate, by=staff)
+
+    response = client.get(reverse("certification:verify", kwargs={"code": new.code}))
+
+    earned = timezone.localdate(a_year_ago)
+    assert response.context["dates"]["awarded_at"].date() == earned
+    assert "Obtenu le" in response.text
+    assert (
+        client.get(reverse("certification:verify_json", kwargs={"code": new.code}))
+        .json()["awarded_at"]
+        .startswith(earned.isoformat()[:7])
+    )
+
+
+def test_an_expired_certificate_is_not_reissued_already_expired(
+    client, certificate, camille, staff
+):
+    Certificate.objects.filter(pk=certificate.pk).update(
+        expires_at=timezone.now() - dt.timedelta(days=3)
+    )
+    certificate.refresh_from_db()
+    camille.full_name = "Camille Martin-Durand"
+    camille.save()
+
+    with pytest.raises(services.ReissueRefused, match="ne le renouvelle pas"):
+        services.reissue(certificate, by=staff)
+    assert Certificate.objects.filter(learner=camille).count() == 1
+
+    client.force_login(staff)
+    page = client.get(f"/cms-admin/certificates/{certificate.pk}/reissue/").text
+    assert 'data-testid="confirm-blocked"' in page and "a expiré le" in page
+
+
 def test_only_a_valid_certificate_can_be_reissued(certificate, staff):
     services.revoke(certificate, "Erreur", by=staff)
     with pytest.raises(services.ReissueRefused):
