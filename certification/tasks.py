@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
 from certification import retention, services
+from config import broker
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +35,13 @@ def enqueue(task, *args, countdown: int | None = None) -> bool:
 
     Callers leave their rows pending; the periodic tasks enqueue them again.
     Settings keep the broker's connect and publish timeouts short, so a dead
-    Redis costs a request about a second, never more than two.
+    Redis costs a request about a second, never more than two: after a failure
+    the process leaves the broker alone a few seconds (config/broker.py).
     """
     try:
-        task.apply_async(args=args, countdown=countdown)
+        broker.publish(
+            task, lambda: task.apply_async(args=args, countdown=countdown), ENQUEUE_ERRORS
+        )
     except Retry:
         raise
     except ENQUEUE_ERRORS:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
 
+from config import broker
 from learners.models import AccommodationRequest, Attempt, Submission, UndeliveredMail
 
 logger = logging.getLogger(__name__)
@@ -127,9 +128,11 @@ def enqueue(task, *args, resend: bool = False) -> bool:
     """
     try:
         if resend:
-            task.apply_async(args, retries=task.max_retries)
+            broker.publish(
+                task, lambda: task.apply_async(args, retries=task.max_retries), ENQUEUE_ERRORS
+            )
         else:
-            task.delay(*args)
+            broker.publish(task, lambda: task.delay(*args), ENQUEUE_ERRORS)
     except ENQUEUE_ERRORS as error:
         logger.exception("Could not enqueue %s%r", task.name, args)
         if isinstance(task, MailTask):

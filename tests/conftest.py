@@ -134,6 +134,17 @@ def _search_index_vacuumed(request, django_db_blocker):
         cursor.execute("VACUUM wagtailsearch_indexentry")
 
 
+@pytest.fixture(autouse=True)
+def _broker_not_resting():
+    """A test that made a publish fail must not leave the next test's broker « resting »
+    (config/broker.py keeps that per process)."""
+    from config import broker
+
+    broker.reset()
+    yield
+    broker.reset()
+
+
 @pytest.fixture
 def staff(db) -> User:
     """Someone of the operating team."""

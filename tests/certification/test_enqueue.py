@@ -68,6 +68,48 @@ def test_issuing_with_a_dead_broker_returns_within_two_seconds_and_leaves_the_pd
     assert certificate.pdf == "" and certificate.render_enqueued_at is not None
 
 
+def test_a_request_issuing_several_awards_pays_a_hung_broker_once(
+    silent_broker, dead_broker_app, setting, camille, django_capture_on_commit_callbacks
+):
+    from tests.certification.conftest import reach
+
+    dead_broker_app(silent_broker)
+    reach(camille, setting.framework, "B1.1", 2)
+    reach(camille, setting.framework, "B1.2", 2)
+
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        first, _ = services.issue(camille, setting.module_award)
+        second, _ = services.issue(camille, setting.block_award)
+        third, _ = services.issue(camille, setting.certification_award)
+    elapsed = time.monotonic() - started
+
+    # Each publish waits up to a second on a hung Redis; after the first, the process
+    # leaves it alone (config/broker.py) and the others are left pending at once.
+    assert elapsed < 2, f"three awards took {elapsed:.2f}s with a hung broker"
+    for certificate in (first, second, third):
+        certificate.refresh_from_db()
+        assert certificate.pdf == "" and certificate.render_enqueued_at is not None
+
+
+def test_the_broker_is_tried_again_once_rested(
+    dead_broker_app, setting, camille, monkeypatch, django_capture_on_commit_callbacks
+):
+    from types import SimpleNamespace
+
+    from config import broker
+
+    dead_broker_app(_refusing_port())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.issue(camille, setting.module_award)  # its publish fails: the broker rests
+    queued = SimpleNamespace(app=SimpleNamespace(conf=SimpleNamespace(task_always_eager=False)))
+    with pytest.raises(broker.BrokerResting):
+        broker.publish(queued, lambda: "sent", ())
+    later = time.monotonic() + broker.RESTING_SECONDS + 1
+    monkeypatch.setattr(broker.time, "monotonic", lambda: later)
+    assert broker.publish(queued, lambda: "sent", ()) == "sent"
+
+
 def test_the_periodic_task_renders_certificates_left_pending_for_ten_minutes(setting, camille):
     certificate, _ = services.issue(camille, setting.module_award, render=False)
     fresh, _ = services.issue(camille, setting.block_award, render=False)
