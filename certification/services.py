@@ -558,6 +558,7 @@ def reissue(certificate: Certificate, by: User | None) -> Certificate:
     return new
 
 
+@transaction.atomic
 def restore(certificate: Certificate, by: User | None) -> Certificate:
     """Issue a revoked certificate's award again, deliberately (a revocation in error).
 

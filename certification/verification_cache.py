@@ -145,10 +145,25 @@ def build(certificate: Certificate) -> Verification:
             "revoked_at": certificate.revoked_at,
             "holder_removed_at": certificate.holder_removed_at,
             "replaced_at": last.issued_at if last else None,
+            # When a revocation was withdrawn: the certificate issued again, not a later copy.
+            "restored_at": certificate.superseded_by.issued_at
+            if certificate.superseded_by_id
+            else None,
             "awarded_at": certificate.awarded_at or certificate.issued_at,
         },
         successor_code=last.code if last else None,
-        stale_at=certificate.expires_at if dated_and_valid else None,
+        stale_at=min(
+            (
+                moment
+                for moment in (
+                    certificate.expires_at if dated_and_valid else None,
+                    # What this page says of its replacement changes when that one expires.
+                    last.expires_at if last and last.public_status == "valid" else None,
+                )
+                if moment
+            ),
+            default=None,
+        ),
     )
 
 

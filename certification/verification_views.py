@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 PDF_MAX_BYTES = 10 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
 RATE_WINDOW_SECONDS = 60
+# Unknown codes asked of the Open Badges status endpoint, counted at the people's rate.
+STATUS_MISSES = "status-miss"
 
 
 # --- Rate limit ------------------------------------------------------------------------
@@ -67,16 +69,34 @@ def rate_limited_as(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
+def _counter(request: HttpRequest, bucket: str) -> tuple[str, int]:
+    """The client's counter key in `bucket` for this minute, and the seconds left in it."""
+    now = time.time()
+    window = int(now // RATE_WINDOW_SECONDS)
+    address = hashlib.sha256(rate_limited_as(client_ip(request)).encode()).hexdigest()[:32]
+    return (
+        f"{bucket}-lookups:{address}:{window}",
+        int(RATE_WINDOW_SECONDS - now % RATE_WINDOW_SECONDS) + 1,
+    )
+
+
+def _misses_spent(request: HttpRequest) -> tuple[bool, int]:
+    """Whether the client missed as many status lookups this minute as a person may
+    look codes up (read, not counted)."""
+    key, retry_after = _counter(request, STATUS_MISSES)
+    try:
+        spent = (cache.get(key) or 0) >= settings.VERIFY_LOOKUPS_PER_MINUTE
+    except Exception:
+        spent = False  # a cache outage must not take the status down
+    return spent, retry_after
+
+
 def _lookup_allowed(
     request: HttpRequest, reads: list[str], bucket: str = "verify"
 ) -> tuple[bool, int, dict | None]:
     """Count one lookup for the client in `bucket`, then read the cache's `reads`:
     (allowed, seconds until the window resets, what was read or None if not read)."""
-    now = time.time()
-    window = int(now // RATE_WINDOW_SECONDS)
-    address = hashlib.sha256(rate_limited_as(client_ip(request)).encode()).hexdigest()[:32]
-    key = f"{bucket}-lookups:{address}:{window}"
-    retry_after = int(RATE_WINDOW_SECONDS - now % RATE_WINDOW_SECONDS) + 1
+    key, retry_after = _counter(request, bucket)
     found = None
     try:
         if counter := getattr(cache, "count_and_get_many", None):
@@ -404,15 +424,17 @@ def openbadges_key(request: HttpRequest, kid: str) -> JsonResponse:
 @require_safe
 @rate_limited(bucket="status")
 def openbadges_status(request: HttpRequest, code: str) -> JsonResponse:
+    # Verifiers check known codes by the batch; unknown ones are a person's typo or a
+    # sweep. Misses get the people's budget, and once it is spent every answer is 429,
+    # hits included: 200 against 404 or 429 would still tell codes apart.
+    spent, retry_after = _misses_spent(request)
+    if spent:
+        return _too_many(request, {}, retry_after)
     certificate = (
         Certificate.objects.select_related("superseded_by").filter(code=normalise_code(code))
     ).first()
     if certificate is None:
-        # A miss counts against the people's budget too: the verifiers' larger one must
-        # not make this a cheaper way to sweep codes.
-        allowed, retry_after, _found = _lookup_allowed(request, [], "verify")
-        if not allowed:
-            return _too_many(request, {"format": "json"}, retry_after)
+        _lookup_allowed(request, [], STATUS_MISSES)
         raise Http404
     response = _public_json(openbadges.revocation_list(certificate))
     # A revocation must reach verifiers at once: no caching of the status.

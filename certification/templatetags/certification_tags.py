@@ -134,7 +134,11 @@ def certificates_earned_by(attempt) -> list[Certificate]:
     parent_path = attempt.module.path[: -Page.steplen]
     awards = Q(award__module_id=attempt.module_id) | Q(award__track__path=parent_path)
     # A name correction's successor is no new achievement.
-    reissued = Certificate.objects.filter(superseded_by__isnull=False).values("superseded_by")
+    # (A revocation withdrawn points to its certificate issued again too: that one is
+    # the award given back, still announced.)
+    reissued = Certificate.objects.filter(
+        status=Certificate.Status.SUPERSEDED, superseded_by__isnull=False
+    ).values("superseded_by")
     return list(
         Certificate.objects.valid()
         .filter(awards, learner_id=attempt.learner_id)

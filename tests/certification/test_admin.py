@@ -396,6 +396,7 @@ def test_a_revocation_withdrawn_leads_the_revoked_copy_to_the_new_certificate(
 
     ModuleCompletion.objects.create(learner=camille, module=setting.basics)
     revoked, _ = services.issue(camille, setting.module_award, render=False)
+    services.render(revoked.pk)  # a PDF the holder downloaded before
     services.revoke(revoked, "Erreur de manipulation", by=staff)
 
     new = services.restore(revoked, by=staff)
@@ -406,6 +407,12 @@ def test_a_revocation_withdrawn_leads_the_revoked_copy_to_the_new_certificate(
     page = client.get(reverse("certification:verify", kwargs={"code": revoked.code})).text
     assert "Cette révocation a été levée" in page
     assert reverse("certification:verify", kwargs={"code": new.code}) in page
+    # The holder following an old link to the revoked PDF or badge is led to the new one.
+    client.force_login(camille)
+    gone = client.get(reverse("certification:certificate_pdf", args=[revoked.pk]))
+    assert gone.status_code == 410 and 'data-testid="pdf-restored"' in gone.text
+    badge = client.get(reverse("certification:openbadges_credential", args=[revoked.pk]))
+    assert reverse("certification:openbadges_credential", args=[new.pk]) in badge.text
 
 
 def test_an_award_given_back_ends_when_the_revoked_certificate_would_have(
