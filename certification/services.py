@@ -268,10 +268,26 @@ def issue_after_attendance_closes(today: datetime.date | None = None) -> int:
         ends_on__lte=last_end,
         ends_on__gt=last_end - datetime.timedelta(days=CLOSED_SESSIONS_LOOKBACK),
     ).select_related("track")
+    # (Documents issued by other paths before attendance closed, from the track's
+    # completion after the session's end, froze the attendance of that day.)
     issued = 0
     for session in sessions:
         awards = list(Award.objects.active().of_kind(*TRACK_KINDS).filter(track=session.track))
         seats = Seat.objects.confirmed().filter(session=session, learner__erased_at__isnull=True)
+        waiting = set(
+            Attendance.objects.awaiting_confirmation()
+            .filter(half_day__session=session)
+            .values_list("learner_id", flat=True)
+        )
+        if waiting:
+            # Attendance is closed to its trainers: only the team can confirm now, and
+            # until then these learners' documents cannot be issued. Said every day.
+            logger.warning(
+                "Session %s: signatures of %d learner(s) still await a confirmation; "
+                "their documents wait for it (attendance admin).",
+                session.pk,
+                len(waiting),
+            )
         for seat in seats.select_related("learner"):
             for award in awards:
                 learner = seat.learner

@@ -306,3 +306,22 @@ def test_a_session_closed_long_ago_is_left_to_the_staff(setting, camille, sessio
 def test_the_beat_issues_them_every_morning(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["certification-issue-after-attendance-closes"]
     assert entry["task"] == "certification.tasks.issue_after_attendance_closes"
+
+
+def test_a_signature_never_confirmed_is_said_every_day_in_the_log(
+    setting, camille, session, caplog
+):
+    import logging
+
+    from learners.attendance import AMEND_DAYS
+
+    graduate(setting, camille)
+    seat = session.seats.get(learner=camille)
+    attendance.sign_in_with_link(seat.attendance_token, at=at(DAY, 9, 5))  # on site: to confirm
+    closed = session.ends_on + datetime.timedelta(days=AMEND_DAYS + 1)
+
+    with caplog.at_level(logging.WARNING, logger="certification.services"):
+        assert services.issue_after_attendance_closes(closed) == 0
+
+    assert "still await a confirmation" in caplog.text
+    assert not Certificate.objects.filter(award=setting.completion_award).exists()
