@@ -1,10 +1,10 @@
 from django import forms
-from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import Competence, Level
 from learners.models import User
+from learners.password_checks import is_her_password
 
 
 class SignupProfileForm(forms.Form):
@@ -133,11 +133,7 @@ class EraseAccountForm(forms.Form):
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        # Through the authentication backends, as the login form does: axes counts a
-        # wrong password here against the same address, so a browser left signed in
-        # cannot be used to guess it, and a lockout answers this form too.
-        checked = authenticate(self.request, email=self.user.email, password=password)
-        if checked is None or checked.pk != self.user.pk:
+        if not is_her_password(self.request, self.user, password):
             raise forms.ValidationError(_("This password is not correct."))
         return password
 
@@ -179,9 +175,7 @@ class ConfirmIdentityForm(forms.Form):
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        # As at the login form: axes counts each wrong password against the address.
-        checked = authenticate(self.request, email=self.user.email, password=password)
-        if checked is None or checked.pk != self.user.pk:
+        if not is_her_password(self.request, self.user, password):
             raise forms.ValidationError(_("This password is not correct."))
         return password
 

@@ -7,7 +7,8 @@ building its forms, so that module cannot subclass one of them.
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.core import context
-from django.contrib.auth import authenticate
+
+from learners.password_checks import is_her_password
 
 
 class ChangePasswordForm(AllauthChangePasswordForm):
@@ -17,7 +18,6 @@ class ChangePasswordForm(AllauthChangePasswordForm):
 
     def clean_oldpassword(self) -> str:
         password = self.cleaned_data.get("oldpassword", "")
-        checked = authenticate(context.request, email=self.user.email, password=password)
-        if checked is None or checked.pk != self.user.pk:
+        if not is_her_password(context.request, self.user, password):
             raise get_adapter().validation_error("enter_current_password")
         return password
