@@ -264,4 +264,7 @@ def predecessors_of(codes: list[str]) -> list[str]:
 
 @receiver([post_save, post_delete], sender=Certificate, dispatch_uid="certification.verify_cache")
 def forget_changed_certificate(sender, instance: Certificate, **kwargs) -> None:
-    forget(instance.code, *predecessors_of([instance.code]))
+    # A certificate just created replaces nothing yet (a re-issue links the old one to
+    # it afterwards, through update()): no query for predecessors on every issue.
+    earlier = [] if kwargs.get("created") else predecessors_of([instance.code])
+    forget(instance.code, *earlier)
