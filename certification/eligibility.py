@@ -15,6 +15,7 @@ from courses.models import (
     Framework,
 )
 from learners.activity import attending_ids
+from learners.attendance import still_open_if_ending_from
 from learners.dates import add_months
 from learners.models import (
     LedgerEntry,
@@ -64,6 +65,11 @@ def eligible(learner: User, award: Award, session: TrainingSession | None = None
     a session of the track, it needs some attendance in that session (`session`,
     or else the last one of theirs that is over), and waits while none is over.
     The track's other documents wait while a session of theirs is not over.
+
+    Without `session` (her completion, her name given, a track-wide bulk), a track
+    document of a seat holder also waits until that session's attendance closes: the
+    daily `issue_after_attendance_closes` issues it then, with the attendance as
+    final. The session's staff may issue it earlier, by its bulk (`session` given).
     """
     if award.kind == Award.Kind.MODULE:
         # An attestation de réussite: an open answer sent back for rework is no success yet.
@@ -81,16 +87,21 @@ def eligible(learner: User, award: Award, session: TrainingSession | None = None
         # then), or it would be frozen as if self-paced, once and for all.
         if (
             session is None
-            and _seats(learner, award).filter(session__ends_on__gte=timezone.localdate()).exists()
+            and _seats(learner, award)
+            .filter(session__ends_on__gte=still_open_if_ending_from())
+            .exists()
         ):
             return False
         sessions = [session.pk] if session else _seats(learner, award).values("session_id")
         return completed.exists() and not _awaits_confirmation(learner, sessions)
+    given = session is not None
     session = session_of(learner, award, session)
     if session is None:
         # Self-paced: the whole track is what was done. A session not over yet: the
         # session's staff issue it then.
         return completed.exists() and not _seats(learner, award).exists()
+    if not given and session.ends_on >= still_open_if_ending_from():
+        return False  # its attendance may still change: issued once it closes
     # A session attended states the hours attended, whole or not (funders pay those):
     # it needs no completion of the online track around it.
     return learner.pk in attending_ids(session, [learner.pk]) and not _awaits_confirmation(

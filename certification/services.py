@@ -42,6 +42,7 @@ from courses.models import (
 )
 from learners import queries as learner_queries
 from learners.activity import attending_ids
+from learners.attendance import still_open_if_ending_from
 from learners.models import (
     User,
 )
@@ -260,16 +261,11 @@ def issue_after_attendance_closes(today: datetime.date | None = None) -> int:
     issued them already with a session bulk; issuing is idempotent. One learner's
     failure is logged and does not hold the others back.
     """
-    from learners.attendance import AMEND_DAYS
-
-    today = today or timezone.localdate()
-    last_end = today - datetime.timedelta(days=AMEND_DAYS + 1)
+    last_end = still_open_if_ending_from(today) - datetime.timedelta(days=1)
     sessions = TrainingSession.objects.filter(
         ends_on__lte=last_end,
         ends_on__gt=last_end - datetime.timedelta(days=CLOSED_SESSIONS_LOOKBACK),
     ).select_related("track")
-    # (Documents issued by other paths before attendance closed, from the track's
-    # completion after the session's end, froze the attendance of that day.)
     issued = 0
     for session in sessions:
         awards = list(Award.objects.active().of_kind(*TRACK_KINDS).filter(track=session.track))

@@ -243,6 +243,12 @@ def closes_on(session: TrainingSession) -> datetime.date:
     return session.ends_on + datetime.timedelta(days=AMEND_DAYS)
 
 
+def still_open_if_ending_from(today: datetime.date | None = None) -> datetime.date:
+    """Sessions ending on this day or later still have their attendance open to their
+    trainers (`closes_on` is today or later): what it says may still change."""
+    return (today or timezone.localdate()) - datetime.timedelta(days=AMEND_DAYS)
+
+
 def closed_for(user: User, session: TrainingSession, at: datetime.datetime | None = None) -> bool:
     if records_every_session(user):
         return False

@@ -365,13 +365,15 @@ def test_a_learners_own_certificate_waits_for_her_link_signature_to_be_confirmed
     from django.utils import timezone
 
     from certification.eligibility import eligible
+    from learners.attendance import AMEND_DAYS
     from learners.session_models import Attendance, HalfDay
     from tests.learners.attendance_helpers import add_half_day
 
-    yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    over = make_session(setting.track, learners=people[:1], starts_on=yesterday)
-    morning = add_half_day(over, day=yesterday, period=HalfDay.Period.MORNING)
-    afternoon = add_half_day(over, day=yesterday, period=HalfDay.Period.AFTERNOON)
+    # Over, and its attendance closed to its trainers: only the confirmation is missing.
+    day = timezone.localdate() - datetime.timedelta(days=AMEND_DAYS + 1)
+    over = make_session(setting.track, learners=people[:1], starts_on=day)
+    morning = add_half_day(over, day=day, period=HalfDay.Period.MORNING)
+    afternoon = add_half_day(over, day=day, period=HalfDay.Period.AFTERNOON)
     for half_day, method in (
         (morning, Attendance.Method.CODE),
         (afternoon, Attendance.Method.LINK),

@@ -295,6 +295,42 @@ def test_the_sessions_documents_are_issued_once_its_attendance_closes(
     assert services.issue_after_attendance_closes(closes + datetime.timedelta(days=2)) == 0
 
 
+def test_finishing_the_track_while_attendance_is_open_issues_nothing_that_would_freeze_it(
+    setting, camille, staff, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from learners.attendance import AMEND_DAYS
+
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    ended = make_session(setting.track, learners=[camille], starts_on=yesterday)
+    morning = add_half_day(ended, day=yesterday, period=HalfDay.Period.MORNING)
+    afternoon = add_half_day(ended, day=yesterday, period=HalfDay.Period.AFTERNOON)
+    present(morning, camille)
+
+    # Camille finishes the modules the day after: her documents would say one half-day.
+    with django_capture_on_commit_callbacks(execute=True):
+        graduate(setting, camille)
+    track_awards = [
+        setting.awareness_award,
+        setting.end_of_training_award,
+        setting.completion_award,
+    ]
+    assert not Certificate.objects.filter(learner=camille, award__in=track_awards).exists()
+    # Nor does a track-wide bulk: only the session's own bulk issues them early.
+    assert not eligibility.eligible(camille, setting.completion_award)
+    assert eligibility.eligible(camille, setting.completion_award, session=ended)
+
+    # Her trainer records the afternoon she also attended, within the two weeks.
+    present(afternoon, camille)
+    closed = ended.ends_on + datetime.timedelta(days=AMEND_DAYS + 1)
+    assert services.issue_after_attendance_closes(closed) == len(track_awards)
+
+    for award in track_awards:
+        facts = Certificate.objects.get(learner=camille, award=award).context["training"]
+        assert facts["session"]["half_days_attended"] == 2
+
+
 def test_a_session_closed_long_ago_is_left_to_the_staff(setting, camille, session):
     graduate(setting, camille)
     present(session.half_days.get(period=HalfDay.Period.MORNING), camille)
