@@ -46,24 +46,45 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+# What a profile form asked to save while the person confirmed her identity.
+PROFILE_WAITING_KEY = "profile_waiting_for_identity"
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
+    waiting = request.session.get(PROFILE_WAITING_KEY)
+    # Before validation, which writes the typed values onto the instance.
+    name_before = request.user.full_name
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=request.user)
+    else:
+        # Back from confirming her identity: what she typed, to save with one click.
+        form = ProfileForm(instance=request.user, initial=waiting)
     if request.method == "POST" and form.is_valid():
+        fields = ProfileForm.Meta.fields
+        renamed = form.cleaned_data["full_name"] != name_before
+        if renamed and not identity_checks.confirmed_recently(request):
+            # Certificates print this name: a browser left signed in (a kiosk) must
+            # not let the next person change it. Nothing typed is lost meanwhile.
+            request.session[PROFILE_WAITING_KEY] = {
+                name: form.cleaned_data[name] for name in fields
+            }
+            url = reverse("learners:confirm_identity")
+            return redirect(f"{url}?{urlencode({'next': reverse('learners:profile')})}")
+        request.session.pop(PROFILE_WAITING_KEY, None)
         # The account as it is now, locked: one the team erased while this request ran
         # gets nothing written back, not even the name. Only the form's own fields.
         with transaction.atomic():
             account = User.objects.select_for_update().get(pk=request.user.pk)
             if account.erased_at is not None:
                 return redirect("learners:dashboard")  # signed out: the login page
-            fields = ProfileForm.Meta.fields
             for name in fields:
                 setattr(account, name, form.cleaned_data[name])
             # A first name given issues what waited for it (User.save).
             account.save(update_fields=fields)
         messages.success(request, _("Your profile has been saved."))
         return redirect("learners:profile")
-    return render(request, "learners/profile.html", {"form": form})
+    return render(request, "learners/profile.html", {"form": form, "waiting": bool(waiting)})
 
 
 # --- Enrolment and progress ------------------------------------------------------

@@ -9,7 +9,7 @@ from certification import services
 from certification.models import BulkIssue, Certificate
 from learners.models import User
 from tests.certification.conftest import complete_module, reach
-from tests.conftest import make_user
+from tests.conftest import make_user, signed_in_just_now
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_giving_a_name_issues_what_was_earned_meanwhile_under_that_name(
     run_on_commit(complete_module, nameless, setting.basics)
     run_on_commit(reach, nameless, setting.framework, "B1.1", 2)
     run_on_commit(reach, nameless, setting.framework, "B1.2", 2)
-    client.force_login(nameless)
+    signed_in_just_now(client, nameless)
 
     run_on_commit(
         client.post, reverse("learners:profile"), {"full_name": "Nadia Benali", "job_title": ""}

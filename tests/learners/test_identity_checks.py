@@ -1,4 +1,5 @@
-"""« Confirm it's you » before the data export and, without a password, the erasure."""
+"""« Confirm it's you » before the data export, a passwordless erasure, a new address or
+password, and a new name for the certificates."""
 
 import html
 import re
@@ -190,6 +191,45 @@ def test_a_failing_mail_server_is_told_and_nothing_is_confirmed(client, sophie, 
     assert "n'a pas pu être envoyé" in page.replace("&#x27;", "'")
     assert "Un code a été envoyé" not in page
     assert client.get(EXPORT).status_code == 302
+
+
+# --- The name certificates print ------------------------------------------------------------
+
+PROFILE = "/moi/profil/"
+
+
+def test_a_new_name_waits_for_a_confirmation_and_nothing_typed_is_lost(client, camille):
+    signed_in_long_ago(client, camille)
+
+    response = client.post(PROFILE, {"full_name": "Quelqu'un d'autre", "job_title": "Régisseur"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{CONFIRM}?next=%2Fmoi%2Fprofil%2F"
+    camille.refresh_from_db()
+    assert (camille.full_name, camille.job_title) == ("Camille Martin", "")
+
+    back = client.post(CONFIRM, {"password": PASSWORD, "next": PROFILE})
+    assert back["Location"] == PROFILE
+    page = client.get(PROFILE)
+    form = soup_of(page)
+    assert form.select_one("#id_full_name")["value"] == "Quelqu'un d'autre"
+    assert form.select_one("#id_job_title")["value"] == "Régisseur"
+    assert "pas encore enregistrées" in html.unescape(page.text)
+
+    client.post(PROFILE, {"full_name": "Camille Martin-Roux", "job_title": "Régisseuse"})
+    camille.refresh_from_db()
+    assert (camille.full_name, camille.job_title) == ("Camille Martin-Roux", "Régisseuse")
+    assert "pas encore enregistrées" not in html.unescape(client.get(PROFILE).text)
+
+
+def test_a_job_title_alone_needs_no_confirmation(client, camille):
+    signed_in_long_ago(client, camille)
+
+    response = client.post(PROFILE, {"full_name": "Camille Martin", "job_title": "Concierge"})
+
+    assert response.status_code == 302 and response["Location"] == PROFILE
+    camille.refresh_from_db()
+    assert camille.job_title == "Concierge"
 
 
 # --- Adding an address or a password: a way to take the account over --------------------

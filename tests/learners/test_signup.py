@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 
 from learners.models import User
+from tests.conftest import signed_in_just_now
 
 SIGNUP_URL = "/comptes/signup/"
 
@@ -92,7 +93,7 @@ def test_the_profile_refuses_an_empty_name_and_keeps_the_one_certificates_print(
 
 
 def test_the_profile_saves_a_name_without_the_spaces_around_it(client, camille):
-    client.force_login(camille)
+    signed_in_just_now(client, camille)
 
     response = client.post("/moi/profil/", {"full_name": "  Camille Martin-Roux ", "job_title": ""})
 
