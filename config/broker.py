@@ -28,13 +28,18 @@ def publish(task, send: Callable[[], Any], failures: tuple[type[BaseException], 
     global _down_until
     if task.app.conf.task_always_eager:
         return send()
-    if time.monotonic() < _down_until:
+    if resting():
         raise BrokerResting("the broker failed a moment ago: not tried again yet")
     try:
         return send()
     except failures:
         _down_until = time.monotonic() + RESTING_SECONDS
         raise
+
+
+def resting() -> bool:
+    """Whether publishes fail at once in this process, the broker having failed lately."""
+    return time.monotonic() < _down_until
 
 
 def reset() -> None:

@@ -484,10 +484,12 @@ def invite(manager: User, rows: list[InviteRow]) -> InvitationBatch:
 
 def enqueue_sending(batch_pk: int) -> bool:
     """Publish the sending task, or log and leave the batch pending when the broker is down."""
-    from learners.tasks import send_invitations
+    from config import broker
+    from learners.tasks import ENQUEUE_ERRORS, send_invitations
 
     try:
-        send_invitations.delay(batch_pk)
+        # As every publish: a broker that just failed is not waited for again.
+        broker.publish(send_invitations, lambda: send_invitations.delay(batch_pk), ENQUEUE_ERRORS)
     except Exception:  # noqa: BLE001 - any broker failure leaves the batch pending
         logger.exception("Could not enqueue the sending of invitation batch %s", batch_pk)
         return False

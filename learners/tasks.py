@@ -174,6 +174,10 @@ def resend_undelivered_mails(limit: int = 200) -> int:
         except Exception:
             # One broken row must not keep the others waiting.
             logger.exception("Could not resend the undelivered mail %s", pk)
+        if broker.resting():
+            # The broker just failed: each mail claimed now would count one more failed
+            # attempt against its automatic ones without a mail server ever being asked.
+            break
     return resent
 
 

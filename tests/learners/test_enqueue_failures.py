@@ -28,3 +28,18 @@ def refusing_broker(monkeypatch):
 def test_enqueueing_with_a_refused_broker_says_it_failed_instead_of_raising(refusing_broker, db):
     # kombu raises its own OperationalError here, which is not an OSError.
     assert tasks.enqueue(tasks.record_attempt_outcome, 1) is False
+
+
+def test_an_invitation_batch_refused_by_the_broker_stays_pending_and_the_broker_rests(
+    refusing_broker, caplog, db
+):
+    from config import broker
+    from learners import invitations
+
+    assert invitations.enqueue_sending(1) is False
+    assert broker.resting()
+    caplog.clear()
+
+    # Within the rest, the next publish is not even tried.
+    assert invitations.enqueue_sending(2) is False
+    assert "BrokerResting" in caplog.text

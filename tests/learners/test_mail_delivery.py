@@ -285,6 +285,30 @@ def test_a_resend_failing_again_counts_one_more_attempt_and_waits_its_next_turn(
     assert tasks.resend_undelivered_mails() == 0  # not again before RESEND_EVERY
 
 
+def test_a_broker_down_during_the_beat_costs_one_mail_an_attempt_not_every_mail(
+    refusing_broker,  # noqa: F811
+    journey,
+    camille,
+    dominique,
+):
+    session = make_session(journey.track)
+    mails = [
+        record(sessions.take_seat(person, session), ago=datetime.timedelta(hours=1))
+        for person in (camille, dominique)
+    ]
+
+    assert tasks.resend_undelivered_mails() == 0
+
+    attempts = sorted(
+        UndeliveredMail.objects.filter(pk__in=[m.pk for m in mails]).values_list(
+            "attempts", flat=True
+        )
+    )
+    # The first publish failed and counts; the second mail was not claimed at all.
+    assert attempts == [1, 2]
+    assert UndeliveredMail.objects.due().count() == 1
+
+
 def test_a_resent_grading_notice_goes_once_the_claim_was_released(
     journey, camille, mail_server_down, eager_tasks, mailoutbox, settings
 ):
