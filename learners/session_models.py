@@ -227,6 +227,10 @@ class TrainingSession(models.Model):
         """From its first day on, places are the training team's to give or take back."""
         return self.starts_on <= timezone.localdate()
 
+    @property
+    def is_over(self) -> bool:
+        return self.ends_on < timezone.localdate()
+
     def clean(self):
         errors = {}
         for name in ("starts_on", "ends_on"):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from courses.models.pages import Format
 from learners import accommodations, activity, cold_surveys, services
+from learners.attendance import still_open_if_ending_from
 from learners.models import User
 from learners.session_models import HOURS_FIELDS, Attendance, HalfDay, Seat, TrainingSession
 
@@ -110,10 +111,20 @@ def waiting_rank(seat: Seat) -> int | None:
 
 
 def learner_seats(learner: User, today: datetime.date | None = None) -> QuerySet:
-    """The learner's active seats in sessions not over yet, with their waiting rank."""
+    """The learner's active seats in sessions not over yet, with their waiting rank, and
+    her places in sessions over whose attendance is still open: their documents wait
+    for it (certification's `issue_after_attendance_closes`), and she is told when."""
+    today = today or timezone.localdate()
     return with_rank(
         Seat.objects.active()
-        .filter(learner=learner, session__ends_on__gte=today or timezone.localdate())
+        .filter(learner=learner)
+        .filter(
+            Q(session__ends_on__gte=today)
+            | Q(
+                status=Seat.Status.CONFIRMED,
+                session__ends_on__gte=still_open_if_ending_from(today),
+            )
+        )
         .select_related("session", "session__track")
         .order_by("session__starts_on", "session__pk")
     )

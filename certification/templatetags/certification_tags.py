@@ -7,6 +7,7 @@ from django import template
 from django.db.models import Q
 from wagtail.models import Page
 
+from certification.eligibility import TRACK_KINDS
 from certification.models import Award, Certificate
 
 register = template.Library()
@@ -115,6 +116,21 @@ def my_certificates(user) -> dict:
         # Nothing is issued without a name to print (services.holder_name): she is told.
         "needs_name": user.is_authenticated and not (user.full_name or "").strip(),
     }
+
+
+@register.simple_tag
+def session_documents_to_come(seat) -> list[str]:
+    """The titles of the session's track documents its seat holder does not hold yet:
+    what the day after its attendance closes may bring (services.issue_after_attendance_closes)."""
+    held = Certificate.objects.filter(learner_id=seat.learner_id).valid().values("award_id")
+    return list(
+        Award.objects.active()
+        .of_kind(*TRACK_KINDS)
+        .filter(track_id=seat.session.track_id)
+        .exclude(pk__in=held)
+        .order_by("kind", "pk")
+        .values_list("title", flat=True)
+    )
 
 
 # What a quiz earns is issued within moments of it (minutes with a busy broker), or

@@ -1,13 +1,16 @@
 """Training sessions on the track page and the learner's dashboard.
 
 `{% load session_tags %}` then `{% track_sessions page %}` or `{% my_sessions user %}`.
-Each runs a fixed number of queries, however many sessions there are.
+Each runs a fixed number of queries, however many sessions there are, but for one more
+per session over whose attendance is still open (the documents it will bring).
 """
+
+import datetime
 
 from django import template
 from django.db.models import Prefetch
 
-from learners import sessions
+from learners import attendance, sessions
 from learners.models import User
 from learners.session_models import Seat, TrainingSession
 
@@ -54,8 +57,12 @@ def track_sessions(context, page) -> dict:
 
 @register.inclusion_tag("learners/includes/my_sessions.html", takes_context=True)
 def my_sessions(context, user) -> dict:
+    seats = list(sessions.learner_seats(user))
+    for seat in seats:
+        seat.attendance_closes_on = attendance.closes_on(seat.session)
+        seat.documents_issued_on = seat.attendance_closes_on + datetime.timedelta(days=1)
     return {
-        "seats": list(sessions.learner_seats(user)),
+        "seats": seats,
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
         "campus": context.get("campus"),

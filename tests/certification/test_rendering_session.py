@@ -331,6 +331,47 @@ def test_finishing_the_track_while_attendance_is_open_issues_nothing_that_would_
         assert facts["session"]["half_days_attended"] == 2
 
 
+def test_the_dashboard_says_when_the_documents_of_a_session_just_over_come(
+    client, setting, camille, staff, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from learners import page_versions
+
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    ended = make_session(setting.track, learners=[camille], starts_on=yesterday)
+    present(add_half_day(ended, day=yesterday), camille)
+    graduate(setting, camille)
+    seat = ended.seats.get(learner=camille)
+    client.force_login(camille)
+
+    response = client.get(reverse("learners:dashboard"))
+
+    closes, issued = (yesterday + datetime.timedelta(days=d) for d in (14, 15))
+    note = note_of(response, seat)
+    assert f"corrigées jusqu'au {closes.day} " in note
+    assert f"délivrés le {issued.day} " in note
+    for award in (setting.end_of_training_award, setting.completion_award):
+        assert award.title in note
+    # Nothing to cancel in a session over.
+    assert f'data-testid="cancel-seat-{seat.pk}"' not in response.content.decode()
+
+    # Issued early by the session's staff: nothing more is announced.
+    bulk(setting.completion_award, staff, ended, django_capture_on_commit_callbacks)
+    page_versions.touch([camille.pk])
+    note = note_of(client.get(reverse("learners:dashboard")), seat)
+    assert setting.completion_award.title not in note
+    assert setting.end_of_training_award.title in note
+
+
+def note_of(response, seat) -> str:
+    from tests.html_checks import soup_of
+
+    found = soup_of(response).select_one(f"[data-testid=session-over-{seat.pk}]")
+    return " ".join(found.get_text().split())
+
+
 def test_a_session_closed_long_ago_is_left_to_the_staff(setting, camille, session):
     graduate(setting, camille)
     present(session.half_days.get(period=HalfDay.Period.MORNING), camille)
