@@ -450,6 +450,11 @@ def _score_and_close(
     for position, question in enumerate(attempt.questions):
         answer = answers.get(question["id"])
         fraction = scoring.score(question, answer)
+        if fraction is None and not (answer or "").strip() and question["id"] not in uploads:
+            # An open question left blank when the time ran out: wrong, as a blank is
+            # for any question. Left out, a quiz of open questions sent empty by its
+            # timer scored 100 % with nothing for a trainer to grade, and passed.
+            fraction = 0.0
         rows.append(
             AttemptAnswer(
                 attempt=attempt,
@@ -486,12 +491,6 @@ def _score_and_close(
     for field, value in closed.items():
         setattr(attempt, field, value)
     AttemptAnswer.objects.bulk_create(rows)
-    # A question left blank when the time ran out has nothing for a trainer to read.
-    by_hand = [
-        (question, answer)
-        for question, answer in by_hand
-        if (answer or "").strip() or question["id"] in uploads
-    ]
     if by_hand:
         Submission.objects.bulk_create(
             _open_submission(attempt, question, answer, uploads, now)

@@ -377,6 +377,31 @@ def test_at_time_up_open_answers_keep_their_text_and_blank_ones_reach_no_trainer
     assert (submission.text, bool(submission.file)) == ("Mon lieu accueille 40 résidents.", False)
 
 
+def test_a_quiz_of_open_questions_sent_empty_by_its_timer_fails_and_completes_nothing(
+    client, journey, camille
+):
+    from learners.models import ModuleCompletion
+
+    services.enrol(camille, journey.track)
+    open_question = {"type": "open", "competence": "B1.1", "level": "appliquer"}
+    module = set_quiz(
+        journey.basics,
+        [{**open_question, "text": "Décrivez"}, {**open_question, "text": "Complétez"}],
+        time_limit_minutes=20,
+    )
+    attempt = start(camille, module)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=5))
+    client.force_login(camille)
+
+    response = client.post(reverse("learners:quiz_take", args=[attempt.pk]), {"time_up": "1"})
+
+    assert response.status_code == 302
+    attempt.refresh_from_db()
+    assert (attempt.status, attempt.score, attempt.passed) == (Attempt.Status.SUBMITTED, 0, False)
+    assert not Submission.objects.filter(attempt=attempt).exists()
+    assert not ModuleCompletion.objects.filter(learner=camille, module=module).exists()
+
+
 def test_a_time_up_flag_sent_long_before_the_deadline_is_checked_as_any_form(
     client, journey, camille
 ):
