@@ -114,12 +114,18 @@ def rows_from_text(text: str) -> list[InviteRow]:
     """Addresses one per line, or several on a line separated by commas or semicolons,
     as pasted from a spreadsheet column or a mail client's recipients
     (« Jean Dupont <jean.dupont@mairie.fr>; … », whose names are kept). Lines with
-    tabs are rows pasted from a spreadsheet: address, name and job title in any order."""
+    tabs are rows pasted from a spreadsheet: address, name and job title in any order,
+    or in the order of a line of titles pasted with them."""
     rows = []
+    # The titles of pasted cells, once a line of them was pasted: the rows below are
+    # read by them (« Courriel | Nom | Prénom »), as a CSV file's are.
+    titles: list[str] | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         if "\t" in raw:
-            if row := _pasted_cells(number, raw):
-                rows.append(row)
+            if (pasted_titles := _pasted_titles(raw)) is not None:
+                titles = pasted_titles
+            else:
+                rows.append(_pasted_cells(number, raw, titles))
             continue
         # Outlook separates recipients with « ; » and writes « Dupont, Jean <…> »: a
         # line with semicolons is split on them first, each piece read on its own.
@@ -150,14 +156,29 @@ def rows_from_text(text: str) -> list[InviteRow]:
     return rows
 
 
-def _pasted_cells(number: int, raw: str) -> InviteRow | None:
-    """One row of cells copied from a spreadsheet: the cell with an « @ » is the
-    address, the others the name then the job title. None for a line of titles."""
+def _pasted_titles(raw: str) -> list[str] | None:
+    """The columns a pasted line of titles names, by position (« » for an empty cell);
+    None for a line of anything else."""
+    cells = [cell.strip() for cell in raw.split("\t")]
+    names = [_header_name(cell) if cell else "" for cell in cells]
+    known = set(HEADER_ALIASES.values())
+    if any(names) and all(name in known for name in names if name):
+        return names
+    return None
+
+
+def _pasted_cells(number: int, raw: str, titles: list[str] | None = None) -> InviteRow:
+    """One row of cells copied from a spreadsheet, read by the titles pasted above it
+    when its address stands in their address column; otherwise the cell with an « @ »
+    is the address, the others the name then the job title."""
+    if titles is not None and "email" in titles:
+        cells = raw.split("\t")
+        position = titles.index("email")
+        if position < len(cells) and "@" in cells[position]:
+            return _titled_cells(number, cells, titles)
     cells = [cell.strip() for cell in raw.split("\t") if cell.strip()]
     addresses = [cell for cell in cells if "@" in cell]
     others = [cell for cell in cells if "@" not in cell]
-    if not addresses and all(_header_name(cell) in HEADER_ALIASES.values() for cell in cells):
-        return None
     if len(addresses) != 1:
         problem = _(
             "Pasted cells: give one email address per row, with the name and the job "
@@ -172,6 +193,25 @@ def _pasted_cells(number: int, raw: str) -> InviteRow | None:
         return InviteRow(line=number, email="", problem=problem)
     full_name, job_title = (others + ["", ""])[:2]
     return InviteRow(line=number, email=addresses[0], full_name=full_name, job_title=job_title)
+
+
+def _titled_cells(number: int, cells: list[str], titles: list[str]) -> InviteRow:
+    cells = [cell.strip() for cell in cells]
+    if any(cells[len(titles) :]):
+        problem = _("Pasted cells: %(count)s cells for %(titles)s titled columns.") % {
+            "count": len(cells),
+            "titles": len(titles),
+        }
+        return InviteRow(line=number, email="", problem=problem)
+    values = {name: cell for name, cell in zip(titles, cells, strict=False) if name}
+    # « Prénom » and « Nom » make one name, as in a CSV file.
+    name = " ".join(part for part in (values.get("first_name"), values.get("full_name")) if part)
+    return InviteRow(
+        line=number,
+        email=values.get("email", ""),
+        full_name=name,
+        job_title=values.get("job_title", ""),
+    )
 
 
 def _outside_quotes(text: str, separator: str) -> list[str]:

@@ -380,6 +380,32 @@ def test_rows_pasted_from_a_spreadsheet_keep_their_address_name_and_job_title():
     ]
 
 
+@pytest.mark.parametrize(
+    "titles_then_row",
+    [
+        "Courriel\tNom\tPrénom\njean@mairie.fr\tDupont\tJean",
+        "Prénom\tNom\tCourriel\nJean\tDupont\tjean@mairie.fr",
+        "Fonction\tCourriel\tNom\tPrénom\nSecrétaire\tjean@mairie.fr\tDupont\tJean",
+    ],
+    ids=["address first", "address last", "job title first"],
+)
+def test_pasted_rows_are_read_by_the_titles_pasted_with_them(titles_then_row):
+    (row,) = invitations.rows_from_text(titles_then_row)
+
+    # Not « Dupont » with « Jean » as a job title: the attestation prints this name.
+    assert (row.email, row.full_name) == ("jean@mairie.fr", "Jean Dupont")
+    assert row.job_title == ("Secrétaire" if titles_then_row.startswith("Fonction") else "")
+
+
+def test_a_pasted_row_longer_than_its_titles_is_named(helene):
+    rows = invitations.rows_from_text("Courriel\tNom\njean@mairie.fr\tDupont\tJean\tMairie")
+
+    with pytest.raises(invitations.InvitationListRefused) as refused:
+        invitations.check_rows(helene.organisation, rows)
+
+    assert "4 cellules pour 2 colonnes titrées" in refused.value.errors[0].message
+
+
 def test_pasted_cells_with_two_addresses_or_too_many_cells_are_named(helene):
     rows = invitations.rows_from_text(
         "jean@mairie.fr\tanne@example.org\nbob@example.org\tBob\tAgent\tMairie\tGuéret"
