@@ -11,6 +11,7 @@ import re
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -93,8 +94,12 @@ class TrainingSessionForm(WagtailAdminModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Its current trainers stay offered, closed accounts included: a former trainer
+        # left out of the choices would be dropped from the session by any save, and
+        # from its attendance sheet, which names who confirmed its signatures.
+        current = self.instance.trainers.all() if self.instance.pk else User.objects.none()
         self.fields["trainers"].queryset = User.objects.filter(
-            role=User.Role.TRAINER, is_active=True
+            Q(role=User.Role.TRAINER, is_active=True) | Q(pk__in=current.values("pk"))
         ).order_by("full_name", "email")
 
 

@@ -622,6 +622,29 @@ def test_only_trainers_can_be_named_trainers_of_a_session(client, journey, staff
     assert not TrainingSession.objects.exists()
 
 
+def test_a_trainer_whose_account_closed_stays_a_trainer_of_her_session_through_its_edits(
+    client, journey, staff, karim
+):
+    session = make_session(journey.track, starts_in=14, days=2)
+    session.trainers.add(karim)
+    karim.is_active = False
+    karim.save()
+    client.force_login(staff)
+    edit = reverse(f"{ADMIN}:edit", args=[session.pk])
+
+    offered = client.get(edit).context["form"].fields["trainers"].queryset
+    response = client.post(edit, {**admin_form(journey.track, [karim]), "place_name": "Ailleurs"})
+
+    assert karim in offered
+    assert response.status_code == 302, response.context["form"].errors
+    session.refresh_from_db()
+    assert session.place_name == "Ailleurs"
+    assert list(session.trainers.all()) == [karim]
+    # A closed account is kept, not offered to other sessions.
+    new_session = client.get(reverse(f"{ADMIN}:add")).context["form"].fields["trainers"]
+    assert karim not in new_session.queryset
+
+
 def test_an_on_site_session_needs_its_place(client, journey, staff):
     client.force_login(staff)
 
