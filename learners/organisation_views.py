@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from config.pagination import page_context
-from learners import invitations, organisations
+from learners import identity_checks, invitations, organisations
 from learners.models import Invitation, InvitationBatch, User
 from learners.organisation_forms import AgentSignupForm, InvitationForm
 
@@ -100,6 +100,9 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 status=410,
             )
         login(request, user, backend=LOGIN_BACKEND)
+        # The link came by mail to her address, as a sign-in code does: a sign-in just
+        # now, for what asks her to confirm it's her (her name, first given here).
+        identity_checks.mark_confirmed(request)
         messages.success(
             request,
             _("Welcome! You joined « %(organisation)s ».") % {"organisation": user.organisation},
