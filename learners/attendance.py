@@ -188,10 +188,18 @@ def open_half_day(session: TrainingSession, at: datetime.datetime | None = None)
     return next((h for h in session.half_days.filter(date=today) if h.is_open(at)), None)
 
 
+# A code counts at once, without a trainer's confirmation, because it is shown in the
+# room during its half-day. The projected page shows it this long before the half-day
+# opens, to be put up before the room fills, and not the evening before, when someone
+# could note it and sign the next morning from home.
+CODE_SHOWN_BEFORE = datetime.timedelta(minutes=30)
+
+
 def current_or_next_half_day(
     session: TrainingSession, at: datetime.datetime | None = None
 ) -> HalfDay | None:
-    """The half-day open at `at`, else the next one to open: the code a trainer projects."""
+    """The half-day open at `at`, else the next one to open, whose code a trainer projects
+    once `code_shown`."""
     at = at or timezone.now()
     today = timezone.localdate(at)
     for half_day in session.half_days.filter(date__gte=today):
@@ -200,17 +208,27 @@ def current_or_next_half_day(
     return None
 
 
+def code_shown_from(half_day: HalfDay) -> datetime.datetime:
+    return half_day.window()[0] - CODE_SHOWN_BEFORE
+
+
+def code_shown(half_day: HalfDay, at: datetime.datetime | None = None) -> bool:
+    return (at or timezone.now()) >= code_shown_from(half_day)
+
+
 def seconds_until_the_code_changes(
     half_day: HalfDay | None, at: datetime.datetime | None = None
 ) -> int | None:
-    """How long the projected code stays as shown: until its half-day opens, or, open,
-    until it closes and the next one's code takes its place. None: nothing left to sign.
-    One second past the moment, as a window includes its last second."""
+    """How long the projection stays as shown: until the next half-day's code may be
+    shown, until its half-day opens, or, open, until it closes and the next one takes
+    its place. None: nothing left to sign. One second past the moment, as a window
+    includes its last second."""
     if half_day is None:
         return None
     at = at or timezone.now()
     opens, closes = half_day.window()
-    change = opens if at < opens else closes
+    shown_from = code_shown_from(half_day)
+    change = shown_from if at < shown_from else opens if at < opens else closes
     return max(1, math.ceil((change - at).total_seconds()) + 1)
 
 

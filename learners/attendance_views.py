@@ -164,6 +164,8 @@ def session_attendance(request: HttpRequest, session_id: int) -> HttpResponse:
     current = attendance_ops.current_or_next_half_day(session, now)
     projection = {
         "current": current,
+        "current_shown": current is not None and attendance_ops.code_shown(current, now),
+        "shown_from": current and timezone.localtime(attendance_ops.code_shown_from(current)),
         "current_open": current is not None and current.is_open(now),
         "sign_url": request.build_absolute_uri(reverse("learners:attendance_sign")),
         # The page stays projected for hours: its script asks for the code again then.

@@ -1,6 +1,7 @@
 // The attendance page stays projected in the room for hours, and its code changes twice
 // a half-day: when the half-day opens (« Not open yet. » becomes « Open now. ») and
-// when it closes (the next half-day's code takes its place). The server says in how
+// when it closes (the next half-day's code takes its place, from half an hour before it
+// opens: until then, when the code will show). The server says in how
 // many seconds the next change comes (data-code-changes-in); the projection block
 // alone is then asked for (?part=projection) and put in place of the old one, so a
 // trainer filling in the grid below loses nothing, nor a message waiting for her next
@@ -65,11 +66,13 @@
     if (!status) return;
     var code = fresh.querySelector("[data-testid=attendance-code]");
     var state = fresh.querySelector("[data-testid=attendance-code-state]");
-    var nothing = fresh.querySelector("[data-testid=attendance-nothing-left]");
+    var other = fresh.querySelector(
+      "[data-testid=attendance-nothing-left], [data-testid=attendance-code-later]"
+    );
     if (code) {
       status.textContent = area.dataset.updatedText + " " + code.textContent + (state ? ". " + state.textContent : "");
-    } else if (nothing) {
-      status.textContent = nothing.textContent;
+    } else if (other) {
+      status.textContent = other.textContent;
     }
   }
 

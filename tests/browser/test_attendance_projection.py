@@ -78,7 +78,10 @@ def test_the_projected_code_opens_then_gives_way_to_the_next_half_days(demo, pag
     page.wait_for_selector(
         f"[data-testid=attendance-projection][data-half-day='{second.pk}']", timeout=15_000
     )
-    assert (code.inner_text(), state.inner_text()) == (second.code, "Pas encore ouvert.")
+    # Tomorrow's code is not shown the day before: only when it will be.
+    later = page.locator("[data-testid=attendance-code-later]").inner_text()
+    assert "à partir de 08:30" in later and second.code not in page.content()
+    assert code.count() == 0
     # Her signature shows in the grid, to confirm, without a reload.
     signed = page.locator(
         f"tr[data-learner='{learner.pk}'] td[data-half-day='{first.pk}'][data-state=present]"

@@ -453,9 +453,11 @@ def test_the_trainer_sees_the_grid_and_the_current_code(client, karim, camille, 
 @pytest.mark.parametrize(
     ("hour", "minute", "changes_in"),
     [
-        (8, 0, 3601),  # before the morning opens: until 9:00
+        (7, 0, 3600 + 30 * 60 + 1),  # long before the morning: until its code shows at 8:30
+        (8, 40, 20 * 60 + 1),  # its code shown: until it opens at 9:00
         (10, 0, 2 * 3600 + 30 * 60 + 1),  # open: until it closes at 12:30
-        (12, 45, 45 * 60 + 1),  # between the two: until the afternoon opens at 13:30
+        (12, 45, 15 * 60 + 1),  # between the two: until the afternoon's code shows at 13:00
+        (13, 10, 20 * 60 + 1),  # and then until the afternoon opens at 13:30
     ],
 )
 def test_the_projected_code_knows_when_it_changes_next(session, morning, hour, minute, changes_in):
@@ -464,6 +466,23 @@ def test_the_projected_code_knows_when_it_changes_next(session, morning, hour, m
     shown = attendance.current_or_next_half_day(session, moment)
 
     assert attendance.seconds_until_the_code_changes(shown, moment) == changes_in
+
+
+def test_the_next_days_code_is_not_shown_the_evening_before(
+    client, karim, session, morning, monkeypatch
+):
+    tomorrow = add_half_day(session, day=DAY + datetime.timedelta(days=1))
+    client.force_login(karim)
+
+    monkeypatch.setattr(timezone, "now", lambda: at(DAY, 18))
+    evening = client.get(_grid_url(session), {"part": "projection"})
+    monkeypatch.setattr(timezone, "now", lambda: at(tomorrow.date, 8, 35))
+    next_morning = client.get(_grid_url(session), {"part": "projection"})
+
+    assert tomorrow.code not in evening.text
+    later = soup_of(evening).select_one("[data-testid=attendance-code-later]")
+    assert "à partir de 08:30" in " ".join(later.get_text().split())
+    assert f'data-testid="attendance-code" translate="no">{tomorrow.code}<' in next_morning.text
 
 
 def test_nothing_left_to_sign_means_no_change_to_wait_for(session, morning):
