@@ -6,8 +6,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from wagtail.models import Page
-from wagtail.signals import page_unpublished, post_page_move
+from wagtail.models import Page, PageViewRestriction
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from courses.authoring import TRAINERS_GROUP
 from courses.models import LessonPage, ModulePage
@@ -37,8 +37,9 @@ def schedule_cold_survey(sender, learner: User, track, **kwargs) -> None:
 
 
 # --- Requirements that shrink ------------------------------------------------------
-# A lesson or a module that leaves its parent (unpublished, deleted, moved) may have
-# been the last one a learner lacked: her completion is recorded now, not never.
+# A lesson or a module that leaves its parent (unpublished, deleted, moved), a quiz
+# taken out of its module, a lesson restricted to some: each may have been the last
+# thing a learner lacked, and her completion is recorded now, not never.
 
 
 def _complete_on_commit(parent_pk: int | None) -> None:
@@ -77,3 +78,18 @@ def complete_after_move(
     moved_out = parent_page_before.pk != parent_page_after.pk
     if moved_out and issubclass(sender, LessonPage | ModulePage):
         _complete_on_commit(parent_page_before.pk)
+
+
+@receiver(page_published, dispatch_uid="learners.complete_after_quiz_removed")
+def complete_after_quiz_removed(sender, instance: Page, **kwargs) -> None:
+    # Published without a quiz, perhaps after one: its lessons alone complete it now
+    # (every publication of such a module looks; only the learners it lets through change).
+    if isinstance(instance, ModulePage) and not instance.has_quiz:
+        _complete_on_commit(instance.pk)
+
+
+@receiver(post_save, sender=PageViewRestriction, dispatch_uid="learners.complete_after_restriction")
+def complete_after_restriction(sender, instance: PageViewRestriction, raw: bool, **kwargs) -> None:
+    # A restricted lesson counts for nobody it hides from (learners/lessons_left.py).
+    if not raw and isinstance(instance.page.specific_deferred, LessonPage):
+        _complete_on_commit(_parent_pk(instance.page))

@@ -69,6 +69,38 @@ def test_reordering_lessons_within_their_module_looks_at_no_one(
     assert looked == []
 
 
+def test_taking_out_the_quiz_she_had_not_passed_completes_the_module(
+    journey, camille, after_commit
+):
+    from tests.learners.quiz_helpers import set_quiz, single
+
+    module = set_quiz(journey.basics, [single()])
+    services.enrol(camille, journey.track)
+    for lesson in module.lessons():
+        services.mark_lesson_done(camille, lesson)
+    assert not completed(camille, module)  # the quiz is left
+
+    module.quiz = []
+    after_commit(module.save_revision().publish)
+
+    assert completed(camille, module)
+
+
+def test_restricting_the_last_lesson_she_lacked_completes_the_module(
+    one_lesson_left, journey, camille, after_commit
+):
+    from wagtail.models import PageViewRestriction
+
+    after_commit(
+        PageViewRestriction.objects.create,
+        page=one_lesson_left,
+        restriction_type=PageViewRestriction.PASSWORD,
+        password="réservé",
+    )
+
+    assert completed(camille, journey.basics)
+
+
 def test_unpublishing_the_last_module_she_lacked_completes_the_track(
     journey, camille, after_commit
 ):
