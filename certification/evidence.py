@@ -471,11 +471,15 @@ def _unique(name: str, used: set[str]) -> str:
 
 def _certificates(session: TrainingSession, learners: list[User], kind: str) -> list[Certificate]:
     # Not those that no longer name their holder (certification/retention.py).
-    certificates = Certificate.objects.valid().filter(
-        award__kind=kind,
-        award__track_id=session.track_id,
-        learner__in=learners,
-        holder_removed_at__isnull=True,
+    certificates = (
+        Certificate.objects.valid()
+        .issued_for_session(session)
+        .filter(
+            award__kind=kind,
+            award__track_id=session.track_id,
+            learner__in=learners,
+            holder_removed_at__isnull=True,
+        )
     )
     return sorted(certificates.select_related("award"), key=lambda c: (c.holder_name, c.pk))
 
@@ -763,17 +767,28 @@ def _readme(pack: EvidencePack, entries: list[Entry], generated_at: datetime.dat
     return text.replace("\n", "\r\n").encode("utf-8")
 
 
+# The pack is in French, for a French auditor, whatever the staff's language.
+HELD_FOR_ANOTHER = " (délivré pour une autre session ou en autonomie, non joint)"
+
+
 def _missing_certificates(session: TrainingSession, learners: list[User]) -> list[dict]:
-    """Learners without a certificate of each kind: an auditor asks before we are told."""
+    """Learners without a certificate of each kind for this session: an auditor asks
+    before we are told. One held for another session of the track (a learner may hold
+    an award once) or issued as self-paced is said, not packed: its dates and hours
+    are not this session's."""
     missing = []
     labels = learner_labels(learners)
     for kind in FOLDER_OF_KIND:
-        holders = set(
-            Certificate.objects.valid()
-            .filter(award__kind=kind, award__track_id=session.track_id, learner__in=learners)
-            .values_list("learner_id", flat=True)
+        held = Certificate.objects.valid().filter(
+            award__kind=kind, award__track_id=session.track_id, learner__in=learners
         )
-        names = [labels[learner.pk] for learner in learners if learner.pk not in holders]
+        holders = set(held.issued_for_session(session).values_list("learner_id", flat=True))
+        elsewhere = set(held.values_list("learner_id", flat=True)) - holders
+        names = [
+            labels[learner.pk] + (HELD_FOR_ANOTHER if learner.pk in elsewhere else "")
+            for learner in learners
+            if learner.pk not in holders
+        ]
         if names:
             missing.append({"kind": KIND_HEADINGS[kind], "names": names})
     return missing

@@ -223,6 +223,11 @@ class CertificateQuerySet(models.QuerySet):
     def for_holder(self, user):
         return self.filter(learner=user)
 
+    def issued_for_session(self, session):
+        """Track documents frozen with `session`'s facts (dates, hours attended): not
+        those of another session of the track, nor one issued as self-paced."""
+        return self.filter(context__training__session__id=session.pk)
+
     def evidence_withdrawn_since_issued(self):
         """Valid certificates whose holder had evidence retracted after they froze it
         (their issue, or a re-issued certificate's first issue).

@@ -353,6 +353,32 @@ def test_the_readme_lists_the_contents_and_who_lacks_a_certificate(built):
     assert "Camille Martin" not in missing
 
 
+def test_a_certificate_issued_for_another_session_is_not_packed_as_this_ones(
+    session, staff, dominique, django_capture_on_commit_callbacks
+):
+    # Dominique took the track in an earlier session: her certificat de réalisation
+    # states that session's dates and hours, and she may hold it only once.
+    earlier = TrainingSession.objects.create(
+        track=session.track,
+        title="Session d'hiver",
+        format=Format.ONLINE,
+        starts_on=session.starts_on - datetime.timedelta(days=90),
+        ends_on=session.starts_on - datetime.timedelta(days=90),
+        capacity=10,
+    )
+    certificate = Certificate.objects.get(learner=dominique, award__kind="completion")
+    certificate.context["training"]["session"]["id"] = earlier.pk
+    Certificate.objects.filter(pk=certificate.pk).update(context=certificate.context)
+
+    pack = build(session, staff, django_capture_on_commit_callbacks)
+
+    archive = open_zip(pack)
+    assert "02-certificats-de-realisation/dominique-petit.pdf" not in archive.namelist()
+    assert "03-attestations-fin-de-formation/dominique-petit.pdf" in archive.namelist()
+    missing = archive.read(evidence.README).decode("utf-8").strip().split("\r\n\r\n")[-1]
+    assert "Dominique Petit (délivré pour une autre session ou en autonomie" in missing
+
+
 def test_rebuilding_replaces_the_zip_and_deletes_the_previous_one(
     built, staff, django_capture_on_commit_callbacks, camille, setting
 ):
