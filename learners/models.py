@@ -652,9 +652,16 @@ class InvitationQuerySet(models.QuerySet):
     def anonymise(self) -> int:
         """Forget who these invitations named; the rows stay (how many were invited).
 
-        One row at a time: each gets an address and a link of its own (both unique)."""
+        One row at a time: each gets an address and a link of its own (both unique).
+        Those not accepted end too: a link nobody may use is no invitation waiting
+        (the manager's count), and a queued one must not be mailed to the erased address.
+        """
         count = 0
-        for pk in list(self.values_list("pk", flat=True)):
+        pks = list(self.values_list("pk", flat=True))
+        Invitation.objects.filter(
+            pk__in=pks, accepted_at__isnull=True, withdrawn_at__isnull=True
+        ).update(withdrawn_at=timezone.now())
+        for pk in pks:
             # The mail server's refusal usually quotes the address it refused.
             count += Invitation.objects.filter(pk=pk).update(
                 email=erased_address(),

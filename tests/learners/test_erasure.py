@@ -226,6 +226,9 @@ def test_invitations_keep_their_row_but_not_who_they_were_for(
     assert accepted.accepted_at is not None
     assert pending.token != old_token
     assert not Invitation.objects.filter(token=old_token).exists()
+    # No longer waiting for the manager, nor mailed if it was still queued.
+    assert pending.withdrawn_at is not None and accepted.withdrawn_at is None
+    assert list(Invitation.objects.filter(batch=batch).pending()) == [other]
     other.refresh_from_db()
     assert (other.email, other.full_name) == ("anne@example.org", "Anne Durand")
 
