@@ -52,6 +52,17 @@ def test_a_manager_sees_the_progress_and_attestation_of_their_agents(
     assert Award.Kind.AWARENESS in rows[sophie.pk]["kinds"]
 
 
+def test_a_module_withdrawn_from_the_track_counts_no_more_in_her_progress(
+    client, setting, earn, helene, sophie
+):
+    earn(sophie, setting.basics)
+    # Past its expiry, a module is unpublished alone: its lessons stay live.
+    setting.advanced.unpublish()
+    client.force_login(helene)
+
+    assert rows_of(client.get(DASHBOARD))[sophie.pk]["progress"] == 100
+
+
 def test_the_manager_page_shows_names_progress_and_attestations_only(
     client, setting, earn, helene, sophie
 ):
