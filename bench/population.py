@@ -108,6 +108,8 @@ def copy_as_demo() -> None:
 
 def correct_answers(questions: list[dict]) -> dict[str, list[str]]:
     """Form fields that answer every automatically scored question right."""
+    from learners.assessments import item_field
+
     fields: dict[str, list[str]] = {}
     for question in questions:
         base, kind = f"q-{question['id']}", question["type"]
@@ -120,7 +122,7 @@ def correct_answers(questions: list[dict]) -> dict[str, list[str]]:
         elif kind == "ordering":
             ranked = sorted(question["items"], key=lambda item: int(item["key"]))
             for position, item in enumerate(ranked, start=1):
-                fields[f"{base}-{item['key']}"] = [str(position)]
+                fields[item_field(base, item)] = [str(position)]
         else:
             fields[base] = ["Une réponse rédigée pour le banc d'essai."]
     return fields

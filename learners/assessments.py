@@ -6,6 +6,7 @@ stores and turns results into ledger evidence through `services.record_evidence`
 
 import math
 import random
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -115,7 +116,16 @@ def draw_questions(
             correct = list(question["items"])
             while len(correct) > 1 and question["items"] == correct:
                 rng.shuffle(question["items"])
+            # An item's key is its right position: its form field is named by a slot
+            # drawn for this attempt instead, or the page's source would tell the order.
+            for item in question["items"]:
+                item["slot"] = secrets.token_hex(4)
     return snapshots
+
+
+def item_field(base: str, item: dict) -> str:
+    """An ordering item's form field (attempts frozen before slots use its key)."""
+    return f"{base}-{item.get('slot', item['key'])}"
 
 
 # --- Quiz rules ------------------------------------------------------------------
@@ -326,7 +336,7 @@ def field_names(question: dict) -> list[str]:
     """The form fields a question owns (the first one is where an error link points)."""
     base = f"q-{question['id']}"
     if question["type"] == "ordering":
-        return [f"{base}-{item['key']}" for item in question["items"]]
+        return [item_field(base, item) for item in question["items"]]
     if question["type"] == "open":
         return [base, f"{base}-file"]
     return [base]
@@ -361,7 +371,7 @@ def answers_from_form(
             if not answer:
                 errors[qid] = _("Tick at least one answer.")
         elif kind == "ordering":
-            positions = [data.get(f"{base}-{item['key']}", "") for item in question["items"]]
+            positions = [data.get(item_field(base, item), "") for item in question["items"]]
             expected = [str(n) for n in range(1, len(question["items"]) + 1)]
             # Compared as multisets of strings: sorting them as text puts "10"
             # before "2", but the same way on both sides.
@@ -637,8 +647,8 @@ def public_questions(
                 {
                     "key": i["key"],
                     "text": i["text"],
-                    "field": f"{base}-{i['key']}",
-                    "selected": data.get(f"{base}-{i['key']}", "") if data is not None else "",
+                    "field": item_field(base, i),
+                    "selected": data.get(item_field(base, i), "") if data is not None else "",
                 }
                 for i in question["items"]
             ]

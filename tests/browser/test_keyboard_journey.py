@@ -6,6 +6,7 @@ questions, read in the database once the quiz has started.
 """
 
 from courses.models import ModulePage, TrackPage
+from learners.assessments import item_field
 from learners.models import Attempt, User
 
 DEMO_PASSWORD = "campus-demo"
@@ -49,9 +50,10 @@ def assert_focus_visible(page) -> None:
 
 
 def right_positions(question: dict) -> dict[str, int]:
-    """Ordering questions: each item's key and its right position (1 is first)."""
+    """Ordering questions: each item's field and its right position (1 is first)."""
     in_order = sorted(question["items"], key=lambda item: int(item["key"]))
-    return {item["key"]: position for position, item in enumerate(in_order, start=1)}
+    base = f"q-{question['id']}"
+    return {item_field(base, item): position for position, item in enumerate(in_order, start=1)}
 
 
 def answer(page, question: dict) -> None:
@@ -84,11 +86,11 @@ def answer(page, question: dict) -> None:
         page.keyboard.type(text)
     elif kind == "ordering":
         # A closed select changes its value with the arrow keys; its first option is a prompt.
-        for key, position in right_positions(question).items():
-            tab_to(page, f"#{field}-{key}")
+        for item_id, position in right_positions(question).items():
+            tab_to(page, f"#{item_id}")
             for _ in range(position):
                 page.keyboard.press("ArrowDown")
-            assert page.evaluate("s => document.querySelector(s).value", f"#{field}-{key}") == str(
+            assert page.evaluate("s => document.querySelector(s).value", f"#{item_id}") == str(
                 position
             )
     else:

@@ -2,6 +2,7 @@
 
 from courses.assessments import stream_data
 from courses.models import ModulePage
+from learners.assessments import item_field
 
 
 def single(competence="B1.1", level="appliquer", text="Quel lieu ?", right=1, options=3):
@@ -98,8 +99,9 @@ def right_form(attempt) -> dict:
     for q in attempt.questions:
         answer = right_answers(attempt)[q["id"]]
         if q["type"] == "ordering":
+            items = {item["key"]: item for item in q["items"]}
             for position, key in enumerate(answer, start=1):
-                data[f"q-{q['id']}-{key}"] = str(position)
+                data[item_field(f"q-{q['id']}", items[key])] = str(position)
         else:
             data[f"q-{q['id']}"] = answer
     return data

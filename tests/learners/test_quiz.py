@@ -287,6 +287,21 @@ def test_an_ordering_of_ten_items_or_more_is_accepted_when_every_position_is_use
     assert attempt.score == 100
 
 
+def test_an_ordering_s_fields_do_not_tell_the_right_order(client, journey, camille):
+    services.enrol(camille, journey.track)
+    ordering = {**every_type()[-1], "items": [f"Étape {n}" for n in range(1, 6)]}
+    attempt = start(camille, set_quiz(journey.basics, [ordering]))
+    client.force_login(camille)
+
+    page = client.get(reverse("learners:quiz_take", args=[attempt.pk])).content.decode()
+
+    (question,) = attempt.questions
+    for item in question["items"]:
+        # Its key is its right position: named by it, each select would give it away.
+        assert f'name="q-{question["id"]}-{item["key"]}"' not in page
+        assert f'name="q-{question["id"]}-{item["slot"]}"' in page
+
+
 def test_an_ordering_using_a_position_twice_comes_back_with_an_error(client, journey, camille):
     services.enrol(camille, journey.track)
     ordering = {**every_type()[-1], "items": [f"Étape {n}" for n in range(1, 11)]}
