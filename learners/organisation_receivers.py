@@ -19,7 +19,9 @@ def settle_proposed_organisation(sender, request, user, **kwargs):
     if request is None or user.proposed_organisation_id is None:
         return
     proposed = Organisation.objects.filter(pk=user.proposed_organisation_id).first()
-    signed_up_here = request.session.get(organisations.SIGNED_UP_HERE_KEY) == user.pk
+    signed_up_here = request.session.get(
+        organisations.SIGNED_UP_HERE_KEY
+    ) == organisations.signup_proposal(user)
     outcome = organisations.settle_proposed_organisation(user, signed_up_here=signed_up_here)
     if outcome == organisations.Proposal.ASKED and proposed is not None:
         messages.info(

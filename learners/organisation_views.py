@@ -80,7 +80,7 @@ def agent_signup(request: HttpRequest) -> HttpResponse:
         # proves the address and logs the agent in, with no password ever set.
         LoginCodeVerificationProcess.initiate(request=request, user=user, email=user.email)
         # Her code typed here confirms the organisation chosen here too.
-        request.session[organisations.SIGNED_UP_HERE_KEY] = user.pk
+        request.session[organisations.SIGNED_UP_HERE_KEY] = organisations.signup_proposal(user)
         return redirect("account_confirm_login_code")
     return _signup_page(request, form)
 

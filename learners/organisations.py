@@ -89,8 +89,15 @@ def register_agent(
     return user
 
 
-# Set in the session of the browser that sent an agent's sign-up, to the account's key.
+# Set in the session of the browser that sent an agent's sign-up, to what it proposed.
 SIGNED_UP_HERE_KEY = "learners:agent_signed_up"
+
+
+def signup_proposal(user: User) -> list:
+    """What a sign-up proposed for the account, as the browser that sent it keeps it: a
+    later sign-up whose code was never typed either rewrites it (`unclaimed`), and the
+    first browser must not then confirm an organisation and a name it never chose."""
+    return [user.pk, user.proposed_organisation_id, user.full_name, user.job_title]
 
 
 class Proposal:

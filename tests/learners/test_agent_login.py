@@ -109,6 +109,31 @@ def test_a_sign_up_whose_code_was_never_typed_is_replaced_by_the_next_one(client
     assert User.objects.get(pk=nadia.pk).organisation == organisation
 
 
+def test_a_browser_whose_sign_up_was_rewritten_since_confirms_nothing_it_did_not_send(
+    client, organisation
+):
+    from django.test import Client
+
+    elsewhere = Organisation.objects.create(
+        name="Mairie de Bastia", kind=Organisation.Kind.COMMUNE, departement="2B"
+    )
+    client.post(SIGNUP_URL, signup_data(organisation=organisation.pk))  # Nadia's browser
+    her_code = code_in(mail.outbox[-1])
+    User.objects.filter(email="nadia.agent@mairie-test.fr").update(
+        date_joined=timezone.now() - timedelta(minutes=10)
+    )
+    # Her code was not typed in time: someone else's sign-up rewrites hers.
+    Client().post(SIGNUP_URL, signup_data(organisation=elsewhere.pk, full_name="Nom inventé"))
+
+    # Back in the browser of her own sign-up, she signs in.
+    client.post("/comptes/login/code/confirm/", {"code": her_code})
+
+    nadia = User.objects.get(email="nadia.agent@mairie-test.fr")
+    assert nadia.last_login is not None
+    # Asked, not made a member of the organisation someone else chose for her.
+    assert (nadia.organisation, nadia.proposed_organisation) == (None, elsewhere)
+
+
 def test_an_organisation_typed_without_its_accent_or_with_extra_spaces_is_the_existing_one(
     client, db
 ):
