@@ -130,11 +130,16 @@ METHODS = {
 ATTEMPT_KINDS = {Attempt.Kind.POSITIONING: "positionnement", Attempt.Kind.QUIZ: "évaluation"}
 ATTEMPT_STATUSES = {Attempt.Status.SUBMITTED: "soumise", Attempt.Status.EXPIRED: "temps dépassé"}
 NOT_RECORDED = "non renseigné"
+# As the sheet says it: a half-day over before she was given a place is no absence.
+NOT_REGISTERED = "pas encore inscrit·e"
 AWAITING_CONFIRMATION = "signé par lien personnel, à confirmer (non compté)"
 
 
-def _presence(attendance: Attendance | None) -> str:
+def _presence(attendance: Attendance | None, half_day: HalfDay, seat: Seat | None) -> str:
     if attendance is None:
+        placed = seat.confirmed_at if seat is not None else None
+        if placed is not None and placed >= half_day.window()[1]:
+            return NOT_REGISTERED
         return NOT_RECORDED
     if attendance.awaits_confirmation:  # as the sheet says it: not counted
         return AWAITING_CONFIRMATION
@@ -532,6 +537,10 @@ def attendance_rows(session: TrainingSession, learners: list[User]) -> list[dict
             "confirmed_by", "half_day"
         )
     }
+    seats = {
+        seat.learner_id: seat
+        for seat in Seat.objects.confirmed().filter(session=session, learner__in=learners)
+    }
     labels = learner_labels(learners)
     rows = []
     for learner in learners:
@@ -544,7 +553,7 @@ def attendance_rows(session: TrainingSession, learners: list[User]) -> list[dict
                     "demi_journee": PERIODS[half_day.period],
                     "horaires": f"{half_day.starts_at:%H:%M}-{half_day.ends_at:%H:%M}",
                     "a_distance": _yes_no(half_day.online),
-                    "statut": _presence(attendance),
+                    "statut": _presence(attendance, half_day, seats.get(learner.pk)),
                     "mode_emargement": METHODS[attendance.method] if attendance else "",
                     "signe_le": _local(attendance.signed_at) if attendance else "",
                     "confirme_par": (

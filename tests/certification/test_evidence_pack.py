@@ -290,6 +290,25 @@ def test_certificates_missing_their_pdf_are_rendered_and_packed_with_the_holders
         assert archive.read("02-certificats-de-realisation/dominique-petit.pdf") == handle.read()
 
 
+def test_a_half_day_over_before_a_learner_s_place_reads_as_on_the_sheet(
+    session, staff, django_capture_on_commit_callbacks
+):
+    # Given a place at lunchtime on the session's day: the morning was not hers to sign.
+    late = make_user("karl@example.org", "Karl Late")
+    day = session.starts_on
+    lunch = timezone.make_aware(datetime.datetime.combine(day, datetime.time(13)))
+    Seat.objects.create(
+        session=session, learner=late, status=Seat.Status.CONFIRMED, confirmed_at=lunch
+    )
+
+    rows = csv_rows(
+        open_zip(build(session, staff, django_capture_on_commit_callbacks)), evidence.ATTENDANCE_CSV
+    )
+
+    mine = [(row["demi_journee"], row["statut"]) for row in rows if row["apprenant"] == "Karl Late"]
+    assert mine == [("matin", "pas encore inscrit·e"), ("après-midi", "non renseigné")]
+
+
 def test_attendance_lists_each_learner_for_each_half_day(built):
     rows = csv_rows(open_zip(built), evidence.ATTENDANCE_CSV)
     assert [(row["apprenant"], row["demi_journee"], row["statut"]) for row in rows] == [
