@@ -102,6 +102,25 @@ class TrainingSessionForm(WagtailAdminModelForm):
             Q(role=User.Role.TRAINER, is_active=True) | Q(pk__in=current.values("pk"))
         ).order_by("full_name", "email")
 
+    def clean_track(self):
+        track = self.cleaned_data.get("track")
+        session = self.instance
+        if (
+            session.pk
+            and track is not None
+            and track.pk != session.track_id
+            and session.seats.active().exists()
+        ):
+            # Her place enrolled her in the old track, and her notices named it: moved,
+            # she would hold a place in a track she does not follow, never told.
+            raise ValidationError(
+                _(
+                    "People hold or await a place in this session: its track can no longer "
+                    "change. Create the session on the right track and give them a place there."
+                )
+            )
+        return track
+
 
 class SessionSaveMixin:
     def save_instance(self):

@@ -645,6 +645,21 @@ def test_a_trainer_whose_account_closed_stays_a_trainer_of_her_session_through_i
     assert karim not in new_session.queryset
 
 
+def test_a_session_with_places_taken_keeps_its_track(client, journey, staff, camille):
+    session = make_session(journey.track, starts_in=14, days=2)
+    sessions.take_seat(camille, session)
+    client.force_login(staff)
+
+    response = client.post(
+        reverse(f"{ADMIN}:edit", args=[session.pk]), admin_form(journey.other_track, days=2)
+    )
+
+    assert response.status_code == 200
+    assert "ne peut plus changer" in str(response.context["form"].errors["track"])
+    session.refresh_from_db()
+    assert session.track_id == journey.track.pk
+
+
 def test_an_on_site_session_needs_its_place(client, journey, staff):
     client.force_login(staff)
 
