@@ -1,5 +1,6 @@
 """Agents' light sign-up, invitation links, and the manager's invitation pages."""
 
+import contextlib
 from urllib.parse import urlencode
 
 from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
@@ -325,7 +326,10 @@ def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
             status=403,
         )
     if request.method == "POST":
-        organisations.remove_member(request.user, member)
+        # She may have left since the page was loaded (a click at the same moment): she
+        # is no member any more, which is what the manager asked; nothing else changes.
+        with contextlib.suppress(PermissionError):
+            organisations.remove_member(request.user, member)
         messages.success(
             request, _("%(name)s no longer belongs to your organisation.") % {"name": name}
         )

@@ -168,22 +168,29 @@ def _invitations_answered(member: User) -> None:
 
 
 @transaction.atomic
+@transaction.atomic
 def leave_organisation(user: User) -> bool:
-    """The person leaves their organisation; False when they had none.
+    """The person leaves the organisation `user` says she belongs to; False when she
+    had none, or belongs to it no more (left, removed, or joined another meanwhile:
+    that stands, and a removal must not undo a membership just made elsewhere).
 
     Its invitations to her still usable are withdrawn: an older link would
     otherwise bring back someone who left, or whom the manager removed.
     """
     if user.organisation_id is None:
         return False
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.organisation_id != user.organisation_id:
+        return False
     # Confirmed addresses only: anyone may add someone else's address, unconfirmed.
     addresses = list(
         EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
     )
-    Invitation.objects.withdraw_for(user.organisation_id, addresses)
-    user.organisation = None
-    user.is_organisation_manager = False
-    user.save(update_fields=["organisation", "is_organisation_manager"])
+    Invitation.objects.withdraw_for(locked.organisation_id, addresses)
+    locked.organisation = None
+    locked.is_organisation_manager = False
+    locked.save(update_fields=["organisation", "is_organisation_manager"])
+    user.organisation, user.is_organisation_manager = None, False
     return True
 
 
@@ -269,6 +276,7 @@ def remove_member(manager: User, member: User) -> bool:
         raise PermissionError("A manager removes other members of their own organisation only.")
     if member.is_organisation_manager:
         raise PermissionError("Staff, not a fellow manager, remove a manager.")
+    # False when she left or joined another organisation since: checked under lock.
     return leave_organisation(member)
 
 

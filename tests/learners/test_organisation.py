@@ -97,6 +97,36 @@ def test_a_manager_removes_an_agent_of_their_organisation_after_confirming(clien
     assert sophie.is_active
 
 
+def test_a_removal_crossing_a_membership_made_elsewhere_undoes_nothing(
+    helene, sophie, other_organisation
+):
+    seen_by_the_manager = User.objects.get(pk=sophie.pk)
+    # At the same moment, Sophie joins another organisation by its invitation.
+    User.objects.filter(pk=sophie.pk).update(organisation=other_organisation)
+
+    assert organisations.leave_organisation(seen_by_the_manager) is False
+    sophie.refresh_from_db()
+    assert sophie.organisation == other_organisation
+
+
+def test_a_manager_removing_an_agent_who_just_left_gets_no_error_page(
+    client, helene, sophie, monkeypatch
+):
+    client.force_login(helene)
+    url = reverse("organisations:remove_member", args=[sophie.pk])
+    found = []
+    members_of = organisations.members_of
+
+    def left_meanwhile(manager):
+        # The view finds her a member; by the time the removal checks, she left.
+        found.append(manager)
+        return members_of(manager) if len(found) == 1 else User.objects.none()
+
+    monkeypatch.setattr(organisations, "members_of", left_meanwhile)
+
+    assert client.post(url).status_code == 302
+
+
 def test_a_manager_cannot_remove_a_fellow_manager_whom_staff_appointed(client, helene, sophie):
     User.objects.filter(pk=sophie.pk).update(is_organisation_manager=True)
     client.force_login(helene)
