@@ -92,7 +92,7 @@ def quiz_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 attempt, request.POST, request.FILES
             )
             if not errors:
-                assessments.submit_attempt(attempt, answers, uploads)
+                assessments.submit_attempt(attempt, answers, uploads, sent_files=request.FILES)
                 if assessments.sent_when_time_was_up(attempt, request.POST):
                     # The page sent itself: said on the result, where the learner lands.
                     messages.info(request, _("Time was up: your answers were sent automatically."))

@@ -304,9 +304,16 @@ def allowed_minutes(module: ModulePage, learner_id: int) -> int | None:
     return math.ceil(limit * (100 + extra) / 100)
 
 
-def upload_allowance(uploads: dict[str, UploadedFile]) -> timedelta:
-    """How long the files sent with answers may have taken to arrive on a slow line."""
-    size = sum(upload.size or 0 for upload in uploads.values())
+def upload_allowance(uploads) -> timedelta:
+    """How long the files sent with answers may have taken to arrive on a slow line:
+    every file the request carried (a `request.FILES`), refused ones included, since
+    the line took their time all the same; or the answers' own files (a dict)."""
+    files = (
+        [upload for _name, sent in uploads.lists() for upload in sent]
+        if hasattr(uploads, "lists")
+        else list(uploads.values())
+    )
+    size = sum(upload.size or 0 for upload in files)
     return timedelta(seconds=size / SLOW_UPLOAD_BYTES_PER_SECOND)
 
 
@@ -349,8 +356,9 @@ def answers_from_form(
 
     Raises `AssessmentRefused` when the form answers a question the attempt did
     not draw: that is a forged or stale form, not a mistake to correct. A form the
-    page sent by itself when the time ran out (`time_up`) has no errors to correct:
-    a question left blank or answered in a form that cannot be scored is wrong.
+    page sent by itself when the time ran out (`time_up`), or one arriving past the
+    deadline, has no errors to correct: a question left blank or answered in a form
+    that cannot be scored is wrong, and a refused file is left out.
     """
     known = {name for question in attempt.questions for name in field_names(question)}
     posted = [name for name in [*data.keys(), *files.keys()] if name.startswith("q-")]
@@ -397,7 +405,7 @@ def answers_from_form(
             elif kind == "numeric" and scoring.parse_number(answer) is None:
                 errors[qid] = _("Enter a number.")
         answers[qid] = answer
-    if errors and sent_when_time_was_up(attempt, data, now):
+    if errors and _no_time_left(attempt, data, now or timezone.now()):
         kinds = {question["id"]: question["type"] for question in attempt.questions}
         for qid in errors:
             if kinds[qid] == "open" and qid in uploads:
@@ -411,6 +419,15 @@ def answers_from_form(
 def sent_when_time_was_up(attempt: Attempt, data, now: datetime | None = None) -> bool:
     """Whether the page sent this form by itself, its time being up."""
     return bool(data.get("time_up")) and _time_is_up(attempt, now or timezone.now())
+
+
+def _no_time_left(attempt: Attempt, data, now: datetime) -> bool:
+    # Sent by the page, its time up; or sent by a click that arrived past the deadline
+    # (a file on a slow line): sent back with errors, it could be corrected no more, and
+    # the timer would then send it again without its file, too late.
+    return sent_when_time_was_up(attempt, data, now) or (
+        attempt.deadline is not None and now >= attempt.deadline
+    )
 
 
 def _time_is_up(attempt: Attempt, now: datetime) -> bool:
@@ -428,12 +445,15 @@ def submit_attempt(
     uploads: dict[str, UploadedFile] | None = None,
     *,
     now: datetime | None = None,
+    sent_files=None,
 ) -> Attempt:
     """Score and close the attempt once; raise `AssessmentRefused` for anything else.
 
     A second submission or a replayed POST finds the attempt closed; a late one
     closes it as expired (score 0); an answer to a question the attempt did not
     draw refuses the whole submission. Each case leaves exactly one result.
+    `sent_files`: every file the request carried, whose upload time is not the
+    learner's (the answers' own files when not given).
     """
     now = now or timezone.now()
     uploads = uploads or {}
@@ -444,7 +464,8 @@ def submit_attempt(
     with transaction.atomic():
         # The attempt as the caller loaded it: its frozen questions and deadline
         # never change, and its status is checked again by the closing update.
-        expired = expire_if_late(attempt, now - upload_allowance(uploads)) is not None
+        allowance = upload_allowance(sent_files if sent_files is not None else uploads)
+        expired = expire_if_late(attempt, now - allowance) is not None
         if not expired:
             _score_and_close(attempt, answers, uploads, now)
     if expired:

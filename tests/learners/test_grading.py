@@ -319,6 +319,62 @@ def test_the_upload_of_a_large_file_does_not_count_against_a_timed_quiz(
     assert Submission.objects.filter(attempt=attempt).exists() == accepted
 
 
+def test_a_refused_file_sent_by_the_timer_still_counts_the_time_it_took_to_arrive(
+    client, journey, camille
+):
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, [{**OPEN, "allow_file": True}], time_limit_minutes=10)
+    began = timezone.now() - timedelta(minutes=11)
+    attempt = assessments.start_attempt(camille, module, now=began)
+    [question] = attempt.questions
+    client.force_login(camille)
+
+    # A 5 MB file of a refused kind, sent by the timer: 40 s on the line.
+    client.post(
+        reverse("learners:quiz_take", args=[attempt.pk]),
+        {
+            f"q-{question['id']}": "Mon lieu.",
+            f"q-{question['id']}-file": upload("photo.exe", b"MZ" + b"\0" * 5_000_000),
+            "time_up": "1",
+        },
+    )
+
+    attempt.refresh_from_db()
+    assert attempt.status == "submitted"
+    (answer,) = Submission.objects.filter(attempt=attempt)
+    assert (answer.text, bool(answer.file)) == ("Mon lieu.", False)
+
+
+def test_a_click_arriving_past_the_deadline_with_a_blank_is_scored_not_sent_back(
+    client, journey, camille
+):
+    services.enrol(camille, journey.track)
+    module = set_quiz(
+        journey.basics,
+        [{**OPEN, "allow_file": True}, single("B1.1", "appliquer")],
+        time_limit_minutes=10,
+    )
+    # Clicked 10 s before the end with a 5 MB file and a question left blank.
+    began = timezone.now() - timedelta(minutes=11)
+    attempt = assessments.start_attempt(camille, module, now=began)
+    open_question, _choice = attempt.questions
+    client.force_login(camille)
+
+    response = client.post(
+        reverse("learners:quiz_take", args=[attempt.pk]),
+        {
+            f"q-{open_question['id']}": "Mon lieu.",
+            f"q-{open_question['id']}-file": upload("photo.pdf", PDF + b"\n" * 5_000_000),
+        },
+    )
+
+    assert response.status_code == 302
+    attempt.refresh_from_db()
+    # Scored with the blank counted wrong, its file kept: not sent back to be lost.
+    assert attempt.status == "submitted"
+    assert Submission.objects.get(attempt=attempt).file
+
+
 def test_a_rework_request_gives_back_the_attempt_it_takes_to_send_the_rework(
     journey, camille, karim, submit
 ):
