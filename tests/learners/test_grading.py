@@ -289,6 +289,17 @@ def test_a_file_sent_with_a_form_refused_for_another_answer_is_asked_for_again(
     assert not Submission.objects.exists()
 
 
+def ten_minutes_quiz_begun_eleven_ago(client, journey, camille, questions):
+    """A 10-minute quiz begun 11 minutes ago: a form sent by a click 10 s before its end
+    arrives now, 30 s after the grace ran out, unless its files took that time."""
+    services.enrol(camille, journey.track)
+    module = set_quiz(journey.basics, questions, time_limit_minutes=10)
+    began = timezone.now() - timedelta(minutes=11)
+    attempt = assessments.start_attempt(camille, module, now=began)
+    client.force_login(camille)
+    return attempt
+
+
 @pytest.mark.parametrize(
     ("file_size", "accepted"),
     [(5_000_000, True), (1_000, False)],
@@ -297,13 +308,10 @@ def test_a_file_sent_with_a_form_refused_for_another_answer_is_asked_for_again(
 def test_the_upload_of_a_large_file_does_not_count_against_a_timed_quiz(
     client, journey, camille, file_size, accepted
 ):
-    services.enrol(camille, journey.track)
-    module = set_quiz(journey.basics, [{**OPEN, "allow_file": True}], time_limit_minutes=10)
-    # Sent by the click 10 s before the end; it arrives 30 s after the grace ran out.
-    began = timezone.now() - timedelta(minutes=11)
-    attempt = assessments.start_attempt(camille, module, now=began)
+    attempt = ten_minutes_quiz_begun_eleven_ago(
+        client, journey, camille, [{**OPEN, "allow_file": True}]
+    )
     [question] = attempt.questions
-    client.force_login(camille)
 
     client.post(
         reverse("learners:quiz_take", args=[attempt.pk]),
@@ -322,12 +330,10 @@ def test_the_upload_of_a_large_file_does_not_count_against_a_timed_quiz(
 def test_a_refused_file_sent_by_the_timer_still_counts_the_time_it_took_to_arrive(
     client, journey, camille
 ):
-    services.enrol(camille, journey.track)
-    module = set_quiz(journey.basics, [{**OPEN, "allow_file": True}], time_limit_minutes=10)
-    began = timezone.now() - timedelta(minutes=11)
-    attempt = assessments.start_attempt(camille, module, now=began)
+    attempt = ten_minutes_quiz_begun_eleven_ago(
+        client, journey, camille, [{**OPEN, "allow_file": True}]
+    )
     [question] = attempt.questions
-    client.force_login(camille)
 
     # A 5 MB file of a refused kind, sent by the timer: 40 s on the line.
     client.post(
@@ -348,17 +354,11 @@ def test_a_refused_file_sent_by_the_timer_still_counts_the_time_it_took_to_arriv
 def test_a_click_arriving_past_the_deadline_with_a_blank_is_scored_not_sent_back(
     client, journey, camille
 ):
-    services.enrol(camille, journey.track)
-    module = set_quiz(
-        journey.basics,
-        [{**OPEN, "allow_file": True}, single("B1.1", "appliquer")],
-        time_limit_minutes=10,
-    )
     # Clicked 10 s before the end with a 5 MB file and a question left blank.
-    began = timezone.now() - timedelta(minutes=11)
-    attempt = assessments.start_attempt(camille, module, now=began)
+    attempt = ten_minutes_quiz_begun_eleven_ago(
+        client, journey, camille, [{**OPEN, "allow_file": True}, single("B1.1", "appliquer")]
+    )
     open_question, _choice = attempt.questions
-    client.force_login(camille)
 
     response = client.post(
         reverse("learners:quiz_take", args=[attempt.pk]),
