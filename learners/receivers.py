@@ -4,9 +4,9 @@ from functools import partial
 
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page, PageLogEntry, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from courses.authoring import TRAINERS_GROUP
@@ -80,16 +80,52 @@ def complete_after_move(
         _complete_on_commit(parent_page_before.pk)
 
 
+def _had_a_quiz_before(module: ModulePage, revision) -> bool:
+    """Whether the module's publication before `revision` asked a quiz."""
+    previous = (
+        PageLogEntry.objects.filter(page=module, action="wagtail.publish", revision__isnull=False)
+        .exclude(revision=revision)
+        .select_related("revision")
+        .order_by("-timestamp", "-pk")
+        .first()
+    )
+    return previous is not None and previous.revision.as_object().has_quiz
+
+
 @receiver(page_published, dispatch_uid="learners.complete_after_quiz_removed")
-def complete_after_quiz_removed(sender, instance: Page, **kwargs) -> None:
-    # Published without a quiz, perhaps after one: its lessons alone complete it now
-    # (every publication of such a module looks; only the learners it lets through change).
-    if isinstance(instance, ModulePage) and not instance.has_quiz:
+def complete_after_quiz_removed(sender, instance: Page, revision=None, **kwargs) -> None:
+    # Published without the quiz it had: its lessons alone complete it now. Only then:
+    # every publication would otherwise look again at all its learners under way.
+    if (
+        isinstance(instance, ModulePage)
+        and not instance.has_quiz
+        and _had_a_quiz_before(instance, revision)
+    ):
         _complete_on_commit(instance.pk)
+
+
+def _restricted_lesson(restriction: PageViewRestriction) -> None:
+    # A restricted lesson counts for nobody it hides from (learners/lessons_left.py).
+    if isinstance(restriction.page.specific_deferred, LessonPage):
+        _complete_on_commit(_parent_pk(restriction.page))
 
 
 @receiver(post_save, sender=PageViewRestriction, dispatch_uid="learners.complete_after_restriction")
 def complete_after_restriction(sender, instance: PageViewRestriction, raw: bool, **kwargs) -> None:
-    # A restricted lesson counts for nobody it hides from (learners/lessons_left.py).
-    if not raw and isinstance(instance.page.specific_deferred, LessonPage):
-        _complete_on_commit(_parent_pk(instance.page))
+    # A password hides the lesson from everyone. A groups restriction is saved before its
+    # groups (Wagtail's privacy form): read then, it would hide the lesson from its own
+    # group's members too, and complete them; its groups say whom it hides from.
+    if not raw and instance.restriction_type == PageViewRestriction.PASSWORD:
+        _restricted_lesson(instance)
+
+
+@receiver(
+    m2m_changed,
+    sender=PageViewRestriction.groups.through,
+    dispatch_uid="learners.complete_after_restriction_groups",
+)
+def complete_after_restriction_groups(
+    sender, instance, action: str, reverse: bool, **kwargs
+) -> None:
+    if not reverse and action in ("post_add", "post_remove", "post_clear"):
+        _restricted_lesson(instance)

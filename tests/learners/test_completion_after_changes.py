@@ -75,6 +75,7 @@ def test_taking_out_the_quiz_she_had_not_passed_completes_the_module(
     from tests.learners.quiz_helpers import set_quiz, single
 
     module = set_quiz(journey.basics, [single()])
+    module.save_revision().publish()  # the quiz as learners took it
     services.enrol(camille, journey.track)
     for lesson in module.lessons():
         services.mark_lesson_done(camille, lesson)
@@ -84,6 +85,41 @@ def test_taking_out_the_quiz_she_had_not_passed_completes_the_module(
     after_commit(module.save_revision().publish)
 
     assert completed(camille, module)
+
+
+def test_publishing_a_module_that_had_no_quiz_looks_at_no_one(
+    one_lesson_left, journey, monkeypatch, after_commit
+):
+    looked = []
+    monkeypatch.setattr(tasks, "enqueue", lambda task, *args: looked.append(args) or True)
+
+    after_commit(journey.basics.save_revision().publish)
+
+    assert looked == []
+
+
+def test_a_lesson_restricted_to_a_group_completes_those_outside_it_only(
+    one_lesson_left, journey, camille, dominique, after_commit
+):
+    from django.contrib.auth.models import Group
+    from wagtail.models import PageViewRestriction
+
+    services.enrol(dominique, journey.track)
+    services.mark_lesson_done(dominique, journey.basics.lessons().first())
+    group = Group.objects.create(name="Promotion 2026")
+    dominique.groups.add(group)
+
+    # As Wagtail's privacy form saves it, outside a transaction: the restriction (its
+    # commit comes at once), then its groups.
+    restriction = after_commit(
+        PageViewRestriction.objects.create,
+        page=one_lesson_left,
+        restriction_type=PageViewRestriction.GROUPS,
+    )
+    after_commit(restriction.groups.set, [group])
+
+    assert completed(camille, journey.basics)
+    assert not completed(dominique, journey.basics)  # the lesson is hers to do
 
 
 def test_restricting_the_last_lesson_she_lacked_completes_the_module(
