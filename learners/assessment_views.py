@@ -92,7 +92,8 @@ def quiz_take(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 attempt, request.POST, request.FILES
             )
             if not errors:
-                assessments.submit_attempt(attempt, answers, uploads, sent_files=request.FILES)
+                sent = assessments.sent_answer_files(attempt, request.FILES)
+                assessments.submit_attempt(attempt, answers, uploads, sent_files=sent)
                 if assessments.sent_when_time_was_up(attempt, request.POST):
                     # The page sent itself: said on the result, where the learner lands.
                     messages.info(request, _("Time was up: your answers were sent automatically."))

@@ -45,7 +45,7 @@ from learners.services import (
 )
 from learners.session_models import ActivityEvent
 from learners.signals import attempt_outcome_recorded, submission_graded
-from learners.uploads import UploadRefused, check_upload
+from learners.uploads import MAX_UPLOAD_BYTES, UploadRefused, check_upload
 
 # Network latency and a slow click must not cost a learner their attempt.
 LATE_GRACE = timedelta(seconds=30)
@@ -304,17 +304,23 @@ def allowed_minutes(module: ModulePage, learner_id: int) -> int | None:
     return math.ceil(limit * (100 + extra) / 100)
 
 
-def upload_allowance(uploads) -> timedelta:
-    """How long the files sent with answers may have taken to arrive on a slow line:
-    every file the request carried (a `request.FILES`), refused ones included, since
-    the line took their time all the same; or the answers' own files (a dict)."""
-    files = (
-        [upload for _name, sent in uploads.lists() for upload in sent]
-        if hasattr(uploads, "lists")
-        else list(uploads.values())
-    )
-    size = sum(upload.size or 0 for upload in files)
+def upload_allowance(uploads: dict[str, UploadedFile]) -> timedelta:
+    """How long the files sent with answers may have taken to arrive on a slow line."""
+    size = sum(min(upload.size or 0, MAX_UPLOAD_BYTES) for upload in uploads.values())
     return timedelta(seconds=size / SLOW_UPLOAD_BYTES_PER_SECOND)
+
+
+def sent_answer_files(attempt: Attempt, files) -> dict[str, UploadedFile]:
+    """The files a request sent for the attempt's questions that take one, refused ones
+    included (the line took their time all the same); nothing else a forged form may
+    carry, which would buy it time."""
+    sent = {}
+    for question in attempt.questions:
+        if question["type"] == "open" and question.get("allow_file"):
+            upload = files.get(f"q-{question['id']}-file")
+            if upload is not None:
+                sent[question["id"]] = upload
+    return sent
 
 
 def expire_if_late(attempt: Attempt, now: datetime) -> Attempt | None:

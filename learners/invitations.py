@@ -122,6 +122,8 @@ def rows_from_text(text: str) -> list[InviteRow]:
     titles: list[str] | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         if "\t" in raw:
+            if not raw.strip():
+                continue  # an empty row of the range copied
             if (pasted_titles := _pasted_titles(raw)) is not None:
                 titles = pasted_titles
             else:

@@ -351,6 +351,23 @@ def test_a_refused_file_sent_by_the_timer_still_counts_the_time_it_took_to_arriv
     assert (answer.text, bool(answer.file)) == ("Mon lieu.", False)
 
 
+def test_files_a_forged_form_adds_buy_no_time(client, journey, camille):
+    attempt = ten_minutes_quiz_begun_eleven_ago(client, journey, camille, [single()])
+    [question] = attempt.questions
+
+    client.post(
+        reverse("learners:quiz_take", args=[attempt.pk]),
+        {
+            f"q-{question['id']}": question["options"][0]["key"],
+            # Under a name no question of this quiz answers with a file.
+            "padding": upload("rien.pdf", PDF + b"\n" * 5_000_000),
+        },
+    )
+
+    attempt.refresh_from_db()
+    assert attempt.status == "expired"
+
+
 def test_a_click_arriving_past_the_deadline_with_a_blank_is_scored_not_sent_back(
     client, journey, camille
 ):

@@ -397,6 +397,12 @@ def test_pasted_rows_are_read_by_the_titles_pasted_with_them(titles_then_row):
     assert row.job_title == ("Secrétaire" if titles_then_row.startswith("Fonction") else "")
 
 
+def test_an_empty_row_pasted_from_a_spreadsheet_is_skipped():
+    rows = invitations.rows_from_text("jean@mairie.fr\tDupont\n\t\t\nanne@example.org\tDurand")
+
+    assert [(r.line, r.email) for r in rows] == [(1, "jean@mairie.fr"), (3, "anne@example.org")]
+
+
 def test_a_pasted_row_longer_than_its_titles_is_named(helene):
     rows = invitations.rows_from_text("Courriel\tNom\njean@mairie.fr\tDupont\tJean\tMairie")
 
