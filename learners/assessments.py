@@ -1161,7 +1161,9 @@ def item_analysis(module: ModulePage) -> list[ItemStats]:
             option_picks.append(
                 (option["text"], picks[question_id].get(option["key"], 0) / could if could else 0.0)
             )
-        values = scores.get(question_id)
+        # An open question's answers are graded by trainers: the zeros of answers left
+        # blank at time-up are no success rate of the question.
+        values = scores.get(question_id) if question["type"] != "open" else None
         stats.append(
             ItemStats(
                 question_id=question_id,

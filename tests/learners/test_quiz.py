@@ -415,6 +415,10 @@ def test_a_quiz_of_open_questions_sent_empty_by_its_timer_fails_and_completes_no
     assert (attempt.status, attempt.score, attempt.passed) == (Attempt.Status.SUBMITTED, 0, False)
     assert not Submission.objects.filter(attempt=attempt).exists()
     assert not ModuleCompletion.objects.filter(learner=camille, module=module).exists()
+    # Nobody will review what was not written: the result does not promise it.
+    result = client.get(response["Location"]).content.decode()
+    assert 'data-testid="quiz-feedback"' in result
+    assert "corrige cette réponse" not in result
 
 
 def test_a_time_up_flag_sent_long_before_the_deadline_is_checked_as_any_form(
