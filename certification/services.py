@@ -596,13 +596,21 @@ def restore(certificate: Certificate, by: User | None) -> Certificate:
             _("The holder of %(code)s closed or erased their account: it cannot be re-issued.")
             % {"code": certificate.code}
         )
-    if not eligible(learner, award):
+    # A track document issued for a session is given back for that session: its facts,
+    # and no wait for an attendance its staff already judged final.
+    session = _frozen_session(certificate)
+    if not eligible(learner, award, session):
         raise ReissueRefused(
             _("%(name)s no longer meets the criteria of « %(award)s »: nothing was issued.")
             % {"name": learner.display_name, "award": award.title}
         )
     new, created = issue(
-        learner, award, by=by, despite_revocation=True, expires_at=certificate.expires_at
+        learner,
+        award,
+        by=by,
+        despite_revocation=True,
+        expires_at=certificate.expires_at,
+        session=session,
     )
     if not created:
         raise ReissueRefused(
@@ -614,6 +622,11 @@ def restore(certificate: Certificate, by: User | None) -> Certificate:
     Certificate.objects.filter(pk=certificate.pk).update(superseded_by=new)
     certificate.refresh_from_db()
     return new
+
+
+def _frozen_session(certificate: Certificate) -> TrainingSession | None:
+    frozen = ((certificate.context.get("training") or {}).get("session") or {}).get("id")
+    return TrainingSession.objects.filter(pk=frozen).first() if frozen else None
 
 
 # --- Bulk issuance --------------------------------------------------------------------------

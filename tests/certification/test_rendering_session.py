@@ -331,6 +331,25 @@ def test_finishing_the_track_while_attendance_is_open_issues_nothing_that_would_
         assert facts["session"]["half_days_attended"] == 2
 
 
+def test_a_revocation_withdrawn_while_attendance_is_open_gives_back_that_session_s_document(
+    setting, camille, staff, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    ended = make_session(setting.track, learners=[camille], starts_on=yesterday)
+    present(add_half_day(ended, day=yesterday), camille)
+    # Issued early by the session's staff, then revoked in error.
+    bulk(setting.completion_award, staff, ended, django_capture_on_commit_callbacks)
+    revoked = Certificate.objects.get(learner=camille, award=setting.completion_award)
+    services.revoke(revoked, by=staff, reason="Erreur de saisie")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        new = services.restore(revoked, by=staff)
+
+    assert new.context["training"]["session"]["id"] == ended.pk
+
+
 def test_the_dashboard_says_when_the_documents_of_a_session_just_over_come(
     client, setting, camille, staff, django_capture_on_commit_callbacks
 ):
