@@ -101,9 +101,12 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 status=410,
             )
         login(request, user, backend=LOGIN_BACKEND)
-        # The link came by mail to her address, as a sign-in code does: a sign-in just
-        # now, for what asks her to confirm it's her (her name, first given here).
-        identity_checks.mark_confirmed(request)
+        if not user.has_usable_password():
+            # The link came by mail to her address, as her sign-in codes do: a sign-in
+            # just now, for what asks her to confirm it's her (her name, first given
+            # here). Not for an account with a password: a link that lasts a month is
+            # no proof that whoever holds it knows it.
+            identity_checks.mark_confirmed(request)
         messages.success(
             request,
             _("Welcome! You joined « %(organisation)s ».") % {"organisation": user.organisation},

@@ -2,6 +2,7 @@
 
 from functools import partial
 
+from allauth.account.signals import email_confirmed
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -11,7 +12,7 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from courses.authoring import TRAINERS_GROUP
 from courses.models import LessonPage, ModulePage
-from learners import cold_surveys, tasks
+from learners import cold_surveys, identity_checks, tasks
 from learners.models import User
 from learners.signals import track_completed
 
@@ -28,6 +29,16 @@ def sync_trainer_group(sender, instance: User, created: bool, update_fields, raw
         instance.groups.add(group)
     elif not created:
         instance.groups.remove(*Group.objects.filter(name=TRAINERS_GROUP))
+
+
+@receiver(email_confirmed, dispatch_uid="learners.identity_confirmed_by_mail")
+def identity_confirmed_by_mail(sender, request, email_address, **kwargs) -> None:
+    # A link mailed to her address, as a sign-in code is: proof of identity just now for
+    # « confirm it's you » (learners/identity_checks.py). allauth records none for the
+    # sign-in that follows a confirmation, and the name she just typed at sign-up would
+    # otherwise need one to be corrected.
+    if request is not None and request.user.pk in (None, email_address.user_id):
+        identity_checks.mark_confirmed(request)
 
 
 @receiver(track_completed, dispatch_uid="learners.schedule_cold_survey")

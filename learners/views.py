@@ -1,3 +1,5 @@
+import time
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -50,9 +52,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 PROFILE_WAITING_KEY = "profile_waiting_for_identity"
 
 
+def _waiting_profile(request: HttpRequest) -> dict | None:
+    # Kept as long as a confirmation lasts: left behind at a kiosk by someone who never
+    # confirmed, it must not greet the account's owner later as her own unsaved change.
+    waiting = request.session.get(PROFILE_WAITING_KEY) or {}
+    if time.time() - waiting.get("at", 0) < identity_checks.RECENT_SECONDS:
+        return waiting.get("values")
+    request.session.pop(PROFILE_WAITING_KEY, None)
+    return None
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    waiting = request.session.get(PROFILE_WAITING_KEY)
+    waiting = _waiting_profile(request)
     # Before validation, which writes the typed values onto the instance.
     name_before = request.user.full_name
     if request.method == "POST":
@@ -67,7 +79,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             # Certificates print this name: a browser left signed in (a kiosk) must
             # not let the next person change it. Nothing typed is lost meanwhile.
             request.session[PROFILE_WAITING_KEY] = {
-                name: form.cleaned_data[name] for name in fields
+                "values": {name: form.cleaned_data[name] for name in fields},
+                "at": time.time(),
             }
             url = reverse("learners:confirm_identity")
             return redirect(f"{url}?{urlencode({'next': reverse('learners:profile')})}")

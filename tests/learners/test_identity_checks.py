@@ -222,6 +222,22 @@ def test_a_new_name_waits_for_a_confirmation_and_nothing_typed_is_lost(client, c
     assert "pas encore enregistrées" not in html.unescape(client.get(PROFILE).text)
 
 
+def test_a_name_typed_and_never_confirmed_does_not_greet_the_owner_later(client, camille):
+    from learners.views import PROFILE_WAITING_KEY
+
+    signed_in_long_ago(client, camille)
+    client.post(PROFILE, {"full_name": "Quelqu'un d'autre", "job_title": ""})
+    # Whoever typed it walked away; the owner comes back after a confirmation's time.
+    session = client.session
+    session[PROFILE_WAITING_KEY]["at"] -= identity_checks.RECENT_SECONDS + 1
+    session.save()
+
+    page = client.get(PROFILE)
+
+    assert soup_of(page).select_one("#id_full_name")["value"] == "Camille Martin"
+    assert "pas encore enregistrées" not in html.unescape(page.text)
+
+
 def test_a_job_title_alone_needs_no_confirmation(client, camille):
     signed_in_long_ago(client, camille)
 

@@ -31,6 +31,20 @@ def test_a_visitor_signs_up_and_receives_a_confirmation_email(client, db):
     assert "/comptes/confirm-email/" in mail.outbox[0].body
 
 
+def test_signed_in_by_her_confirmation_link_she_corrects_her_name_at_once(client, db):
+    import re
+
+    client.post(SIGNUP_URL, signup_data())
+    link = re.search(r"/comptes/confirm-email/[^/\s]+/", mail.outbox[0].body).group(0)
+    client.post(link)
+    assert client.get("/moi/parcours/").status_code == 200  # signed in by the link
+
+    response = client.post("/moi/profil/", {"full_name": "Nadia Nouvelle-Roux", "job_title": ""})
+
+    assert response["Location"] == "/moi/profil/"  # not sent to confirm it's her
+    assert User.objects.get(email="nouvelle@example.org").full_name == "Nadia Nouvelle-Roux"
+
+
 @pytest.mark.parametrize(
     ("overrides", "french_error"),
     [
