@@ -362,9 +362,8 @@ def test_answers_sent_by_the_learner_before_the_time_is_up_get_no_time_up_notice
     assert "Temps écoulé" not in client.get(response["Location"]).content.decode()
 
 
-def test_at_time_up_open_answers_keep_their_text_and_blank_ones_reach_no_trainer(
-    client, journey, camille
-):
+def two_open_questions_out_of_time(journey, camille) -> Attempt:
+    """A timed quiz of two open questions whose deadline passed 5 s ago."""
     services.enrol(camille, journey.track)
     open_question = {"type": "open", "competence": "B1.1", "level": "appliquer"}
     module = set_quiz(
@@ -374,6 +373,13 @@ def test_at_time_up_open_answers_keep_their_text_and_blank_ones_reach_no_trainer
     )
     attempt = start(camille, module)
     Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=5))
+    return attempt
+
+
+def test_at_time_up_open_answers_keep_their_text_and_blank_ones_reach_no_trainer(
+    client, journey, camille
+):
+    attempt = two_open_questions_out_of_time(journey, camille)
     written, blank = attempt.questions
     client.force_login(camille)
 
@@ -397,15 +403,7 @@ def test_a_quiz_of_open_questions_sent_empty_by_its_timer_fails_and_completes_no
 ):
     from learners.models import ModuleCompletion
 
-    services.enrol(camille, journey.track)
-    open_question = {"type": "open", "competence": "B1.1", "level": "appliquer"}
-    module = set_quiz(
-        journey.basics,
-        [{**open_question, "text": "Décrivez"}, {**open_question, "text": "Complétez"}],
-        time_limit_minutes=20,
-    )
-    attempt = start(camille, module)
-    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=5))
+    attempt = two_open_questions_out_of_time(journey, camille)
     client.force_login(camille)
 
     response = client.post(reverse("learners:quiz_take", args=[attempt.pk]), {"time_up": "1"})
@@ -414,7 +412,7 @@ def test_a_quiz_of_open_questions_sent_empty_by_its_timer_fails_and_completes_no
     attempt.refresh_from_db()
     assert (attempt.status, attempt.score, attempt.passed) == (Attempt.Status.SUBMITTED, 0, False)
     assert not Submission.objects.filter(attempt=attempt).exists()
-    assert not ModuleCompletion.objects.filter(learner=camille, module=module).exists()
+    assert not ModuleCompletion.objects.filter(learner=camille, module=attempt.module).exists()
     # Nobody will review what was not written: the result does not promise it.
     result = client.get(response["Location"]).content.decode()
     assert 'data-testid="quiz-feedback"' in result
